@@ -1,0 +1,1 @@
+"""Adapters: each translates one platform's events into core invocations and renders replies."""

@@ -1,0 +1,290 @@
+"""The console adapter's loop: read lines, run commands and `!` meta commands, print replies.
+
+Meta commands: ``!as NAME [member|organizer|admin]`` (``NAME@slack`` or ``NAME@discord`` act
+as that platform's account of the person), ``!press N`` or ``!press LABEL``, ``!wait
+DURATION``, ``!help``, ``!quit``. Lines starting with ``#`` are comments, so scripts can be
+annotated. A script piped in runs to the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from adapters.console.render import render
+from bot.context import Invocation
+from bot.reply import Action, Reply, Select
+from bot.timeparse import format_duration, parse_duration
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.clock import MovableClock
+
+CHANNEL = "general"
+ROLES = ("member", "organizer", "admin")
+META_HELP = """Console commands:
+  !as NAME [member|organizer|admin]  act as NAME; NAME@slack or NAME@discord for that account
+  !press N | !press LABEL            click the Nth button of the last message, or the newest LABEL
+  !wait DURATION                     move the clock forward, e.g. !wait 3h
+  !quit                              leave"""
+
+
+@dataclass
+class Button:
+    """A button or menu choice printed in the console, clickable with !press."""
+
+    label: str
+    action_id: str
+    disabled: bool = False
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Actor:
+    """Who is typing: a person's name, the platform account used, and the role given."""
+
+    name: str = "guest"
+    platform: str = "console"
+    role: str = "member"
+
+    @property
+    def label(self) -> str:
+        """How the console names them."""
+        return self.name if self.platform == "console" else f"{self.name}@{self.platform}"
+
+
+class ConsoleAdapter:
+    """Runs the console chat over text streams."""
+
+    def __init__(
+        self,
+        app: Application,
+        *,
+        clock: MovableClock,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        org_slug: str | None = None,
+        files_dir: str | Path = "rallybot-files",
+        interactive: bool | None = None,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.files_dir = Path(files_dir)
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        orgs = list(app.services.orgs)
+        if not orgs:
+            raise ValueError("the console needs at least one organization in the configuration")
+        record, self.org_config = app.services.orgs.by_slug(org_slug) if org_slug else orgs[0]
+        self.org = record
+        self.actor = Actor()
+        self.last_buttons: list[Button] = []
+        self.all_buttons: list[Button] = []
+
+    # output ---------------------------------------------------------------------------------
+
+    def write(self, text: str) -> None:
+        """Print a block of text."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def show(self, reply: Reply, place: str) -> None:
+        """Print a reply at its place, save its files, and remember its buttons for !press."""
+        buttons: list[Button] = []
+        for item in reply.actions:
+            if isinstance(item, Action):
+                buttons.append(Button(item.label, item.id, item.disabled))
+            elif isinstance(item, Select):
+                buttons.extend(
+                    Button(label, item.id, values={"value": value}) for label, value in item.options
+                )
+        self.write(render(reply, place))
+        for file in reply.files:
+            self.write(
+                f"{' ' * (len(place) + 3) if place else ''}saved {self.save(file.name, file.data)}"
+            )
+        if buttons:
+            self.last_buttons = buttons
+            self.all_buttons.extend(buttons)
+
+    def save(self, name: str, data: bytes) -> Path:
+        """Save a file the bot handed out, without overwriting an earlier one."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        stem, dot, ext = Path(name).name.partition(".")
+        path = self.files_dir / name
+        counter = 1
+        while path.exists():
+            path = self.files_dir / f"{stem}-{counter}{dot}{ext}"
+            counter += 1
+        path.write_bytes(data)
+        return path
+
+    # input ----------------------------------------------------------------------------------
+
+    async def readline(self) -> str | None:
+        """The next line of input, or None at the end."""
+        line = await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        return line if line else None
+
+    def invocation(self) -> Invocation:
+        """The current actor as an invocation in the console's organization."""
+        actor = self.actor
+        if actor.platform == "console":
+            space = self.org.slug
+        elif actor.platform == "slack":
+            space = (self.org_config.slack_team_ids or [""])[0]
+        else:
+            space = (self.org_config.discord_guild_ids or [""])[0]
+        return Invocation(
+            platform=actor.platform,
+            space_id=space,
+            channel_id=CHANNEL,
+            user_id=actor.name.lower(),
+            display_name=actor.name,
+            platform_roles=frozenset({actor.role}),
+            interactive=self.interactive,
+            console=True,
+        )
+
+    async def run(self) -> int:
+        """Read and run lines until the input ends or `!quit`; return the exit status."""
+        self.write(
+            f"rallybot console — {self.org.name}. You are {self.actor.label} "
+            f"({self.actor.role}). Type /help, or !help for console commands."
+        )
+        while True:
+            if self.interactive:
+                self.stdout.write(f"{self.actor.label}> ")
+                self.stdout.flush()
+            line = await self.readline()
+            if line is None:
+                return 0
+            if not await self.handle_line(line.strip()):
+                return 0
+
+    async def handle_line(self, line: str) -> bool:
+        """Run one line; False means the console should end."""
+        if not line or line.startswith("#"):
+            return True
+        if not self.interactive:
+            self.write(f"{self.actor.label}> {line}")
+        if line.startswith("!"):
+            return await self.meta(line)
+        if not line.startswith("/"):
+            self.write("Commands start with / (try /help); console commands with ! (try !help).")
+            return True
+        reply = await self.app.dispatcher.handle_text(self.invocation(), line)
+        await self.answer(reply)
+        return True
+
+    async def answer(self, reply: Reply) -> None:
+        """Show a reply; when it asks for a form, ask each question and submit the answers."""
+        place = "" if reply.ephemeral else f"#{CHANNEL}"
+        if reply.form is None or not self.interactive:
+            self.show(reply, place)
+            return
+        form = reply.form
+        self.write(f"{reply.text}\n== {form.title} == (blank to skip an optional field)")
+        values: dict[str, str] = {}
+        for item in form.fields:
+            if not item.required and not item.default:
+                continue
+            hint = f" [{' | '.join(item.choices)}]" if item.choices else ""
+            need = " (required)" if item.required else ""
+            self.stdout.write(f"{item.label}{need}{hint}: ")
+            self.stdout.flush()
+            line = await self.readline()
+            if line is None:
+                self.write("\n(form cancelled)")
+                return
+            values[item.name] = line.strip() or item.default
+        submitted = await self.app.dispatcher.handle_interaction(self.invocation(), form.id, values)
+        await self.answer(submitted)
+
+    # meta commands ---------------------------------------------------------------------------
+
+    async def meta(self, line: str) -> bool:
+        """Run a `!` console command."""
+        word, _, rest = line[1:].partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word in ("quit", "exit", "q"):
+            return False
+        if word == "help":
+            self.write(META_HELP)
+        elif word == "as":
+            self.switch(rest)
+        elif word == "press":
+            await self.press(rest)
+        elif word == "wait":
+            await self.wait(rest)
+        else:
+            self.write(f"!{word} is not a console command.\n{META_HELP}")
+        return True
+
+    def switch(self, rest: str) -> None:
+        """`!as NAME [role]`."""
+        parts = rest.split()
+        if not parts or len(parts) > 2:
+            self.write("usage: !as NAME [member|organizer|admin]")
+            return
+        role = parts[1].lower() if len(parts) == 2 else "member"
+        if role not in ROLES:
+            self.write(f"role: must be one of {', '.join(ROLES)}")
+            return
+        match = re.fullmatch(r"([A-Za-z0-9_.-]{1,32})(?:@(slack|discord|console))?", parts[0])
+        if not match:
+            self.write("NAME: letters, digits, . _ - (up to 32), optionally @slack or @discord")
+            return
+        platform = match.group(2) or "console"
+        if platform == "slack" and not self.org_config.slack_team_ids:
+            self.write(f"{self.org.name} has no Slack workspace in its configuration.")
+            return
+        if platform == "discord" and not self.org_config.discord_guild_ids:
+            self.write(f"{self.org.name} has no Discord server in its configuration.")
+            return
+        self.actor = Actor(match.group(1), platform, role)
+        self.write(f"You are now {self.actor.label} ({role}).")
+
+    async def press(self, rest: str) -> None:
+        """`!press N` or `!press LABEL`."""
+        if not rest:
+            self.write("usage: !press N or !press LABEL")
+            return
+        if rest.isdigit():
+            index = int(rest)
+            if not 1 <= index <= len(self.last_buttons):
+                self.write(f"The last message has {len(self.last_buttons)} button(s).")
+                return
+            button = self.last_buttons[index - 1]
+        else:
+            wanted = rest.strip('"').lower()
+            matches = [b for b in self.all_buttons if b.label.lower() == wanted]
+            if not matches:
+                self.write(f"No button labelled {rest!r} has been shown.")
+                return
+            button = matches[-1]
+        if button.disabled:
+            self.write(f"The {button.label!r} button is closed.")
+            return
+        reply = await self.app.dispatcher.handle_interaction(
+            self.invocation(), button.action_id, dict(button.values)
+        )
+        await self.answer(reply)
+
+    async def wait(self, rest: str) -> None:
+        """`!wait DURATION`: move the clock forward."""
+        try:
+            delta = parse_duration(rest)
+        except ValueError as exc:
+            self.write(f"DURATION: must be {exc}")
+            return
+        self.clock.advance(delta)
+        self.write(
+            f"(clock moved forward {format_duration(delta)} to "
+            f"{self.clock.now():%Y-%m-%d %H:%M} UTC)"
+        )

@@ -1,0 +1,1 @@
+"""rallybot's platform-neutral core: commands, dispatch, replies, clock, config, app, CLI."""

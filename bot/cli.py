@@ -1,0 +1,101 @@
+"""The `rallybot` command line: console, run, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.app import Application
+from bot.clock import MovableClock
+from bot.config import Config, ConfigError, demo_org, load_config
+from bot.logs import configure_logging
+from storage.db import Database, DatabaseError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rallybot", description="Chat bot for library workers' organizing and advocacy."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    console = sub.add_parser("console", help="chat with the bot in this terminal (SQLite)")
+    console.add_argument("--config", help="a config.toml (default: built-in demo)")
+    console.add_argument("--org", help="the organization's slug (default: the first one)")
+    console.add_argument("--files", help="folder for files the bot hands out")
+
+    run = sub.add_parser("run", help="run every adapter the config enables")
+    run.add_argument("--config", required=True, help="path of config.toml")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    upgrade.add_argument("--config", help="path of config.toml")
+    return parser
+
+
+async def _console(config: Config, org: str | None, files: str | None) -> int:
+    from adapters.console import ConsoleAdapter
+
+    if not config.orgs:
+        config.orgs.append(demo_org())
+    clock = MovableClock()
+    app = Application(config, clock=clock)
+    async with app:
+        adapter = ConsoleAdapter(
+            app, clock=clock, org_slug=org, files_dir=files or config.bot.files_dir
+        )
+        return await adapter.run()
+
+
+async def _upgrade(config: Config) -> int:
+    db = Database(config.database.url)
+    try:
+        await db.upgrade()
+        current, _ = await db.revision()
+    finally:
+        await db.dispose()
+    print(f"database is at revision {current}")
+    return 0
+
+
+async def _run(config: Config) -> int:
+    enabled = [name for name in ("slack", "discord") if getattr(config, name).enabled]
+    if not enabled:
+        print(
+            "rallybot: nothing to run: enable [slack] or [discord] in the config "
+            "(or try `rallybot console`)",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"rallybot: the {' and '.join(enabled)} adapter(s) are not part of this release yet; "
+        "`rallybot console` runs every command today",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rallybot` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(getattr(args, "config", None))
+        level = "WARNING" if args.command == "console" else config.bot.log_level
+        configure_logging(level, config.secrets())
+        if args.command == "console":
+            return asyncio.run(_console(config, args.org, args.files))
+        if args.command == "db":
+            return asyncio.run(_upgrade(config))
+        return asyncio.run(_run(config))
+    except (ConfigError, DatabaseError, ValueError, KeyError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"rallybot: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

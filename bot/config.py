@@ -1,0 +1,323 @@
+"""Configuration from a TOML file, with ``RALLYBOT_<SECTION>__<KEY>`` environment overrides.
+
+Every key is declared here with its type and default; ``config.example.toml`` documents them.
+A wrong key or value is refused with the file (or variable) and the key named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from bot.options import NO, YES
+from bot.timeparse import parse_duration
+
+PLATFORMS = ("slack", "discord", "console")
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; the message names where and which key."""
+
+
+@dataclass
+class DatabaseConfig:
+    """[database]"""
+
+    url: str = "sqlite+aiosqlite:///rallybot.db"
+    echo: bool = False
+
+
+@dataclass
+class SchedulerConfig:
+    """[scheduler]"""
+
+    grace: timedelta = timedelta(hours=1)
+    digest_cron: str = "0 9 * * MON"
+
+
+@dataclass
+class BotConfig:
+    """[bot]: behaviour shared by every platform."""
+
+    prefix: str = ""
+    log_level: str = "INFO"
+    files_dir: str = "rallybot-files"
+    layoff_reports_per_hour: int = 5
+
+
+@dataclass
+class SlackConfig:
+    """[slack]"""
+
+    enabled: bool = False
+    mode: str = "http"
+    host: str = "0.0.0.0"
+    port: int = 3000
+    signing_secret: str = field(default="", metadata={"secret": True})
+    bot_token: str = field(default="", metadata={"secret": True})
+    app_token: str = field(default="", metadata={"secret": True})
+    api_url: str = "https://slack.com/api/"
+
+
+@dataclass
+class DiscordConfig:
+    """[discord]"""
+
+    enabled: bool = False
+    token: str = field(default="", metadata={"secret": True})
+    api_url: str = "https://discord.com/api/v10"
+
+
+@dataclass
+class RoleSources:
+    """Who holds a role: platform user ids, user groups and role names or ids."""
+
+    slack_users: list[str] = field(default_factory=list)
+    slack_usergroups: list[str] = field(default_factory=list)
+    discord_roles: list[str] = field(default_factory=list)
+    console_roles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OrgConfig:
+    """One [[orgs]] entry."""
+
+    slug: str = ""
+    name: str = ""
+    timezone: str = "America/Chicago"
+    slack_team_ids: list[str] = field(default_factory=list)
+    discord_guild_ids: list[str] = field(default_factory=list)
+    alert_channels: dict[str, list[str]] = field(default_factory=dict)
+    moderation_channels: dict[str, list[str]] = field(default_factory=dict)
+    organizers: RoleSources = field(default_factory=RoleSources)
+    admins: RoleSources = field(default_factory=RoleSources)
+    members_may_create_polls: bool = False
+
+    def spaces(self) -> list[tuple[str, str]]:
+        """(platform, space id) pairs this organization owns; its console room included."""
+        return (
+            [("slack", t) for t in self.slack_team_ids]
+            + [("discord", g) for g in self.discord_guild_ids]
+            + [("console", self.slug)]
+        )
+
+
+@dataclass
+class Config:
+    """The whole configuration."""
+
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    orgs: list[OrgConfig] = field(default_factory=list)
+    source: str = field(default="(defaults)", metadata={"internal": True})
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so logs can be scrubbed of them."""
+        found = []
+        for section in (self.slack, self.discord):
+            for f in dataclasses.fields(section):
+                value = getattr(section, f.name)
+                if f.metadata.get("secret") and value:
+                    found.append(value)
+        password = _url_password(self.database.url)
+        if password:
+            found.append(password)
+        return found
+
+    def org(self, slug: str) -> OrgConfig:
+        """The organization with this slug."""
+        for org in self.orgs:
+            if org.slug == slug:
+                return org
+        raise ConfigError(f"{self.source}: no organization with slug {slug!r}")
+
+
+def _url_password(url: str) -> str | None:
+    match = re.match(r"^[a-z0-9+]+://[^:/@]+:([^@]+)@", url)
+    return match.group(1) if match else None
+
+
+def _coerce(value: Any, typ: Any, where: str, *, from_env: bool = False) -> Any:
+    """Check (and, for environment text, convert) one value against its declared type."""
+    origin = get_origin(typ)
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and str(value).lower() in YES | NO:
+            return str(value).lower() in YES
+        raise ConfigError(f"{where}: must be true or false")
+    if typ is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_env and re.fullmatch(r"-?\d+", str(value).strip()):
+            return int(value)
+        raise ConfigError(f"{where}: must be a whole number")
+    if typ is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: must be a string")
+    if typ is timedelta:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: must be {exc}") from None
+    if origin is list:
+        (inner,) = get_args(typ)
+        if from_env and isinstance(value, str):
+            text = value.strip()
+            value = (
+                json.loads(text)
+                if text.startswith("[")
+                else [v.strip() for v in text.split(",") if v.strip()]
+            )
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: must be a list")
+        if inner in (str, int, bool):
+            return [
+                _coerce(v, inner, f"{where}[{i}]") if inner is not str else str(v)
+                for i, v in enumerate(value)
+            ]
+        return [_section(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: must be a table")
+        _, inner = get_args(typ)
+        return {str(k): _coerce(v, inner, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(typ):
+        return _section(value, typ, where)
+    raise ConfigError(f"{where}: unsupported type")  # pragma: no cover - declarations only
+
+
+def _section(raw: Any, cls: Any, where: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+        values[key] = _coerce(value, hints[key], f"{where}.{key}" if where else key)
+    return cls(**values)
+
+
+def _apply_env(config: Config, environ: Mapping[str, str]) -> None:
+    """Apply RALLYBOT_<SECTION>__<KEY> variables on top of the file's values."""
+    sections = {f.name for f in dataclasses.fields(Config)} - {"orgs", "source"}
+    for name, value in sorted(environ.items()):
+        if not name.startswith("RALLYBOT_") or "__" not in name:
+            continue
+        section_name, _, key = name[len("RALLYBOT_") :].lower().partition("__")
+        if section_name not in sections:
+            raise ConfigError(
+                f"{name}: unknown section {section_name!r} (known: {', '.join(sorted(sections))})"
+            )
+        section = getattr(config, section_name)
+        hints = get_type_hints(type(section))
+        if key not in hints:
+            raise ConfigError(f"{name}: unknown key {key!r} in [{section_name}]")
+        setattr(section, key, _coerce(value, hints[key], name, from_env=True))
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate everything."""
+    source = str(path) if path else "(defaults)"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    hints = get_type_hints(Config)
+    built: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in hints or key == "source":
+            raise ConfigError(f"{source}: unknown section [{key}]")
+        where = f"{source}: [[orgs]]" if key == "orgs" else f"{source}: [{key}]"
+        built[key] = _coerce(value, hints[key], where)
+    config = Config(**built, source=source)
+    _apply_env(config, os.environ if environ is None else environ)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    """Check the rules that span keys: unique slugs, known timezones, modes, channels."""
+    src = config.source
+    if config.slack.mode not in ("http", "socket"):
+        raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')
+    if not 0 <= config.slack.port <= 65535:
+        raise ConfigError(f"{src}: [slack] port: must be from 0 to 65535")
+    if config.bot.prefix and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,8}", config.bot.prefix):
+        raise ConfigError(f"{src}: [bot] prefix: up to 9 lower-case letters, digits, - or _")
+    if config.bot.layoff_reports_per_hour < 1:
+        raise ConfigError(f"{src}: [bot] layoff_reports_per_hour: must be at least 1")
+    if config.scheduler.grace < timedelta(0):
+        raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
+    slugs: set[str] = set()
+    spaces: dict[tuple[str, str], str] = {}
+    for i, org in enumerate(config.orgs):
+        where = f"{src}: [[orgs]] #{i + 1}"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", org.slug):
+            raise ConfigError(f"{where} slug: lower-case letters, digits and -, at most 64")
+        if org.slug in slugs:
+            raise ConfigError(f"{where} slug: {org.slug!r} is used twice")
+        slugs.add(org.slug)
+        if not org.name:
+            org.name = org.slug
+        try:
+            zoneinfo.ZoneInfo(org.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where} timezone: {org.timezone!r} is not an IANA timezone"
+            ) from None
+        for table_name in ("alert_channels", "moderation_channels"):
+            for platform in getattr(org, table_name):
+                if platform not in PLATFORMS:
+                    raise ConfigError(f"{where} {table_name}: unknown platform {platform!r}")
+        for space in org.spaces():
+            if space in spaces:
+                raise ConfigError(
+                    f"{where}: {space[0]} space {space[1]} also belongs to {spaces[space]}"
+                )
+            spaces[space] = org.slug
+
+
+def demo_org() -> OrgConfig:
+    """The organization `rallybot console` uses when the configuration lists none."""
+    return OrgConfig(
+        slug="demo",
+        name="Demo Library Workers",
+        timezone="America/Chicago",
+        slack_team_ids=["TDEMO"],
+        discord_guild_ids=["100000000000000001"],
+        alert_channels={
+            "console": ["alerts"],
+            "slack": ["CALERTS"],
+            "discord": ["200000000000000001"],
+        },
+        moderation_channels={
+            "console": ["moderation"],
+            "slack": ["CMODS"],
+            "discord": ["200000000000000002"],
+        },
+        organizers=RoleSources(console_roles=["organizer"]),
+        admins=RoleSources(console_roles=["admin"]),
+        members_may_create_polls=True,
+    )

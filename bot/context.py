@@ -1,0 +1,111 @@
+"""The context a handler runs in: who is asking, where, when, and the unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.registry import Role
+from storage.repos import MemberRecord, OrgRecord, Repos
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import OrgConfig, RoleSources
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What an adapter knows about a command or click when it arrives."""
+
+    platform: str
+    space_id: str
+    channel_id: str
+    user_id: str
+    display_name: str = ""
+    #: the platform's roles of the person: Discord role ids and names, Slack user groups
+    platform_roles: frozenset[str] = frozenset()
+    is_dm: bool = False
+    #: a person is there to answer a form
+    interactive: bool = False
+    #: typed at the local console, where `!as NAME ROLE` names the role directly
+    console: bool = False
+
+
+def config_role(org: OrgConfig, inv: Invocation) -> Role:
+    """The role the configuration gives this person through their platform roles."""
+    roles = {r.lower() for r in inv.platform_roles}
+
+    def holds(sources: RoleSources) -> bool:
+        if inv.console and roles & {r.lower() for r in sources.console_roles}:
+            return True
+        if inv.platform == "slack":
+            groups = {g.lower() for g in sources.slack_usergroups}
+            return inv.user_id in sources.slack_users or bool(roles & groups)
+        if inv.platform == "discord":
+            return bool(roles & {r.lower() for r in sources.discord_roles})
+        return False
+
+    if holds(org.admins):
+        return Role.ADMIN
+    if holds(org.organizers):
+        return Role.ORGANIZER
+    return Role.MEMBER
+
+
+@dataclass
+class Context:
+    """Everything a handler may use. One per command; its ``repos`` is one unit of work."""
+
+    services: Services
+    repos: Repos
+    invocation: Invocation
+    org: OrgRecord
+    org_config: OrgConfig
+    role: Role
+    command: str
+    _member: MemberRecord | None = field(default=None, repr=False)
+    _role_checked: bool = field(default=False, repr=False)
+
+    @property
+    def now(self) -> datetime:
+        """The current time, from the application's clock."""
+        return self.services.clock.now()
+
+    @property
+    def platform(self) -> str:
+        """Where the person is: slack, discord or console."""
+        return self.invocation.platform
+
+    async def member(self) -> MemberRecord:
+        """The person as a member, stored now if this is their first stored action."""
+        if self._member is None:
+            inv = self.invocation
+            self._member = await self.repos.ensure_member(
+                inv.platform, inv.user_id, inv.display_name or inv.user_id, self.org.id
+            )
+        return self._member
+
+    async def existing_member(self) -> MemberRecord | None:
+        """The person as a member if already stored; stores nothing."""
+        if self._member is None:
+            self._member = await self.repos.find_member(
+                self.invocation.platform, self.invocation.user_id
+            )
+        return self._member
+
+    async def effective_role(self) -> Role:
+        """The person's role: platform roles, raised by any role granted in the database."""
+        if not self._role_checked:
+            self._role_checked = True
+            member = await self.existing_member()
+            if member is not None:
+                granted = await self.repos.granted_role(self.org.id, member.id)
+                if granted:
+                    self.role = max(self.role, Role[granted.upper()])
+        return self.role
+
+    async def audit(self, action: str, target: str = "", **detail: object) -> None:
+        """Record an organizer's or admin's action in the audit log."""
+        member = await self.member()
+        await self.repos.audit(self.org.id, member.id, action, target, detail, at=self.now)

@@ -1,0 +1,119 @@
+"""Dispatch: a typed line, a click or a form submission becomes one command run in one unit of work.
+
+The dispatcher finds the organization of the space, checks the role, validates the options,
+runs the handler inside a transaction and turns every refusal into a plain answer. Nothing
+the person sends can raise past it; an unexpected fault is logged with a reference and the
+unit of work is rolled back, so what was already stored stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from bot.context import Context, Invocation, config_role
+from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
+from bot.grammar import split_command, tokenize
+from bot.registry import Command
+from bot.reply import Form, FormField, Reply, decode_action
+from storage.repos import Repos
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Runs commands for every adapter."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def handle_text(self, inv: Invocation, line: str) -> Reply:
+        """Run a typed command line such as ``/profile state:IL``."""
+        try:
+            group, rest = split_command(line, self.services.config.bot.prefix)
+            command, raw = self.services.registry.resolve(group, tokenize(rest))
+        except UserError as exc:
+            return Reply.refuse(exc.message)
+        return await self.invoke(inv, command, raw)
+
+    async def handle_interaction(
+        self, inv: Invocation, action_id: str, values: dict[str, str] | None = None
+    ) -> Reply:
+        """Run a button click, menu choice or form submission carrying ``action_id``."""
+        try:
+            name, args = decode_action(action_id)
+            command = self.services.registry.get(name)
+        except UserError as exc:
+            return Reply.refuse(exc.message)
+        values = dict(values or {})
+        select_arg = args.pop("_select", None)
+        if select_arg is not None and "value" in values:
+            args[select_arg] = values.pop("value")
+        for key, value in values.items():
+            if value is not None and str(value).strip() and command.option(key) is not None:
+                args[key] = str(value)
+        return await self.invoke(inv, command, args)
+
+    async def invoke(self, inv: Invocation, command: Command, raw: dict[str, str]) -> Reply:
+        """Run ``command`` with raw option text as the person described by ``inv``."""
+        services = self.services
+        found = services.orgs.lookup(inv.platform, inv.space_id)
+        if found is None:
+            return Reply.refuse(NotConfigured().message)
+        org, org_config = found
+        try:
+            async with services.db.transaction() as session:
+                ctx = Context(
+                    services=services,
+                    repos=Repos(session),
+                    invocation=inv,
+                    org=org,
+                    org_config=org_config,
+                    role=config_role(org_config, inv),
+                    command=command.name,
+                )
+                if ctx.role < command.role and await ctx.effective_role() < command.role:
+                    raise PermissionDenied(
+                        f"/{command.name} needs the {command.role.label} role; "
+                        f"you have the {ctx.role.label} role here."
+                    )
+                values = command.parse(raw)
+                return await command.handler(ctx, **values)
+        except MissingFields as exc:
+            if inv.interactive:
+                return Reply(text=exc.message, form=form_for(command, raw))
+            return Reply.refuse(exc.message + ".")
+        except UserError as exc:
+            return Reply.refuse(exc.message)
+        except Exception:
+            ref = secrets.token_hex(3)
+            log.exception("/%s failed (ref %s)", command.name, ref)
+            return Reply.refuse(
+                f"Something went wrong on our side (ref {ref}). Nothing was changed; "
+                "please try again, and tell an organizer if it keeps happening."
+            )
+
+
+def form_for(command: Command, given: dict[str, str]) -> Form:
+    """A form asking for a command's options, required ones first, given ones filled in."""
+    ordered = sorted(command.options, key=lambda o: not o.required)
+    return Form(
+        title=command.form_title or f"/{command.name}",
+        command=command.name,
+        fields=[
+            FormField(
+                name=opt.name,
+                label=opt.help or opt.name.replace("_", " "),
+                required=opt.required,
+                long=opt.long,
+                default=given.get(opt.name, ""),
+                max_length=opt.max_length,
+                choices=tuple(opt.choices),
+            )
+            for opt in ordered
+        ],
+    )

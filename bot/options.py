@@ -1,0 +1,280 @@
+"""Typed command options: each parses the text a person typed and says plainly what is wrong.
+
+Adapters read the same declarations to build their platform's surface (Discord option types
+and choices, Slack and console help), so an option is declared once, here or in a feature.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.errors import ValidationError
+
+YES = frozenset({"yes", "y", "true", "1", "on"})
+NO = frozenset({"no", "n", "false", "0", "off"})
+
+
+def normalise_choice(text: str) -> str:
+    """Fold case and treat '-', '_' and spaces alike: 'Sign on' == 'sign_on' == 'sign-on'."""
+    return re.sub(r"[\s_\-]+", "-", text.strip().lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One named option of a command. Subclasses say how text becomes a value."""
+
+    name: str
+    help: str = ""
+    required: bool = False
+    #: the platform type an adapter should use: string, integer, boolean or number
+    kind: str = "string"
+    #: longest accepted text (Discord and Slack forms use it too)
+    max_length: int = 200
+    #: a long free-text field (forms show a paragraph box)
+    long: bool = False
+
+    @property
+    def choices(self) -> Sequence[str]:
+        """Fixed values to offer, if any."""
+        return ()
+
+    def parse(self, raw: str) -> Any:
+        """Turn typed text into a value, or raise ValidationError naming this option."""
+        text = raw.strip()
+        if not text:
+            raise self.error("must not be empty")
+        if len(text) > self.max_length:
+            raise self.error(f"must be at most {self.max_length:,} characters (got {len(text):,})")
+        return self.convert(text)
+
+    def convert(self, text: str) -> Any:
+        """Convert non-empty, length-checked text; the default keeps it as is."""
+        return text
+
+    def error(self, rule: str) -> ValidationError:
+        """A ValidationError for this option."""
+        return ValidationError(self.name, rule)
+
+
+@dataclass(frozen=True)
+class Text(Option):
+    """Free text, trimmed, up to ``max_length`` characters."""
+
+
+@dataclass(frozen=True)
+class Integer(Option):
+    """A whole number between ``minimum`` and ``maximum``; 1,000 and 1000 are both fine."""
+
+    kind: str = "integer"
+    minimum: int = 0
+    maximum: int = 2**31 - 1
+
+    def convert(self, text: str) -> int:
+        cleaned = text.replace(",", "").replace("_", "")
+        if not re.fullmatch(r"[+-]?\d{1,12}", cleaned):
+            raise self.error(f"must be a whole number from {self.minimum:,} to {self.maximum:,}")
+        value = int(cleaned)
+        if not self.minimum <= value <= self.maximum:
+            raise self.error(f"must be from {self.minimum:,} to {self.maximum:,} (got {value:,})")
+        return value
+
+
+@dataclass(frozen=True)
+class YesNo(Option):
+    """yes/no/true/false/y/n/1/0, any case."""
+
+    kind: str = "boolean"
+
+    @property
+    def choices(self) -> Sequence[str]:
+        return ("yes", "no")
+
+    def convert(self, text: str) -> bool:
+        folded = text.lower()
+        if folded in YES:
+            return True
+        if folded in NO:
+            return False
+        raise self.error("must be yes or no")
+
+
+@dataclass(frozen=True)
+class Choice(Option):
+    """One of a fixed set of values, matched case-insensitively with '-', '_' and ' ' alike."""
+
+    values: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def choices(self) -> Sequence[str]:
+        return self.values
+
+    def convert(self, text: str) -> str:
+        folded = normalise_choice(text)
+        for value in self.values:
+            if normalise_choice(value) == folded:
+                return value
+        for alias, value in self.aliases:
+            if normalise_choice(alias) == folded:
+                return value
+        return self._refuse()
+
+    def _refuse(self) -> str:
+        raise self.error("must be one of " + ", ".join(self.values))
+
+
+@dataclass(frozen=True)
+class Ref(Option):
+    """A row id as shown by the bot: ``42``, or with its prefix, ``L-42``."""
+
+    kind: str = "integer"
+    prefix: str = ""
+
+    def convert(self, text: str) -> int:
+        pattern = (
+            r"(?:" + re.escape(self.prefix) + r"-?)?(\d{1,12})" if self.prefix else r"#?(\d{1,12})"
+        )
+        match = re.fullmatch(pattern, text, flags=re.IGNORECASE)
+        if not match or int(match.group(1)) == 0:
+            shown = f"{self.prefix}-42 or 42" if self.prefix else "42"
+            raise self.error(f"must be an id such as {shown}")
+        return int(match.group(1))
+
+
+US_STATES: dict[str, str] = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "DC": "District of Columbia",
+    "PR": "Puerto Rico",
+    "GU": "Guam",
+    "VI": "U.S. Virgin Islands",
+    "AS": "American Samoa",
+    "MP": "Northern Mariana Islands",
+}
+_STATE_BY_NAME = {normalise_choice(name): code for code, name in US_STATES.items()}
+
+
+@dataclass(frozen=True)
+class UsState(Option):
+    """A US state, district or territory: two-letter code or full name, stored as the code."""
+
+    max_length: int = 40
+
+    def convert(self, text: str) -> str:
+        code = text.upper()
+        if code in US_STATES:
+            return code
+        by_name = _STATE_BY_NAME.get(normalise_choice(text))
+        if by_name:
+            return by_name
+        raise self.error("must be a US state or territory, as a two-letter code such as IL")
+
+
+@cache
+def _timezones() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+@dataclass(frozen=True)
+class Timezone(Option):
+    """An IANA timezone name such as America/Chicago (any case)."""
+
+    max_length: int = 64
+
+    def convert(self, text: str) -> str:
+        name = _timezones().get(text.lower())
+        if name is None:
+            raise self.error("must be an IANA timezone name such as America/Chicago")
+        return name
+
+
+@dataclass(frozen=True)
+class Url(Option):
+    """An http or https address with a host."""
+
+    max_length: int = 2000
+
+    def convert(self, text: str) -> str:
+        parsed = urlparse(text)
+        if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+            raise self.error("must be an http:// or https:// address")
+        return text
+
+
+@dataclass(frozen=True)
+class TextList(Option):
+    """Comma-separated short items, e.g. ``topics:"pay equity, layoffs"``; ``none`` clears."""
+
+    item_max: int = 40
+    max_items: int = 20
+    allowed: tuple[str, ...] = field(default=())
+
+    def convert(self, text: str) -> tuple[str, ...]:
+        if text.lower() == "none":
+            return ()
+        items = [part.strip() for part in re.split(r"[,|]", text) if part.strip()]
+        if len(items) > self.max_items:
+            raise self.error(f"takes at most {self.max_items} items (got {len(items)})")
+        out: list[str] = []
+        for item in items:
+            if len(item) > self.item_max:
+                raise self.error(f"each item must be at most {self.item_max} characters")
+            if self.allowed:
+                item = Choice(self.name, values=self.allowed).convert(item)
+            if item not in out:
+                out.append(item)
+        return tuple(out)

@@ -1,0 +1,206 @@
+"""Commands, declared once: name, typed options, required role, help and handler.
+
+A feature module makes a ``CommandGroup`` and decorates its handlers; the application puts
+the groups in a ``Registry``, from which every adapter builds its platform's surface.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import MissingFields, ValidationError
+from bot.grammar import Token
+from bot.options import Option
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.reply import Reply
+
+Handler = Callable[..., Awaitable["Reply"]]
+MemberHook = Callable[["Context", int], Awaitable[Any]]
+MergeHook = Callable[["Context", int, int], Awaitable[None]]
+
+
+class Role(enum.IntEnum):
+    """What a person may do in an organization; each role includes the ones below it."""
+
+    MEMBER = 1
+    ORGANIZER = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        """The role's name as people read it."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command, e.g. ``/event rsvp``."""
+
+    group: str
+    action: str
+    handler: Handler
+    options: tuple[Option, ...] = ()
+    role: Role = Role.MEMBER
+    help: str = ""
+    #: the option that takes words written without a key, if any
+    positional: str | None = None
+    #: shown on a form asking for missing fields
+    form_title: str = ""
+
+    @property
+    def name(self) -> str:
+        """``group action``, or just ``group`` for a group's own command."""
+        return f"{self.group} {self.action}".strip()
+
+    def option(self, name: str) -> Option | None:
+        """The option with this name."""
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        return None
+
+    def usage(self) -> str:
+        """A one-line synopsis: required options plain, optional ones in brackets."""
+        parts = [f"/{self.name}"]
+        for opt in self.options:
+            parts.append(f"{opt.name}:…" if opt.required else f"[{opt.name}:…]")
+        return " ".join(parts)
+
+    def parse(self, raw: dict[str, str], *, check_required: bool = True) -> dict[str, Any]:
+        """Validate raw option text into values; every option appears, missing ones as None."""
+        values: dict[str, Any] = {}
+        missing = []
+        for opt in self.options:
+            text = raw.get(opt.name)
+            if text is None:
+                if opt.required:
+                    missing.append(opt.name)
+                values[opt.name] = None
+            else:
+                values[opt.name] = opt.parse(text)
+        if missing and check_required:
+            raise MissingFields(self.name, missing)
+        return values
+
+
+@dataclass
+class CommandGroup:
+    """The commands of one feature (``/layoff``, ``/alert``, …) and its privacy hooks."""
+
+    name: str
+    help: str = ""
+    commands: dict[str, Command] = field(default_factory=dict)
+    exporters: list[MemberHook] = field(default_factory=list)
+    erasers: list[MemberHook] = field(default_factory=list)
+    mergers: list[MergeHook] = field(default_factory=list)
+
+    def command(
+        self,
+        action: str = "",
+        *,
+        options: Iterable[Option] = (),
+        role: Role = Role.MEMBER,
+        help: str = "",
+        positional: str | None = None,
+        form_title: str = "",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a handler as ``/<group> <action>``."""
+
+        def register(handler: Handler) -> Handler:
+            if action in self.commands:
+                raise ValueError(f"/{self.name} {action} is declared twice")
+            self.commands[action] = Command(
+                group=self.name,
+                action=action,
+                handler=handler,
+                options=tuple(options),
+                role=role,
+                help=help or (handler.__doc__ or "").strip().splitlines()[0],
+                positional=positional,
+                form_title=form_title,
+            )
+            return handler
+
+        return register
+
+    def on_export(self, hook: MemberHook) -> MemberHook:
+        """Register what this feature adds to a member's `/privacy export`."""
+        self.exporters.append(hook)
+        return hook
+
+    def on_erase(self, hook: MemberHook) -> MemberHook:
+        """Register how this feature forgets a member on `/privacy delete`."""
+        self.erasers.append(hook)
+        return hook
+
+    def on_merge(self, hook: MergeHook) -> MergeHook:
+        """Register how this feature joins two members' records when `/link` merges them."""
+        self.mergers.append(hook)
+        return hook
+
+
+class Registry:
+    """Every command the application offers."""
+
+    def __init__(self, groups: Iterable[CommandGroup]) -> None:
+        self.groups: dict[str, CommandGroup] = {}
+        for group in groups:
+            if group.name in self.groups:
+                raise ValueError(f"/{group.name} is declared twice")
+            self.groups[group.name] = group
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for group in self.groups.values():
+            yield from group.commands.values()
+
+    def get(self, name: str) -> Command:
+        """The command with this full name (``event rsvp``)."""
+        group_name, _, action = name.partition(" ")
+        group = self.groups.get(group_name)
+        if group is None or action not in group.commands:
+            raise ValidationError("command", f"/{name} is not a command; try /help")
+        return group.commands[action]
+
+    def resolve(self, group_name: str, tokens: list[Token]) -> tuple[Command, dict[str, str]]:
+        """Find the command a line names and collect its raw option text."""
+        group = self.groups.get(group_name)
+        if group is None:
+            raise ValidationError("command", f"/{group_name} is not a command; try /help")
+        rest = list(tokens)
+        if rest and rest[0].key is None and rest[0].value.lower() in group.commands:
+            command = group.commands[rest.pop(0).value.lower()]
+        elif "" in group.commands:
+            command = group.commands[""]
+        else:
+            actions = ", ".join(sorted(a for a in group.commands if a))
+            given = f" ({rest[0].value!r} is not one)" if rest and rest[0].key is None else ""
+            raise ValidationError("action", f"/{group_name} needs one of: {actions}{given}")
+        raw: dict[str, str] = {}
+        words: list[str] = []
+        for token in rest:
+            if token.key is None:
+                words.append(token.value)
+                continue
+            if command.option(token.key) is None:
+                known = ", ".join(o.name for o in command.options) or "none"
+                raise ValidationError(
+                    token.key, f"is not an option of /{command.name} (options: {known})"
+                )
+            if token.key in raw:
+                raise ValidationError(token.key, "is given twice; give it once")
+            raw[token.key] = token.value
+        if words:
+            if command.positional is None:
+                raise ValidationError(
+                    "text",
+                    f"{words[0]!r} has no key; write options as key:value (see /help {group_name})",
+                )
+            if command.positional in raw:
+                raise ValidationError(command.positional, "is given twice; give it once")
+            raw[command.positional] = " ".join(words)
+        return command, raw

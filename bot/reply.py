@@ -1,0 +1,179 @@
+"""What a handler returns: text, fields, a table, files, buttons, or a form to fill in.
+
+The model is platform-neutral. Each adapter renders it in one module (Block Kit, Discord
+embeds and components, plain text) and enforces its platform's limits there. Every button
+carries a short stateless id naming a command and its arguments, so a click is dispatched
+exactly like the typed command and still works after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
+
+#: Discord's limit for a custom id, the tighter of the two platforms
+MAX_ACTION_ID = 100
+
+
+def encode_action(command: str, args: dict[str, str] | None = None) -> str:
+    """Encode a command and its arguments as an action id: ``event.rsvp?id=3&status=going``."""
+    head = command.replace(" ", ".")
+    if not args:
+        encoded = head
+    else:
+        body = "&".join(f"{key}={quote(str(value), safe='')}" for key, value in args.items())
+        encoded = f"{head}?{body}"
+    if len(encoded) > MAX_ACTION_ID:
+        raise ValueError(f"action id longer than {MAX_ACTION_ID} characters: {encoded[:40]}…")
+    return encoded
+
+
+def decode_action(action_id: str) -> tuple[str, dict[str, str]]:
+    """Split an action id into the command name and its arguments."""
+    head, _, body = action_id.partition("?")
+    args: dict[str, str] = {}
+    if body:
+        for part in body.split("&"):
+            key, _, value = part.partition("=")
+            if key:
+                args[key] = unquote(value)
+    return head.replace(".", " "), args
+
+
+@dataclass
+class Action:
+    """A button: clicking it runs ``command`` with ``args`` as the clicking person."""
+
+    label: str
+    command: str
+    args: dict[str, str] = field(default_factory=dict)
+    style: str = "default"  # default, primary or danger
+    disabled: bool = False
+
+    @property
+    def id(self) -> str:
+        """The stateless id a platform carries back on a click."""
+        return encode_action(self.command, self.args)
+
+
+@dataclass
+class Select:
+    """A menu: choosing an option runs ``command`` with ``args`` and ``{arg: value}``."""
+
+    placeholder: str
+    command: str
+    arg: str
+    options: list[tuple[str, str]]  # (label, value)
+    args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The stateless id of the menu; the chosen value arrives with the interaction."""
+        return encode_action(self.command, {**self.args, "_select": self.arg})
+
+
+@dataclass
+class FormField:
+    """One input of a form."""
+
+    name: str
+    label: str
+    required: bool = False
+    long: bool = False
+    default: str = ""
+    max_length: int = 200
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass
+class Form:
+    """Questions to ask before running ``command``; ``args`` are already known values."""
+
+    title: str
+    command: str
+    fields: list[FormField]
+    args: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def id(self) -> str:
+        """The stateless id a submission carries back."""
+        return encode_action(self.command, self.args)
+
+
+@dataclass
+class File:
+    """A file to hand to the person: a CSV export, a chart, an .ics calendar entry."""
+
+    name: str
+    data: bytes
+    mime: str = "application/octet-stream"
+    description: str = ""
+
+
+@dataclass
+class Table:
+    """Rows under headers, for counts and lists."""
+
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Reply:
+    """A handler's answer. ``ephemeral`` answers are seen by the caller only."""
+
+    text: str = ""
+    title: str = ""
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    table: Table | None = None
+    files: list[File] = field(default_factory=list)
+    actions: list[Action | Select] = field(default_factory=list)
+    form: Form | None = None
+    ephemeral: bool = True
+    error: bool = False
+
+    @classmethod
+    def say(cls, text: str, *, ephemeral: bool = True) -> Reply:
+        """A plain text answer."""
+        return cls(text=text, ephemeral=ephemeral)
+
+    @classmethod
+    def refuse(cls, text: str) -> Reply:
+        """A refusal, seen by the caller only."""
+        return cls(text=text, ephemeral=True, error=True)
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text: the fallback every platform can show."""
+        parts: list[str] = []
+        if self.title:
+            parts.append(f"**{self.title}**")
+        if self.text:
+            parts.append(self.text)
+        if self.fields:
+            parts.append("\n".join(f"{name}: {value}" for name, value in self.fields))
+        if self.table is not None:
+            parts.append(format_table(self.table))
+        for file in self.files:
+            parts.append(f"(file: {file.name})")
+        return "\n".join(parts)
+
+
+def format_table(table: Table) -> str:
+    """Lay a table out in aligned columns of plain text."""
+    cells = [table.headers, *table.rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(table.headers))]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"

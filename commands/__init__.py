@@ -1,0 +1,13 @@
+"""The features: one module per command group, each declaring its commands once."""
+
+from __future__ import annotations
+
+from bot.registry import CommandGroup
+
+
+def default_groups() -> list[CommandGroup]:
+    """Every command group rallybot offers, in the order /help lists them."""
+    from commands import help as help_commands
+    from commands import members
+
+    return [members.profile, members.link, members.privacy, help_commands.group]

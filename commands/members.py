@@ -1,0 +1,217 @@
+"""/profile, /link and /privacy: who a member is, joining their accounts, and their data."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.errors import ValidationError
+from bot.options import Choice, Text, TextList, Timezone, UsState, YesNo
+from bot.registry import CommandGroup
+from bot.reply import Action, File, Reply
+
+LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
+CLASSIFICATIONS = (
+    "librarian",
+    "library-assistant",
+    "technician",
+    "page",
+    "administrator",
+    "other",
+)
+CLASSIFICATION_ALIASES = (
+    ("paraprofessional", "library-assistant"),
+    ("library assistant/paraprofessional", "library-assistant"),
+    ("assistant", "library-assistant"),
+    ("shelver", "page"),
+    ("page/shelver", "page"),
+)
+LINK_TTL = timedelta(minutes=10)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class District(Text):
+    """A congressional district: a number from 1 to 53, or AL for at-large."""
+
+    max_length: int = 8
+
+    def convert(self, text: str) -> str:
+        cleaned = re.sub(r"^[A-Za-z]{2}-", "", text.strip()).upper()
+        if cleaned in ("AL", "AT-LARGE", "ATLARGE", "0"):
+            return "AL"
+        if cleaned.isdigit() and 1 <= int(cleaned) <= 53:
+            return str(int(cleaned))
+        raise self.error("must be a district number from 1 to 53, or AL for at-large")
+
+
+PROFILE_OPTIONS = (
+    Text("name", help="your name, as it should appear on a sign-on letter", max_length=100),
+    Text("title", help="your job title", max_length=100),
+    Text("institution", help="your library or system", max_length=150),
+    Text("city", help="your city", max_length=100),
+    UsState("state", help="US state or territory, e.g. IL"),
+    District("district", help="congressional district number, or AL"),
+    Choice("library_type", help="library type", values=LIBRARY_TYPES),
+    Choice(
+        "classification",
+        help="worker classification",
+        values=CLASSIFICATIONS,
+        aliases=CLASSIFICATION_ALIASES,
+    ),
+    Timezone("timezone", help="IANA timezone, e.g. America/Chicago"),
+    YesNo("alert_dms", help="receive action alerts by direct message"),
+    TextList("topics", help="topics you follow, comma-separated", item_max=40, max_items=10),
+)
+
+profile = CommandGroup("profile", help="What you tell the bot about yourself")
+link = CommandGroup("link", help="Join your Slack and Discord accounts into one member")
+privacy = CommandGroup("privacy", help="Your data: export it or erase it")
+
+
+def _show(value: Any) -> str:
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list | tuple):
+        return ", ".join(value)
+    return str(value)
+
+
+@profile.command(options=PROFILE_OPTIONS, help="Show your profile, or set fields of it")
+async def profile_command(ctx: Context, **fields: Any) -> Reply:
+    """Show the caller's profile; with options, set those fields first."""
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if changes:
+        member = await ctx.member()
+        await ctx.repos.update_profile(member.id, changes)
+    else:
+        member = await ctx.existing_member()
+        if member is None:
+            return Reply(
+                text="You have no profile yet. Set any field, e.g. "
+                "/profile state:IL library_type:public timezone:America/Chicago"
+            )
+    record = await ctx.repos.profile(member.id)
+    shown = [
+        (opt.name.replace("_", " "), _show(getattr(record, opt.name))) for opt in PROFILE_OPTIONS
+    ]
+    return Reply(
+        title="Your profile" + (" (updated)" if changes else ""),
+        fields=shown,
+        text="Only you and your organization's organizers see this.",
+    )
+
+
+def new_link_code() -> str:
+    """A one-time code such as ``K7QM-P2XD``, easy to read aloud and type."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+@link.command(
+    options=[Text("code", help="the code your other account was given", max_length=20)],
+    positional="code",
+    help="Get a code, or enter the code from your other platform",
+)
+async def link_command(ctx: Context, code: str | None) -> Reply:
+    """Without a code: make one. With a code: join this account to the one that made it."""
+    if code is None:
+        member = await ctx.member()
+        new = new_link_code()
+        await ctx.repos.store_link_code(new, member.id, ctx.platform, ctx.now + LINK_TTL)
+        return Reply(
+            text=f"Your link code is {new}. Within 10 minutes, on your other platform, "
+            f"type /link code:{new} — it works once."
+        )
+    found = await ctx.repos.take_link_code(code)
+    if found is None:
+        raise ValidationError(
+            "code", "is not a code we gave out; codes work once — get a new one with /link"
+        )
+    keep_id, code_platform, expires_at = found
+    if expires_at <= ctx.now:
+        raise ValidationError(
+            "code", "has expired (codes last 10 minutes); get a new one with /link"
+        )
+    if code_platform == ctx.platform:
+        raise ValidationError(
+            "code", f"was made on {code_platform}; enter it from your account on another platform"
+        )
+    current = await ctx.existing_member()
+    if current is not None and current.id == keep_id:
+        return Reply(text="These accounts are already linked.")
+    if current is None:
+        current = await ctx.member()
+    await ctx.repos.move_identities(current.id, keep_id)
+    for group in ctx.services.registry.groups.values():
+        for merge in group.mergers:
+            await merge(ctx, keep_id, current.id)
+    await ctx.repos.delete_member(current.id)
+    platforms = sorted({i.platform for i in await ctx.repos.identities(keep_id)})
+    return Reply(
+        text="Linked. You are one member on "
+        + " and ".join(platforms)
+        + " now: one signature, one RSVP, one ballot and one set of preferences."
+    )
+
+
+@privacy.command("export", help="Get a file of everything the bot keeps about you")
+async def privacy_export(ctx: Context) -> Reply:
+    """Send the caller their own data as a JSON file."""
+    member = await ctx.existing_member()
+    if member is None:
+        return Reply(text="The bot keeps nothing about you.")
+    repos = ctx.repos
+    data: dict[str, Any] = {
+        "member": {"id": member.id, "display_name": member.display_name},
+        "accounts": [
+            {"platform": i.platform, "user_id": i.user_id, "display_name": i.display_name}
+            for i in await repos.identities(member.id)
+        ],
+        "profile": {
+            k: v for k, v in asdict(await repos.profile(member.id)).items() if k != "member_id"
+        },
+        "organizations": await repos.org_ids_of(member.id),
+        "actions_as_organizer": await repos.audit_entries(actor=member.id),
+    }
+    for group in ctx.services.registry.groups.values():
+        for export in group.exporters:
+            data[group.name] = await export(ctx, member.id)
+    body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
+    return Reply(
+        text="Here is everything the bot keeps about you.",
+        files=[File("rallybot-my-data.json", body, "application/json")],
+    )
+
+
+@privacy.command(
+    "delete",
+    options=[YesNo("confirm", help="yes to erase your data now")],
+    help="Erase everything the bot keeps about you",
+)
+async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
+    """Erase the caller's member record and, through each feature, what hangs from it."""
+    member = await ctx.existing_member()
+    if member is None:
+        return Reply(text="The bot keeps nothing about you; there is nothing to erase.")
+    if not confirm:
+        return Reply(
+            text="This erases your profile, your linked accounts and your reminders, on every "
+            "platform. Signatures and votes you gave stay counted, without your name. "
+            "It cannot be undone.",
+            actions=[
+                Action("Yes, erase my data", "privacy delete", {"confirm": "yes"}, style="danger")
+            ],
+        )
+    for group in ctx.services.registry.groups.values():
+        for erase in group.erasers:
+            await erase(ctx, member.id)
+    await ctx.repos.delete_member(member.id)
+    return Reply(text="Done: the bot no longer keeps anything about you.")

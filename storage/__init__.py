@@ -1,0 +1,1 @@
+"""rallybot's storage: SQLAlchemy 2 models, the database handle, repositories, migrations."""

@@ -1,0 +1,161 @@
+"""The database handle: one engine per process, chosen by URL, and units of work on it.
+
+SQLite (through aiosqlite) runs in WAL mode with a busy timeout and foreign keys on, and
+every write transaction begins with ``BEGIN IMMEDIATE`` behind a process-wide lock, so
+there is one writer at a time and no transaction fails half-way on a lock upgrade.
+PostgreSQL (through asyncpg) is the scale-out path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+_DRIVERS = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
+
+
+class DatabaseError(Exception):
+    """The database cannot be used as configured; the message says what to do."""
+
+
+def alembic_config() -> AlembicConfig:
+    """Alembic's configuration for the bundled migrations."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+class Database:
+    """An engine and session factory for one database URL."""
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise DatabaseError(
+                "[database] url: not a database URL (e.g. sqlite+aiosqlite:///rallybot.db)"
+            ) from exc
+        backend = parsed.get_backend_name()
+        driver = parsed.get_driver_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise DatabaseError(
+                f"[database] url: {backend} is not supported; use sqlite+aiosqlite:// "
+                "or postgresql+asyncpg://"
+            )
+        if driver not in _DRIVERS:
+            wanted = "aiosqlite" if backend == "sqlite" else "asyncpg"
+            raise DatabaseError(
+                f"[database] url: use the async driver, {backend}+{wanted}://… (got {driver})"
+            )
+        try:
+            importlib.import_module(_DRIVERS[driver])
+        except ImportError as exc:
+            raise DatabaseError(
+                f"[database] url: the {driver} driver is not installed (pip install {driver})"
+            ) from exc
+        self.url = parsed
+        self.is_sqlite = backend == "sqlite"
+        self.schema = schema
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 10
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
+        if self.is_sqlite:
+            _sqlite_pragmas(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        if self.is_sqlite:
+            async with self._write_lock, self.sessions() as session, session.begin():
+                yield session
+        else:
+            async with self.sessions() as session, session.begin():
+                yield session
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply the migrations up to ``revision``."""
+        cfg = alembic_config()
+
+        def run(connection: Connection) -> None:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+
+        async with self._write_lock if self.is_sqlite else _null(), self.engine.begin() as conn:
+            await conn.run_sync(run)
+
+    async def revision(self) -> tuple[str | None, str]:
+        """The schema's current revision and the newest one this code knows."""
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+        def current(connection: Connection) -> str | None:
+            return MigrationContext.configure(connection).get_current_revision()
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(current), head
+
+    async def check_schema(self) -> None:
+        """Refuse to run on a schema older or newer than this code."""
+        current, head = await self.revision()
+        if current != head:
+            raise DatabaseError(
+                f"the database schema is at {current or 'nothing'}, this rallybot needs {head}: "
+                "run `rallybot db upgrade`"
+            )
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _null() -> AsyncIterator[None]:
+    yield None
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Manage transactions ourselves so a write starts with BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
