@@ -32,7 +32,7 @@ class ConfigError(Exception):
 class DatabaseConfig:
     """[database]"""
 
-    url: str = "sqlite+aiosqlite:///rallybot.db"
+    url: str = field(default="sqlite+aiosqlite:///rallybot.db", repr=False)
     echo: bool = False
 
 
@@ -62,9 +62,9 @@ class SlackConfig:
     mode: str = "http"
     host: str = "0.0.0.0"
     port: int = 3000
-    signing_secret: str = field(default="", metadata={"secret": True})
-    bot_token: str = field(default="", metadata={"secret": True})
-    app_token: str = field(default="", metadata={"secret": True})
+    signing_secret: str = field(default="", repr=False, metadata={"secret": True})
+    bot_token: str = field(default="", repr=False, metadata={"secret": True})
+    app_token: str = field(default="", repr=False, metadata={"secret": True})
     api_url: str = "https://slack.com/api/"
 
 
@@ -73,7 +73,7 @@ class DiscordConfig:
     """[discord]"""
 
     enabled: bool = False
-    token: str = field(default="", metadata={"secret": True})
+    token: str = field(default="", repr=False, metadata={"secret": True})
     api_url: str = "https://discord.com/api/v10"
 
 

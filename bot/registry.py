@@ -120,7 +120,7 @@ class CommandGroup:
                 handler=handler,
                 options=tuple(options),
                 role=role,
-                help=help or (handler.__doc__ or "").strip().splitlines()[0],
+                help=help or (handler.__doc__ or "").strip().partition("\n")[0],
                 positional=positional,
                 form_title=form_title,
             )

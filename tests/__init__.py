@@ -1,0 +1,1 @@
+"""rallybot's tests."""

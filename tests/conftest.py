@@ -1,0 +1,131 @@
+"""Shared fixtures: a real database per test (a SQLite file, and PostgreSQL where reachable),
+migrated by Alembic, and a guard that fails any connection leaving this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from storage.db import Database
+
+PG_URL = os.environ.get(
+    "RALLYBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("RALLYBOT_REQUIRE_POSTGRES") == "1"
+
+# --- no connection leaves the machine ------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def check_address(address: object) -> None:
+    """Refuse any TCP/UDP destination that is not loopback (Unix sockets are fine)."""
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        try:
+            ip = ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            if host != "localhost":
+                raise ConnectionRefusedError(f"test network guard: {host} is not loopback") from None
+            return
+        if not ip.is_loopback:
+            raise ConnectionRefusedError(f"test network guard: {host} is not loopback")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    check_address(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    check_address(address)
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+# --- databases -----------------------------------------------------------------------------
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+_pg_state: dict[str, bool] = {}
+
+
+async def _pg_reachable() -> bool:
+    if "ok" not in _pg_state:
+        try:
+            conn = await asyncio.wait_for(asyncpg.connect(_asyncpg_dsn(PG_URL)), 5)
+            await conn.close()
+            _pg_state["ok"] = True
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            _pg_state["ok"] = False
+    return _pg_state["ok"]
+
+
+async def require_postgres() -> None:
+    """Skip (or, in CI, fail) when PostgreSQL is not reachable."""
+    if not await _pg_reachable():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (RALLYBOT_REQUIRE_POSTGRES=1) but {PG_URL} "
+                        "is not reachable")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+
+
+class PgSchema:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.name = f"t_{uuid.uuid4().hex[:16]}"
+
+    async def create(self) -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+        try:
+            await conn.execute(f'CREATE SCHEMA "{self.name}"')
+        finally:
+            await conn.close()
+
+    async def drop(self) -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[str, str | None]]:
+    """A database URL (and PostgreSQL schema) with nothing in it yet."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'rallybot.db'}", None
+        return
+    await require_postgres()
+    schema = PgSchema()
+    await schema.create()
+    try:
+        yield PG_URL, schema.name
+    finally:
+        await schema.drop()
+
+
+@pytest.fixture
+async def database(db_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    """A migrated database, on SQLite and on PostgreSQL."""
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    await db.upgrade()
+    try:
+        yield db
+    finally:
+        await db.dispose()

@@ -1,0 +1,80 @@
+"""Configuration: the example file loads, overrides apply, mistakes name the key and file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def test_example_config_loads() -> None:
+    config = load_config(EXAMPLE, environ={})
+    assert config.database.url == "sqlite+aiosqlite:///rallybot.db"
+    assert config.scheduler.grace == timedelta(hours=1)
+    assert config.slack.api_url == "https://slack.com/api/"
+    org = config.org("il-library-workers")
+    assert org.alert_channels["slack"] == ["C0ALERTS"]
+    assert org.organizers.discord_roles == ["Organizer"]
+    assert ("slack", "T0001") in org.spaces()
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    env = {
+        "RALLYBOT_SLACK__BOT_TOKEN": "xoxb-from-env",
+        "RALLYBOT_SLACK__PORT": "3100",
+        "RALLYBOT_SLACK__ENABLED": "yes",
+        "RALLYBOT_SCHEDULER__GRACE": "30m",
+        "RALLYBOT_DATABASE__URL": "postgresql+asyncpg://bot:s3cr3t-pw@127.0.0.1/rb",
+        "RALLYBOT_REQUIRE_POSTGRES": "1",  # not a config key: no double underscore
+    }
+    config = load_config(EXAMPLE, environ=env)
+    assert config.slack.bot_token == "xoxb-from-env"
+    assert config.slack.port == 3100 and config.slack.enabled is True
+    assert config.scheduler.grace == timedelta(minutes=30)
+    assert set(config.secrets()) == {"xoxb-from-env", "s3cr3t-pw"}
+    assert "xoxb-from-env" not in repr(config) and "s3cr3t-pw" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[slack]\nport = \"abc\"\n", "[slack].port: must be a whole number"),
+        ("[slack]\ntokn = \"x\"\n", "[slack]: unknown key 'tokn'"),
+        ("[slak]\n", "unknown section [slak]"),
+        ("[slack]\nmode = \"carrier-pigeon\"\n", "[slack] mode: must be \"http\" or \"socket\""),
+        ("[scheduler]\ngrace = \"soon\"\n", "[scheduler].grace: must be a duration"),
+        ("[[orgs]]\nslug = \"Bad Slug\"\n", "[[orgs]] #1 slug"),
+        ("[[orgs]]\nslug = \"a\"\ntimezone = \"Mars/Olympus\"\n", "[[orgs]] #1 timezone"),
+        ("[[orgs]]\nslug = \"a\"\n[[orgs]]\nslug = \"a\"\n", "'a' is used twice"),
+        ("[[orgs]]\nslug = \"a\"\nslack_team_ids = [\"T1\"]\n[[orgs]]\nslug = \"b\"\n"
+         "slack_team_ids = [\"T1\"]\n", "slack space T1 also belongs to a"),
+        ("[[orgs]]\nslug = \"a\"\nalert_channels = { irc = [\"#x\"] }\n", "unknown platform 'irc'"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
+def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={})
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def test_bad_environment_values_name_the_variable() -> None:
+    with pytest.raises(ConfigError, match="RALLYBOT_SLACK__PORT: must be a whole number"):
+        load_config(None, environ={"RALLYBOT_SLACK__PORT": "lots"})
+    with pytest.raises(ConfigError, match="RALLYBOT_SLACK__NOPE: unknown key 'nope'"):
+        load_config(None, environ={"RALLYBOT_SLACK__NOPE": "1"})
+    with pytest.raises(ConfigError, match="RALLYBOT_WHAT__EVER: unknown section 'what'"):
+        load_config(None, environ={"RALLYBOT_WHAT__EVER": "1"})
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml", environ={})

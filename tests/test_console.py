@@ -1,0 +1,149 @@
+"""The console adapter, in process and as the real `rallybot console` command."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from adapters.console import ConsoleAdapter
+from bot.context import Context
+from bot.logs import REDACTED, SecretFilter
+from bot.options import Text
+from bot.registry import CommandGroup
+from bot.reply import Action, Reply
+from storage.db import Database
+from tests.support import start_bot
+
+ROOT = Path(__file__).resolve().parent.parent
+
+demo = CommandGroup("demo")
+
+
+@demo.command("ask", options=[Text("who", required=True), Text("why", required=True),
+                              Text("note")])
+async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
+    """A command with required fields, for the console's form prompts."""
+    return Reply(text=f"{who} because {why}", ephemeral=False,
+                 actions=[Action("Again", "demo ask", {"who": who, "why": "again"})])
+
+
+async def run_console(database: Database, script: str, tmp_path: Path,
+                      *, interactive: bool = False) -> str:
+    bot = await start_bot(database, extra_groups=[demo])
+    out = io.StringIO()
+    adapter = ConsoleAdapter(bot.app, clock=bot.clock, stdin=io.StringIO(script), stdout=out,
+                             files_dir=tmp_path / "files", interactive=interactive)
+    assert await adapter.run() == 0
+    return out.getvalue()
+
+
+async def test_console_script(database: Database, tmp_path: Path) -> None:
+    out = await run_console(database, "\n".join([
+        "# a comment is skipped",
+        "/help",
+        "!as ana organizer",
+        "/profile state:IL timezone:America/Chicago",
+        "/profile",
+        "/privacy export",
+        "!as ana@slack",
+        "/profile",
+        "!as bea@teams",
+        "!as cam wizard",
+        "hello?",
+        "!wait 3h",
+        "!wait soon",
+        "!dance",
+        "/demo ask who:Ana why:\"pay equity\"",
+        "!press 1",
+        "!press Again",
+        "!press 7",
+        "!quit",
+        "/help",
+    ]), tmp_path)
+    assert "You are now ana (organizer)." in out
+    assert "state           IL" in out
+    assert "saved " in out and (tmp_path / "files" / "rallybot-my-data.json").exists()
+    assert "You are now ana@slack (member)." in out
+    assert "You have no profile yet" in out  # the Slack account is another person until /link
+    assert "NAME: letters, digits" in out
+    assert "role: must be one of member, organizer, admin" in out
+    assert "Commands start with /" in out
+    assert "(clock moved forward 3h to 2026-11-02 18:00 UTC)" in out
+    assert "DURATION: must be a duration" in out
+    assert "!dance is not a console command" in out
+    assert "[#general] Ana because pay equity" in out
+    assert out.count("Ana because again") == 2
+    assert "The last message has 1 button(s)." in out
+    assert out.rstrip().endswith("ana@slack> !quit")
+
+
+async def test_console_names_missing_fields_without_a_terminal(database: Database,
+                                                               tmp_path: Path) -> None:
+    out = await run_console(database, "/demo ask note:x\n", tmp_path)
+    assert "/demo ask needs the fields who, why." in out
+
+
+async def test_console_asks_for_missing_fields_on_a_terminal(database: Database,
+                                                             tmp_path: Path) -> None:
+    out = await run_console(database, "/demo ask\nBea\nwe need it\n", tmp_path, interactive=True)
+    assert "who (required): " in out and "why (required): " in out
+    assert "Bea because we need it" in out
+
+
+def _rallybot(args: list[str], cwd: Path, script: str = "", env: dict[str, str] | None = None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=script, capture_output=True,
+        text=True, timeout=60, env=full_env,
+    )
+
+
+def test_piped_script_runs_to_the_end_and_the_profile_survives_a_restart(tmp_path: Path) -> None:
+    script = "/help\n!as ana organizer\n/profile state:IL timezone:America/Chicago\n/profile\n"
+    first = _rallybot(["console"], tmp_path, script)
+    assert first.returncode == 0, first.stderr
+    assert "state           IL" in first.stdout
+    assert (tmp_path / "rallybot.db").exists()
+    second = _rallybot(["console"], tmp_path, "!as ana\n/profile\n/profile timezone:Mars/Olympus\n")
+    assert second.returncode == 0, second.stderr
+    assert "timezone        America/Chicago" in second.stdout
+    assert "timezone: must be an IANA timezone name" in second.stdout
+    assert "Traceback" not in second.stdout + second.stderr
+
+
+def test_db_upgrade_and_config_errors(tmp_path: Path) -> None:
+    env = {"RALLYBOT_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    done = _rallybot(["db", "upgrade"], tmp_path, env=env)
+    assert done.returncode == 0 and "database is at revision" in done.stdout
+    (tmp_path / "bad.toml").write_text("[slack]\nport = \"x\"\n")
+    bad = _rallybot(["run", "--config", "bad.toml"], tmp_path)
+    assert bad.returncode == 2
+    assert "bad.toml: [slack].port: must be a whole number" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_secrets_never_reach_the_log() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(SecretFilter(["xoxb-123-secret", "s3cr3t-pw"]))
+    logger = logging.getLogger("rallybot.test.secrets")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("token %s rejected", "xoxb-123-secret")
+        try:
+            raise ValueError("connect to postgresql://bot:s3cr3t-pw@db failed")
+        except ValueError:
+            logger.exception("database down")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "xoxb-123-secret" not in text and "s3cr3t-pw" not in text
+    assert f"token {REDACTED} rejected" in text
+    assert f"ValueError: connect to postgresql://bot:{REDACTED}@db failed" in text

@@ -1,0 +1,212 @@
+"""/help, /profile, /link, /privacy and role checks through the dispatcher, on both databases."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.options import Text
+from bot.registry import CommandGroup, Role
+from bot.reply import Reply
+from storage.db import Database
+from storage.models import AuditEntry, Identity, Member, OrgMember, Profile
+from storage.repos import Repos
+from tests.support import Bot, Person, start_bot
+
+# A feature of the tests' own: one command per role, to check the core's role checks.
+roles_group = CommandGroup("drill", help="role checks")
+
+
+@roles_group.command("organize", role=Role.ORGANIZER, options=[Text("note", required=True)])
+async def _organize(ctx: Context, note: str) -> Reply:
+    """An organizer-only command that writes to the audit log."""
+    await ctx.audit("drill.organize", target="note", note=note)
+    return Reply(text=f"organized: {note}")
+
+
+@roles_group.command("administer", role=Role.ADMIN)
+async def _administer(ctx: Context) -> Reply:
+    """An admin-only command."""
+    return Reply(text="administered")
+
+
+async def bot_for(database: Database) -> Bot:
+    return await start_bot(database, extra_groups=[roles_group])
+
+
+async def test_profile_set_show_and_refusals(database: Database) -> None:
+    bot = await bot_for(database)
+    reply = await bot.say("ana", "/profile state:IL timezone:America/Chicago library_type:Public "
+                                 'classification:"Library Assistant/Paraprofessional" topics:"pay '
+                                 'equity, layoffs"')
+    assert not reply.error, reply.text
+    shown = dict(reply.fields)
+    assert shown["state"] == "IL"
+    assert shown["library type"] == "public"
+    assert shown["classification"] == "library-assistant"
+    assert shown["topics"] == "pay equity, layoffs"
+    reply = await bot.say("ana", "/profile timezone:Mars/Olympus")
+    assert reply.error and reply.text.startswith("timezone: must be an IANA timezone")
+    again = dict((await bot.say("ana", "/profile")).fields)
+    assert again["timezone"] == "America/Chicago" and again["state"] == "IL"
+    reply = await bot.say("ana", "/profile state:IL state:WI")
+    assert reply.error and "state: is given twice" in reply.text
+    reply = await bot.say("ana", "/profile district:99")
+    assert reply.error and reply.text.startswith("district: must be a district number")
+    reply = await bot.say("ana", "/profile alert_dms:perhaps")
+    assert reply.error and reply.text == "alert_dms: must be yes or no"
+
+
+async def test_showing_an_empty_profile_stores_nothing(database: Database) -> None:
+    bot = await bot_for(database)
+    reply = await bot.say("bea", "/profile")
+    assert "no profile yet" in reply.text
+    assert await bot.count(Member) == 0
+    await bot.say("bea", "/help")
+    assert await bot.count(Member) == 0
+
+
+async def test_unknown_space_gets_a_polite_answer_and_nothing_is_stored(database: Database) -> None:
+    bot = await bot_for(database)
+    stranger = Person("U9", platform="slack", space="TUNKNOWN")
+    reply = await bot.say(stranger, "/profile state:IL")
+    assert reply.error and "not set up for this workspace" in reply.text
+    assert await bot.count(Member) == 0 and await bot.count(Identity) == 0
+
+
+async def test_help_lists_by_role(database: Database) -> None:
+    bot = await bot_for(database)
+    member_help = (await bot.say("ana", "/help")).text
+    assert "/profile" in member_help and "/drill organize" not in member_help
+    organizer = Person("olu", roles=frozenset({"organizer"}))
+    organizer_help = (await bot.say(organizer, "/help")).text
+    assert "/drill organize" in organizer_help and "/drill administer" not in organizer_help
+    admin_help = (await bot.say(Person("ade", roles=frozenset({"admin"})), "/help")).text
+    assert "/drill administer" in admin_help
+    detail = (await bot.say("ana", "/help profile")).text
+    assert "timezone: IANA timezone" in detail
+    bad = await bot.say("ana", "/help nonsense")
+    assert bad.error and bad.text.startswith("topic: 'nonsense' is not a command group")
+
+
+async def test_roles_come_from_each_platform_and_denials_name_the_role(database: Database) -> None:
+    bot = await bot_for(database)
+    denied = await bot.say("ana", "/drill organize note:x")
+    assert denied.error
+    assert denied.text == "/drill organize needs the organizer role; you have the member role here."
+    # Discord: role names or ids on the member, from the config (demo org: none, second org:
+    # "Steward"); Slack: user ids.
+    steward = Person("77", platform="discord", roles=frozenset({"steward"}),
+                     space="300000000000000001")
+    assert (await bot.say(steward, "/drill organize note:hi")).text == "organized: hi"
+    slack_org = Person("UWIORG", platform="slack", space="TWI")
+    assert (await bot.say(slack_org, "/drill organize note:hi")).text == "organized: hi"
+    slack_member = Person("UOTHER", platform="slack", space="TWI")
+    assert (await bot.say(slack_member, "/drill organize note:hi")).error
+    admin_denied = await bot.say(Person("olu", roles=frozenset({"organizer"})), "/drill administer")
+    assert "needs the admin role" in admin_denied.text
+
+
+async def test_a_granted_role_counts(database: Database) -> None:
+    bot = await bot_for(database)
+    await bot.say("ana", "/profile state:IL")
+    async with database.transaction() as session:
+        repos = Repos(session)
+        ana = await repos.find_member("console", "ana")
+        org_id = bot.app.services.orgs.by_slug("demo")[0].id
+        await repos.grant_role(org_id, ana.id, "organizer")
+    assert (await bot.say("ana", "/drill organize note:ok")).text == "organized: ok"
+
+
+async def test_organizer_actions_are_audited(database: Database) -> None:
+    bot = await bot_for(database)
+    await bot.say(Person("olu", roles=frozenset({"organizer"})), '/drill organize note:"a b"')
+    async with database.sessions() as session:
+        entry = (await session.execute(select(AuditEntry))).scalar_one()
+    assert entry.action == "drill.organize"
+    assert json.loads(entry.detail) == {"note": "a b"}
+    assert entry.at == bot.clock.now()
+
+
+async def test_missing_fields_are_named_or_asked_with_a_form(database: Database) -> None:
+    bot = await bot_for(database)
+    olu = Person("olu", roles=frozenset({"organizer"}))
+    reply = await bot.say(olu, "/drill organize")
+    assert reply.error and reply.text == "/drill organize needs the field note."
+    asked = await bot.say(olu, "/drill organize", interactive=True)
+    assert asked.form is not None and [f.name for f in asked.form.fields] == ["note"]
+    done = await bot.click(olu, asked.form.id, {"note": "from the form"})
+    assert done.text == "organized: from the form"
+
+
+async def test_link_joins_slack_and_discord_into_one_member(database: Database) -> None:
+    bot = await bot_for(database)
+    ana_slack = Person("U1", platform="slack")
+    ana_discord = Person("111", platform="discord")
+    await bot.say(ana_slack, "/profile state:IL")
+    await bot.say(ana_discord, "/profile timezone:America/Chicago alert_dms:no")
+    assert await bot.count(Member) == 2
+    code = (await bot.say(ana_slack, "/link")).text.split("code is ")[1].split(".")[0]
+    reply = await bot.say(ana_discord, f"/link code:{code}")
+    assert "one member on discord and slack" in reply.text, reply.text
+    assert await bot.count(Member) == 1 and await bot.count(Identity) == 2
+    profile = dict((await bot.say(ana_slack, "/profile")).fields)
+    assert profile["state"] == "IL" and profile["timezone"] == "America/Chicago"
+    # consent follows the person: the opt-out made on Discord holds on Slack too
+    assert profile["alert dms"] == "off"
+    again = await bot.say(ana_discord, f"/link {code}")
+    assert again.error and again.text.startswith("code: is not a code we gave out")
+
+
+async def test_link_code_rules(database: Database) -> None:
+    bot = await bot_for(database)
+    slack = Person("U1", platform="slack")
+    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    same = await bot.say(Person("U2", platform="slack"), f"/link code:{code}")
+    assert same.error and "enter it from your account on another platform" in same.text
+    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    bot.clock.advance(timedelta(minutes=11))
+    late = await bot.say(Person("5", platform="discord"), f"/link code:{code}")
+    assert late.error and late.text.startswith("code: has expired")
+    # a brand-new account joins directly: no second member is made
+    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    await bot.say(Person("6", platform="discord"), f"/link code:{code}")
+    assert await bot.count(Member) == 1
+
+
+async def test_privacy_export_and_delete(database: Database) -> None:
+    bot = await bot_for(database)
+    assert (await bot.say("cam", "/privacy export")).text == "The bot keeps nothing about you."
+    await bot.say("cam", "/profile state:OR city:Portland")
+    export = await bot.say("cam", "/privacy export")
+    data = json.loads(export.files[0].data)
+    assert data["profile"]["state"] == "OR" and data["profile"]["city"] == "Portland"
+    assert data["accounts"] == [{"platform": "console", "user_id": "cam", "display_name": "Cam"}]
+    ask = await bot.say("cam", "/privacy delete")
+    assert ask.actions and ask.actions[0].label == "Yes, erase my data"
+    assert await bot.count(Member) == 1
+    done = await bot.click("cam", ask.actions[0].id)
+    assert "no longer keeps anything" in done.text
+    for model in (Member, Identity, Profile, OrgMember):
+        assert await bot.count(model) == 0
+
+
+async def test_a_fault_in_a_handler_is_answered_and_rolled_back(database: Database, caplog) -> None:
+    faulty = CommandGroup("fault")
+
+    @faulty.command()
+    async def _boom(ctx: Context) -> Reply:
+        """Store something, then fail."""
+        member = await ctx.member()
+        await ctx.repos.update_profile(member.id, {"state": "IL"})
+        raise RuntimeError("a bug, not the person's fault")
+
+    bot = await start_bot(database, extra_groups=[faulty])
+    reply = await bot.say("dee", "/fault")
+    assert reply.error and reply.text.startswith("Something went wrong on our side (ref ")
+    assert "Traceback" not in reply.text and "RuntimeError" not in reply.text
+    assert await bot.count(Member) == 0
+    assert "a bug, not the person's fault" in caplog.text

@@ -1,0 +1,154 @@
+"""Storage on both databases: migrations, constraints, repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database, DatabaseError
+from storage.models import Identity, Member, OrgMember, Profile
+from storage.repos import Repos
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+async def test_migrations_make_every_table(database: Database) -> None:
+    async with database.engine.connect() as conn:
+        tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    assert {"organizations", "spaces", "members", "identities", "profiles", "org_members",
+            "role_grants", "link_codes", "audit_log", "alembic_version"} <= tables
+    current, head = await database.revision()
+    assert current == head
+
+
+async def test_upgrade_is_idempotent(database: Database) -> None:
+    await database.upgrade()
+    await database.check_schema()
+
+
+async def test_unmigrated_database_is_refused(tmp_path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(DatabaseError, match="rallybot db upgrade"):
+            await db.check_schema()
+    finally:
+        await db.dispose()
+
+
+def test_bad_urls_are_explained() -> None:
+    with pytest.raises(DatabaseError, match="async driver"):
+        Database("sqlite:///x.db")
+    with pytest.raises(DatabaseError, match="not supported"):
+        Database("mysql+aiomysql://root@127.0.0.1/test")
+    with pytest.raises(DatabaseError, match="not a database URL"):
+        Database("::nonsense::")
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
+    finally:
+        await db.dispose()
+
+
+async def _org(db: Database) -> int:
+    async with db.transaction() as session:
+        org = await Repos(session).sync_org("il", "Illinois", "America/Chicago",
+                                             [("slack", "T1"), ("console", "il")])
+    return org.id
+
+
+async def test_members_are_stored_once_per_account(database: Database) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as session:
+        repos = Repos(session)
+        first = await repos.ensure_member("slack", "U1", "Ana", org_id)
+        again = await repos.ensure_member("slack", "U1", "Ana R.", org_id)
+        assert first.id == again.id and again.display_name == "Ana R."
+        assert await repos.find_member("slack", "U2") is None
+    async with database.sessions() as session:
+        assert len((await session.execute(select(Member))).all()) == 1
+        assert len((await session.execute(select(OrgMember))).all()) == 1
+
+
+async def test_identity_is_unique_per_platform_account(database: Database) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as session:
+        await Repos(session).ensure_member("discord", "42", "Bea", org_id)
+    with pytest.raises(IntegrityError):
+        async with database.transaction() as session:
+            member = Member(display_name="dup")
+            session.add(member)
+            await session.flush()
+            session.add(Identity(member_id=member.id, platform="discord", user_id="42"))
+            await session.flush()
+
+
+async def test_profile_update_merge_and_delete_cascade(database: Database) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as session:
+        repos = Repos(session)
+        ana_slack = await repos.ensure_member("slack", "U1", "Ana", org_id)
+        ana_discord = await repos.ensure_member("discord", "9", "ana", org_id)
+        await repos.update_profile(ana_slack.id, {"state": "IL", "topics": ["pay equity"]})
+        await repos.update_profile(ana_discord.id, {"timezone": "America/Chicago",
+                                                    "alert_dms": False, "state": "WI",
+                                                    "topics": ["layoffs"]})
+        await repos.move_identities(ana_discord.id, ana_slack.id)
+        await repos.delete_member(ana_discord.id)
+    async with database.transaction() as session:
+        repos = Repos(session)
+        merged = await repos.profile(ana_slack.id)
+        assert merged.state == "IL"  # the kept member's answer wins
+        assert merged.timezone == "America/Chicago"  # gaps are filled
+        assert merged.alert_dms is False  # an opt-out on either account is kept
+        assert merged.topics == ["pay equity", "layoffs"]
+        assert {i.platform for i in await repos.identities(ana_slack.id)} == {"slack", "discord"}
+        await repos.delete_member(ana_slack.id)
+    async with database.sessions() as session:
+        for model in (Member, Identity, Profile, OrgMember):
+            assert (await session.execute(select(model))).first() is None
+
+
+async def test_link_codes_work_once(database: Database) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as session:
+        repos = Repos(session)
+        ana = await repos.ensure_member("slack", "U1", "Ana", org_id)
+        await repos.store_link_code("ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10))
+    async with database.transaction() as session:
+        found = await Repos(session).take_link_code("abcd-efgh")
+        assert found == (ana.id, "slack", NOW + timedelta(minutes=10))
+    async with database.transaction() as session:
+        assert await Repos(session).take_link_code("ABCD-EFGH") is None
+
+
+async def test_failed_unit_of_work_keeps_what_was_stored(database: Database) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as session:
+        ana = await Repos(session).ensure_member("slack", "U1", "Ana", org_id)
+        await Repos(session).update_profile(ana.id, {"state": "IL"})
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            await Repos(session).update_profile(ana.id, {"state": "WI"})
+            raise RuntimeError("fault half-way")
+    async with database.transaction() as session:
+        assert (await Repos(session).profile(ana.id)).state == "IL"
+
+
+async def test_sync_org_moves_and_drops_spaces(database: Database) -> None:
+    await _org(database)
+    async with database.transaction() as session:
+        org = await Repos(session).sync_org("il", "Illinois Workers", "America/Chicago",
+                                             [("discord", "5"), ("console", "il")])
+        assert org.name == "Illinois Workers"
+    async with database.sessions() as session:
+        rows = (await session.execute(text("SELECT platform, space_id FROM spaces"))).all()
+    assert sorted(map(tuple, rows)) == [("console", "il"), ("discord", "5")]
