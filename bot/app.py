@@ -85,8 +85,8 @@ class Application:
             await self.db.upgrade()
         else:
             await self.db.check_schema()
-        async with self.db.transaction() as session:
-            repos = Repos(session)
+        async with self.db.transaction() as conn:
+            repos = Repos(conn)
             for org in self.config.orgs:
                 record = await repos.sync_org(org.slug, org.name, org.timezone, org.spaces())
                 self.services.orgs.add(record, org)

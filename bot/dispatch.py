@@ -66,10 +66,10 @@ class Dispatcher:
             return Reply.refuse(NotConfigured().message)
         org, org_config = found
         try:
-            async with services.db.transaction() as session:
+            async with services.db.transaction() as conn:
                 ctx = Context(
                     services=services,
-                    repos=Repos(session),
+                    repos=Repos(conn),
                     invocation=inv,
                     org=org,
                     org_config=org_config,

@@ -90,7 +90,7 @@ async def profile_command(ctx: Context, **fields: Any) -> Reply:
     changes = {name: value for name, value in fields.items() if value is not None}
     if changes:
         member = await ctx.member()
-        await ctx.repos.update_profile(member.id, changes)
+        record = await ctx.repos.update_profile(member.id, changes)
     else:
         member = await ctx.existing_member()
         if member is None:
@@ -98,7 +98,7 @@ async def profile_command(ctx: Context, **fields: Any) -> Reply:
                 text="You have no profile yet. Set any field, e.g. "
                 "/profile state:IL library_type:public timezone:America/Chicago"
             )
-    record = await ctx.repos.profile(member.id)
+        record = await ctx.repos.profile(member.id)
     shown = [
         (opt.name.replace("_", " "), _show(getattr(record, opt.name))) for opt in PROFILE_OPTIONS
     ]

@@ -22,11 +22,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_driver import connector
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -77,7 +79,10 @@ class Database:
         self.schema = schema
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["async_creator"] = connector(parsed.database or "", timeout=30)
+            # Every unit of work ends in COMMIT or ROLLBACK itself; a reset on check-in
+            # would only cost another round trip to the database thread.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
@@ -88,6 +93,8 @@ class Database:
             _sqlite_pragmas(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
+        #: SQLite's one writer: a connection kept open for every unit of work
+        self._writer: AsyncConnection | None = None
 
     @property
     def dialect(self) -> str:
@@ -95,14 +102,17 @@ class Database:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         if self.is_sqlite:
-            async with self._write_lock, self.sessions() as session, session.begin():
-                yield session
+            async with self._write_lock:
+                if self._writer is None or self._writer.closed or self._writer.invalidated:
+                    self._writer = await self.engine.connect()
+                async with self._writer.begin():
+                    yield self._writer
         else:
-            async with self.sessions() as session, session.begin():
-                yield session
+            async with self.engine.begin() as conn:
+                yield conn
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""
@@ -135,7 +145,10 @@ class Database:
             )
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close the writer and every pooled connection."""
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         await self.engine.dispose()
 
 
@@ -158,4 +171,5 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sent with the transaction's first statement, in the same trip to SQLite's thread.
+        conn.connection.driver_connection.defer_begin("BEGIN IMMEDIATE")

@@ -6,10 +6,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Update, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     AuditEntry,
@@ -91,11 +92,68 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-class Repos:
-    """Every repository over one session (one unit of work)."""
+_orgs = Organization.__table__
+_spaces = Space.__table__
+_members = Member.__table__
+_identities = Identity.__table__
+_org_members = OrgMember.__table__
+_profiles = Profile.__table__
+_roles = RoleGrant.__table__
+_codes = LinkCode.__table__
+_audit = AuditEntry.__table__
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+# Statements on the path of every command are built once; the database layer caches their SQL.
+_FIND_IDENTITY_IN_ORG = (
+    select(
+        _identities.c.id, _identities.c.member_id, _identities.c.display_name, _org_members.c.org_id
+    )
+    .outerjoin(
+        _org_members,
+        (_org_members.c.member_id == _identities.c.member_id)
+        & (_org_members.c.org_id == bindparam("org_id")),
+    )
+    .where(
+        _identities.c.platform == bindparam("platform"),
+        _identities.c.user_id == bindparam("user_id"),
+    )
+)
+_FIND_MEMBER = (
+    select(_identities.c.id, _members.c.id, _members.c.display_name)
+    .join(_members, _members.c.id == _identities.c.member_id)
+    .where(
+        _identities.c.platform == bindparam("platform"),
+        _identities.c.user_id == bindparam("user_id"),
+    )
+)
+_PROFILE_COLUMNS = [_profiles.c[name] for name in PROFILE_FIELDS]
+_SELECT_PROFILE = select(*_PROFILE_COLUMNS).where(_profiles.c.member_id == bindparam("mid"))
+_GRANTED_ROLE = select(_roles.c.role).where(
+    _roles.c.org_id == bindparam("org_id"), _roles.c.member_id == bindparam("member_id")
+)
+
+
+@cache
+def _update_profile(fields: tuple[str, ...]) -> Update:
+    """UPDATE … RETURNING for one set of changed fields (few sets exist; each is built once)."""
+    return (
+        update(_profiles)
+        .where(_profiles.c.member_id == bindparam("mid"))
+        .values({name: bindparam(name) for name in fields})
+        .returning(*_PROFILE_COLUMNS)
+    )
+
+
+def _profile_record(member_id: int, row: Any) -> ProfileRecord:
+    values = dict(row._mapping)
+    values["topics"] = list(values["topics"] or [])
+    return ProfileRecord(member_id=member_id, **values)
+
+
+class Repos:
+    """Every repository over one connection in a transaction (one unit of work)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
     # organizations ---------------------------------------------------------------------
 
@@ -103,47 +161,50 @@ class Repos:
         self, slug: str, name: str, timezone: str, spaces: list[tuple[str, str]]
     ) -> OrgRecord:
         """Make the stored organization and its spaces match the configuration."""
-        session = self.session
-        org = (
-            await session.execute(select(Organization).where(Organization.slug == slug))
+        conn = self.conn
+        org_id = (
+            await conn.execute(select(_orgs.c.id).where(_orgs.c.slug == slug))
         ).scalar_one_or_none()
-        if org is None:
-            org = Organization(slug=slug, name=name, timezone=timezone)
-            session.add(org)
-            await session.flush()
-        else:
-            org.name, org.timezone = name, timezone
-        wanted = set(spaces)
-        existing = (
-            (await session.execute(select(Space).where(Space.org_id == org.id))).scalars().all()
-        )
-        for space in existing:
-            if (space.platform, space.space_id) not in wanted:
-                await session.delete(space)
-        have = {(s.platform, s.space_id) for s in existing}
-        for platform, space_id in sorted(wanted - have):
-            taken = (
-                await session.execute(
-                    select(Space).where(Space.platform == platform, Space.space_id == space_id)
+        if org_id is None:
+            org_id = (
+                await conn.execute(
+                    insert(_orgs)
+                    .values(slug=slug, name=name, timezone=timezone)
+                    .returning(_orgs.c.id)
                 )
-            ).scalar_one_or_none()
-            if taken is not None:
-                taken.org_id = org.id
-            else:
-                session.add(Space(org_id=org.id, platform=platform, space_id=space_id))
-        await session.flush()
-        return OrgRecord(org.id, org.slug, org.name, org.timezone)
+            ).scalar_one()
+        else:
+            await conn.execute(
+                update(_orgs).where(_orgs.c.id == org_id).values(name=name, timezone=timezone)
+            )
+        wanted = set(spaces)
+        # Spaces are the configured teams and guilds: few rows, read whole.
+        rows = await conn.execute(
+            select(_spaces.c.id, _spaces.c.org_id, _spaces.c.platform, _spaces.c.space_id)
+        )
+        have: set[tuple[str, str]] = set()
+        for space_pk, owner, platform, space_id in rows:
+            key = (platform, space_id)
+            if owner == org_id and key not in wanted:
+                await conn.execute(delete(_spaces).where(_spaces.c.id == space_pk))
+            elif key in wanted:
+                have.add(key)
+                if owner != org_id:  # a space handed over from another organization
+                    await conn.execute(
+                        update(_spaces).where(_spaces.c.id == space_pk).values(org_id=org_id)
+                    )
+        for platform, space_id in sorted(wanted - have):
+            await conn.execute(
+                insert(_spaces).values(org_id=org_id, platform=platform, space_id=space_id)
+            )
+        return OrgRecord(org_id, slug, name, timezone)
 
     # members and identities ------------------------------------------------------------
 
     async def find_member(self, platform: str, user_id: str) -> MemberRecord | None:
         """The member behind a platform account, if the bot has stored one."""
         row = (
-            await self.session.execute(
-                select(Identity.id, Member.id, Member.display_name)
-                .join(Member, Member.id == Identity.member_id)
-                .where(Identity.platform == platform, Identity.user_id == user_id)
-            )
+            await self.conn.execute(_FIND_MEMBER, {"platform": platform, "user_id": user_id})
         ).first()
         if row is None:
             return None
@@ -153,102 +214,117 @@ class Repos:
         self, platform: str, user_id: str, display_name: str, org_id: int
     ) -> MemberRecord:
         """The member behind a platform account, stored now if new, and in the organization."""
-        session = self.session
+        conn = self.conn
         row = (
-            await session.execute(
-                select(Identity.id, Identity.member_id, Identity.display_name, OrgMember.org_id)
-                .outerjoin(
-                    OrgMember,
-                    (OrgMember.member_id == Identity.member_id) & (OrgMember.org_id == org_id),
-                )
-                .where(Identity.platform == platform, Identity.user_id == user_id)
+            await conn.execute(
+                _FIND_IDENTITY_IN_ORG,
+                {"platform": platform, "user_id": user_id, "org_id": org_id},
             )
         ).first()
         if row is None:
-            member = Member(display_name=display_name)
-            session.add(member)
-            await session.flush()
-            identity = Identity(
-                member_id=member.id, platform=platform, user_id=user_id, display_name=display_name
-            )
-            session.add(identity)
-            session.add(OrgMember(org_id=org_id, member_id=member.id))
-            await session.flush()
-            return MemberRecord(member.id, display_name, identity.id)
+            member_id = (
+                await conn.execute(
+                    insert(_members).values(display_name=display_name).returning(_members.c.id)
+                )
+            ).scalar_one()
+            identity_id = (
+                await conn.execute(
+                    insert(_identities)
+                    .values(
+                        member_id=member_id,
+                        platform=platform,
+                        user_id=user_id,
+                        display_name=display_name,
+                    )
+                    .returning(_identities.c.id)
+                )
+            ).scalar_one()
+            await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
+            return MemberRecord(member_id, display_name, identity_id)
         identity_id, member_id, known_name, in_org = row
         if in_org is None:
-            session.add(OrgMember(org_id=org_id, member_id=member_id))
+            await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
         if display_name and display_name != known_name:
-            await session.execute(
-                update(Identity).where(Identity.id == identity_id).values(display_name=display_name)
+            await conn.execute(
+                update(_identities)
+                .where(_identities.c.id == identity_id)
+                .values(display_name=display_name)
             )
-            await session.execute(
-                update(Member).where(Member.id == member_id).values(display_name=display_name)
+            await conn.execute(
+                update(_members).where(_members.c.id == member_id).values(display_name=display_name)
             )
         return MemberRecord(member_id, display_name or known_name, identity_id)
 
     async def identities(self, member_id: int) -> list[IdentityRecord]:
         """Every platform account of a member."""
-        rows = (
-            await self.session.execute(
-                select(Identity).where(Identity.member_id == member_id).order_by(Identity.id)
+        rows = await self.conn.execute(
+            select(
+                _identities.c.id,
+                _identities.c.member_id,
+                _identities.c.platform,
+                _identities.c.user_id,
+                _identities.c.display_name,
             )
-        ).scalars()
-        return [
-            IdentityRecord(i.id, i.member_id, i.platform, i.user_id, i.display_name) for i in rows
-        ]
+            .where(_identities.c.member_id == member_id)
+            .order_by(_identities.c.id)
+        )
+        return [IdentityRecord(*row) for row in rows]
 
     async def org_ids_of(self, member_id: int) -> list[int]:
         """The organizations a member belongs to."""
-        rows = await self.session.execute(
-            select(OrgMember.org_id).where(OrgMember.member_id == member_id)
+        rows = await self.conn.execute(
+            select(_org_members.c.org_id)
+            .where(_org_members.c.member_id == member_id)
+            .order_by(_org_members.c.org_id)
         )
-        return [r[0] for r in rows]
+        return [row[0] for row in rows]
 
     async def granted_role(self, org_id: int, member_id: int) -> str | None:
         """A role granted to the member in the organization, beyond platform roles."""
         return (
-            await self.session.execute(
-                select(RoleGrant.role).where(
-                    RoleGrant.org_id == org_id, RoleGrant.member_id == member_id
-                )
-            )
+            await self.conn.execute(_GRANTED_ROLE, {"org_id": org_id, "member_id": member_id})
         ).scalar_one_or_none()
 
     async def grant_role(self, org_id: int, member_id: int, role: str | None) -> None:
         """Give (or with ``None`` take back) a role in an organization."""
-        await self.session.execute(
-            delete(RoleGrant).where(RoleGrant.org_id == org_id, RoleGrant.member_id == member_id)
+        await self.conn.execute(
+            delete(_roles).where(_roles.c.org_id == org_id, _roles.c.member_id == member_id)
         )
         if role is not None:
-            self.session.add(RoleGrant(org_id=org_id, member_id=member_id, role=role))
-            await self.session.flush()
+            await self.conn.execute(
+                insert(_roles).values(org_id=org_id, member_id=member_id, role=role)
+            )
 
     # profiles ----------------------------------------------------------------------------
 
     async def profile(self, member_id: int) -> ProfileRecord:
         """A member's profile; an empty one if they never set any field."""
-        row = await self.session.get(Profile, member_id)
+        row = (await self.conn.execute(_SELECT_PROFILE, {"mid": member_id})).first()
         if row is None:
             return ProfileRecord(member_id=member_id)
-        return ProfileRecord(
-            member_id=member_id,
-            **{name: getattr(row, name) for name in PROFILE_FIELDS if name != "topics"},
-            topics=list(row.topics or []),
-        )
+        return _profile_record(member_id, row)
 
-    async def update_profile(self, member_id: int, changes: dict[str, Any]) -> None:
-        """Set the given profile fields, creating the profile if needed."""
+    async def update_profile(self, member_id: int, changes: dict[str, Any]) -> ProfileRecord:
+        """Set the given profile fields, creating the profile if needed; return the result."""
         unknown = set(changes) - set(PROFILE_FIELDS)
         if unknown:
             raise ValueError(f"not profile fields: {sorted(unknown)}")
         values = {k: (list(v) if k == "topics" else v) for k, v in changes.items()}
-        result = await self.session.execute(
-            update(Profile).where(Profile.member_id == member_id).values(**values)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            self.session.add(Profile(member_id=member_id, **{"topics": [], **values}))
-            await self.session.flush()
+        fields = tuple(sorted(values))
+        if fields:
+            row = (
+                await self.conn.execute(_update_profile(fields), {"mid": member_id, **values})
+            ).first()
+            if row is not None:
+                return _profile_record(member_id, row)
+        row = (
+            await self.conn.execute(
+                insert(_profiles)
+                .values(member_id=member_id, **{"alert_dms": True, "topics": [], **values})
+                .returning(*_PROFILE_COLUMNS)
+            )
+        ).one()
+        return _profile_record(member_id, row)
 
     # linking -----------------------------------------------------------------------------
 
@@ -256,39 +332,41 @@ class Repos:
         self, code: str, member_id: int, platform: str, expires_at: datetime
     ) -> None:
         """Keep a one-time code's hash; any earlier code of the member stops working."""
-        await self.session.execute(delete(LinkCode).where(LinkCode.member_id == member_id))
-        self.session.add(
-            LinkCode(
+        await self.conn.execute(delete(_codes).where(_codes.c.member_id == member_id))
+        await self.conn.execute(
+            insert(_codes).values(
                 code_hash=hash_code(code),
                 member_id=member_id,
                 platform=platform,
                 expires_at=expires_at,
             )
         )
-        await self.session.flush()
 
     async def take_link_code(self, code: str) -> tuple[int, str, datetime] | None:
         """Use up a code: its member, platform and expiry, or None if there is none."""
-        row = await self.session.get(LinkCode, hash_code(code))
-        if row is None:
-            return None
-        found = (row.member_id, row.platform, row.expires_at)
-        await self.session.delete(row)
-        await self.session.flush()
-        return found
+        row = (
+            await self.conn.execute(
+                delete(_codes)
+                .where(_codes.c.code_hash == hash_code(code))
+                .returning(_codes.c.member_id, _codes.c.platform, _codes.c.expires_at)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def move_identities(self, from_member: int, to_member: int) -> None:
         """Join every account of ``from_member`` to ``to_member`` (the caller merges the rest)."""
-        session = self.session
-        await session.execute(
-            update(Identity).where(Identity.member_id == from_member).values(member_id=to_member)
+        conn = self.conn
+        await conn.execute(
+            update(_identities)
+            .where(_identities.c.member_id == from_member)
+            .values(member_id=to_member)
         )
         have = set(await self.org_ids_of(to_member))
         for org_id in await self.org_ids_of(from_member):
             if org_id not in have:
-                session.add(OrgMember(org_id=org_id, member_id=to_member))
+                await conn.execute(insert(_org_members).values(org_id=org_id, member_id=to_member))
         kept, dropped = await self.profile(to_member), await self.profile(from_member)
-        fill = {
+        fill: dict[str, Any] = {
             name: getattr(dropped, name)
             for name in PROFILE_FIELDS
             if name not in ("alert_dms", "topics")
@@ -298,11 +376,10 @@ class Repos:
         fill["alert_dms"] = kept.alert_dms and dropped.alert_dms
         fill["topics"] = list(dict.fromkeys([*kept.topics, *dropped.topics]))
         await self.update_profile(to_member, fill)
-        await session.flush()
 
     async def delete_member(self, member_id: int) -> None:
         """Erase a member and everything that cascades from them."""
-        await self.session.execute(delete(Member).where(Member.id == member_id))
+        await self.conn.execute(delete(_members).where(_members.c.id == member_id))
 
     # audit -------------------------------------------------------------------------------
 
@@ -317,8 +394,8 @@ class Repos:
         at: datetime,
     ) -> None:
         """Record an organizer's or admin's action."""
-        self.session.add(
-            AuditEntry(
+        await self.conn.execute(
+            insert(_audit).values(
                 org_id=org_id,
                 actor_member_id=actor,
                 action=action,
@@ -332,18 +409,19 @@ class Repos:
         self, org_id: int | None = None, actor: int | None = None
     ) -> list[dict[str, Any]]:
         """Audit entries, oldest first, filtered by organization or actor."""
-        query = select(AuditEntry).order_by(AuditEntry.id)
+        query = select(_audit.c.action, _audit.c.target, _audit.c.detail, _audit.c.at).order_by(
+            _audit.c.id
+        )
         if org_id is not None:
-            query = query.where(AuditEntry.org_id == org_id)
+            query = query.where(_audit.c.org_id == org_id)
         if actor is not None:
-            query = query.where(AuditEntry.actor_member_id == actor)
-        rows = (await self.session.execute(query)).scalars()
+            query = query.where(_audit.c.actor_member_id == actor)
         return [
             {
-                "action": r.action,
-                "target": r.target,
-                "detail": json.loads(r.detail or "{}"),
-                "at": r.at.isoformat(),
+                "action": action,
+                "target": target,
+                "detail": json.loads(detail or "{}"),
+                "at": at.isoformat(),
             }
-            for r in rows
+            for action, target, detail, at in await self.conn.execute(query)
         ]

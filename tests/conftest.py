@@ -34,7 +34,9 @@ def check_address(address: object) -> None:
             ip = ipaddress.ip_address(host.split("%")[0])
         except ValueError:
             if host != "localhost":
-                raise ConnectionRefusedError(f"test network guard: {host} is not loopback") from None
+                raise ConnectionRefusedError(
+                    f"test network guard: {host} is not loopback"
+                ) from None
             return
         if not ip.is_loopback:
             raise ConnectionRefusedError(f"test network guard: {host} is not loopback")
@@ -78,8 +80,10 @@ async def require_postgres() -> None:
     """Skip (or, in CI, fail) when PostgreSQL is not reachable."""
     if not await _pg_reachable():
         if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (RALLYBOT_REQUIRE_POSTGRES=1) but {PG_URL} "
-                        "is not reachable")
+            pytest.fail(
+                f"PostgreSQL is required (RALLYBOT_REQUIRE_POSTGRES=1) but {PG_URL} "
+                "is not reachable"
+            )
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
 
 

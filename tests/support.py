@@ -57,18 +57,26 @@ class Bot:
             "discord": (org.discord_guild_ids or [""])[0],
         }[person.platform]
         return Invocation(
-            platform=person.platform, space_id=person.space or default_space,
-            channel_id="general", user_id=person.name, display_name=person.name.title(),
-            platform_roles=person.roles, interactive=interactive,
+            platform=person.platform,
+            space_id=person.space or default_space,
+            channel_id="general",
+            user_id=person.name,
+            display_name=person.name.title(),
+            platform_roles=person.roles,
+            interactive=interactive,
             console=person.platform == "console",
         )
 
     async def say(self, person: Person | str, line: str, *, interactive: bool = False) -> Reply:
         """Type a command line as ``person``."""
         who = Person(person) if isinstance(person, str) else person
-        return await self.app.dispatcher.handle_text(self.invocation(who, interactive=interactive), line)
+        return await self.app.dispatcher.handle_text(
+            self.invocation(who, interactive=interactive), line
+        )
 
-    async def click(self, person: Person | str, action_id: str, values: dict[str, str] | None = None) -> Reply:
+    async def click(
+        self, person: Person | str, action_id: str, values: dict[str, str] | None = None
+    ) -> Reply:
         """Click a button (or submit a form) carrying ``action_id`` as ``person``."""
         who = Person(person) if isinstance(person, str) else person
         return await self.app.dispatcher.handle_interaction(self.invocation(who), action_id, values)
@@ -80,13 +88,16 @@ class Bot:
 
 
 async def start_bot(
-    database: Database, *, extra_groups: list[CommandGroup] | None = None,
+    database: Database,
+    *,
+    extra_groups: list[CommandGroup] | None = None,
     orgs: list[OrgConfig] | None = None,
 ) -> Bot:
     """An application on ``database`` with the demo organization (and ``orgs``)."""
     config = Config(orgs=orgs or [demo_org(), second_org()])
     clock = MovableClock(START, frozen=True)
-    app = Application(config, clock=clock, db=database,
-                      groups=[*default_groups(), *(extra_groups or [])])
+    app = Application(
+        config, clock=clock, db=database, groups=[*default_groups(), *(extra_groups or [])]
+    )
     await app.start(upgrade=False)
     return Bot(app, clock)

@@ -43,17 +43,20 @@ def test_environment_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[slack]\nport = \"abc\"\n", "[slack].port: must be a whole number"),
-        ("[slack]\ntokn = \"x\"\n", "[slack]: unknown key 'tokn'"),
+        ('[slack]\nport = "abc"\n', "[slack].port: must be a whole number"),
+        ('[slack]\ntokn = "x"\n', "[slack]: unknown key 'tokn'"),
         ("[slak]\n", "unknown section [slak]"),
-        ("[slack]\nmode = \"carrier-pigeon\"\n", "[slack] mode: must be \"http\" or \"socket\""),
-        ("[scheduler]\ngrace = \"soon\"\n", "[scheduler].grace: must be a duration"),
-        ("[[orgs]]\nslug = \"Bad Slug\"\n", "[[orgs]] #1 slug"),
-        ("[[orgs]]\nslug = \"a\"\ntimezone = \"Mars/Olympus\"\n", "[[orgs]] #1 timezone"),
-        ("[[orgs]]\nslug = \"a\"\n[[orgs]]\nslug = \"a\"\n", "'a' is used twice"),
-        ("[[orgs]]\nslug = \"a\"\nslack_team_ids = [\"T1\"]\n[[orgs]]\nslug = \"b\"\n"
-         "slack_team_ids = [\"T1\"]\n", "slack space T1 also belongs to a"),
-        ("[[orgs]]\nslug = \"a\"\nalert_channels = { irc = [\"#x\"] }\n", "unknown platform 'irc'"),
+        ('[slack]\nmode = "carrier-pigeon"\n', '[slack] mode: must be "http" or "socket"'),
+        ('[scheduler]\ngrace = "soon"\n', "[scheduler].grace: must be a duration"),
+        ('[[orgs]]\nslug = "Bad Slug"\n', "[[orgs]] #1 slug"),
+        ('[[orgs]]\nslug = "a"\ntimezone = "Mars/Olympus"\n', "[[orgs]] #1 timezone"),
+        ('[[orgs]]\nslug = "a"\n[[orgs]]\nslug = "a"\n', "'a' is used twice"),
+        (
+            '[[orgs]]\nslug = "a"\nslack_team_ids = ["T1"]\n[[orgs]]\nslug = "b"\n'
+            'slack_team_ids = ["T1"]\n',
+            "slack space T1 also belongs to a",
+        ),
+        ('[[orgs]]\nslug = "a"\nalert_channels = { irc = ["#x"] }\n', "unknown platform 'irc'"),
         ("this is not toml", "not valid TOML"),
     ],
 )

@@ -23,47 +23,62 @@ ROOT = Path(__file__).resolve().parent.parent
 demo = CommandGroup("demo")
 
 
-@demo.command("ask", options=[Text("who", required=True), Text("why", required=True),
-                              Text("note")])
+@demo.command("ask", options=[Text("who", required=True), Text("why", required=True), Text("note")])
 async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
     """A command with required fields, for the console's form prompts."""
-    return Reply(text=f"{who} because {why}", ephemeral=False,
-                 actions=[Action("Again", "demo ask", {"who": who, "why": "again"})])
+    return Reply(
+        text=f"{who} because {why}",
+        ephemeral=False,
+        actions=[Action("Again", "demo ask", {"who": who, "why": "again"})],
+    )
 
 
-async def run_console(database: Database, script: str, tmp_path: Path,
-                      *, interactive: bool = False) -> str:
+async def run_console(
+    database: Database, script: str, tmp_path: Path, *, interactive: bool = False
+) -> str:
     bot = await start_bot(database, extra_groups=[demo])
     out = io.StringIO()
-    adapter = ConsoleAdapter(bot.app, clock=bot.clock, stdin=io.StringIO(script), stdout=out,
-                             files_dir=tmp_path / "files", interactive=interactive)
+    adapter = ConsoleAdapter(
+        bot.app,
+        clock=bot.clock,
+        stdin=io.StringIO(script),
+        stdout=out,
+        files_dir=tmp_path / "files",
+        interactive=interactive,
+    )
     assert await adapter.run() == 0
     return out.getvalue()
 
 
 async def test_console_script(database: Database, tmp_path: Path) -> None:
-    out = await run_console(database, "\n".join([
-        "# a comment is skipped",
-        "/help",
-        "!as ana organizer",
-        "/profile state:IL timezone:America/Chicago",
-        "/profile",
-        "/privacy export",
-        "!as ana@slack",
-        "/profile",
-        "!as bea@teams",
-        "!as cam wizard",
-        "hello?",
-        "!wait 3h",
-        "!wait soon",
-        "!dance",
-        "/demo ask who:Ana why:\"pay equity\"",
-        "!press 1",
-        "!press Again",
-        "!press 7",
-        "!quit",
-        "/help",
-    ]), tmp_path)
+    out = await run_console(
+        database,
+        "\n".join(
+            [
+                "# a comment is skipped",
+                "/help",
+                "!as ana organizer",
+                "/profile state:IL timezone:America/Chicago",
+                "/profile",
+                "/privacy export",
+                "!as ana@slack",
+                "/profile",
+                "!as bea@teams",
+                "!as cam wizard",
+                "hello?",
+                "!wait 3h",
+                "!wait soon",
+                "!dance",
+                '/demo ask who:Ana why:"pay equity"',
+                "!press 1",
+                "!press Again",
+                "!press 7",
+                "!quit",
+                "/help",
+            ]
+        ),
+        tmp_path,
+    )
     assert "You are now ana (organizer)." in out
     assert "state           IL" in out
     assert "saved " in out and (tmp_path / "files" / "rallybot-my-data.json").exists()
@@ -81,14 +96,16 @@ async def test_console_script(database: Database, tmp_path: Path) -> None:
     assert out.rstrip().endswith("ana@slack> !quit")
 
 
-async def test_console_names_missing_fields_without_a_terminal(database: Database,
-                                                               tmp_path: Path) -> None:
+async def test_console_names_missing_fields_without_a_terminal(
+    database: Database, tmp_path: Path
+) -> None:
     out = await run_console(database, "/demo ask note:x\n", tmp_path)
     assert "/demo ask needs the fields who, why." in out
 
 
-async def test_console_asks_for_missing_fields_on_a_terminal(database: Database,
-                                                             tmp_path: Path) -> None:
+async def test_console_asks_for_missing_fields_on_a_terminal(
+    database: Database, tmp_path: Path
+) -> None:
     out = await run_console(database, "/demo ask\nBea\nwe need it\n", tmp_path, interactive=True)
     assert "who (required): " in out and "why (required): " in out
     assert "Bea because we need it" in out
@@ -99,8 +116,13 @@ def _rallybot(args: list[str], cwd: Path, script: str = "", env: dict[str, str] 
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=script, capture_output=True,
-        text=True, timeout=60, env=full_env,
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full_env,
     )
 
 
@@ -121,7 +143,7 @@ def test_db_upgrade_and_config_errors(tmp_path: Path) -> None:
     env = {"RALLYBOT_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     done = _rallybot(["db", "upgrade"], tmp_path, env=env)
     assert done.returncode == 0 and "database is at revision" in done.stdout
-    (tmp_path / "bad.toml").write_text("[slack]\nport = \"x\"\n")
+    (tmp_path / "bad.toml").write_text('[slack]\nport = "x"\n')
     bad = _rallybot(["run", "--config", "bad.toml"], tmp_path)
     assert bad.returncode == 2
     assert "bad.toml: [slack].port: must be a whole number" in bad.stderr

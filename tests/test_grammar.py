@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import MissingFields, ValidationError
 from bot.grammar import Token, split_command, tokenize
-from bot.options import Choice, Integer, Ref, Text, Timezone, UsState, Url, YesNo
+from bot.options import Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
 from bot.registry import CommandGroup, Registry, Role
 from bot.reply import Action, Reply, decode_action, encode_action, truncate
 
@@ -55,8 +55,10 @@ group = CommandGroup("event")
 
 @group.command(
     "rsvp",
-    options=[Ref("id", required=True, prefix="E"), Choice("status", required=True,
-                                                          values=("going", "maybe", "no"))],
+    options=[
+        Ref("id", required=True, prefix="E"),
+        Choice("status", required=True, values=("going", "maybe", "no")),
+    ],
 )
 async def _rsvp(ctx, id, status):  # pragma: no cover - resolution only
     return Reply()
@@ -88,7 +90,7 @@ def test_resolve_refuses_unknown_and_repeated_keys() -> None:
 
 
 def test_resolve_positional_and_missing_action() -> None:
-    command, raw = registry.resolve("event", tokenize("list two words"))
+    _command, raw = registry.resolve("event", tokenize("list two words"))
     assert raw == {"note": "two words"}
     with pytest.raises(ValidationError) as err:
         registry.resolve("event", tokenize("dance"))
@@ -117,9 +119,19 @@ def test_choice_refusal_lists_values() -> None:
     assert str(err.value) == "kind: must be one of sign-on, call"
 
 
-@pytest.mark.parametrize(("typed", "value"), [("yes", True), ("Y", True), ("true", True),
-                                              ("1", True), ("no", False), ("N", False),
-                                              ("false", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("yes", True),
+        ("Y", True),
+        ("true", True),
+        ("1", True),
+        ("no", False),
+        ("N", False),
+        ("false", False),
+        ("0", False),
+    ],
+)
 def test_yes_no(typed: str, value: bool) -> None:
     assert YesNo("anonymous").parse(typed) is value
 
@@ -148,13 +160,13 @@ def test_states_timezones_urls() -> None:
     assert UsState("state").parse("il") == "IL"
     assert UsState("state").parse("New York") == "NY"
     assert Timezone("timezone").parse("america/chicago") == "America/Chicago"
-    with pytest.raises(ValidationError, match="^timezone: must be an IANA"):
+    with pytest.raises(ValidationError, match=r"^timezone: must be an IANA"):
         Timezone("timezone").parse("Mars/Olympus")
-    with pytest.raises(ValidationError, match="^state: must be a US state"):
+    with pytest.raises(ValidationError, match=r"^state: must be a US state"):
         UsState("state").parse("ZZ")
     assert Url("source").parse("https://example.org/x") == "https://example.org/x"
     for bad in ("javascript:alert(1)", "ftp://x.org", "https://", "example.org"):
-        with pytest.raises(ValidationError, match="^source: must be an http"):
+        with pytest.raises(ValidationError, match=r"^source: must be an http"):
             Url("source").parse(bad)
 
 
@@ -171,7 +183,9 @@ def test_action_ids_round_trip_and_stay_short() -> None:
     assert action.id == "event.rsvp?id=3&status=going"
     assert decode_action(action.id) == ("event rsvp", {"id": "3", "status": "going"})
     assert decode_action(encode_action("poll vote", {"choice": "PD & MLS = yes"})) == (
-        "poll vote", {"choice": "PD & MLS = yes"})
+        "poll vote",
+        {"choice": "PD & MLS = yes"},
+    )
     with pytest.raises(ValueError):
         encode_action("poll vote", {"choice": "x" * 120})
 

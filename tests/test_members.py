@@ -39,9 +39,12 @@ async def bot_for(database: Database) -> Bot:
 
 async def test_profile_set_show_and_refusals(database: Database) -> None:
     bot = await bot_for(database)
-    reply = await bot.say("ana", "/profile state:IL timezone:America/Chicago library_type:Public "
-                                 'classification:"Library Assistant/Paraprofessional" topics:"pay '
-                                 'equity, layoffs"')
+    reply = await bot.say(
+        "ana",
+        "/profile state:IL timezone:America/Chicago library_type:Public "
+        'classification:"Library Assistant/Paraprofessional" topics:"pay '
+        'equity, layoffs"',
+    )
     assert not reply.error, reply.text
     shown = dict(reply.fields)
     assert shown["state"] == "IL"
@@ -99,8 +102,9 @@ async def test_roles_come_from_each_platform_and_denials_name_the_role(database:
     assert denied.text == "/drill organize needs the organizer role; you have the member role here."
     # Discord: role names or ids on the member, from the config (demo org: none, second org:
     # "Steward"); Slack: user ids.
-    steward = Person("77", platform="discord", roles=frozenset({"steward"}),
-                     space="300000000000000001")
+    steward = Person(
+        "77", platform="discord", roles=frozenset({"steward"}), space="300000000000000001"
+    )
     assert (await bot.say(steward, "/drill organize note:hi")).text == "organized: hi"
     slack_org = Person("UWIORG", platform="slack", space="TWI")
     assert (await bot.say(slack_org, "/drill organize note:hi")).text == "organized: hi"
@@ -113,8 +117,8 @@ async def test_roles_come_from_each_platform_and_denials_name_the_role(database:
 async def test_a_granted_role_counts(database: Database) -> None:
     bot = await bot_for(database)
     await bot.say("ana", "/profile state:IL")
-    async with database.transaction() as session:
-        repos = Repos(session)
+    async with database.transaction() as conn:
+        repos = Repos(conn)
         ana = await repos.find_member("console", "ana")
         org_id = bot.app.services.orgs.by_slug("demo")[0].id
         await repos.grant_role(org_id, ana.id, "organizer")

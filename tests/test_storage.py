@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, DatabaseError
@@ -18,8 +18,18 @@ NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 async def test_migrations_make_every_table(database: Database) -> None:
     async with database.engine.connect() as conn:
         tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-    assert {"organizations", "spaces", "members", "identities", "profiles", "org_members",
-            "role_grants", "link_codes", "audit_log", "alembic_version"} <= tables
+    assert {
+        "organizations",
+        "spaces",
+        "members",
+        "identities",
+        "profiles",
+        "org_members",
+        "role_grants",
+        "link_codes",
+        "audit_log",
+        "alembic_version",
+    } <= tables
     current, head = await database.revision()
     assert current == head
 
@@ -59,16 +69,17 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
 
 
 async def _org(db: Database) -> int:
-    async with db.transaction() as session:
-        org = await Repos(session).sync_org("il", "Illinois", "America/Chicago",
-                                             [("slack", "T1"), ("console", "il")])
+    async with db.transaction() as conn:
+        org = await Repos(conn).sync_org(
+            "il", "Illinois", "America/Chicago", [("slack", "T1"), ("console", "il")]
+        )
     return org.id
 
 
 async def test_members_are_stored_once_per_account(database: Database) -> None:
     org_id = await _org(database)
-    async with database.transaction() as session:
-        repos = Repos(session)
+    async with database.transaction() as conn:
+        repos = Repos(conn)
         first = await repos.ensure_member("slack", "U1", "Ana", org_id)
         again = await repos.ensure_member("slack", "U1", "Ana R.", org_id)
         assert first.id == again.id and again.display_name == "Ana R."
@@ -80,31 +91,36 @@ async def test_members_are_stored_once_per_account(database: Database) -> None:
 
 async def test_identity_is_unique_per_platform_account(database: Database) -> None:
     org_id = await _org(database)
-    async with database.transaction() as session:
-        await Repos(session).ensure_member("discord", "42", "Bea", org_id)
+    async with database.transaction() as conn:
+        await Repos(conn).ensure_member("discord", "42", "Bea", org_id)
     with pytest.raises(IntegrityError):
-        async with database.transaction() as session:
-            member = Member(display_name="dup")
-            session.add(member)
-            await session.flush()
-            session.add(Identity(member_id=member.id, platform="discord", user_id="42"))
-            await session.flush()
+        async with database.transaction() as conn:
+            other = await Repos(conn).ensure_member("discord", "43", "Cy", org_id)
+            await conn.execute(
+                insert(Identity).values(member_id=other.id, platform="discord", user_id="42")
+            )
 
 
 async def test_profile_update_merge_and_delete_cascade(database: Database) -> None:
     org_id = await _org(database)
-    async with database.transaction() as session:
-        repos = Repos(session)
+    async with database.transaction() as conn:
+        repos = Repos(conn)
         ana_slack = await repos.ensure_member("slack", "U1", "Ana", org_id)
         ana_discord = await repos.ensure_member("discord", "9", "ana", org_id)
         await repos.update_profile(ana_slack.id, {"state": "IL", "topics": ["pay equity"]})
-        await repos.update_profile(ana_discord.id, {"timezone": "America/Chicago",
-                                                    "alert_dms": False, "state": "WI",
-                                                    "topics": ["layoffs"]})
+        await repos.update_profile(
+            ana_discord.id,
+            {
+                "timezone": "America/Chicago",
+                "alert_dms": False,
+                "state": "WI",
+                "topics": ["layoffs"],
+            },
+        )
         await repos.move_identities(ana_discord.id, ana_slack.id)
         await repos.delete_member(ana_discord.id)
-    async with database.transaction() as session:
-        repos = Repos(session)
+    async with database.transaction() as conn:
+        repos = Repos(conn)
         merged = await repos.profile(ana_slack.id)
         assert merged.state == "IL"  # the kept member's answer wins
         assert merged.timezone == "America/Chicago"  # gaps are filled
@@ -119,35 +135,36 @@ async def test_profile_update_merge_and_delete_cascade(database: Database) -> No
 
 async def test_link_codes_work_once(database: Database) -> None:
     org_id = await _org(database)
-    async with database.transaction() as session:
-        repos = Repos(session)
+    async with database.transaction() as conn:
+        repos = Repos(conn)
         ana = await repos.ensure_member("slack", "U1", "Ana", org_id)
         await repos.store_link_code("ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10))
-    async with database.transaction() as session:
-        found = await Repos(session).take_link_code("abcd-efgh")
+    async with database.transaction() as conn:
+        found = await Repos(conn).take_link_code("abcd-efgh")
         assert found == (ana.id, "slack", NOW + timedelta(minutes=10))
-    async with database.transaction() as session:
-        assert await Repos(session).take_link_code("ABCD-EFGH") is None
+    async with database.transaction() as conn:
+        assert await Repos(conn).take_link_code("ABCD-EFGH") is None
 
 
 async def test_failed_unit_of_work_keeps_what_was_stored(database: Database) -> None:
     org_id = await _org(database)
-    async with database.transaction() as session:
-        ana = await Repos(session).ensure_member("slack", "U1", "Ana", org_id)
-        await Repos(session).update_profile(ana.id, {"state": "IL"})
+    async with database.transaction() as conn:
+        ana = await Repos(conn).ensure_member("slack", "U1", "Ana", org_id)
+        await Repos(conn).update_profile(ana.id, {"state": "IL"})
     with pytest.raises(RuntimeError):
-        async with database.transaction() as session:
-            await Repos(session).update_profile(ana.id, {"state": "WI"})
+        async with database.transaction() as conn:
+            await Repos(conn).update_profile(ana.id, {"state": "WI"})
             raise RuntimeError("fault half-way")
-    async with database.transaction() as session:
-        assert (await Repos(session).profile(ana.id)).state == "IL"
+    async with database.transaction() as conn:
+        assert (await Repos(conn).profile(ana.id)).state == "IL"
 
 
 async def test_sync_org_moves_and_drops_spaces(database: Database) -> None:
     await _org(database)
-    async with database.transaction() as session:
-        org = await Repos(session).sync_org("il", "Illinois Workers", "America/Chicago",
-                                             [("discord", "5"), ("console", "il")])
+    async with database.transaction() as conn:
+        org = await Repos(conn).sync_org(
+            "il", "Illinois Workers", "America/Chicago", [("discord", "5"), ("console", "il")]
+        )
         assert org.name == "Illinois Workers"
     async with database.sessions() as session:
         rows = (await session.execute(text("SELECT platform, space_id FROM spaces"))).all()

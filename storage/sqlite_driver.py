@@ -1,0 +1,125 @@
+"""A one-round-trip cursor for SQLite under SQLAlchemy's aiosqlite dialect.
+
+aiosqlite runs SQLite in a thread of its own and every call on it is a round trip to that
+thread. SQLAlchemy's adapter makes four for each query (open a cursor, execute, fetch all,
+close); this connection's cursor does the whole statement in one, which is most of what a
+short command costs. It is handed to SQLAlchemy through ``create_async_engine``'s
+documented ``async_creator`` hook; everything else is aiosqlite's own connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+
+class OneTripCursor:
+    """A cursor whose execute runs, fetches and closes in one trip to the SQLite thread."""
+
+    arraysize = 1
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._connection = connection
+        self._rows: list[Any] = []
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    async def __aenter__(self) -> OneTripCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def _run(self, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
+        begin = self._connection.take_pending_begin()
+
+        def trip(conn: sqlite3.Connection) -> tuple[Any, list[Any], int, int | None]:
+            if begin:
+                conn.execute(begin)
+            cursor = conn.cursor()
+            try:
+                call(cursor)
+                description = cursor.description
+                rows = cursor.fetchall() if description else []
+                return description, rows, cursor.rowcount, cursor.lastrowid
+            finally:
+                cursor.close()
+
+        result = await self._connection.run_in_thread(trip)
+        self.description, self._rows, self.rowcount, self.lastrowid = result
+        return self
+
+    async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
+        """Run one statement and keep its rows."""
+        if parameters is None:
+            return await self._run(lambda c: c.execute(sql))
+        return await self._run(lambda c: c.execute(sql, parameters))
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
+        """Run one statement for each set of parameters."""
+        batch = list(parameters)
+        return await self._run(lambda c: c.executemany(sql, batch))
+
+    async def fetchall(self) -> list[Any]:
+        """The rows of the last statement."""
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchone(self) -> Any:
+        """The next row, or None."""
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
+        """Up to ``size`` rows."""
+        count = size or self.arraysize
+        rows, self._rows = self._rows[:count], self._rows[count:]
+        return rows
+
+    async def close(self) -> None:
+        """Nothing to release: the SQLite cursor was closed in its trip."""
+        self._rows = []
+
+
+class OneTripConnection(aiosqlite.Connection):
+    """aiosqlite's connection, handing out one-trip cursors.
+
+    ``defer_begin`` keeps a BEGIN until the transaction's first statement and sends both in
+    one trip; a transaction that runs no statement never begins, and its COMMIT is a no-op.
+    """
+
+    _pending_begin: str | None = None
+
+    def defer_begin(self, statement: str) -> None:
+        """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip."""
+        self._pending_begin = statement
+
+    def take_pending_begin(self) -> str | None:
+        """The deferred BEGIN, if any, now owned by the caller."""
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
+
+    async def run_in_thread(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn(sqlite3_connection)`` in the connection's thread."""
+        return await self._execute(lambda: fn(self._conn))
+
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        """A cursor that costs no trip until it executes (SQLAlchemy enters it with async with)."""
+        return OneTripCursor(self)
+
+
+def connector(path: str, timeout: float) -> Callable[[], OneTripConnection]:
+    """An ``async_creator`` for SQLAlchemy: opens ``path`` through a one-trip connection."""
+
+    def create() -> OneTripConnection:
+        connection = OneTripConnection(
+            lambda: sqlite3.connect(path, timeout=timeout, isolation_level=None),
+            iter_chunk_size=64,
+        )
+        connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect
+        return connection
+
+    return create

@@ -1,0 +1,117 @@
+"""Random text through the grammar and every command: nothing escapes, refusals name a field."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import ValidationError
+from bot.grammar import tokenize
+from commands.members import PROFILE_OPTIONS
+from storage.db import Database
+from storage.models import Identity, Member
+from tests.conftest import PG_URL, REQUIRE_PG, PgSchema, _pg_reachable
+from tests.support import Bot, Person, start_bot
+
+# A refusal names what was wrong: "field: rule", "/command needs the field(s) …",
+# "/command needs the … role", or the polite not-set-up answer.
+REFUSAL = re.compile(
+    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|rallybot is not set up.*)",
+    re.DOTALL,
+)
+COMMANDS = ["/help", "/profile", "/link", "/privacy export", "/privacy delete", "/privacy"]
+
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+keys = st.sampled_from([o.name for o in PROFILE_OPTIONS] + ["code", "confirm", "topic", "x", "id"])
+quoted = st.builds(
+    lambda k, v, q: f"{k}:{q}{v}{q}", keys, words, st.sampled_from(['"', "'", "“", ""])
+)
+lines = st.builds(
+    lambda head, parts: head + " " + " ".join(parts),
+    st.sampled_from(COMMANDS),
+    st.lists(st.one_of(quoted, words), max_size=6),
+)
+
+
+@given(words)
+@settings(max_examples=500, deadline=None)
+def test_tokenize_only_ever_raises_validation_errors(text: str) -> None:
+    try:
+        tokens = tokenize(text)
+    except ValidationError as exc:
+        assert exc.field == "text"
+    else:
+        assert all(t.value is not None for t in tokens)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fuzz_bot(
+    request: pytest.FixtureRequest, tmp_path
+) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
+    loop = asyncio.new_event_loop()
+    schema = None
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")
+    else:
+        if not loop.run_until_complete(_pg_reachable()):
+            loop.close()
+            if REQUIRE_PG:
+                pytest.fail("PostgreSQL is required but not reachable")
+            pytest.skip("PostgreSQL not reachable")
+        schema = PgSchema()
+        loop.run_until_complete(schema.create())
+        database = Database(PG_URL, schema=schema.name)
+    loop.run_until_complete(database.upgrade())
+    bot = loop.run_until_complete(start_bot(database))
+    try:
+        yield loop, bot
+    finally:
+        loop.run_until_complete(bot.app.stop())
+        if schema is not None:
+            loop.run_until_complete(schema.drop())
+        loop.close()
+
+
+def test_random_command_lines_never_break_the_bot(fuzz_bot) -> None:
+    loop, bot = fuzz_bot
+    people = [
+        Person("ana"),
+        Person("U1", platform="slack"),
+        Person("7", platform="discord"),
+        Person("U9", platform="slack", space="TNOWHERE"),
+    ]
+
+    @given(line=lines, who=st.sampled_from(people), interactive=st.booleans())
+    @settings(
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    def check(line: str, who: Person, interactive: bool) -> None:
+        reply = loop.run_until_complete(bot.say(who, line, interactive=interactive))
+        text = reply.plain_text()
+        assert "Something went wrong" not in text, line
+        assert "Traceback" not in text
+        if reply.error:
+            assert REFUSAL.match(reply.text), (line, reply.text)
+
+    check()
+
+    # The stranger in an unknown workspace left nothing behind.
+    async def strangers() -> int:
+        from sqlalchemy import func, select
+
+        async with bot.app.db.sessions() as session:
+            return (
+                await session.execute(
+                    select(func.count()).select_from(Identity).where(Identity.user_id == "U9")
+                )
+            ).scalar_one()
+
+    assert loop.run_until_complete(strangers()) == 0
+    assert loop.run_until_complete(bot.count(Member)) <= 3
