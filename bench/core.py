@@ -23,11 +23,11 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import Application  # noqa: E402
-from bot.clock import MovableClock  # noqa: E402
-from bot.config import Config, demo_org  # noqa: E402
-from bot.context import Invocation  # noqa: E402
-from storage.db import Database  # noqa: E402
+from bot.app import Application
+from bot.clock import MovableClock
+from bot.config import Config, demo_org
+from bot.context import Invocation
+from storage.db import Database
 
 STATES = ["IL", "WI", "OR", "NY", "TX", "CA", "MN", "GA"]
 ZONES = ["America/Chicago", "America/New_York", "America/Los_Angeles", "America/Denver"]
@@ -49,8 +49,14 @@ class ThroughCore:
             db=Database(f"sqlite+aiosqlite:///{path}"),
         )
         self.people = [
-            Invocation(platform="console", space_id="demo", channel_id="general",
-                       user_id=f"member{i}", display_name=f"Member {i}", console=True)
+            Invocation(
+                platform="console",
+                space_id="demo",
+                channel_id="general",
+                user_id=f"member{i}",
+                display_name=f"Member {i}",
+                console=True,
+            )
             for i in range(members)
         ]
         self.done = 0
@@ -91,12 +97,17 @@ class RawSqlite:
         await db.upgrade()
         await db.dispose()
         self.conn = await aiosqlite.connect(self.path, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "busy_timeout=30000"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
             await self.conn.execute(f"PRAGMA {pragma}")
         for i in range(self.members):
-            await self.conn.execute("INSERT INTO members (id, display_name) VALUES (?, ?)",
-                                    (i + 1, f"Member {i}"))
+            await self.conn.execute(
+                "INSERT INTO members (id, display_name) VALUES (?, ?)", (i + 1, f"Member {i}")
+            )
             await self.conn.execute(
                 "INSERT INTO profiles (member_id, alert_dms, topics) VALUES (?, 1, '[]')", (i + 1,)
             )
@@ -148,16 +159,22 @@ async def main() -> None:
     raw_ops = len(raw_all) / sum(raw_all)
     core_ops = len(core_all) / sum(core_all)
     print(f"raw aiosqlite: {raw_ops:,.0f} ops/s, p50 {statistics.median(raw_all) * 1000:.2f} ms")
-    print(f"through core:  {core_ops:,.0f} ops/s, p50 {statistics.median(core_all) * 1000:.2f} ms,"
-          f" p99 {percentile(core_all, 99) * 1000:.2f} ms ({len(core_all):,} updates)")
+    print(
+        f"through core:  {core_ops:,.0f} ops/s, p50 {statistics.median(core_all) * 1000:.2f} ms,"
+        f" p99 {percentile(core_all, 99) * 1000:.2f} ms ({len(core_all):,} updates)"
+    )
     print("ratio by round: " + ", ".join(f"{r:.3f}" for r in ratios))
-    print(json.dumps({
-        "bench": "core",
-        "ops_per_s": round(core_ops, 1),
-        "p50_ms": round(statistics.median(core_all) * 1000, 3),
-        "p99_ms": round(percentile(core_all, 99) * 1000, 3),
-        "ratio_to_raw_sqlite": round(statistics.median(ratios), 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "core",
+                "ops_per_s": round(core_ops, 1),
+                "p50_ms": round(statistics.median(core_all) * 1000, 3),
+                "p99_ms": round(percentile(core_all, 99) * 1000, 3),
+                "ratio_to_raw_sqlite": round(statistics.median(ratios), 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

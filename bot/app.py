@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.dispatch import Dispatcher
+from bot.member_cache import MemberCache
 from bot.registry import CommandGroup, Registry
 from storage.db import Database
 from storage.repos import OrgRecord, Repos
@@ -48,6 +49,7 @@ class Services:
     clock: Clock
     registry: Registry
     orgs: OrgDirectory
+    members: MemberCache = field(default_factory=MemberCache)
 
 
 class Application:

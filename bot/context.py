@@ -66,6 +66,10 @@ class Context:
     command: str
     _member: MemberRecord | None = field(default=None, repr=False)
     _role_checked: bool = field(default=False, repr=False)
+    #: the member came from the process's cache (so a foreign-key failure may mean stale)
+    from_cache: bool = field(default=False, repr=False)
+    #: the member was looked up in this unit of work and may be cached once it commits
+    _remember: bool = field(default=False, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -81,18 +85,42 @@ class Context:
         """The person as a member, stored now if this is their first stored action."""
         if self._member is None:
             inv = self.invocation
-            self._member = await self.repos.ensure_member(
-                inv.platform, inv.user_id, inv.display_name or inv.user_id, self.org.id
-            )
+            name = inv.display_name or inv.user_id
+            cache = self.services.members
+            cached = cache.get(inv.platform, inv.user_id, self.org.id, name)
+            if cached is not None:
+                self._member, self.from_cache = cached, True
+            else:
+                self._member = await self.repos.ensure_member(
+                    inv.platform, inv.user_id, name, self.org.id
+                )
+                self._remember = True
         return self._member
 
     async def existing_member(self) -> MemberRecord | None:
         """The person as a member if already stored; stores nothing."""
         if self._member is None:
-            self._member = await self.repos.find_member(
-                self.invocation.platform, self.invocation.user_id
+            inv = self.invocation
+            cached = self.services.members.get(
+                inv.platform, inv.user_id, self.org.id, inv.display_name or inv.user_id
             )
+            if cached is not None:
+                self._member, self.from_cache = cached, True
+            else:
+                self._member = await self.repos.find_member(inv.platform, inv.user_id)
         return self._member
+
+    def forget_member(self, member_id: int) -> None:
+        """Say that a member was merged away or erased, so no process memory keeps them."""
+        self.services.members.forget_member(member_id)
+        if self._member is not None and self._member.id == member_id:
+            self._remember = False
+
+    def committed(self) -> None:
+        """Called once the unit of work has committed: remember the member it stored or found."""
+        if self._remember and self._member is not None:
+            inv = self.invocation
+            self.services.members.put(inv.platform, inv.user_id, self.org.id, self._member)
 
     async def effective_role(self) -> Role:
         """The person's role: platform roles, raised by any role granted in the database."""

@@ -12,15 +12,18 @@ import logging
 import secrets
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.context import Context, Invocation, config_role
 from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
 from bot.registry import Command
 from bot.reply import Form, FormField, Reply, decode_action
-from storage.repos import Repos
+from storage.repos import OrgRecord, Repos
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.config import OrgConfig
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +69,13 @@ class Dispatcher:
             return Reply.refuse(NotConfigured().message)
         org, org_config = found
         try:
-            async with services.db.transaction() as conn:
-                ctx = Context(
-                    services=services,
-                    repos=Repos(conn),
-                    invocation=inv,
-                    org=org,
-                    org_config=org_config,
-                    role=config_role(org_config, inv),
-                    command=command.name,
-                )
-                if ctx.role < command.role and await ctx.effective_role() < command.role:
-                    raise PermissionDenied(
-                        f"/{command.name} needs the {command.role.label} role; "
-                        f"you have the {ctx.role.label} role here."
-                    )
-                values = command.parse(raw)
-                return await command.handler(ctx, **values)
+            try:
+                return await self._run(inv, command, raw, org, org_config, use_cache=True)
+            except IntegrityError:
+                # Perhaps a member remembered by this process was merged or erased by
+                # another one; run once more, asking the database afresh.
+                log.info("/%s hit a constraint; running it once more afresh", command.name)
+                return await self._run(inv, command, raw, org, org_config, use_cache=False)
         except MissingFields as exc:
             if inv.interactive:
                 return Reply(text=exc.message, form=form_for(command, raw))
@@ -96,6 +89,39 @@ class Dispatcher:
                 f"Something went wrong on our side (ref {ref}). Nothing was changed; "
                 "please try again, and tell an organizer if it keeps happening."
             )
+
+    async def _run(
+        self,
+        inv: Invocation,
+        command: Command,
+        raw: dict[str, str],
+        org: OrgRecord,
+        org_config: OrgConfig,
+        *,
+        use_cache: bool,
+    ) -> Reply:
+        services = self.services
+        if not use_cache:
+            services.members.forget(inv.platform, inv.user_id, org.id)
+        async with services.db.transaction() as conn:
+            ctx = Context(
+                services=services,
+                repos=Repos(conn),
+                invocation=inv,
+                org=org,
+                org_config=org_config,
+                role=config_role(org_config, inv),
+                command=command.name,
+            )
+            if ctx.role < command.role and await ctx.effective_role() < command.role:
+                raise PermissionDenied(
+                    f"/{command.name} needs the {command.role.label} role; "
+                    f"you have the {ctx.role.label} role here."
+                )
+            values = command.parse(raw)
+            reply = await command.handler(ctx, **values)
+        ctx.committed()
+        return reply
 
 
 def form_for(command: Command, given: dict[str, str]) -> Form:

@@ -154,6 +154,7 @@ async def link_command(ctx: Context, code: str | None) -> Reply:
         for merge in group.mergers:
             await merge(ctx, keep_id, current.id)
     await ctx.repos.delete_member(current.id)
+    ctx.forget_member(current.id)
     platforms = sorted({i.platform for i in await ctx.repos.identities(keep_id)})
     return Reply(
         text="Linked. You are one member on "
@@ -214,4 +215,5 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
         for erase in group.erasers:
             await erase(ctx, member.id)
     await ctx.repos.delete_member(member.id)
+    ctx.forget_member(member.id)
     return Reply(text="Done: the bot no longer keeps anything about you.")

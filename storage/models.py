@@ -61,6 +61,8 @@ class Member(Base):
     """A person. Each platform account of theirs is an Identity pointing here."""
 
     __tablename__ = "members"
+    # Ids are never reused, so a member id remembered anywhere can never name someone else.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")

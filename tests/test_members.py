@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.context import Context
@@ -214,3 +216,30 @@ async def test_a_fault_in_a_handler_is_answered_and_rolled_back(database: Databa
     assert "Traceback" not in reply.text and "RuntimeError" not in reply.text
     assert await bot.count(Member) == 0
     assert "a bug, not the person's fault" in caplog.text
+
+
+async def test_a_member_remembered_by_one_process_and_merged_by_another(
+    db_url: tuple[str, str | None], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.dispatch")
+    url, schema = db_url
+    first_db, second_db = Database(url, schema=schema), Database(url, schema=schema)
+    await first_db.upgrade()
+    first, second = await bot_for(first_db), await bot_for(second_db)
+    try:
+        ana_discord = Person("111", platform="discord")
+        ana_slack = Person("U1", platform="slack")
+        await first.say(ana_discord, "/profile state:IL")  # the first process remembers her
+        await second.say(ana_slack, "/profile timezone:America/Chicago")
+        code = (await second.say(ana_slack, "/link")).text.split("code is ")[1].split(".")[0]
+        await second.say(ana_discord, f"/link code:{code}")  # merged away in the second one
+        reply = await first.say(ana_discord, "/profile city:Chicago")
+        assert not reply.error, reply.text
+        shown = dict(reply.fields)
+        assert shown["city"] == "Chicago"
+        assert shown["timezone"] == "America/Chicago" and shown["state"] == "IL"
+        assert await first.count(Member) == 1
+        assert "/profile hit a constraint; running it once more afresh" in caplog.text
+    finally:
+        await first.app.stop()
+        await second.app.stop()

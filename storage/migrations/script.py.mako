@@ -12,7 +12,6 @@ from alembic import op
 
 import storage.types
 ${imports if imports else ""}
-
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
