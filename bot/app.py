@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
+from bot.delivery import DeliveryEngine, EngineSettings, Sender
 from bot.dispatch import Dispatcher
 from bot.member_cache import MemberCache
 from bot.registry import CommandGroup, Registry
+from bot.scheduler import Scheduler
 from storage.db import Database
 from storage.repos import OrgRecord, Repos
 
@@ -36,6 +38,13 @@ class OrgDirectory:
         """The organization with this slug."""
         return self._by_slug[slug]
 
+    def by_id(self, org_id: int) -> tuple[OrgRecord, OrgConfig]:
+        """The organization with this database id."""
+        for record, config in self._by_slug.values():
+            if record.id == org_id:
+                return record, config
+        raise KeyError(org_id)
+
     def __iter__(self) -> Iterator[tuple[OrgRecord, OrgConfig]]:
         return iter(self._by_slug.values())
 
@@ -50,6 +59,8 @@ class Services:
     registry: Registry
     orgs: OrgDirectory
     members: MemberCache = field(default_factory=MemberCache)
+    delivery: DeliveryEngine | None = None
+    scheduler: Scheduler | None = None
 
 
 class Application:
@@ -62,6 +73,8 @@ class Application:
         clock: Clock | None = None,
         groups: Iterable[CommandGroup] | None = None,
         db: Database | None = None,
+        senders: Mapping[str, Sender] | None = None,
+        engine_settings: EngineSettings | None = None,
     ) -> None:
         if groups is None:
             from commands import default_groups
@@ -77,10 +90,15 @@ class Application:
             orgs=OrgDirectory(),
         )
         self.dispatcher = Dispatcher(self.services)
-        self._started = False
+        self.delivery = DeliveryEngine(self.db, self.services.clock, senders or {}, engine_settings)
+        self.scheduler = Scheduler(self.services, self.services.registry.due_handlers())
+        self.services.delivery = self.delivery
+        self.services.scheduler = self.scheduler
+        self._background = False
 
-    async def start(self, *, upgrade: bool | None = None) -> None:
-        """Bring the schema up to date (SQLite by default) or check it, then load organizations."""
+    async def start(self, *, upgrade: bool | None = None, background: bool = True) -> None:
+        """Bring the schema up to date (SQLite by default) or check it, load organizations,
+        then (with ``background``) start the scheduler and the delivery engine."""
         if upgrade is None:
             upgrade = self.db.is_sqlite
         if upgrade:
@@ -92,12 +110,22 @@ class Application:
             for org in self.config.orgs:
                 record = await repos.sync_org(org.slug, org.name, org.timezone, org.spaces())
                 self.services.orgs.add(record, org)
-        self._started = True
+        if background:
+            self._background = True
+            await self.delivery.start()
+            await self.scheduler.start()
+
+    async def settle(self) -> None:
+        """Run everything due now and send everything that is waiting (console, tests)."""
+        await self.scheduler.run_due()
+        await self.delivery.drain()
 
     async def stop(self) -> None:
-        """Release the database."""
-        if self._started:
-            self._started = False
+        """Stop the scheduler and the delivery engine, then release the database."""
+        if self._background:
+            self._background = False
+            await self.scheduler.stop()
+            await self.delivery.stop()
         await self.db.dispose()
 
     async def __aenter__(self) -> Application:

@@ -36,17 +36,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _console(config: Config, org: str | None, files: str | None) -> int:
-    from adapters.console import ConsoleAdapter
+    from adapters.console import ConsoleAdapter, Screen, console_senders
 
     if not config.orgs:
         config.orgs.append(demo_org())
     clock = MovableClock()
-    app = Application(config, clock=clock)
-    async with app:
-        adapter = ConsoleAdapter(
-            app, clock=clock, org_slug=org, files_dir=files or config.bot.files_dir
-        )
+    screen = Screen(sys.stdout, files or config.bot.files_dir)
+    app = Application(config, clock=clock, senders=console_senders(screen))
+    interactive = sys.stdin.isatty()
+    # On a terminal, reminders arrive by themselves; a piped script runs step by step.
+    await app.start(background=interactive)
+    try:
+        adapter = ConsoleAdapter(app, screen, clock=clock, org_slug=org, interactive=interactive)
         return await adapter.run()
+    finally:
+        await app.stop()
 
 
 async def _upgrade(config: Config) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot.messages import Messages
 from bot.registry import Role
+from storage import queue
 from storage.repos import MemberRecord, OrgRecord, Repos
 
 if TYPE_CHECKING:
@@ -70,6 +72,8 @@ class Context:
     from_cache: bool = field(default=False, repr=False)
     #: the member was looked up in this unit of work and may be cached once it commits
     _remember: bool = field(default=False, repr=False)
+    _messages: Messages | None = field(default=None, repr=False)
+    _scheduled: list[datetime] = field(default_factory=list, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -116,11 +120,32 @@ class Context:
         if self._member is not None and self._member.id == member_id:
             self._remember = False
 
+    @property
+    def messages(self) -> Messages:
+        """Posts and direct messages to send once this unit of work commits."""
+        if self._messages is None:
+            self._messages = Messages(self.repos.conn, self.now)
+        return self._messages
+
+    async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
+        """Add a due item in this unit of work; the scheduler is woken for it after commit."""
+        item_id = await queue.schedule(self.repos.conn, kind=kind, due_at=due_at, key=key, **fields)
+        if item_id is not None:
+            self._scheduled.append(due_at)
+        return item_id
+
     def committed(self) -> None:
-        """Called once the unit of work has committed: remember the member it stored or found."""
+        """Called once the unit of work has committed: remember the member it stored or found,
+        and wake the delivery engine and scheduler for what it added."""
+        services = self.services
         if self._remember and self._member is not None:
             inv = self.invocation
-            self.services.members.put(inv.platform, inv.user_id, self.org.id, self._member)
+            services.members.put(inv.platform, inv.user_id, self.org.id, self._member)
+        if self._messages is not None and self._messages.added and services.delivery:
+            services.delivery.wake()
+        if services.scheduler is not None:
+            for due_at in self._scheduled:
+                services.scheduler.notify(due_at)
 
     async def effective_role(self) -> Role:
         """The person's role: platform roles, raised by any role granted in the database."""

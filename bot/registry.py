@@ -16,12 +16,17 @@ from bot.grammar import Token
 from bot.options import Option
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.context import Context
     from bot.reply import Reply
+    from bot.scheduler import DueContext
 
 Handler = Callable[..., Awaitable["Reply"]]
 MemberHook = Callable[["Context", int], Awaitable[Any]]
 MergeHook = Callable[["Context", int, int], Awaitable[None]]
+DueHandler = Callable[["DueContext"], Awaitable[None]]
+DigestHook = Callable[["DueContext", int, "datetime"], Awaitable[list[str]]]
 
 
 class Role(enum.IntEnum):
@@ -98,6 +103,8 @@ class CommandGroup:
     exporters: list[MemberHook] = field(default_factory=list)
     erasers: list[MemberHook] = field(default_factory=list)
     mergers: list[MergeHook] = field(default_factory=list)
+    due_handlers: dict[str, DueHandler] = field(default_factory=dict)
+    digests: list[DigestHook] = field(default_factory=list)
 
     def command(
         self,
@@ -143,6 +150,20 @@ class CommandGroup:
         self.mergers.append(hook)
         return hook
 
+    def on_due(self, kind: str) -> Callable[[DueHandler], DueHandler]:
+        """Register what happens when a due item of ``kind`` falls due (or was missed)."""
+
+        def register(handler: DueHandler) -> DueHandler:
+            self.due_handlers[kind] = handler
+            return handler
+
+        return register
+
+    def on_digest(self, hook: DigestHook) -> DigestHook:
+        """Register this feature's lines for the weekly digest (none: nothing to say)."""
+        self.digests.append(hook)
+        return hook
+
 
 class Registry:
     """Every command the application offers."""
@@ -158,6 +179,16 @@ class Registry:
         for group in self.groups.values():
             yield from group.commands.values()
 
+    def due_handlers(self) -> dict[str, DueHandler]:
+        """Every feature's due-item handlers by kind."""
+        handlers: dict[str, DueHandler] = {}
+        for group in self.groups.values():
+            for kind, handler in group.due_handlers.items():
+                if kind in handlers:
+                    raise ValueError(f"due items of kind {kind!r} have two handlers")
+                handlers[kind] = handler
+        return handlers
+
     def get(self, name: str) -> Command:
         """The command with this full name (``event rsvp``)."""
         group_name, _, action = name.partition(" ")
@@ -169,7 +200,7 @@ class Registry:
     def resolve(self, group_name: str, tokens: list[Token]) -> tuple[Command, dict[str, str]]:
         """Find the command a line names and collect its raw option text."""
         group = self.groups.get(group_name)
-        if group is None:
+        if group is None or not group.commands:
             raise ValidationError("command", f"/{group_name} is not a command; try /help")
         rest = list(tokens)
         if rest and rest[0].key is None and rest[0].value.lower() in group.commands:

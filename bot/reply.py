@@ -8,6 +8,8 @@ exactly like the typed command and still works after a restart.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
@@ -177,3 +179,80 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def to_payload(reply: Reply) -> str:
+    """A reply as JSON text, for the outbox (files base64-encoded, forms left out)."""
+    return json.dumps(
+        {
+            "text": reply.text,
+            "title": reply.title,
+            "fields": [list(f) for f in reply.fields],
+            "table": None
+            if reply.table is None
+            else {"headers": reply.table.headers, "rows": reply.table.rows},
+            "files": [
+                {
+                    "name": f.name,
+                    "mime": f.mime,
+                    "description": f.description,
+                    "data": base64.b64encode(f.data).decode(),
+                }
+                for f in reply.files
+            ],
+            "actions": [
+                {
+                    "type": "button",
+                    "label": a.label,
+                    "command": a.command,
+                    "args": a.args,
+                    "style": a.style,
+                    "disabled": a.disabled,
+                }
+                if isinstance(a, Action)
+                else {
+                    "type": "select",
+                    "placeholder": a.placeholder,
+                    "command": a.command,
+                    "arg": a.arg,
+                    "options": [list(o) for o in a.options],
+                    "args": a.args,
+                }
+                for a in reply.actions
+            ],
+            "ephemeral": reply.ephemeral,
+        },
+        separators=(",", ":"),
+    )
+
+
+def from_payload(text: str) -> Reply:
+    """The reply stored by ``to_payload``."""
+    data = json.loads(text)
+    actions: list[Action | Select] = []
+    for a in data.get("actions", []):
+        if a["type"] == "button":
+            actions.append(Action(a["label"], a["command"], a["args"], a["style"], a["disabled"]))
+        else:
+            actions.append(
+                Select(
+                    a["placeholder"],
+                    a["command"],
+                    a["arg"],
+                    [tuple(o) for o in a["options"]],
+                    a["args"],
+                )
+            )
+    table = data.get("table")
+    return Reply(
+        text=data.get("text", ""),
+        title=data.get("title", ""),
+        fields=[tuple(f) for f in data.get("fields", [])],
+        table=None if table is None else Table(table["headers"], table["rows"]),
+        files=[
+            File(f["name"], base64.b64decode(f["data"]), f["mime"], f["description"])
+            for f in data.get("files", [])
+        ],
+        actions=actions,
+        ephemeral=data.get("ephemeral", False),
+    )

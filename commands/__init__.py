@@ -7,7 +7,7 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
+    from commands import digest, members
     from commands import help as help_commands
-    from commands import members
 
-    return [members.profile, members.link, members.privacy, help_commands.group]
+    return [members.profile, members.link, members.privacy, help_commands.group, digest.group]

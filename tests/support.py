@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, demo_org
 from bot.context import Invocation
+from bot.delivery import Sender
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from commands import default_groups
@@ -92,12 +94,22 @@ async def start_bot(
     *,
     extra_groups: list[CommandGroup] | None = None,
     orgs: list[OrgConfig] | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    clock: MovableClock | None = None,
 ) -> Bot:
-    """An application on ``database`` with the demo organization (and ``orgs``)."""
+    """An application on ``database`` with the demo organization (and ``orgs``).
+
+    Nothing runs in the background: tests call ``app.settle()`` (or the scheduler and
+    delivery engine directly) and move the clock, so they never wait on real time.
+    """
     config = Config(orgs=orgs or [demo_org(), second_org()])
-    clock = MovableClock(START, frozen=True)
+    clock = clock or MovableClock(START, frozen=True)
     app = Application(
-        config, clock=clock, db=database, groups=[*default_groups(), *(extra_groups or [])]
+        config,
+        clock=clock,
+        db=database,
+        senders=senders,
+        groups=[*default_groups(), *(extra_groups or [])],
     )
-    await app.start(upgrade=False)
+    await app.start(upgrade=False, background=False)
     return Bot(app, clock)

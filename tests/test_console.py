@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.context import Context
 from bot.logs import REDACTED, SecretFilter
 from bot.options import Text
@@ -36,15 +36,11 @@ async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
 async def run_console(
     database: Database, script: str, tmp_path: Path, *, interactive: bool = False
 ) -> str:
-    bot = await start_bot(database, extra_groups=[demo])
     out = io.StringIO()
+    screen = Screen(out, tmp_path / "files")
+    bot = await start_bot(database, extra_groups=[demo], senders=console_senders(screen))
     adapter = ConsoleAdapter(
-        bot.app,
-        clock=bot.clock,
-        stdin=io.StringIO(script),
-        stdout=out,
-        files_dir=tmp_path / "files",
-        interactive=interactive,
+        bot.app, screen, clock=bot.clock, stdin=io.StringIO(script), interactive=interactive
     )
     assert await adapter.run() == 0
     return out.getvalue()

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from adapters.console.render import render
+from adapters.console.screen import Screen
 from bot.context import Invocation
-from bot.reply import Action, Reply, Select
+from bot.reply import Reply
 from bot.timeparse import format_duration, parse_duration
 
 if TYPE_CHECKING:
@@ -31,16 +30,6 @@ META_HELP = """Console commands:
   !press N | !press LABEL            click the Nth button of the last message, or the newest LABEL
   !wait DURATION                     move the clock forward, e.g. !wait 3h
   !quit                              leave"""
-
-
-@dataclass
-class Button:
-    """A button or menu choice printed in the console, clickable with !press."""
-
-    label: str
-    action_id: str
-    disabled: bool = False
-    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,19 +52,18 @@ class ConsoleAdapter:
     def __init__(
         self,
         app: Application,
+        screen: Screen,
         *,
         clock: MovableClock,
         stdin: TextIO | None = None,
-        stdout: TextIO | None = None,
         org_slug: str | None = None,
-        files_dir: str | Path = "rallybot-files",
         interactive: bool | None = None,
     ) -> None:
         self.app = app
+        self.screen = screen
         self.clock = clock
         self.stdin = stdin or sys.stdin
-        self.stdout = stdout or sys.stdout
-        self.files_dir = Path(files_dir)
+        self.stdout = screen.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         orgs = list(app.services.orgs)
         if not orgs:
@@ -83,46 +71,10 @@ class ConsoleAdapter:
         record, self.org_config = app.services.orgs.by_slug(org_slug) if org_slug else orgs[0]
         self.org = record
         self.actor = Actor()
-        self.last_buttons: list[Button] = []
-        self.all_buttons: list[Button] = []
-
-    # output ---------------------------------------------------------------------------------
 
     def write(self, text: str) -> None:
         """Print a block of text."""
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
-
-    def show(self, reply: Reply, place: str) -> None:
-        """Print a reply at its place, save its files, and remember its buttons for !press."""
-        buttons: list[Button] = []
-        for item in reply.actions:
-            if isinstance(item, Action):
-                buttons.append(Button(item.label, item.id, item.disabled))
-            elif isinstance(item, Select):
-                buttons.extend(
-                    Button(label, item.id, values={"value": value}) for label, value in item.options
-                )
-        self.write(render(reply, place))
-        for file in reply.files:
-            self.write(
-                f"{' ' * (len(place) + 3) if place else ''}saved {self.save(file.name, file.data)}"
-            )
-        if buttons:
-            self.last_buttons = buttons
-            self.all_buttons.extend(buttons)
-
-    def save(self, name: str, data: bytes) -> Path:
-        """Save a file the bot handed out, without overwriting an earlier one."""
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        stem, dot, ext = Path(name).name.partition(".")
-        path = self.files_dir / name
-        counter = 1
-        while path.exists():
-            path = self.files_dir / f"{stem}-{counter}{dot}{ext}"
-            counter += 1
-        path.write_bytes(data)
-        return path
+        self.screen.write(text)
 
     # input ----------------------------------------------------------------------------------
 
@@ -180,13 +132,14 @@ class ConsoleAdapter:
             return True
         reply = await self.app.dispatcher.handle_text(self.invocation(), line)
         await self.answer(reply)
+        await self.app.settle()
         return True
 
     async def answer(self, reply: Reply) -> None:
         """Show a reply; when it asks for a form, ask each question and submit the answers."""
         place = "" if reply.ephemeral else f"#{CHANNEL}"
         if reply.form is None or not self.interactive:
-            self.show(reply, place)
+            self.screen.show(reply, place)
             return
         form = reply.form
         self.write(f"{reply.text}\n== {form.title} == (blank to skip an optional field)")
@@ -257,13 +210,13 @@ class ConsoleAdapter:
             return
         if rest.isdigit():
             index = int(rest)
-            if not 1 <= index <= len(self.last_buttons):
-                self.write(f"The last message has {len(self.last_buttons)} button(s).")
+            if not 1 <= index <= len(self.screen.last_buttons):
+                self.write(f"The last message has {len(self.screen.last_buttons)} button(s).")
                 return
-            button = self.last_buttons[index - 1]
+            button = self.screen.last_buttons[index - 1]
         else:
             wanted = rest.strip('"').lower()
-            matches = [b for b in self.all_buttons if b.label.lower() == wanted]
+            matches = [b for b in self.screen.all_buttons if b.label.lower() == wanted]
             if not matches:
                 self.write(f"No button labelled {rest!r} has been shown.")
                 return
@@ -275,15 +228,28 @@ class ConsoleAdapter:
             self.invocation(), button.action_id, dict(button.values)
         )
         await self.answer(reply)
+        await self.app.settle()
 
     async def wait(self, rest: str) -> None:
-        """`!wait DURATION`: move the clock forward."""
+        """`!wait DURATION`: move the clock forward, running each item as it falls due."""
         try:
             delta = parse_duration(rest)
         except ValueError as exc:
             self.write(f"DURATION: must be {exc}")
             return
-        self.clock.advance(delta)
+        target = self.clock.now() + delta
+        while True:
+            upcoming = await self.app.scheduler.next_due()
+            if upcoming is None or upcoming > target:
+                break
+            if upcoming > self.clock.now():
+                self.clock.advance(upcoming - self.clock.now())
+            if not await self.app.scheduler.run_due():
+                break  # another process holds it; it is theirs to run
+            await self.app.delivery.drain()
+        if target > self.clock.now():
+            self.clock.advance(target - self.clock.now())
+        await self.app.settle()
         self.write(
             f"(clock moved forward {format_duration(delta)} to "
             f"{self.clock.now():%Y-%m-%d %H:%M} UTC)"

@@ -1,0 +1,304 @@
+"""The delivery engine: every outgoing message is an outbox row, sent once, as fast as allowed.
+
+Handlers add rows inside their unit of work (``storage.queue.Outbox``); the engine claims
+due rows per platform with a lease, sends them through that platform's ``Sender`` at the
+rate and concurrency the sender declares, obeys 429 answers (retry-after, and a pause of
+the whole platform when the sender says so), retries transient failures with exponential
+backoff and jitter up to ``max_attempts``, and records each outcome in its own small
+transaction right after the platform answers, so a crash leaves at most the messages then
+in flight unrecorded. Another process (or this one after a restart) claims rows whose
+lease ran out; see the README for what that can and cannot guarantee.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.ratelimit import TokenBucket
+from bot.reply import Reply, from_payload
+from storage.db import Database
+from storage.queue import (
+    OutboxRow,
+    claim_outbox,
+    mark_failed,
+    mark_sent,
+    next_outbox_time,
+    reschedule,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message as a sender sees it."""
+
+    id: int
+    platform: str
+    target_kind: str  # channel or user
+    target: str
+    reply: Reply
+    kind: str
+    key: str
+    #: the platform's reference of the message to edit, for an edit
+    edit_ref: str | None = None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one send."""
+
+    ok: bool = False
+    ref: str | None = None
+    #: rate limited: send this message again after so many seconds (not a failed attempt)
+    retry_after: float | None = None
+    #: the platform asks for no calls at all for so many seconds
+    pause: float | None = None
+    #: a failure worth retrying (5xx, timeout, connection reset)
+    transient: bool = False
+    error: str = ""
+
+    @classmethod
+    def sent(cls, ref: str | None = None, *, pause: float | None = None) -> SendResult:
+        """Delivered; ``ref`` lets later edits find the message."""
+        return cls(ok=True, ref=ref, pause=pause)
+
+    @classmethod
+    def limited(cls, seconds: float, *, everything: bool = True) -> SendResult:
+        """A 429: wait ``seconds``; ``everything`` pauses all sends to the platform."""
+        return cls(retry_after=seconds, pause=seconds if everything else None, error="rate limited")
+
+    @classmethod
+    def retry(cls, error: str) -> SendResult:
+        """A transient failure."""
+        return cls(transient=True, error=error)
+
+    @classmethod
+    def fail(cls, error: str) -> SendResult:
+        """A permanent failure: retrying would not help."""
+        return cls(error=error)
+
+
+class Sender(Protocol):
+    """Sends messages to one platform and says how fast it may."""
+
+    platform: str
+    #: calls a second the platform allows, and how many may be sent at once
+    rate: float
+    burst: float
+    concurrency: int
+
+    async def send(self, message: Outgoing) -> SendResult:
+        """Send one message; never raise for what the platform answered."""
+        ...
+
+
+@dataclass
+class EngineSettings:
+    """Tunables of the delivery engine."""
+
+    lease: timedelta = timedelta(seconds=30)
+    #: a claimed message whose lease has less left than this is handed back, not sent
+    lease_margin: timedelta = timedelta(seconds=5)
+    batch: int = 100
+    max_attempts: int = 8
+    backoff: float = 1.0
+    max_backoff: float = 300.0
+    send_timeout: float = 15.0
+    poll: float = 2.0
+
+
+@dataclass
+class _Platform:
+    sender: Sender
+    bucket: TokenBucket
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    inflight: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class DeliveryEngine:
+    """Sends the outbox for every platform that has a sender."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        senders: Mapping[str, Sender],
+        settings: EngineSettings | None = None,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings or EngineSettings()
+        self.owner = owner or f"deliver-{secrets.token_hex(6)}"
+        self.platforms = {
+            name: _Platform(sender, TokenBucket(sender.rate, sender.burst))
+            for name, sender in senders.items()
+        }
+        self.stats: Counter[str] = Counter()
+        self._loops: list[asyncio.Task[None]] = []
+
+    def wake(self, platform: str | None = None) -> None:
+        """New rows were committed: look for work now rather than at the next poll."""
+        for name, state in self.platforms.items():
+            if platform is None or platform == name:
+                state.wake.set()
+
+    async def start(self) -> None:
+        """Send in the background until stopped."""
+        for name in self.platforms:
+            self._loops.append(asyncio.create_task(self._loop(name), name=f"deliver-{name}"))
+
+    async def stop(self) -> None:
+        """Stop claiming; let messages already in flight finish."""
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loops.clear()
+        pending = [t for state in self.platforms.values() for t in state.inflight]
+        if pending:
+            await asyncio.wait(pending, timeout=self.settings.send_timeout)
+
+    async def drain(self, *, retries: bool = False, give_up_after: float = 60.0) -> None:
+        """Send everything due now; with ``retries``, also wait out retries and pauses."""
+        deadline = time.monotonic() + give_up_after
+        while True:
+            await asyncio.gather(*(self._until_idle(name) for name in self.platforms))
+            if not retries:
+                return
+            waits = [await self._seconds_to_next(name) for name in self.platforms]
+            waits = [w for w in waits if w is not None]
+            if not waits or time.monotonic() > deadline:
+                return
+            await asyncio.sleep(min(max(min(waits), 0.001), 1.0))
+
+    async def _loop(self, name: str) -> None:
+        state = self.platforms[name]
+        while True:
+            try:
+                await self._until_idle(name)
+                wait = await self._seconds_to_next(name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery to %s stumbled; trying again shortly", name)
+                wait = self.settings.poll
+            state.wake.clear()
+            timeout = (
+                self.settings.poll if wait is None else min(max(wait, 0.0), self.settings.poll)
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), timeout)
+
+    async def _seconds_to_next(self, name: str) -> float | None:
+        async with self.db.transaction() as conn:
+            at = await next_outbox_time(conn, name)
+        if at is None:
+            return None
+        return (at - self.clock.now()).total_seconds()
+
+    async def _until_idle(self, name: str) -> None:
+        """Claim and send until nothing of this platform is due and nothing is in flight."""
+        state = self.platforms[name]
+        limit = max(1, state.sender.concurrency)
+        while True:
+            free = limit - len(state.inflight)
+            claimed: list[OutboxRow] = []
+            if free > 0 and (free >= max(1, limit // 2) or not state.inflight):
+                now = self.clock.now()
+                async with self.db.transaction() as conn:
+                    claimed = await claim_outbox(
+                        conn,
+                        name,
+                        self.owner,
+                        now,
+                        now + self.settings.lease,
+                        min(free, self.settings.batch),
+                    )
+                for row in claimed:
+                    task = asyncio.create_task(self._deliver(state, row))
+                    state.inflight.add(task)
+                    task.add_done_callback(state.inflight.discard)
+            if not claimed and not state.inflight:
+                return
+            if state.inflight and (not claimed or len(state.inflight) >= limit):
+                await asyncio.wait(state.inflight, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _deliver(self, state: _Platform, row: OutboxRow) -> None:
+        settings = self.settings
+        await state.bucket.acquire()
+        if self.clock.now() >= row.lease_expires_at - settings.lease_margin:
+            # Waited too long for our turn: another process may claim it soon. Hand it back.
+            async with self.db.transaction() as conn:
+                await reschedule(conn, row.id, self.owner, self.clock.now(), count_attempt=False)
+            return
+        message = Outgoing(
+            id=row.id,
+            platform=row.platform,
+            target_kind=row.target_kind,
+            target=row.target,
+            reply=from_payload(row.payload),
+            kind=row.kind,
+            key=row.idempotency_key,
+            edit_ref=row.edit_ref,
+            member_id=row.member_id,
+        )
+        try:
+            result = await asyncio.wait_for(state.sender.send(message), settings.send_timeout)
+        except TimeoutError:
+            result = SendResult.retry("timed out")
+        except Exception as exc:  # a sender bug must not stop delivery of everything else
+            log.exception("the %s sender failed on message %s", row.platform, row.id)
+            result = SendResult.retry(f"sender error: {type(exc).__name__}")
+        await self._record(state, row, result)
+
+    async def _record(self, state: _Platform, row: OutboxRow, result: SendResult) -> None:
+        settings = self.settings
+        if result.pause:
+            state.bucket.pause(result.pause)
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            if result.ok:
+                if not await mark_sent(conn, row.id, self.owner, now, result.ref):
+                    log.warning("message %s was sent after its lease ran out", row.id)
+                self.stats["sent"] += 1
+            elif result.retry_after is not None:
+                self.stats["limited"] += 1
+                await reschedule(
+                    conn,
+                    row.id,
+                    self.owner,
+                    now + timedelta(seconds=result.retry_after),
+                    count_attempt=False,
+                )
+            elif result.transient and row.attempts + 1 < settings.max_attempts:
+                self.stats["retried"] += 1
+                delay = min(settings.max_backoff, settings.backoff * 2**row.attempts)
+                delay *= random.uniform(0.5, 1.5)
+                await reschedule(
+                    conn,
+                    row.id,
+                    self.owner,
+                    now + timedelta(seconds=delay),
+                    count_attempt=True,
+                    error=result.error,
+                )
+            else:
+                self.stats["failed"] += 1
+                log.warning("giving up on message %s to %s: %s", row.id, row.platform, result.error)
+                await mark_failed(conn, row.id, self.owner, result.error or "failed")

@@ -1,0 +1,242 @@
+"""The scheduler: due items live in the database; APScheduler only says when to look.
+
+At start, and whenever woken, the scheduler claims the items due by now (with a lease, so
+several processes share them), runs each item's handler and closes the item in the same
+transaction as the messages the handler adds to the outbox: an item's messages are stored
+exactly once. An item older than the grace window when it is reached (the bot was down) is
+handed to its handler as missed, so it can tell its owner, and closed as missed.
+
+APScheduler (3.11, AsyncIOScheduler, in memory) holds one wake-up at the next due time, a
+periodic look for items another process added, and the weekly digest per organization.
+Its memory is rebuilt from the database at every start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.messages import Messages
+from bot.registry import DueHandler
+from storage.queue import DueRow, claim_due, finish_due, next_due_time, schedule
+from storage.repos import Repos
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another process took over a due item; this unit of work must not commit."""
+
+
+@dataclass
+class DueContext:
+    """What a due-item handler may use: the item, the unit of work, and the messages it sends."""
+
+    services: Services
+    conn: AsyncConnection
+    item: DueRow
+    now: datetime
+    missed: bool
+    messages: Messages
+    scheduled: list[datetime] = field(default_factory=list)
+
+    @property
+    def repos(self) -> Repos:
+        """Repositories over this unit of work."""
+        return Repos(self.conn)
+
+    async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
+        """Add another due item in this unit of work (a repeat, a follow-up)."""
+        item_id = await schedule(self.conn, kind=kind, due_at=due_at, key=key, **fields)
+        if item_id is not None:
+            self.scheduled.append(due_at)
+        return item_id
+
+
+async def _wake_job(scheduler: Scheduler) -> None:
+    await scheduler.tick()
+
+
+async def _digest_job(scheduler: Scheduler, slug: str) -> None:
+    await scheduler.add_digest(slug)
+
+
+class Scheduler:
+    """Runs due items for one process."""
+
+    def __init__(
+        self,
+        services: Services,
+        handlers: dict[str, DueHandler],
+        *,
+        owner: str | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 200,
+        chunk: int = 50,
+        poll: float = 30.0,
+    ) -> None:
+        self.services = services
+        self.handlers = handlers
+        self.owner = owner or f"schedule-{secrets.token_hex(6)}"
+        self.lease = lease
+        self.batch = batch
+        self.chunk = chunk
+        self.poll = poll
+        self._aps: AsyncIOScheduler | None = None
+        self._armed_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def grace(self) -> timedelta:
+        """How late an item may still be delivered after downtime."""
+        return self.services.config.scheduler.grace
+
+    async def start(self) -> None:
+        """Catch up on what fell due while stopped, then wake at each next due time."""
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.start()
+        self._aps.add_job(
+            _wake_job,
+            IntervalTrigger(seconds=self.poll),
+            args=[self],
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+        )
+        cron = self.services.config.scheduler.digest_cron
+        for record, org in self.services.orgs:
+            self._aps.add_job(
+                _digest_job,
+                CronTrigger.from_crontab(cron, timezone=ZoneInfo(org.timezone)),
+                args=[self, record.slug],
+                id=f"digest-{record.slug}",
+                coalesce=True,
+                misfire_grace_time=int(self.grace.total_seconds()) or None,
+            )
+        await self.tick()
+
+    async def stop(self) -> None:
+        """Forget the wake-ups; the database keeps everything."""
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    def notify(self, due_at: datetime) -> None:
+        """A unit of work scheduled an item: wake for it if it is earlier than planned."""
+        if self._aps is not None and (self._armed_at is None or due_at < self._armed_at):
+            self._arm(due_at)
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending item falls due, if any."""
+        async with self.services.db.transaction() as conn:
+            return await next_due_time(conn)
+
+    async def tick(self) -> int:
+        """Run everything due, then wake again at the next due time."""
+        done = await self.run_due()
+        upcoming = await self.next_due()
+        self._armed_at = None
+        if upcoming is not None and self._aps is not None:
+            self._arm(upcoming)
+        return done
+
+    def _arm(self, due_at: datetime) -> None:
+        assert self._aps is not None
+        delay = max((due_at - self.services.clock.now()).total_seconds(), 0.0)
+        self._aps.add_job(
+            _wake_job,
+            DateTrigger(datetime.now(UTC) + timedelta(seconds=delay)),
+            args=[self],
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+        self._armed_at = due_at
+
+    async def add_digest(self, slug: str) -> None:
+        """The weekly digest's time came: add it as a due item (once, whatever the process)."""
+        record, org = self.services.orgs.by_slug(slug)
+        now = self.services.clock.now()
+        local_day = now.astimezone(ZoneInfo(org.timezone)).date().isoformat()
+        async with self.services.db.transaction() as conn:
+            await schedule(
+                conn, kind="digest", due_at=now, key=f"digest:{slug}:{local_day}", org_id=record.id
+            )
+        await self.tick()
+
+    async def run_due(self) -> int:
+        """Claim and run every item due by now; return how many were closed."""
+        total = 0
+        async with self._lock:
+            while True:
+                now = self.services.clock.now()
+                async with self.services.db.transaction() as conn:
+                    items = await claim_due(conn, self.owner, now, now + self.lease, self.batch)
+                if not items:
+                    return total
+                for start in range(0, len(items), self.chunk):
+                    total += await self._run_chunk(items[start : start + self.chunk])
+
+    async def _run_chunk(self, items: list[DueRow]) -> int:
+        """Run items together in one transaction; if one fails, run them one by one."""
+        try:
+            await self._run_items(items)
+            return len(items)
+        except Exception:
+            if len(items) == 1:
+                await self._fail(items[0])
+                return 1
+        for item in items:
+            try:
+                await self._run_items([item])
+            except Exception:
+                await self._fail(item)
+        return len(items)
+
+    async def _run_items(self, items: list[DueRow]) -> None:
+        services = self.services
+        now = services.clock.now()
+        async with services.db.transaction() as conn:
+            messages = Messages(conn, now)
+            scheduled: list[datetime] = []
+            for item in items:
+                missed = now - item.due_at > self.grace
+                handler = self.handlers.get(item.kind)
+                if handler is None:
+                    raise LookupError(f"no handler for due items of kind {item.kind!r}")
+                ctx = DueContext(services, conn, item, now, missed, messages)
+                await handler(ctx)
+                scheduled += ctx.scheduled
+                state = "missed" if missed else "done"
+                if not await finish_due(conn, item.id, self.owner, state, now):
+                    raise LeaseLost(f"due item {item.id} was taken over")
+        if messages.added and services.delivery is not None:
+            services.delivery.wake()
+        for due_at in scheduled:
+            self.notify(due_at)
+
+    async def _fail(self, item: DueRow) -> None:
+        log.exception("due item %s (%s) failed", item.id, item.kind)
+        async with self.services.db.transaction() as conn:
+            await finish_due(
+                conn,
+                item.id,
+                self.owner,
+                "failed",
+                self.services.clock.now(),
+                error="the handler failed; see the log",
+            )

@@ -1,0 +1,240 @@
+"""The ``when:`` option of ``/reminder add``: times as people type them, to an exact UTC instant.
+
+Accepted forms (case-insensitive, extra spaces ignored, "at" before a time optional):
+
+- relative: ``in 2 hours``, ``in 1h30m``, ``in 3 days``, or a bare duration such as ``2h``;
+- ``today 5pm``, ``tonight 8pm`` (``tonight`` alone is 20:00), ``tomorrow 9am``, ``tomorrow``;
+- a bare time, ``9am``, ``17:30``, ``noon``, ``midnight``: today if still ahead, else tomorrow;
+- a weekday, ``monday 9am``, ``next fri 14:00``: the next such day, today only if still ahead;
+- a date, ``2026-12-01 09:00``, ``2026-12-01T09:00``, ``12/1 9am``, ``12/1/2026 9am``;
+- a repeat, ``every monday 9am``, ``every day 8:30am``, ``every weekday 9am``, ``daily 9am``,
+  ``weekly monday 9am``: the first occurrence is the next one after now.
+
+A day given without a time means 9:00. Times are ``9am``, ``9:30 pm``, ``09:00``, ``21:15``;
+``12am`` is midnight and ``12pm`` noon. Nothing more than two years (731 days) ahead is taken.
+
+Relative times are exact elapsed durations, added in UTC: ``in 24 hours`` across a daylight-saving
+change is 24 real hours. Everything else is a wall-clock time in the member's timezone, so
+``tomorrow 9am`` and ``every sunday 9am`` stay at 9:00 local, 23 or 25 real hours apart across a
+change. Local times follow the ``fold=0`` rule of PEP 495, which zoneinfo implements:
+
+- a local time that does not exist (spring forward: 2:30am on 2026-03-08 in America/Chicago) is
+  read with the offset in force before the change, which moves it forward by the gap (3:30am CDT);
+- an ambiguous local time (fall back: 1:30am on 2026-11-01 in America/Chicago) takes the first,
+  earlier instant (1:30am CDT).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import ValidationError
+from bot.timeparse import parse_duration
+
+MAX_LENGTH = 100
+MAX_AHEAD = timedelta(days=731)
+_NAMES = (
+    ("monday", "mon"),
+    ("tuesday", "tue", "tues"),
+    ("wednesday", "wed"),
+    ("thursday", "thu", "thur", "thurs"),
+    ("friday", "fri"),
+    ("saturday", "sat"),
+    ("sunday", "sun"),
+)
+_WEEKDAYS = {name: number for number, names in enumerate(_NAMES) for name in names}
+_KINDS = ("daily", "weekdays", "weekly")
+_TIME = re.compile(
+    r"(?:^|\s|(?<=\d)t)(?:at\s+)?(?P<clock>(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?:(?P<ap>[ap])\.?m\.?)?"
+    r"|noon|midnight)$"
+)
+_WEEKDAY = re.compile(r"(?:(?:next|this|on) )?(\w+)")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_US = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
+_REPEAT = re.compile(r"(every|daily|weekly)(?: (.+))?")
+_HELP = 'try "in 2 hours", "tomorrow 9am", "2026-12-01 09:00" or "every monday 9am"'
+
+
+def _refuse(rule: str = _HELP) -> ValidationError:
+    return ValidationError("when", rule)
+
+
+def _local(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time in tz (fold=0: gaps move forward, overlaps earlier)."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A repeat at a wall-clock time: every day, every weekday (Mon–Fri) or one day a week."""
+
+    kind: str
+    hour: int
+    minute: int
+    weekday: int | None = None
+
+    def __post_init__(self) -> None:
+        weekdays = range(7) if self.kind == "weekly" else (None,)
+        if (
+            self.kind not in _KINDS
+            or self.hour not in range(24)
+            or self.minute not in range(60)
+            or self.weekday not in weekdays
+        ):
+            raise ValueError(f"not a valid recurrence: {self!r}")
+
+    def _falls_on(self, day: date) -> bool:
+        if self.kind == "weekdays":
+            return day.weekday() < 5
+        return self.kind == "daily" or day.weekday() == self.weekday
+
+    def next_after(self, after: datetime, tz: ZoneInfo) -> datetime:
+        """The first occurrence strictly after ``after`` (aware), as aware UTC.
+
+        Computed on the wall clock of ``tz``, so 9:00 stays 9:00 across daylight-saving changes.
+        """
+        start = after.astimezone(tz).date()
+        days = (start + timedelta(days=n) for n in range(8))  # any kind falls within 8 days
+        times = (_local(day, self.hour, self.minute, tz) for day in days if self._falls_on(day))
+        return next(at for at in times if at > after)
+
+    def describe(self) -> str:
+        """Plain words: "every Monday at 9:00", "every day at 8:30", "every weekday at 9:00"."""
+        if self.weekday is not None:
+            days = _NAMES[self.weekday][0].title()
+        else:
+            days = "day" if self.kind == "daily" else "weekday"
+        return f"every {days} at {self.hour}:{self.minute:02d}"
+
+    def to_text(self) -> str:
+        """A compact form to store: "daily:08:30", "weekdays:09:00", "weekly:0:09:00"."""
+        day = f"{self.weekday}:" if self.kind == "weekly" else ""
+        return f"{self.kind}:{day}{self.hour:02d}:{self.minute:02d}"
+
+    @classmethod
+    def from_text(cls, text: str) -> Recurrence:
+        """Read back what :meth:`to_text` wrote; raise ValueError for anything else."""
+        kind, *rest = text.split(":")
+        try:
+            weekday = int(rest.pop(0)) if kind == "weekly" else None
+            hour, minute = (int(part) for part in rest)
+        except (IndexError, ValueError) as exc:
+            raise ValueError(f"not a stored recurrence: {text!r}") from exc
+        return cls(kind, hour, minute, weekday)
+
+
+@dataclass(frozen=True)
+class When:
+    """The first instant (aware UTC) and, for a repeat, its rule."""
+
+    first: datetime
+    recurrence: Recurrence | None
+
+
+def _split_time(text: str) -> tuple[str, tuple[int, int] | None]:
+    """Split a trailing time off the text: ("tomorrow", (9, 0)) for "tomorrow at 9am"."""
+    match = _TIME.search(text)
+    if not match:
+        return text, None
+    clock = match["clock"]
+    if clock in ("noon", "midnight"):
+        return text[: match.start()], (12 if clock == "noon" else 0, 0)
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    if match["ap"]:
+        valid = 1 <= hour <= 12
+        hour = hour % 12 + (12 if match["ap"] == "p" else 0)
+    else:
+        valid = match["m"] is not None and hour <= 23
+    if not valid or minute > 59:
+        raise _refuse(f'"{clock}" is not a time; try 9am, 9:30pm, 17:30 or noon')
+    return text[: match.start()], (hour, minute)
+
+
+def _recurrence(day: str, hour: int, minute: int) -> Recurrence | None:
+    """The repeat that ``day`` names ("every monday", "daily"), or None when it is no repeat."""
+    match = _REPEAT.fullmatch(day)
+    if not match:
+        return None
+    word, rest = match.groups()
+    if (word, rest) in (("every", "day"), ("daily", None)):
+        return Recurrence("daily", hour, minute)
+    if (word, rest) == ("every", "weekday"):
+        return Recurrence("weekdays", hour, minute)
+    if word in ("every", "weekly") and rest in _WEEKDAYS:
+        return Recurrence("weekly", hour, minute, _WEEKDAYS[rest])
+    raise _refuse()
+
+
+def _dates(day: str, today: date) -> list[date]:
+    """The local dates ``day`` may mean, earliest first; "" (a bare time) is today or tomorrow."""
+    tomorrow = today + timedelta(days=1)
+    if day in ("today", "tonight"):
+        return [today]
+    if day == "tomorrow":
+        return [tomorrow]
+    if not day:
+        return [today, tomorrow]
+    if (match := _WEEKDAY.fullmatch(day)) and match[1] in _WEEKDAYS:
+        ahead = (_WEEKDAYS[match[1]] - today.weekday()) % 7
+        return [today + timedelta(days=ahead), today + timedelta(days=ahead + 7)]
+    if match := _ISO.fullmatch(day):
+        years, month, dom = [int(match[1])], match[2], match[3]
+    elif match := _US.fullmatch(day):
+        month, dom = match[1], match[2]
+        years = [int(match[3])] if match[3] else [today.year, today.year + 1]
+    else:
+        raise _refuse()
+    found = []
+    for year in years:
+        with suppress(ValueError):
+            found.append(date(year, int(month), int(dom)))
+    if not found:
+        raise _refuse(f"{day} is not a date; try 2026-12-01 or 12/1")
+    return found
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
+    """Turn the ``when:`` text into its first instant (aware UTC) and optional repeat.
+
+    ``now`` is the bot's clock (aware UTC); wall-clock forms are read in ``tz``. Raises
+    ``ValidationError("when", rule)`` with a plain rule for anything it cannot take.
+    """
+    if len(text) > MAX_LENGTH:
+        raise _refuse(f"use at most {MAX_LENGTH} characters; {_HELP}")
+    cleaned = " ".join(text.lower().split())
+    if not cleaned:
+        raise _refuse()
+    too_far = _refuse("more than two years ahead")
+    try:
+        delta = parse_duration(cleaned)  # it drops a leading "in " itself
+    except ValueError:
+        if cleaned.startswith("in "):
+            raise _refuse() from None
+    else:
+        if not delta:
+            raise _refuse('give a time in the future, such as "in 2 hours"')
+        if delta > MAX_AHEAD:
+            raise too_far
+        return When(now + delta, None)
+    day, clock = _split_time(cleaned)
+    hour, minute = clock or ((20, 0) if day == "tonight" else (9, 0))
+    recurrence = _recurrence(day, hour, minute)
+    if recurrence:
+        first = recurrence.next_after(now, tz)
+    else:
+        today = now.astimezone(tz).date()
+        days = [d for d in _dates(day, today) if d >= today]
+        if any(d - today > MAX_AHEAD for d in days):
+            raise too_far
+        times = (_local(d, hour, minute, tz) for d in days)
+        found = next((at for at in times if at > now), None)
+        if found is None:
+            raise _refuse(f"{cleaned} has already passed")
+        first = found
+    if first - now > MAX_AHEAD:
+        raise too_far
+    return When(first, recurrence)

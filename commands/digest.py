@@ -1,0 +1,37 @@
+"""The weekly digest: each feature's news of the week, posted to the alert channels."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.registry import CommandGroup
+from bot.reply import Reply
+from bot.scheduler import DueContext
+
+group = CommandGroup("digest", help="The weekly digest (no commands)")
+
+
+@group.on_due("digest")
+async def send_digest(ctx: DueContext) -> None:
+    """Gather every feature's lines for the past week and post them; say nothing if none."""
+    if ctx.missed or ctx.item.org_id is None:
+        return  # a digest is news: one missed while the bot was down is not sent late
+    record, org = ctx.services.orgs.by_id(ctx.item.org_id)
+    since = ctx.now - timedelta(days=7)
+    sections: list[str] = []
+    for feature in ctx.services.registry.groups.values():
+        for hook in feature.digests:
+            sections += await hook(ctx, record.id, since)
+    if not sections:
+        return
+    reply = Reply(title=f"This week in {record.name}", text="\n\n".join(sections), ephemeral=False)
+    for platform, channels in sorted(org.alert_channels.items()):
+        for channel in channels:
+            await ctx.messages.to_channel(
+                platform,
+                channel,
+                reply,
+                kind="digest",
+                key=f"{ctx.item.key}:{platform}:{channel}",
+                org_id=record.id,
+            )

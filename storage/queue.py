@@ -1,0 +1,383 @@
+"""The two work queues in the database: the outbox (messages to send) and due items.
+
+Rows are claimed with a lease: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+processes take disjoint rows, and under SQLite's single writer (``BEGIN IMMEDIATE``). A row
+whose lease ran out (its process died) can be claimed again. Finishing a row checks that the
+lease is still held, so a slow process never overwrites what another already did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from storage.models import DueItem, OutboxMessage
+
+_outbox = OutboxMessage.__table__
+_due = DueItem.__table__
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A claimed message."""
+
+    id: int
+    org_id: int | None
+    platform: str
+    target_kind: str
+    target: str
+    member_id: int | None
+    kind: str
+    payload: str
+    idempotency_key: str
+    attempts: int
+    lease_expires_at: datetime
+    edit_ref: str | None
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """A claimed due item."""
+
+    id: int
+    kind: str
+    ref_id: int | None
+    org_id: int | None
+    member_id: int | None
+    due_at: datetime
+    key: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _insert_ignoring_conflicts(conn: AsyncConnection, table: Any, key: str) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+class Outbox:
+    """Adds messages to the outbox inside the caller's unit of work."""
+
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.added = 0
+
+    async def add(
+        self,
+        *,
+        platform: str,
+        target_kind: str,
+        target: str,
+        payload: str,
+        kind: str,
+        key: str,
+        org_id: int | None = None,
+        member_id: int | None = None,
+        edit_of: int | None = None,
+        not_before: datetime | None = None,
+    ) -> int | None:
+        """Store a message to send; a second message with the same key is ignored (None)."""
+        if target_kind not in ("channel", "user"):
+            raise ValueError(f"target_kind must be channel or user, not {target_kind!r}")
+        stmt = (
+            _insert_ignoring_conflicts(self.conn, _outbox, "idempotency_key")
+            .values(
+                platform=platform,
+                target_kind=target_kind,
+                target=target,
+                payload=payload,
+                kind=kind,
+                idempotency_key=key,
+                org_id=org_id,
+                member_id=member_id,
+                edit_of=edit_of,
+                state="pending",
+                attempts=0,
+                next_attempt_at=not_before or self.now,
+                created_at=self.now,
+            )
+            .returning(_outbox.c.id)
+        )
+        new_id = (await self.conn.execute(stmt)).scalar_one_or_none()
+        if new_id is not None:
+            self.added += 1
+        return new_id
+
+
+async def claim_outbox(
+    conn: AsyncConnection, platform: str, owner: str, now: datetime, until: datetime, limit: int
+) -> list[OutboxRow]:
+    """Lease up to ``limit`` messages of a platform that are due now."""
+    original = aliased(_outbox)
+    ready = or_(
+        _outbox.c.state == "pending",
+        and_(
+            _outbox.c.state == "sending",
+            _outbox.c.lease_expires_at < now,
+            _outbox.c.lease_owner != owner,
+        ),
+    )
+    edit_ready = or_(
+        _outbox.c.edit_of.is_(None),
+        exists().where(original.c.id == _outbox.c.edit_of, original.c.state == "sent"),
+    )
+    candidates = (
+        select(_outbox.c.id)
+        .where(_outbox.c.platform == platform, ready, _outbox.c.next_attempt_at <= now, edit_ready)
+        .order_by(_outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [row[0] for row in await conn.execute(candidates)]
+    if not ids:
+        return []
+    await conn.execute(
+        update(_outbox)
+        .where(_outbox.c.id.in_(ids))
+        .values(state="sending", lease_owner=owner, lease_expires_at=until)
+    )
+    rows = await conn.execute(
+        select(_outbox, original.c.platform_ref.label("edit_ref"))
+        .outerjoin(original, original.c.id == _outbox.c.edit_of)
+        .where(_outbox.c.id.in_(ids))
+        .order_by(_outbox.c.id)
+    )
+    return [
+        OutboxRow(
+            r.id,
+            r.org_id,
+            r.platform,
+            r.target_kind,
+            r.target,
+            r.member_id,
+            r.kind,
+            r.payload,
+            r.idempotency_key,
+            r.attempts,
+            until,
+            r.edit_ref,
+        )
+        for r in rows
+    ]
+
+
+_MARK_SENT = (
+    update(_outbox)
+    .where(
+        _outbox.c.id == bindparam("row_id"),
+        _outbox.c.lease_owner == bindparam("owner"),
+        _outbox.c.state == "sending",
+    )
+    .values(
+        state="sent",
+        sent_at=bindparam("now"),
+        platform_ref=bindparam("ref"),
+        attempts=_outbox.c.attempts + 1,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+)
+
+
+async def mark_sent(
+    conn: AsyncConnection, row_id: int, owner: str, now: datetime, ref: str | None
+) -> bool:
+    """Record a delivery; False if the lease was lost meanwhile."""
+    result = await conn.execute(
+        _MARK_SENT, {"row_id": row_id, "owner": owner, "now": now, "ref": ref}
+    )
+    return result.rowcount == 1
+
+
+async def reschedule(
+    conn: AsyncConnection,
+    row_id: int,
+    owner: str,
+    at: datetime,
+    *,
+    count_attempt: bool,
+    error: str | None = None,
+) -> None:
+    """Put a message back to wait until ``at`` (a retry, or a rate-limit pause)."""
+    values: dict[str, Any] = {
+        "state": "pending",
+        "next_attempt_at": at,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if count_attempt:
+        values["attempts"] = _outbox.c.attempts + 1
+    if error is not None:
+        values["error"] = error[:1000]
+    await conn.execute(
+        update(_outbox)
+        .where(_outbox.c.id == row_id, _outbox.c.lease_owner == owner, _outbox.c.state == "sending")
+        .values(**values)
+    )
+
+
+async def mark_failed(conn: AsyncConnection, row_id: int, owner: str, error: str) -> None:
+    """Give up on a message, keeping the reason."""
+    await conn.execute(
+        update(_outbox)
+        .where(_outbox.c.id == row_id, _outbox.c.lease_owner == owner)
+        .values(
+            state="failed",
+            error=error[:1000],
+            attempts=_outbox.c.attempts + 1,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+
+
+async def next_outbox_time(conn: AsyncConnection, platform: str) -> datetime | None:
+    """When the earliest waiting message of a platform falls due."""
+    return (
+        await conn.execute(
+            select(_outbox.c.next_attempt_at)
+            .where(_outbox.c.platform == platform, _outbox.c.state.in_(("pending", "sending")))
+            .order_by(_outbox.c.next_attempt_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+# due items ------------------------------------------------------------------------------
+
+
+async def schedule(
+    conn: AsyncConnection,
+    *,
+    kind: str,
+    due_at: datetime,
+    key: str,
+    ref_id: int | None = None,
+    org_id: int | None = None,
+    member_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> int | None:
+    """Add a due item; an item with the same key already scheduled is left as it is (None)."""
+    stmt = (
+        _insert_ignoring_conflicts(conn, _due, "key")
+        .values(
+            kind=kind,
+            due_at=due_at,
+            key=key,
+            ref_id=ref_id,
+            org_id=org_id,
+            member_id=member_id,
+            payload=json.dumps(payload or {}),
+            state="pending",
+            attempts=0,
+        )
+        .returning(_due.c.id)
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def cancel_due(conn: AsyncConnection, kind: str, ref_id: int) -> None:
+    """Cancel every pending item of a kind for one row (a cancelled reminder, say)."""
+    await conn.execute(
+        update(_due)
+        .where(_due.c.kind == kind, _due.c.ref_id == ref_id, _due.c.state == "pending")
+        .values(state="cancelled")
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection, owner: str, now: datetime, until: datetime, limit: int
+) -> list[DueRow]:
+    """Lease up to ``limit`` items due by ``now``, earliest first."""
+    ready = or_(
+        _due.c.state == "pending",
+        and_(_due.c.state == "running", _due.c.lease_expires_at < now),
+    )
+    candidates = (
+        select(_due.c.id)
+        .where(ready, _due.c.due_at <= now)
+        .order_by(_due.c.due_at, _due.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [row[0] for row in await conn.execute(candidates)]
+    if not ids:
+        return []
+    await conn.execute(
+        update(_due)
+        .where(_due.c.id.in_(ids))
+        .values(
+            state="running", lease_owner=owner, lease_expires_at=until, attempts=_due.c.attempts + 1
+        )
+    )
+    rows = await conn.execute(
+        select(_due).where(_due.c.id.in_(ids)).order_by(_due.c.due_at, _due.c.id)
+    )
+    return [
+        DueRow(
+            r.id,
+            r.kind,
+            r.ref_id,
+            r.org_id,
+            r.member_id,
+            r.due_at,
+            r.key,
+            json.loads(r.payload or "{}"),
+            r.attempts,
+        )
+        for r in rows
+    ]
+
+
+async def finish_due(
+    conn: AsyncConnection,
+    item_id: int,
+    owner: str,
+    state: str,
+    now: datetime,
+    error: str | None = None,
+) -> bool:
+    """Close a claimed item (done, missed or failed); False if its lease was lost."""
+    result = await conn.execute(
+        update(_due)
+        .where(_due.c.id == item_id, _due.c.lease_owner == owner, _due.c.state == "running")
+        .values(
+            state=state,
+            finished_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            error=None if error is None else error[:1000],
+        )
+    )
+    return result.rowcount == 1
+
+
+async def release_due(conn: AsyncConnection, item_id: int, owner: str) -> None:
+    """Hand a claimed item back untouched, to be tried again."""
+    await conn.execute(
+        update(_due)
+        .where(_due.c.id == item_id, _due.c.lease_owner == owner)
+        .values(state="pending", lease_owner=None, lease_expires_at=None)
+    )
+
+
+async def next_due_time(conn: AsyncConnection) -> datetime | None:
+    """When the earliest pending item falls due."""
+    return (
+        await conn.execute(
+            select(_due.c.due_at).where(_due.c.state == "pending").order_by(_due.c.due_at).limit(1)
+        )
+    ).scalar_one_or_none()
