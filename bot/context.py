@@ -134,6 +134,10 @@ class Context:
             self._scheduled.append(due_at)
         return item_id
 
+    async def cancel_due(self, kind: str, ref_id: int) -> None:
+        """Cancel what is still scheduled of a kind for one row."""
+        await queue.cancel_due(self.repos.conn, kind, ref_id)
+
     def committed(self) -> None:
         """Called once the unit of work has committed: remember the member it stored or found,
         and wake the delivery engine and scheduler for what it added."""

@@ -99,6 +99,8 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._armed_at: datetime | None = None
         self._lock = asyncio.Lock()
+        #: due items this process has closed
+        self.ran = 0
 
     @property
     def grace(self) -> timedelta:
@@ -224,6 +226,7 @@ class Scheduler:
                 state = "missed" if missed else "done"
                 if not await finish_due(conn, item.id, self.owner, state, now):
                     raise LeaseLost(f"due item {item.id} was taken over")
+        self.ran += len(items)
         if messages.added and services.delivery is not None:
             services.delivery.wake()
         for due_at in scheduled:

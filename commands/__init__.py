@@ -7,7 +7,14 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import digest, members
+    from commands import digest, members, reminders
     from commands import help as help_commands
 
-    return [members.profile, members.link, members.privacy, help_commands.group, digest.group]
+    return [
+        members.profile,
+        members.link,
+        members.privacy,
+        reminders.group,
+        help_commands.group,
+        digest.group,
+    ]

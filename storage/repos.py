@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     AuditEntry,
+    DueItem,
     Identity,
     LinkCode,
     Member,
     Organization,
     OrgMember,
+    OutboxMessage,
     Profile,
     RoleGrant,
     Space,
@@ -101,6 +103,8 @@ _profiles = Profile.__table__
 _roles = RoleGrant.__table__
 _codes = LinkCode.__table__
 _audit = AuditEntry.__table__
+_outbox = OutboxMessage.__table__
+_due = DueItem.__table__
 
 # Statements on the path of every command are built once; the database layer caches their SQL.
 _FIND_IDENTITY_IN_ORG = (
@@ -354,13 +358,13 @@ class Repos:
         return None if row is None else (row[0], row[1], row[2])
 
     async def move_identities(self, from_member: int, to_member: int) -> None:
-        """Join every account of ``from_member`` to ``to_member`` (the caller merges the rest)."""
+        """Join every account of ``from_member`` to ``to_member``, with their queued messages
+        and due items (each feature merges its own records)."""
         conn = self.conn
-        await conn.execute(
-            update(_identities)
-            .where(_identities.c.member_id == from_member)
-            .values(member_id=to_member)
-        )
+        for table in (_identities, _outbox, _due):
+            await conn.execute(
+                update(table).where(table.c.member_id == from_member).values(member_id=to_member)
+            )
         have = set(await self.org_ids_of(to_member))
         for org_id in await self.org_ids_of(from_member):
             if org_id not in have:

@@ -108,6 +108,18 @@ class PgSchema:
             await conn.close()
 
 
+@pytest.fixture
+async def pg_url() -> AsyncIterator[tuple[str, str]]:
+    """PostgreSQL only: the URL and a fresh schema, for what only PostgreSQL can do."""
+    await require_postgres()
+    schema = PgSchema()
+    await schema.create()
+    try:
+        yield PG_URL, schema.name
+    finally:
+        await schema.drop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[str, str | None]]:
     """A database URL (and PostgreSQL schema) with nothing in it yet."""

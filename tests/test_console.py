@@ -165,3 +165,24 @@ def test_secrets_never_reach_the_log() -> None:
     assert "xoxb-123-secret" not in text and "s3cr3t-pw" not in text
     assert f"token {REDACTED} rejected" in text
     assert f"ValueError: connect to postgresql://bot:{REDACTED}@db failed" in text
+
+
+def test_a_reminder_added_in_one_process_fires_once_and_never_again(tmp_path: Path) -> None:
+    add = '!as ana\n/reminder add when:"in 2 hours" text:"Call Rep. Smith"\n'
+    first = _rallybot(["console"], tmp_path, add + "!wait 3h\n")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("[DM ana] ⏰ Reminder: Call Rep. Smith") == 1
+    later = _rallybot(["console"], tmp_path, "!as ana\n!wait 6h\n")
+    assert later.returncode == 0, later.stderr
+    assert "Call Rep. Smith" not in later.stdout
+
+
+def test_a_reminder_added_in_one_process_fires_in_the_next(tmp_path: Path) -> None:
+    first = _rallybot(
+        ["console"], tmp_path, '!as bea\n/reminder add when:"in 2 hours" text:"Phone bank"\n'
+    )
+    assert first.returncode == 0 and "Reminder 1 set" in first.stdout, first.stderr
+    assert "⏰" not in first.stdout
+    second = _rallybot(["console"], tmp_path, "!wait 2h30m\n")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("[DM bea] ⏰ Reminder: Phone bank") == 1

@@ -19,8 +19,8 @@ from bot.delivery import DeliveryEngine, EngineSettings
 from bot.messages import Messages
 from bot.reply import Reply
 from storage.db import Database
-from storage.models import OutboxMessage
-from storage.queue import claim_outbox
+from storage.models import DueItem, OutboxMessage
+from storage.queue import claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +187,13 @@ async def _wait_for(predicate, seconds: float) -> None:  # type: ignore[no-untyp
         await asyncio.sleep(0.005)
 
 
+async def _started(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    loop = asyncio.get_running_loop()
+    while (line := await loop.run_in_executor(None, proc.stdout.readline)) != "started\n":
+        assert line, "the worker ended before it started"
+
+
 async def _finish(proc: subprocess.Popen[str], seconds: float = 60) -> str:
     loop = asyncio.get_running_loop()
     out, err = await loop.run_in_executor(None, lambda: proc.communicate(timeout=seconds))
@@ -235,3 +242,53 @@ async def test_sigkill_with_an_idempotent_platform_sends_nothing_twice(
     finally:
         await sink.stop()
     assert len(sink.received) == 400 and set(sink.received.values()) == {1}
+
+
+async def test_two_processes_share_1000_due_items_on_postgresql(pg_url: tuple[str, str]) -> None:
+    url, schema = pg_url
+    database = Database(url, schema=schema)
+    await database.upgrade()
+    sink = Sink(rate=5000, burst=100)
+    await sink.start()
+    workers = []
+    try:
+        for _ in range(2):
+            workers.append(
+                _worker(
+                    url,
+                    schema,
+                    sink.url,
+                    "--until-idle",
+                    "--expect",
+                    "1000",
+                    "--rate",
+                    "2000",
+                    "--concurrency",
+                    "16",
+                )
+            )
+        for worker in workers:  # both processes up and polling before the work appears
+            await _started(worker)
+        clock = MovableClock()
+        async with database.transaction() as conn:
+            for n in range(1000):
+                await schedule(
+                    conn, kind="ping", due_at=clock.now(), key=f"ping-item:{n}", ref_id=n
+                )
+        outputs = [await _finish(worker, 120) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+        await sink.stop()
+        await database.dispose()
+    assert len(sink.received) == 1000 and set(sink.received.values()) == {1}
+    ran = [int(out.split("ran ")[1].split()[0]) for out in outputs]
+    assert sum(ran) == 1000 and min(ran) > 0, ran
+    async with database.transaction() as conn:
+        done = (
+            await conn.execute(
+                select(func.count()).select_from(DueItem).where(DueItem.state == "done")
+            )
+        ).scalar_one()
+    assert done == 1000

@@ -24,17 +24,44 @@ REFUSAL = re.compile(
     r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|rallybot is not set up.*)",
     re.DOTALL,
 )
-COMMANDS = ["/help", "/profile", "/link", "/privacy export", "/privacy delete", "/privacy"]
+COMMANDS = [
+    "/help",
+    "/profile",
+    "/link",
+    "/privacy export",
+    "/privacy delete",
+    "/privacy",
+    "/reminder add",
+    "/reminder list",
+    "/reminder cancel",
+    "/reminder",
+]
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
-keys = st.sampled_from([o.name for o in PROFILE_OPTIONS] + ["code", "confirm", "topic", "x", "id"])
+keys = st.sampled_from(
+    [o.name for o in PROFILE_OPTIONS] + ["code", "confirm", "topic", "x", "id", "when", "text"]
+)
 quoted = st.builds(
     lambda k, v, q: f"{k}:{q}{v}{q}", keys, words, st.sampled_from(['"', "'", "“", ""])
+)
+plausible = st.builds(
+    lambda when, text: f'when:"{when}" text:"{text}"',
+    st.sampled_from(
+        [
+            "in 2 hours",
+            "tomorrow 9am",
+            "every monday 9am",
+            "2026-12-01 09:00",
+            "every weekday 8:30am",
+            "in 3 days",
+        ]
+    ),
+    words.filter(lambda w: '"' not in w and "\\" not in w),
 )
 lines = st.builds(
     lambda head, parts: head + " " + " ".join(parts),
     st.sampled_from(COMMANDS),
-    st.lists(st.one_of(quoted, words), max_size=6),
+    st.lists(st.one_of(quoted, words, plausible), max_size=6),
 )
 
 

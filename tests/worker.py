@@ -4,7 +4,8 @@
 starts the application (scheduler and delivery engine in the background) with a sender to
 the sink. ``--enqueue N`` first adds N messages to the outbox; ``--due N`` adds N due items
 of kind "ping", each of which sends one message. With ``--until-idle`` it exits once the
-outbox and the due items are all done; otherwise it runs until killed.
+outbox and the due items are all done (and at least ``--expect`` items are); otherwise it
+runs until killed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ async def ping(ctx: DueContext) -> None:
         kind="ping",
         key=f"ping:{ctx.item.ref_id}",
     )
+
+
+async def _done(db: Database) -> int:
+    async with db.transaction() as conn:
+        return (
+            await conn.execute(
+                select(func.count()).select_from(DueItem).where(DueItem.state == "done")
+            )
+        ).scalar_one()
 
 
 async def _pending(db: Database) -> int:
@@ -94,10 +104,12 @@ async def main(args: argparse.Namespace) -> None:
                 )
         print("enqueued", flush=True)
     await app.start(upgrade=False)
+    print("started", flush=True)
     try:
         while True:
             await asyncio.sleep(0.2)
-            if args.until_idle and await _pending(db) == 0:
+            if args.until_idle and await _pending(db) == 0 and await _done(db) >= args.expect:
+                print(f"ran {app.scheduler.ran} due items", flush=True)
                 return
     finally:
         await app.stop()
@@ -115,4 +127,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--until-idle", action="store_true")
+    parser.add_argument("--expect", type=int, default=0, help="due items done before idle counts")
     asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,187 @@
+"""/reminder: reminders by direct message, in the member's timezone, never lost, never twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.context import Context
+from bot.errors import ValidationError
+from bot.options import Ref, Text
+from bot.registry import CommandGroup
+from bot.reply import Action, Reply, Table
+from bot.scheduler import DueContext
+from bot.timeparse import format_duration
+from bot.when import Recurrence, parse_when
+from storage.reminders import (
+    active_reminders,
+    add_reminder,
+    get_reminder,
+    move_reminders,
+    set_reminder_state,
+)
+
+group = CommandGroup("reminder", help="Reminders by direct message")
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A time as a person reads it in their zone: ``Tue Nov 3, 9:00 AM CST``."""
+    local = moment.astimezone(tz)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local:%a %b} {local.day}, {hour}:{local:%M %p %Z}"
+
+
+async def _timezone(ctx: Context, member_id: int) -> ZoneInfo:
+    profile = await ctx.repos.profile(member_id)
+    return ZoneInfo(profile.timezone or ctx.org.timezone)
+
+
+def _key(reminder_id: int, due_at: datetime) -> str:
+    return f"reminder:{reminder_id}:{due_at.isoformat()}"
+
+
+@group.command(
+    "add",
+    options=[
+        Text(
+            "when",
+            required=True,
+            max_length=100,
+            help='when: "in 2 hours", "tomorrow 9am", "2026-12-01 09:00", "every monday 9am"',
+        ),
+        Text("text", required=True, max_length=500, long=True, help="what to remind you of"),
+    ],
+    form_title="New reminder",
+    help="Set a reminder, once or repeating",
+)
+async def add(ctx: Context, when: str, text: str) -> Reply:
+    """Store a reminder and schedule its first time."""
+    member = await ctx.member()
+    tz = await _timezone(ctx, member.id)
+    parsed = parse_when(when, ctx.now, tz)
+    rule = parsed.recurrence
+    reminder_id = await add_reminder(
+        ctx.repos.conn,
+        member_id=member.id,
+        identity_id=member.identity_id,
+        org_id=ctx.org.id,
+        text=text,
+        when_text=when,
+        recurrence=rule.to_text() if rule else None,
+        timezone=tz.key,
+        next_at=parsed.first,
+        now=ctx.now,
+    )
+    await ctx.schedule(
+        kind="reminder",
+        due_at=parsed.first,
+        key=_key(reminder_id, parsed.first),
+        ref_id=reminder_id,
+        member_id=member.id,
+        org_id=ctx.org.id,
+    )
+    repeat = f", then {rule.describe()}" if rule else ""
+    minutes = max(1, round((parsed.first - ctx.now).total_seconds() / 60))
+    return Reply(
+        text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz)} "
+        f"(in {format_duration(timedelta(minutes=minutes))}){repeat}. "
+        f"I'll send it by direct message. Cancel with /reminder cancel id:{reminder_id}."
+    )
+
+
+@group.command("list", help="Your reminders still to come")
+async def list_reminders(ctx: Context) -> Reply:
+    """The caller's active reminders."""
+    member = await ctx.existing_member()
+    reminders = [] if member is None else await active_reminders(ctx.repos.conn, member.id)
+    if not reminders:
+        return Reply(text="You have no reminders. Add one with /reminder add when:… text:…")
+    rows = []
+    for r in reminders:
+        tz = ZoneInfo(r.timezone)
+        repeat = Recurrence.from_text(r.recurrence).describe() if r.recurrence else "once"
+        next_at = local_time(r.next_at, tz) if r.next_at else "—"
+        rows.append([str(r.id), next_at, repeat, r.text])
+    return Reply(title="Your reminders", table=Table(["id", "next", "repeats", "text"], rows))
+
+
+@group.command(
+    "cancel",
+    options=[Ref("id", required=True, help="the reminder's number")],
+    help="Cancel one of your reminders",
+)
+async def cancel(ctx: Context, id: int) -> Reply:
+    """Cancel a reminder of the caller's, and everything scheduled for it."""
+    member = await ctx.existing_member()
+    reminder = await get_reminder(ctx.repos.conn, id)
+    if reminder is None or member is None or reminder.member_id != member.id:
+        raise ValidationError("id", f"you have no reminder {id}; see /reminder list")
+    if reminder.state != "active":
+        return Reply(text=f"Reminder {id} is already {reminder.state}.")
+    await set_reminder_state(ctx.repos.conn, id, state="cancelled", next_at=None)
+    await ctx.cancel_due("reminder", id)
+    return Reply(text=f"Reminder {id} cancelled: “{reminder.text}”.")
+
+
+@group.on_due("reminder")
+async def fire(ctx: DueContext) -> None:
+    """Send the reminder (or, after downtime past the grace window, say it was missed);
+    schedule the next time of a repeating one."""
+    reminder = await get_reminder(ctx.conn, ctx.item.ref_id or 0)
+    if reminder is None or reminder.state != "active":
+        return
+    tz = ZoneInfo(reminder.timezone)
+    if ctx.missed:
+        text = (
+            f"While rallybot was offline, your reminder was missed: “{reminder.text}” "
+            f"(due {local_time(ctx.item.due_at, tz)})."
+        )
+    else:
+        text = f"⏰ Reminder: {reminder.text}"
+    actions = []
+    if reminder.recurrence:
+        actions.append(Action("Stop this reminder", "reminder cancel", {"id": str(reminder.id)}))
+    await ctx.messages.to_person(
+        reminder.platform,
+        reminder.user_id,
+        Reply(text=text, actions=actions, ephemeral=False),
+        kind="reminder",
+        key=f"{ctx.item.key}:dm",
+        member_id=reminder.member_id,
+        org_id=reminder.org_id,
+    )
+    if not reminder.recurrence:
+        await set_reminder_state(ctx.conn, reminder.id, state="done", next_at=None, fired=True)
+        return
+    rule = Recurrence.from_text(reminder.recurrence)
+    upcoming = rule.next_after(max(ctx.item.due_at, ctx.now), tz)
+    await set_reminder_state(ctx.conn, reminder.id, state="active", next_at=upcoming, fired=True)
+    await ctx.schedule(
+        kind="reminder",
+        due_at=upcoming,
+        key=_key(reminder.id, upcoming),
+        ref_id=reminder.id,
+        member_id=reminder.member_id,
+        org_id=reminder.org_id,
+    )
+
+
+@group.on_export
+async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
+    """A member's active reminders, for /privacy export."""
+    return [
+        {
+            "id": r.id,
+            "text": r.text,
+            "next": r.next_at.isoformat() if r.next_at else None,
+            "repeats": r.recurrence,
+            "timezone": r.timezone,
+        }
+        for r in await active_reminders(ctx.repos.conn, member_id)
+    ]
+
+
+@group.on_merge
+async def merge(ctx: Context, keep: int, drop: int) -> None:
+    """Reminders follow the person when /link joins two members."""
+    await move_reminders(ctx.repos.conn, drop, keep)
