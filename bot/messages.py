@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reply import Reply, to_payload
-from storage.queue import Outbox
+from storage.queue import NewMessage, Outbox
 
 
 class Messages:
@@ -18,7 +19,7 @@ class Messages:
 
     @property
     def added(self) -> int:
-        """How many messages this unit of work added."""
+        """How many messages this unit of work offered to the outbox."""
         return self._outbox.added
 
     async def to_channel(
@@ -33,13 +34,15 @@ class Messages:
     ) -> int | None:
         """Post in a channel; ``key`` makes a second post of the same thing a no-op."""
         return await self._outbox.add(
-            platform=platform,
-            target_kind="channel",
-            target=channel,
-            payload=to_payload(reply),
-            kind=kind,
-            key=key,
-            org_id=org_id,
+            NewMessage(
+                platform,
+                "channel",
+                channel,
+                to_payload(reply),
+                kind,
+                key,
+                org_id=org_id,
+            )
         )
 
     async def to_person(
@@ -55,14 +58,41 @@ class Messages:
     ) -> int | None:
         """Send a direct message to one platform account."""
         return await self._outbox.add(
-            platform=platform,
-            target_kind="user",
-            target=user_id,
-            payload=to_payload(reply),
-            kind=kind,
-            key=key,
-            member_id=member_id,
-            org_id=org_id,
+            NewMessage(
+                platform,
+                "user",
+                user_id,
+                to_payload(reply),
+                kind,
+                key,
+                org_id=org_id,
+                member_id=member_id,
+            )
+        )
+
+    async def to_people(
+        self,
+        platform: str,
+        recipients: Iterable[tuple[str, int | None, Reply, str]],
+        *,
+        kind: str,
+        org_id: int | None = None,
+    ) -> None:
+        """Direct messages to many accounts in one statement: (user id, member id, reply, key)."""
+        await self._outbox.add_many(
+            [
+                NewMessage(
+                    platform,
+                    "user",
+                    user_id,
+                    to_payload(reply),
+                    kind,
+                    key,
+                    org_id=org_id,
+                    member_id=member_id,
+                )
+                for user_id, member_id, reply, key in recipients
+            ]
         )
 
     async def edit(
@@ -79,12 +109,14 @@ class Messages:
     ) -> int | None:
         """Replace the content of a message this bot posted earlier (outbox row ``original``)."""
         return await self._outbox.add(
-            platform=platform,
-            target_kind=target_kind,
-            target=target,
-            payload=to_payload(reply),
-            kind=kind,
-            key=key,
-            edit_of=original,
-            org_id=org_id,
+            NewMessage(
+                platform,
+                target_kind,
+                target,
+                to_payload(reply),
+                kind,
+                key,
+                org_id=org_id,
+                edit_of=original,
+            )
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
@@ -65,54 +66,92 @@ def _insert_ignoring_conflicts(conn: AsyncConnection, table: Any, key: str) -> A
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
+_OUTBOX_FIELDS = (
+    "platform",
+    "target_kind",
+    "target",
+    "payload",
+    "kind",
+    "idempotency_key",
+    "org_id",
+    "member_id",
+    "edit_of",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+@cache
+def _add_outbox(dialect: str, returning: bool) -> Any:
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, built once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(_outbox)
+        .values({name: bindparam(name) for name in _OUTBOX_FIELDS})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return stmt.returning(_outbox.c.id) if returning else stmt
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to add to the outbox."""
+
+    platform: str
+    target_kind: str  # channel or user
+    target: str
+    payload: str
+    kind: str
+    key: str
+    org_id: int | None = None
+    member_id: int | None = None
+    edit_of: int | None = None
+    not_before: datetime | None = None
+
+
 class Outbox:
     """Adds messages to the outbox inside the caller's unit of work."""
 
     def __init__(self, conn: AsyncConnection, now: datetime) -> None:
         self.conn = conn
         self.now = now
+        #: messages offered in this unit of work (one repeated by key included)
         self.added = 0
 
-    async def add(
-        self,
-        *,
-        platform: str,
-        target_kind: str,
-        target: str,
-        payload: str,
-        kind: str,
-        key: str,
-        org_id: int | None = None,
-        member_id: int | None = None,
-        edit_of: int | None = None,
-        not_before: datetime | None = None,
-    ) -> int | None:
-        """Store a message to send; a second message with the same key is ignored (None)."""
-        if target_kind not in ("channel", "user"):
-            raise ValueError(f"target_kind must be channel or user, not {target_kind!r}")
-        stmt = (
-            _insert_ignoring_conflicts(self.conn, _outbox, "idempotency_key")
-            .values(
-                platform=platform,
-                target_kind=target_kind,
-                target=target,
-                payload=payload,
-                kind=kind,
-                idempotency_key=key,
-                org_id=org_id,
-                member_id=member_id,
-                edit_of=edit_of,
-                state="pending",
-                attempts=0,
-                next_attempt_at=not_before or self.now,
-                created_at=self.now,
-            )
-            .returning(_outbox.c.id)
-        )
-        new_id = (await self.conn.execute(stmt)).scalar_one_or_none()
-        if new_id is not None:
-            self.added += 1
+    def _params(self, message: NewMessage) -> dict[str, Any]:
+        if message.target_kind not in ("channel", "user"):
+            raise ValueError(f"target_kind must be channel or user, not {message.target_kind!r}")
+        return {
+            "platform": message.platform,
+            "target_kind": message.target_kind,
+            "target": message.target,
+            "payload": message.payload,
+            "kind": message.kind,
+            "idempotency_key": message.key,
+            "org_id": message.org_id,
+            "member_id": message.member_id,
+            "edit_of": message.edit_of,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": message.not_before or self.now,
+            "created_at": self.now,
+        }
+
+    async def add(self, message: NewMessage) -> int | None:
+        """Store a message; one with a key already stored is ignored (None)."""
+        stmt = _add_outbox(self.conn.dialect.name, True)
+        new_id = (await self.conn.execute(stmt, self._params(message))).scalar_one_or_none()
+        self.added += 1
         return new_id
+
+    async def add_many(self, messages: list[NewMessage]) -> None:
+        """Store many messages in one statement (a fan-out); repeated keys are ignored."""
+        if messages:
+            stmt = _add_outbox(self.conn.dialect.name, False)
+            await self.conn.execute(stmt, [self._params(m) for m in messages])
+            self.added += len(messages)
 
 
 async def claim_outbox(
