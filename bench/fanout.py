@@ -29,7 +29,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
-from bot.messages import Messages  # noqa: E402
+from bot.messages import Message, Messages  # noqa: E402
 from bot.reply import Reply  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
@@ -76,10 +76,15 @@ async def through_engine(url: str, db: Database, count: int, rate: float) -> flo
     engine = DeliveryEngine(db, clock, {"sink": sender}, EngineSettings(batch=200))
     start = time.perf_counter()
     async with db.transaction() as conn:
-        await Messages(conn, clock.now()).to_people(
-            "sink",
+        await Messages(conn, clock.now()).add_all(
             (
-                (f"U{n:05d}", None, Reply(text=f"Action alert {n}"), f"alert:1:U{n:05d}")
+                Message(
+                    "sink",
+                    "user",
+                    f"U{n:05d}",
+                    Reply(text=f"Action alert {n}"),
+                    f"alert:1:U{n:05d}",
+                )
                 for n in range(count)
             ),
             kind="alert",

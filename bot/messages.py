@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reply import Reply, to_payload
 from storage.queue import NewMessage, Outbox
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for ``Messages.add_all``: a post (target_kind "channel") or a DM ("user")."""
+
+    platform: str
+    target_kind: str
+    target: str
+    reply: Reply
+    key: str
+    member_id: int | None = None
 
 
 class Messages:
@@ -70,28 +83,23 @@ class Messages:
             )
         )
 
-    async def to_people(
-        self,
-        platform: str,
-        recipients: Iterable[tuple[str, int | None, Reply, str]],
-        *,
-        kind: str,
-        org_id: int | None = None,
+    async def add_all(
+        self, messages: Iterable[Message], *, kind: str, org_id: int | None = None
     ) -> None:
-        """Direct messages to many accounts in one statement: (user id, member id, reply, key)."""
+        """Many posts or direct messages in one statement (a fan-out, a batch of reminders)."""
         await self._outbox.add_many(
             [
                 NewMessage(
-                    platform,
-                    "user",
-                    user_id,
-                    to_payload(reply),
+                    m.platform,
+                    m.target_kind,
+                    m.target,
+                    to_payload(m.reply),
                     kind,
-                    key,
+                    m.key,
                     org_id=org_id,
-                    member_id=member_id,
+                    member_id=m.member_id,
                 )
-                for user_id, member_id, reply, key in recipients
+                for m in messages
             ]
         )
 

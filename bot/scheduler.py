@@ -29,7 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import Messages
 from bot.registry import DueHandler
-from storage.queue import DueRow, claim_due, finish_due, next_due_time, schedule
+from storage.queue import (
+    DueRow,
+    NewDueItem,
+    claim_due,
+    finish_due,
+    next_due_time,
+    schedule,
+    schedule_many,
+)
 from storage.repos import Repos
 
 if TYPE_CHECKING:
@@ -44,13 +52,15 @@ class LeaseLost(Exception):
 
 @dataclass
 class DueContext:
-    """What a due-item handler may use: the item, the unit of work, and the messages it sends."""
+    """What a due-item handler gets: the items of its kind that fell due together, the unit of
+    work they are closed in, and the messages it sends. Handlers take items in batches so a
+    thousand reminders due in one second cost a few statements, not thousands."""
 
     services: Services
     conn: AsyncConnection
-    item: DueRow
+    items: list[DueRow]
     now: datetime
-    missed: bool
+    grace: timedelta
     messages: Messages
     scheduled: list[datetime] = field(default_factory=list)
 
@@ -59,12 +69,21 @@ class DueContext:
         """Repositories over this unit of work."""
         return Repos(self.conn)
 
+    def missed(self, item: DueRow) -> bool:
+        """The item is older than the grace window: the bot was down when it fell due."""
+        return self.now - item.due_at > self.grace
+
     async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
         """Add another due item in this unit of work (a repeat, a follow-up)."""
         item_id = await schedule(self.conn, kind=kind, due_at=due_at, key=key, **fields)
         if item_id is not None:
             self.scheduled.append(due_at)
         return item_id
+
+    async def schedule_many(self, items: list[NewDueItem]) -> None:
+        """Add many due items in one statement; keys already scheduled are left alone."""
+        await schedule_many(self.conn, items)
+        self.scheduled += [item.due_at for item in items]
 
 
 async def _wake_job(scheduler: Scheduler) -> None:
@@ -212,20 +231,23 @@ class Scheduler:
     async def _run_items(self, items: list[DueRow]) -> None:
         services = self.services
         now = services.clock.now()
+        by_kind: dict[str, list[DueRow]] = {}
+        for item in items:
+            by_kind.setdefault(item.kind, []).append(item)
         async with services.db.transaction() as conn:
             messages = Messages(conn, now)
             scheduled: list[datetime] = []
-            for item in items:
-                missed = now - item.due_at > self.grace
-                handler = self.handlers.get(item.kind)
+            for kind, batch in by_kind.items():
+                handler = self.handlers.get(kind)
                 if handler is None:
-                    raise LookupError(f"no handler for due items of kind {item.kind!r}")
-                ctx = DueContext(services, conn, item, now, missed, messages)
+                    raise LookupError(f"no handler for due items of kind {kind!r}")
+                ctx = DueContext(services, conn, batch, now, self.grace, messages)
                 await handler(ctx)
                 scheduled += ctx.scheduled
-                state = "missed" if missed else "done"
-                if not await finish_due(conn, item.id, self.owner, state, now):
-                    raise LeaseLost(f"due item {item.id} was taken over")
+                for state in ("done", "missed"):
+                    ids = [i.id for i in batch if (state == "missed") == ctx.missed(i)]
+                    if await finish_due(conn, ids, self.owner, state, now) != len(ids):
+                        raise LeaseLost(f"a due item of {ids} was taken over")
         self.ran += len(items)
         if messages.added and services.delivery is not None:
             services.delivery.wake()
@@ -237,7 +259,7 @@ class Scheduler:
         async with self.services.db.transaction() as conn:
             await finish_due(
                 conn,
-                item.id,
+                [item.id],
                 self.owner,
                 "failed",
                 self.services.clock.now(),

@@ -12,11 +12,16 @@ group = CommandGroup("digest", help="The weekly digest (no commands)")
 
 
 @group.on_due("digest")
-async def send_digest(ctx: DueContext) -> None:
-    """Gather every feature's lines for the past week and post them; say nothing if none."""
-    if ctx.missed or ctx.item.org_id is None:
-        return  # a digest is news: one missed while the bot was down is not sent late
-    record, org = ctx.services.orgs.by_id(ctx.item.org_id)
+async def send_digests(ctx: DueContext) -> None:
+    """Gather every feature's lines for the past week and post them; say nothing if none.
+    A digest missed while the bot was down is news no longer, and is not sent late."""
+    for item in ctx.items:
+        if not ctx.missed(item) and item.org_id is not None:
+            await _send_digest(ctx, item.org_id, item.key or f"digest:{item.id}")
+
+
+async def _send_digest(ctx: DueContext, org_id: int, key: str) -> None:
+    record, org = ctx.services.orgs.by_id(org_id)
     since = ctx.now - timedelta(days=7)
     sections: list[str] = []
     for feature in ctx.services.registry.groups.values():
@@ -32,6 +37,6 @@ async def send_digest(ctx: DueContext) -> None:
                 channel,
                 reply,
                 kind="digest",
-                key=f"{ctx.item.key}:{platform}:{channel}",
+                key=f"{key}:{platform}:{channel}",
                 org_id=record.id,
             )

@@ -7,17 +7,21 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.errors import ValidationError
+from bot.messages import Message
 from bot.options import Ref, Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply, Table
 from bot.scheduler import DueContext
 from bot.timeparse import format_duration
 from bot.when import Recurrence, parse_when
+from storage.queue import NewDueItem
 from storage.reminders import (
     active_reminders,
     add_reminder,
     get_reminder,
+    get_reminders,
     move_reminders,
+    record_fired,
     set_reminder_state,
 )
 
@@ -125,45 +129,59 @@ async def cancel(ctx: Context, id: int) -> Reply:
 
 @group.on_due("reminder")
 async def fire(ctx: DueContext) -> None:
-    """Send the reminder (or, after downtime past the grace window, say it was missed);
-    schedule the next time of a repeating one."""
-    reminder = await get_reminder(ctx.conn, ctx.item.ref_id or 0)
-    if reminder is None or reminder.state != "active":
-        return
-    tz = ZoneInfo(reminder.timezone)
-    if ctx.missed:
-        text = (
-            f"While rallybot was offline, your reminder was missed: “{reminder.text}” "
-            f"(due {local_time(ctx.item.due_at, tz)})."
+    """Send each reminder (or, after downtime past the grace window, say it was missed) and
+    schedule the next time of a repeating one, for a whole batch at once."""
+    reminders = await get_reminders(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    messages: list[Message] = []
+    fired: list[tuple[int, str, datetime | None]] = []
+    follow_ups: list[NewDueItem] = []
+    for item in ctx.items:
+        reminder = reminders.get(item.ref_id or 0)
+        if reminder is None or reminder.state != "active":
+            continue
+        tz = ZoneInfo(reminder.timezone)
+        if ctx.missed(item):
+            text = (
+                f"While rallybot was offline, your reminder was missed: “{reminder.text}” "
+                f"(due {local_time(item.due_at, tz)})."
+            )
+        else:
+            text = f"⏰ Reminder: {reminder.text}"
+        actions = []
+        if reminder.recurrence:
+            actions.append(
+                Action("Stop this reminder", "reminder cancel", {"id": str(reminder.id)})
+            )
+        messages.append(
+            Message(
+                reminder.platform,
+                "user",
+                reminder.user_id,
+                Reply(text=text, actions=actions, ephemeral=False),
+                f"{item.key}:dm",
+                reminder.member_id,
+            )
         )
-    else:
-        text = f"⏰ Reminder: {reminder.text}"
-    actions = []
-    if reminder.recurrence:
-        actions.append(Action("Stop this reminder", "reminder cancel", {"id": str(reminder.id)}))
-    await ctx.messages.to_person(
-        reminder.platform,
-        reminder.user_id,
-        Reply(text=text, actions=actions, ephemeral=False),
-        kind="reminder",
-        key=f"{ctx.item.key}:dm",
-        member_id=reminder.member_id,
-        org_id=reminder.org_id,
-    )
-    if not reminder.recurrence:
-        await set_reminder_state(ctx.conn, reminder.id, state="done", next_at=None, fired=True)
-        return
-    rule = Recurrence.from_text(reminder.recurrence)
-    upcoming = rule.next_after(max(ctx.item.due_at, ctx.now), tz)
-    await set_reminder_state(ctx.conn, reminder.id, state="active", next_at=upcoming, fired=True)
-    await ctx.schedule(
-        kind="reminder",
-        due_at=upcoming,
-        key=_key(reminder.id, upcoming),
-        ref_id=reminder.id,
-        member_id=reminder.member_id,
-        org_id=reminder.org_id,
-    )
+        if not reminder.recurrence:
+            fired.append((reminder.id, "done", None))
+            continue
+        upcoming = Recurrence.from_text(reminder.recurrence).next_after(
+            max(item.due_at, ctx.now), tz
+        )
+        fired.append((reminder.id, "active", upcoming))
+        follow_ups.append(
+            NewDueItem(
+                "reminder",
+                upcoming,
+                _key(reminder.id, upcoming),
+                ref_id=reminder.id,
+                org_id=reminder.org_id,
+                member_id=reminder.member_id,
+            )
+        )
+    await ctx.messages.add_all(messages, kind="reminder")
+    await record_fired(ctx.conn, fired)
+    await ctx.schedule_many(follow_ups)
 
 
 @group.on_export

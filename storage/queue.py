@@ -9,7 +9,7 @@ lease is still held, so a slow process never overwrites what another already did
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -297,6 +297,57 @@ async def next_outbox_time(conn: AsyncConnection, platform: str) -> datetime | N
 # due items ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewDueItem:
+    """Something to do at a time; ``key`` names the occurrence so it is scheduled once."""
+
+    kind: str
+    due_at: datetime
+    key: str
+    ref_id: int | None = None
+    org_id: int | None = None
+    member_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+_DUE_FIELDS = (
+    "kind",
+    "due_at",
+    "key",
+    "ref_id",
+    "org_id",
+    "member_id",
+    "payload",
+    "state",
+    "attempts",
+)
+
+
+@cache
+def _add_due(dialect: str, returning: bool) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(_due)
+        .values({name: bindparam(name) for name in _DUE_FIELDS})
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return stmt.returning(_due.c.id) if returning else stmt
+
+
+def _due_params(item: NewDueItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "due_at": item.due_at,
+        "key": item.key,
+        "ref_id": item.ref_id,
+        "org_id": item.org_id,
+        "member_id": item.member_id,
+        "payload": json.dumps(item.payload),
+        "state": "pending",
+        "attempts": 0,
+    }
+
+
 async def schedule(
     conn: AsyncConnection,
     *,
@@ -309,22 +360,15 @@ async def schedule(
     payload: dict[str, Any] | None = None,
 ) -> int | None:
     """Add a due item; an item with the same key already scheduled is left as it is (None)."""
-    stmt = (
-        _insert_ignoring_conflicts(conn, _due, "key")
-        .values(
-            kind=kind,
-            due_at=due_at,
-            key=key,
-            ref_id=ref_id,
-            org_id=org_id,
-            member_id=member_id,
-            payload=json.dumps(payload or {}),
-            state="pending",
-            attempts=0,
-        )
-        .returning(_due.c.id)
-    )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    item = NewDueItem(kind, due_at, key, ref_id, org_id, member_id, payload or {})
+    stmt = _add_due(conn.dialect.name, True)
+    return (await conn.execute(stmt, _due_params(item))).scalar_one_or_none()
+
+
+async def schedule_many(conn: AsyncConnection, items: list[NewDueItem]) -> None:
+    """Add many due items in one statement."""
+    if items:
+        await conn.execute(_add_due(conn.dialect.name, False), [_due_params(i) for i in items])
 
 
 async def cancel_due(conn: AsyncConnection, kind: str, ref_id: int) -> None:
@@ -383,16 +427,18 @@ async def claim_due(
 
 async def finish_due(
     conn: AsyncConnection,
-    item_id: int,
+    item_ids: list[int],
     owner: str,
     state: str,
     now: datetime,
     error: str | None = None,
-) -> bool:
-    """Close a claimed item (done, missed or failed); False if its lease was lost."""
+) -> int:
+    """Close claimed items (done, missed or failed); return how many were still ours."""
+    if not item_ids:
+        return 0
     result = await conn.execute(
         update(_due)
-        .where(_due.c.id == item_id, _due.c.lease_owner == owner, _due.c.state == "running")
+        .where(_due.c.id.in_(item_ids), _due.c.lease_owner == owner, _due.c.state == "running")
         .values(
             state=state,
             finished_at=now,
@@ -401,7 +447,7 @@ async def finish_due(
             error=None if error is None else error[:1000],
         )
     )
-    return result.rowcount == 1
+    return result.rowcount
 
 
 async def release_due(conn: AsyncConnection, item_id: int, owner: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Reminder
@@ -85,6 +85,12 @@ async def get_reminder(conn: AsyncConnection, reminder_id: int) -> ReminderRecor
     return None if row is None else ReminderRecord(*row)
 
 
+async def get_reminders(conn: AsyncConnection, ids: list[int]) -> dict[int, ReminderRecord]:
+    """Several reminders by id, in one query."""
+    rows = await conn.execute(_SELECT.where(_reminders.c.id.in_(ids)))
+    return {row[0]: ReminderRecord(*row) for row in rows}
+
+
 async def active_reminders(conn: AsyncConnection, member_id: int) -> list[ReminderRecord]:
     """A member's reminders still to come, soonest first."""
     rows = await conn.execute(
@@ -108,6 +114,27 @@ async def set_reminder_state(
     if fired:
         values["fired"] = _reminders.c.fired + 1
     await conn.execute(update(_reminders).where(_reminders.c.id == reminder_id).values(**values))
+
+
+_FIRED = (
+    update(_reminders)
+    .where(_reminders.c.id == bindparam("reminder_id"))
+    .values(state=bindparam("state"), next_at=bindparam("next_at"), fired=_reminders.c.fired + 1)
+)
+
+
+async def record_fired(
+    conn: AsyncConnection, fired: list[tuple[int, str, datetime | None]]
+) -> None:
+    """Move fired reminders on in one statement: (id, new state, next time or None)."""
+    if fired:
+        await conn.execute(
+            _FIRED,
+            [
+                {"reminder_id": rid, "state": state, "next_at": next_at}
+                for rid, state, next_at in fired
+            ],
+        )
 
 
 async def move_reminders(conn: AsyncConnection, from_member: int, to_member: int) -> None:

@@ -36,13 +36,14 @@ pings = CommandGroup("ping", help="test due items")
 @pings.on_due("ping")
 async def ping(ctx: DueContext) -> None:
     """Each ping item sends one message to the sink."""
-    await ctx.messages.to_channel(
-        "sink",
-        f"c{ctx.item.ref_id}",
-        Reply(text=f"ping {ctx.item.ref_id}"),
-        kind="ping",
-        key=f"ping:{ctx.item.ref_id}",
-    )
+    for item in ctx.items:
+        await ctx.messages.to_channel(
+            "sink",
+            f"c{item.ref_id}",
+            Reply(text=f"ping {item.ref_id}"),
+            kind="ping",
+            key=f"ping:{item.ref_id}",
+        )
 
 
 async def _done(db: Database) -> int:
