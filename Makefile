@@ -27,6 +27,8 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files

@@ -96,7 +96,15 @@ class Sink:
             self.resends += 1
         self.received[key] += 1
         self.order.append(key)
-        return web.json_response({"ok": True, "ref": f"m{len(self.order)}"})
+        return web.json_response(
+            {"ok": True, "ref": f"m{len(self.order)}"}, headers=self._limit_headers()
+        )
+
+    def _limit_headers(self) -> dict[str, str]:
+        """Discord-style hints: calls left in the bucket and seconds until one more."""
+        whole = int(self._tokens)
+        reset = 0.0 if whole >= 1 else (1.0 - self._tokens) / self.rate
+        return {"X-RateLimit-Remaining": str(whole), "X-RateLimit-Reset-After": f"{reset:.4f}"}
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return web.json_response(
@@ -164,7 +172,11 @@ class SinkSender:
                     return SendResult.retry(f"HTTP {response.status}")
                 if response.status >= 400:
                     return SendResult.fail(str(data.get("error")))
-                return SendResult.sent(str(data.get("ref")))
+                remaining = response.headers.get("X-RateLimit-Remaining")
+                pause = None
+                if remaining == "0":  # the bucket is empty: wait for it rather than hit a 429
+                    pause = float(response.headers.get("X-RateLimit-Reset-After", "0")) or None
+                return SendResult.sent(str(data.get("ref")), pause=pause)
         except (TimeoutError, aiohttp.ClientError) as exc:
             return SendResult.retry(type(exc).__name__)
 
