@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -59,13 +59,6 @@ class DueRow:
     attempts: int
 
 
-def _insert_ignoring_conflicts(conn: AsyncConnection, table: Any, key: str) -> Any:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
-
-
 _OUTBOX_FIELDS = (
     "platform",
     "target_kind",
@@ -84,15 +77,17 @@ _OUTBOX_FIELDS = (
 
 
 @cache
-def _add_outbox(dialect: str, returning: bool) -> Any:
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, built once per dialect."""
+def _insert_once(
+    table: Table, fields: tuple[str, ...], key: str, dialect: str, returning: bool
+) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING [RETURNING id], built once per table and dialect."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
-        insert(_outbox)
-        .values({name: bindparam(name) for name in _OUTBOX_FIELDS})
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        insert(table)
+        .values({name: bindparam(name) for name in fields})
+        .on_conflict_do_nothing(index_elements=[key])
     )
-    return stmt.returning(_outbox.c.id) if returning else stmt
+    return stmt.returning(table.c.id) if returning else stmt
 
 
 @dataclass(frozen=True)
@@ -141,7 +136,9 @@ class Outbox:
 
     async def add(self, message: NewMessage) -> int | None:
         """Store a message; one with a key already stored is ignored (None)."""
-        stmt = _add_outbox(self.conn.dialect.name, True)
+        stmt = _insert_once(
+            _outbox, _OUTBOX_FIELDS, "idempotency_key", self.conn.dialect.name, True
+        )
         new_id = (await self.conn.execute(stmt, self._params(message))).scalar_one_or_none()
         self.added += 1
         return new_id
@@ -149,7 +146,9 @@ class Outbox:
     async def add_many(self, messages: list[NewMessage]) -> None:
         """Store many messages in one statement (a fan-out); repeated keys are ignored."""
         if messages:
-            stmt = _add_outbox(self.conn.dialect.name, False)
+            stmt = _insert_once(
+                _outbox, _OUTBOX_FIELDS, "idempotency_key", self.conn.dialect.name, False
+            )
             await self.conn.execute(stmt, [self._params(m) for m in messages])
             self.added += len(messages)
 
@@ -323,17 +322,6 @@ _DUE_FIELDS = (
 )
 
 
-@cache
-def _add_due(dialect: str, returning: bool) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(_due)
-        .values({name: bindparam(name) for name in _DUE_FIELDS})
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    return stmt.returning(_due.c.id) if returning else stmt
-
-
 def _due_params(item: NewDueItem) -> dict[str, Any]:
     return {
         "kind": item.kind,
@@ -361,14 +349,17 @@ async def schedule(
 ) -> int | None:
     """Add a due item; an item with the same key already scheduled is left as it is (None)."""
     item = NewDueItem(kind, due_at, key, ref_id, org_id, member_id, payload or {})
-    stmt = _add_due(conn.dialect.name, True)
+    stmt = _insert_once(_due, _DUE_FIELDS, "key", conn.dialect.name, True)
     return (await conn.execute(stmt, _due_params(item))).scalar_one_or_none()
 
 
 async def schedule_many(conn: AsyncConnection, items: list[NewDueItem]) -> None:
     """Add many due items in one statement."""
     if items:
-        await conn.execute(_add_due(conn.dialect.name, False), [_due_params(i) for i in items])
+        await conn.execute(
+            _insert_once(_due, _DUE_FIELDS, "key", conn.dialect.name, False),
+            [_due_params(i) for i in items],
+        )
 
 
 async def cancel_due(conn: AsyncConnection, kind: str, ref_id: int) -> None:

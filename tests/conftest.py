@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -108,9 +109,9 @@ class PgSchema:
             await conn.close()
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[tuple[str, str]]:
-    """PostgreSQL only: the URL and a fresh schema, for what only PostgreSQL can do."""
+@asynccontextmanager
+async def fresh_schema() -> AsyncIterator[tuple[str, str]]:
+    """PostgreSQL's URL and a new schema, dropped afterwards (skips or fails without it)."""
     await require_postgres()
     schema = PgSchema()
     await schema.create()
@@ -118,6 +119,13 @@ async def pg_url() -> AsyncIterator[tuple[str, str]]:
         yield PG_URL, schema.name
     finally:
         await schema.drop()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[tuple[str, str]]:
+    """PostgreSQL only, for what only PostgreSQL can do (several processes on one database)."""
+    async with fresh_schema() as found:
+        yield found
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -126,13 +134,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tupl
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'rallybot.db'}", None
         return
-    await require_postgres()
-    schema = PgSchema()
-    await schema.create()
-    try:
-        yield PG_URL, schema.name
-    finally:
-        await schema.drop()
+    async with fresh_schema() as found:
+        yield found
 
 
 @pytest.fixture
