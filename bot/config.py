@@ -55,6 +55,16 @@ class BotConfig:
 
 
 @dataclass
+class AlertsConfig:
+    """[alerts]"""
+
+    #: how long before an alert's deadline members who have not answered get one nudge
+    nudge_before: timedelta = timedelta(hours=24)
+    #: channel tallies are refreshed at most once per this interval per message
+    tally_interval: timedelta = timedelta(seconds=5)
+
+
+@dataclass
 class SlackConfig:
     """[slack]"""
 
@@ -118,6 +128,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     bot: BotConfig = field(default_factory=BotConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     orgs: list[OrgConfig] = field(default_factory=list)
@@ -270,6 +281,8 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [bot] layoff_reports_per_hour: must be at least 1")
     if config.scheduler.grace < timedelta(0):
         raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
+    if config.alerts.tally_interval < timedelta(seconds=1):
+        raise ConfigError(f"{src}: [alerts] tally_interval: must be at least 1s")
     slugs: set[str] = set()
     spaces: dict[tuple[str, str], str] = {}
     for i, org in enumerate(config.orgs):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -250,3 +251,157 @@ class Reminder(Base):
     state: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fired: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LayoffReport(Base):
+    """A report of layoffs, furloughs, cuts or closures. Anonymous ones keep no reporter and
+    no time finer than the week they arrived."""
+
+    __tablename__ = "layoff_reports"
+    __table_args__ = (
+        Index("ix_layoff_reports_org_status", "org_id", "status"),
+        Index("ix_layoff_reports_org_employer", "org_id", "employer_key"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    employer: Mapped[str] = mapped_column(String(200))
+    #: the employer's name folded for finding possible duplicates
+    employer_key: Mapped[str] = mapped_column(String(200))
+    library_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: layoff, furlough, hours-cut, position-eliminated, closure or hiring-freeze
+    kind: Mapped[str] = mapped_column(String(24))
+    #: None means unknown
+    workers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    classifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: full-time, part-time or both
+    schedule: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    #: yes, no or unknown
+    union_represented: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    ok_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: None for every anonymous report
+    reporter_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    #: pending, verified, rejected or duplicate
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("layoff_reports.id", ondelete="SET NULL"), nullable=True
+    )
+    #: an earlier report on the same employer within 30 days, flagged for moderators
+    possible_duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the Monday of the week the report arrived: the only time kept of its arrival
+    received_week: Mapped[date] = mapped_column(Date)
+    moderated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Alert(Base):
+    """An action alert: a sign-on letter, a call or email campaign, a show-up."""
+
+    __tablename__ = "alerts"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: sign-on, call, email, show-up or other
+    kind: Mapped[str] = mapped_column(String(16))
+    link: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: {"states": [...], "library_types": [...], "classifications": [...]}; empty: everyone
+    audience: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    #: what to say, with {name}, {state} and {target} filled in per member
+    script: Mapped[str | None] = mapped_column(Text, nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: draft, scheduled, sent or closed
+    state: Mapped[str] = mapped_column(String(12), default="draft")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AlertTarget(Base):
+    """Someone an alert's members contact (a legislator's office), matched by state and district."""
+
+    __tablename__ = "alert_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    office: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class AlertResponse(Base):
+    """A member's signature, action taken, or "not for me" on an alert: one of each per member.
+
+    When a member erases their data the row stays, without them, so the count stays right."""
+
+    __tablename__ = "alert_responses"
+    __table_args__ = (UniqueConstraint("alert_id", "member_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    #: signed, acted or declined
+    kind: Mapped[str] = mapped_column(String(12))
+    #: where the member answered: slack, discord or console
+    platform: Mapped[str] = mapped_column(String(16))
+    #: the member's state when they answered, for counts by state
+    state: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: for a signature: how it reads on the letter
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    institution: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AlertDelivery(Base):
+    """That an alert was sent to a member by direct message (for the nudge, and the figures)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL"), nullable=True
+    )
+    nudged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertPost(Base):
+    """An alert's message in one channel, whose tally and buttons are edited in place."""
+
+    __tablename__ = "alert_posts"
+    __table_args__ = (UniqueConstraint("alert_id", "platform", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(64))
+    #: the outbox row that posted it: edits name it
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    #: the tally text last shown, so an unchanged tally is not edited again
+    shown: Mapped[str] = mapped_column(String(200), default="")
