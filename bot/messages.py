@@ -44,8 +44,12 @@ class Messages:
         kind: str,
         key: str,
         org_id: int | None = None,
+        not_before: datetime | None = None,
     ) -> int | None:
-        """Post in a channel; ``key`` makes a second post of the same thing a no-op."""
+        """Post in a channel; ``key`` makes a second post of the same thing a no-op.
+
+        With ``not_before`` the post waits until then, and the outbox row records that time
+        as its creation: nothing stored tells when the unit of work really ran (anonymity)."""
         return await self._outbox.add(
             NewMessage(
                 platform,
@@ -55,6 +59,7 @@ class Messages:
                 kind,
                 key,
                 org_id=org_id,
+                not_before=not_before,
             )
         )
 

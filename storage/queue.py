@@ -131,7 +131,7 @@ class Outbox:
             "state": "pending",
             "attempts": 0,
             "next_attempt_at": message.not_before or self.now,
-            "created_at": self.now,
+            "created_at": message.not_before or self.now,
         }
 
     async def add(self, message: NewMessage) -> int | None:
