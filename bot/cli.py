@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
 from storage.db import Database, DatabaseError
+from storage.repos import Repos
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run every adapter the config enables")
     run.add_argument("--config", required=True, help="path of config.toml")
+
+    export = sub.add_parser("export", help="CSV to standard output (or --out FILE)")
+    export.add_argument("what", choices=EXPORTS, help="what to export")
+    export.add_argument("--config", help="path of config.toml (default: built-in demo)")
+    export.add_argument("--org", help="the organization's slug (default: the first one)")
+    export.add_argument("--alert", type=int, help="the alert's id (for signers)")
+    export.add_argument("--out", help="write to this file instead of standard output")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -51,6 +60,36 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         return await adapter.run()
     finally:
         await app.stop()
+
+
+EXPORTS = ("layoffs",)
+
+
+async def _export(config: Config, args: argparse.Namespace) -> bytes:
+    from storage.layoffs import export_layoffs_csv
+
+    if not config.orgs:
+        config.orgs.append(demo_org())
+    if args.org:
+        config.org(args.org)  # refuses an unknown slug by name
+    app = Application(config)
+    await app.start(background=False)
+    try:
+        orgs = app.services.orgs
+        record, _ = orgs.by_slug(args.org) if args.org else next(iter(orgs))
+        async with app.db.transaction() as conn:
+            data = await export_layoffs_csv(conn, record.id)
+            await Repos(conn).audit(
+                record.id,
+                None,
+                f"{args.what}.export",
+                "cli",
+                {"via": "rallybot export"},
+                at=app.services.clock.now(),
+            )
+    finally:
+        await app.stop()
+    return data
 
 
 async def _upgrade(config: Config) -> int:
@@ -92,6 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(config, args.org, args.files))
         if args.command == "db":
             return asyncio.run(_upgrade(config))
+        if args.command == "export":
+            data = asyncio.run(_export(config, args))
+            if args.out:
+                Path(args.out).write_bytes(data)
+            else:
+                sys.stdout.buffer.write(data)
+            return 0
         return asyncio.run(_run(config))
     except (ConfigError, DatabaseError, ValueError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)

@@ -103,7 +103,8 @@ class Dispatcher:
         services = self.services
         if not use_cache:
             services.members.forget(inv.platform, inv.user_id, org.id)
-        async with services.db.transaction() as conn:
+        unit_of_work = services.db.reading if command.read_only else services.db.transaction
+        async with unit_of_work() as conn:
             ctx = Context(
                 services=services,
                 repos=Repos(conn),

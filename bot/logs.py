@@ -43,3 +43,5 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    # Migrations narrate every step at INFO; keep them to warnings.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

@@ -49,6 +49,8 @@ class Option:
         text = raw.strip()
         if not text:
             raise self.error("must not be empty")
+        if "\x00" in text:
+            raise self.error("must not contain the NUL character")
         if len(text) > self.max_length:
             raise self.error(f"must be at most {self.max_length:,} characters (got {len(text):,})")
         return self.convert(text)
@@ -249,7 +251,10 @@ class Url(Option):
     max_length: int = 2000
 
     def convert(self, text: str) -> str:
-        parsed = urlparse(text)
+        try:
+            parsed = urlparse(text)
+        except ValueError:  # e.g. "http://[": not an address at all
+            raise self.error("must be an http:// or https:// address") from None
         if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
             raise self.error("must be an http:// or https:// address")
         return text

@@ -56,6 +56,8 @@ class Command:
     positional: str | None = None
     #: shown on a form asking for missing fields
     form_title: str = ""
+    #: the handler only reads: its unit of work never holds SQLite's writer
+    read_only: bool = False
 
     @property
     def name(self) -> str:
@@ -115,6 +117,7 @@ class CommandGroup:
         help: str = "",
         positional: str | None = None,
         form_title: str = "",
+        read_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a handler as ``/<group> <action>``."""
 
@@ -130,6 +133,7 @@ class CommandGroup:
                 help=help or (handler.__doc__ or "").strip().partition("\n")[0],
                 positional=positional,
                 form_title=form_title,
+                read_only=read_only,
             )
             return handler
 

@@ -118,6 +118,7 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._armed_at: datetime | None = None
         self._lock = asyncio.Lock()
+        self._ticking = asyncio.Lock()
         #: due items this process has closed
         self.ran = 0
 
@@ -151,10 +152,12 @@ class Scheduler:
         await self.tick()
 
     async def stop(self) -> None:
-        """Forget the wake-ups; the database keeps everything."""
+        """Forget the wake-ups and let a run in progress finish; the database keeps the rest."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        async with self._ticking:
+            pass
 
     def notify(self, due_at: datetime) -> None:
         """A unit of work scheduled an item: wake for it if it is earlier than planned."""
@@ -168,12 +171,15 @@ class Scheduler:
 
     async def tick(self) -> int:
         """Run everything due, then wake again at the next due time."""
-        done = await self.run_due()
-        upcoming = await self.next_due()
-        self._armed_at = None
-        if upcoming is not None and self._aps is not None:
-            self._arm(upcoming)
-        return done
+        async with self._ticking:
+            if self._aps is None:
+                return 0  # stopped meanwhile
+            done = await self.run_due()
+            upcoming = await self.next_due()
+            self._armed_at = None
+            if upcoming is not None and self._aps is not None:
+                self._arm(upcoming)
+            return done
 
     def _arm(self, due_at: datetime) -> None:
         assert self._aps is not None

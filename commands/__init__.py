@@ -7,10 +7,11 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import digest, members, reminders
+    from commands import digest, layoffs, members, reminders
     from commands import help as help_commands
 
     return [
+        layoffs.group,
         members.profile,
         members.link,
         members.privacy,

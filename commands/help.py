@@ -15,6 +15,7 @@ group = CommandGroup("help", help="What you can do here")
     options=[Text("topic", help="a command group, e.g. profile", max_length=40)],
     positional="topic",
     help="List the commands you can use, or explain one group",
+    read_only=True,
 )
 async def help_command(ctx: Context, topic: str | None) -> Reply:
     """List the commands the caller's role allows, or one group's commands in detail."""

@@ -93,7 +93,7 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     )
 
 
-@group.command("list", help="Your reminders still to come")
+@group.command("list", help="Your reminders still to come", read_only=True)
 async def list_reminders(ctx: Context) -> Reply:
     """The caller's active reminders."""
     member = await ctx.existing_member()

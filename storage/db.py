@@ -114,6 +114,15 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A unit of work that only reads: on SQLite it does not wait for, or hold, the writer."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = await conn.execution_options(rallybot_read_only=True)
+            async with conn.begin():
+                yield conn
+
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""
         cfg = alembic_config()
@@ -172,4 +181,6 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
         # Sent with the transaction's first statement, in the same trip to SQLite's thread.
-        conn.connection.driver_connection.defer_begin("BEGIN IMMEDIATE")
+        # Readers begin deferred and never take the write lock (WAL lets them read alongside).
+        read_only = conn.get_execution_options().get("rallybot_read_only", False)
+        conn.connection.driver_connection.defer_begin("BEGIN" if read_only else "BEGIN IMMEDIATE")

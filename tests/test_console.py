@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import os
@@ -186,3 +187,21 @@ def test_a_reminder_added_in_one_process_fires_in_the_next(tmp_path: Path) -> No
     second = _rallybot(["console"], tmp_path, "!wait 2h30m\n")
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("[DM bea] ⏰ Reminder: Phone bank") == 1
+
+
+def test_export_layoffs_from_the_command_line(tmp_path: Path) -> None:
+    script = (
+        '/layoff report employer:"Springfield Public Library" workers:12 state:IL\n'
+        "!as olu organizer\n!wait 20m\n!press Verify\n"
+    )
+    filed = _rallybot(["console"], tmp_path, script)
+    assert filed.returncode == 0, filed.stderr
+    assert "Status    verified by olu" in filed.stdout
+    exported = _rallybot(["export", "layoffs", "--out", "layoffs.csv"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "layoffs.csv").read_text())))
+    assert [(r["ref"], r["status"], r["workers"], r["reporter"]) for r in rows] == [
+        ("L-1", "verified", "12", "")
+    ]
+    unknown = _rallybot(["export", "layoffs", "--org", "nowhere"], tmp_path)
+    assert unknown.returncode == 2 and "no organization with slug 'nowhere'" in unknown.stderr

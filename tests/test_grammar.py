@@ -198,3 +198,10 @@ def test_truncate_adds_an_ellipsis() -> None:
 
 def test_roles_are_ordered() -> None:
     assert Role.MEMBER < Role.ORGANIZER < Role.ADMIN
+
+
+def test_nul_characters_and_unparsable_addresses_are_refused_by_name() -> None:
+    with pytest.raises(ValidationError, match=r"^city: must not contain the NUL character"):
+        Text("city").parse("Spring\x00field")
+    with pytest.raises(ValidationError, match=r"^source: must be an http"):
+        Url("source").parse("http://[")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +170,21 @@ async def test_sync_org_moves_and_drops_spaces(database: Database) -> None:
     async with database.sessions() as session:
         rows = (await session.execute(text("SELECT platform, space_id FROM spaces"))).all()
     assert sorted(map(tuple, rows)) == [("console", "il"), ("discord", "5")]
+
+
+async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'rw.db'}")
+    await db.upgrade()
+    try:
+        async with db.transaction() as conn:
+            await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [("console", "il")])
+            # The writer holds SQLite's lock; a reader still sees the last committed state.
+            async with db.reading() as reader:
+                count = await asyncio.wait_for(
+                    reader.execute(text("SELECT count(*) FROM organizations")), 5
+                )
+                assert count.scalar() == 0
+        async with db.reading() as reader:
+            assert (await reader.execute(text("SELECT count(*) FROM organizations"))).scalar() == 1
+    finally:
+        await db.dispose()

@@ -1,0 +1,469 @@
+"""Layoff reports: storing and moderating them, and counting the verified ones in SQL.
+
+An anonymous report has no reporter and no time finer than ``received_week``; nothing here
+adds one. Counts are GROUP BY queries on the (org_id, status) index, so statistics stay fast
+over a hundred thousand reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, Select, String, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import LayoffReport, Member, OutboxMessage
+
+_reports = LayoffReport.__table__
+_outbox = OutboxMessage.__table__
+_reporters = Member.__table__.alias("reporters")
+_moderators = Member.__table__.alias("moderators")
+_r = _reports.c
+
+
+def employer_key(name: str) -> str:
+    """An employer's name folded for matching: "The Springfield Public Library." and
+    "springfield  public library" give the same key."""
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    words = re.findall(r"[^\W_]+", re.sub(r"['’`]", "", folded))
+    return " ".join(w for w in words if w != "the")[:200]
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report as filed, its fields named as /layoff report names them;
+    ``reporter_member_id`` is None for an anonymous one."""
+
+    org_id: int
+    employer: str
+    library_type: str | None
+    city: str | None
+    state: str | None
+    kind: str
+    workers: int | None
+    classifications: list[str]
+    effective_date: date | None
+    source: str | None
+    schedule: str | None
+    union: str | None
+    details: str | None
+    anonymous: bool
+    ok_to_contact: bool
+    reporter_member_id: int | None
+    possible_duplicate_of: int | None
+    received_week: date
+
+
+@dataclass(frozen=True)
+class LayoffRecord:
+    """A stored report, with its named reporter's display name (for organizers only)."""
+
+    id: int
+    employer: str
+    library_type: str | None
+    city: str | None
+    state: str | None
+    kind: str
+    workers: int | None
+    classifications: tuple[str, ...]
+    effective_date: date | None
+    source_url: str | None
+    schedule: str | None
+    union_represented: str | None
+    details: str | None
+    anonymous: bool
+    ok_to_contact: bool
+    reporter_name: str | None
+    status: str
+    duplicate_of: int | None
+    possible_duplicate_of: int | None
+    received_week: date
+
+
+@dataclass(frozen=True)
+class ListedReport:
+    """What `/layoff list` shows of a verified report: never who sent it."""
+
+    id: int
+    employer: str
+    city: str | None
+    state: str | None
+    kind: str
+    workers: int | None
+    effective_date: date | None
+
+
+@dataclass(frozen=True)
+class Count:
+    """Reports and known workers of one group (a state, a library type, a month)."""
+
+    label: str | None
+    reports: int
+    workers: int
+
+
+@dataclass(frozen=True)
+class LayoffStats:
+    """Verified reports counted: in all, and by state, library type and month."""
+
+    reports: int
+    workers: int
+    #: reports whose number of workers is unknown (not in ``workers``)
+    unknown_workers: int
+    by_state: list[Count]
+    by_type: list[Count]
+    by_month: list[Count]
+
+
+@dataclass(frozen=True)
+class ModerationPost:
+    """A report's moderation message in one channel, to be edited once it is decided; its
+    fields are, in order, what ``Messages.edit`` takes first."""
+
+    outbox_id: int
+    platform: str
+    target_kind: str
+    target: str
+
+
+_INSERT = insert(_reports).returning(_r.id)
+_GET = (
+    select(
+        _r.id,
+        _r.employer,
+        _r.library_type,
+        _r.city,
+        _r.state,
+        _r.kind,
+        _r.workers,
+        _r.classifications,
+        _r.effective_date,
+        _r.source_url,
+        _r.schedule,
+        _r.union_represented,
+        _r.details,
+        _r.anonymous,
+        _r.ok_to_contact,
+        _reporters.c.display_name,
+        _r.status,
+        _r.duplicate_of,
+        _r.possible_duplicate_of,
+        _r.received_week,
+    )
+    .outerjoin(_reporters, _reporters.c.id == _r.reporter_member_id)
+    .where(_r.org_id == bindparam("org_id"), _r.id == bindparam("report_id"))
+)
+_POSSIBLE_DUPLICATE = (
+    select(_r.id)
+    .where(
+        _r.org_id == bindparam("org_id"),
+        _r.employer_key == bindparam("key"),
+        _r.received_week >= bindparam("since", type_=Date),
+        _r.status != "rejected",
+    )
+    .order_by(_r.id.desc())
+    .limit(1)
+)
+_MODERATE = (
+    update(_reports)
+    .where(
+        _r.org_id == bindparam("in_org"),
+        _r.id == bindparam("report_id"),
+        _r.status == "pending",
+    )
+    .values(
+        status=bindparam("new_status"),
+        moderated_by=bindparam("by"),
+        moderated_at=bindparam("at"),
+        duplicate_of=bindparam("of"),
+    )
+    .returning(_r.id)
+)
+_POSTS = select(_outbox.c.id, _outbox.c.platform, _outbox.c.target_kind, _outbox.c.target).where(
+    _outbox.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+    _outbox.c.edit_of.is_(None),
+)
+_VERIFIED_SINCE = select(func.count(), func.sum(_r.workers)).where(
+    _r.org_id == bindparam("org_id"),
+    _r.status == "verified",
+    _r.moderated_at >= bindparam("since"),
+)
+
+
+async def add_report(conn: AsyncConnection, report: NewReport) -> int:
+    """Store a new (pending) report; return its id."""
+    values = asdict(report)
+    values["source_url"] = values.pop("source")
+    values["union_represented"] = values.pop("union")
+    values["employer_key"] = employer_key(report.employer)
+    values["status"] = "pending"
+    return (await conn.execute(_INSERT, values)).scalar_one()
+
+
+async def possible_duplicate(
+    conn: AsyncConnection, org_id: int, employer: str, since: date
+) -> int | None:
+    """The latest report on the same employer received since ``since`` (rejected ones aside)."""
+    key = employer_key(employer)
+    if not key:
+        return None
+    return (
+        await conn.execute(_POSSIBLE_DUPLICATE, {"org_id": org_id, "key": key, "since": since})
+    ).scalar_one_or_none()
+
+
+async def get_report(conn: AsyncConnection, org_id: int, report_id: int) -> LayoffRecord | None:
+    """One report of an organization."""
+    row = (await conn.execute(_GET, {"org_id": org_id, "report_id": report_id})).first()
+    if row is None:
+        return None
+    values = list(row)
+    values[7] = tuple(values[7] or ())
+    return LayoffRecord(*values)
+
+
+async def moderate(
+    conn: AsyncConnection,
+    org_id: int,
+    report_id: int,
+    *,
+    status: str,
+    by: int,
+    at: datetime,
+    duplicate_of: int | None = None,
+) -> bool:
+    """Decide a pending report; False if it was no longer pending."""
+    params = {
+        "in_org": org_id,
+        "report_id": report_id,
+        "new_status": status,
+        "by": by,
+        "at": at,
+        "of": duplicate_of,
+    }
+    return (await conn.execute(_MODERATE, params)).first() is not None
+
+
+async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[ModerationPost]:
+    """The posted moderation messages among these idempotency keys."""
+    if not keys:
+        return []
+    rows = await conn.execute(_POSTS, {"keys": keys})
+    return [ModerationPost(*row) for row in rows]
+
+
+# statistics ---------------------------------------------------------------------------------
+
+
+@cache
+def _stats_statements(dialect: str, by_state: bool, by_since: bool) -> tuple[Select[Any], ...]:
+    """The four counting statements for one dialect and set of filters, built once."""
+    day = func.coalesce(_r.effective_date, _r.received_week)
+    where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
+    if by_state:
+        where.append(_r.state == bindparam("state", type_=String))
+    if by_since:
+        where.append(day >= bindparam("since", type_=Date))
+    # constant formats are inlined, so GROUP BY repeats exactly the selected expression
+    if dialect == "postgresql":
+        month = func.to_char(day, literal_column("'YYYY-MM'"))
+    else:
+        month = func.strftime(literal_column("'%Y-%m'"), day)
+    reports = func.count()
+    workers = func.coalesce(func.sum(_r.workers), literal_column("0"))
+    totals = select(reports, workers, reports - func.count(_r.workers)).where(*where)
+
+    def grouped(column: Any, order: Any) -> Select[Any]:
+        return select(column, reports, workers).where(*where).group_by(column).order_by(*order)
+
+    return (
+        totals,
+        grouped(_r.state, [reports.desc(), _r.state.is_(None), _r.state]),
+        grouped(_r.library_type, [reports.desc(), _r.library_type.is_(None), _r.library_type]),
+        grouped(month, [month]),
+    )
+
+
+async def layoff_stats(
+    conn: AsyncConnection, org_id: int, *, state: str | None = None, since: date | None = None
+) -> LayoffStats:
+    """Verified reports of an organization counted in SQL, optionally of one state and from
+    a date on (the effective date, or the week received when there is none)."""
+    totals, states, types, months = _stats_statements(
+        conn.dialect.name, state is not None, since is not None
+    )
+    params: dict[str, Any] = {"org_id": org_id}
+    if state is not None:
+        params["state"] = state
+    if since is not None:
+        params["since"] = since
+    reports, workers, unknown = (await conn.execute(totals, params)).one()
+
+    async def counts(statement: Select[Any]) -> list[Count]:
+        return [Count(label, n, int(w)) for label, n, w in await conn.execute(statement, params)]
+
+    return LayoffStats(
+        reports,
+        int(workers),
+        unknown,
+        await counts(states),
+        await counts(types),
+        await counts(months),
+    )
+
+
+@cache
+def _recent_statement(by_state: bool) -> Select[Any]:
+    where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
+    if by_state:
+        where.append(_r.state == bindparam("state", type_=String))
+    return (
+        select(_r.id, _r.employer, _r.city, _r.state, _r.kind, _r.workers, _r.effective_date)
+        .where(*where)
+        .order_by(_r.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+async def recent_verified(
+    conn: AsyncConnection, org_id: int, *, state: str | None = None, limit: int = 20
+) -> list[ListedReport]:
+    """The latest verified reports, newest first."""
+    params: dict[str, Any] = {"org_id": org_id, "limit": limit}
+    if state is not None:
+        params["state"] = state
+    rows = await conn.execute(_recent_statement(state is not None), params)
+    return [ListedReport(*row) for row in rows]
+
+
+async def verified_since(conn: AsyncConnection, org_id: int, since: datetime) -> tuple[int, int]:
+    """How many reports were verified since ``since``, and their known workers."""
+    count, workers = (await conn.execute(_VERIFIED_SINCE, {"org_id": org_id, "since": since})).one()
+    return count, int(workers or 0)
+
+
+# export and privacy ---------------------------------------------------------------------------
+
+CSV_HEADERS = (
+    "ref",
+    "status",
+    "employer",
+    "library_type",
+    "city",
+    "state",
+    "kind",
+    "workers",
+    "classifications",
+    "effective_date",
+    "source",
+    "schedule",
+    "union_represented",
+    "details",
+    "anonymous",
+    "ok_to_contact",
+    "reporter",
+    "received_week",
+    "duplicate_of",
+    "possible_duplicate_of",
+    "moderated_by",
+    "moderated_at",
+)
+_EXPORT = (
+    select(
+        _r.id,
+        _r.status,
+        _r.employer,
+        _r.library_type,
+        _r.city,
+        _r.state,
+        _r.kind,
+        _r.workers,
+        _r.classifications,
+        _r.effective_date,
+        _r.source_url,
+        _r.schedule,
+        _r.union_represented,
+        _r.details,
+        _r.anonymous,
+        _r.ok_to_contact,
+        _reporters.c.display_name,
+        _r.received_week,
+        _r.duplicate_of,
+        _r.possible_duplicate_of,
+        _moderators.c.display_name,
+        _r.moderated_at,
+    )
+    .outerjoin(_reporters, (_reporters.c.id == _r.reporter_member_id) & ~_r.anonymous)
+    .outerjoin(_moderators, _moderators.c.id == _r.moderated_by)
+    .where(_r.org_id == bindparam("org_id"))
+    .order_by(_r.id)
+)
+
+
+def _ref(report_id: int | None) -> str:
+    return "" if report_id is None else f"L-{report_id}"
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula is prefixed with '."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def export_layoffs_csv(conn: AsyncConnection, org_id: int) -> bytes:
+    """Every report of an organization as CSV (UTF-8), with its status. The reporter column
+    holds the display name of a named reporter and is empty for every anonymous report."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADERS)
+    for row in await conn.execute(_EXPORT, {"org_id": org_id}):
+        values = list(row)
+        values[0] = _ref(values[0])
+        values[7] = "unknown" if values[7] is None else values[7]
+        values[8] = ", ".join(values[8] or ())
+        values[18] = _ref(values[18])
+        values[19] = _ref(values[19])
+        writer.writerow([_cell(v) for v in values])
+    return out.getvalue().encode("utf-8")
+
+
+async def reports_of_member(conn: AsyncConnection, member_id: int) -> list[dict[str, Any]]:
+    """A member's own named reports, for /privacy export (anonymous ones name no one)."""
+    rows = await conn.execute(
+        select(_r.id, _r.employer, _r.kind, _r.status, _r.ok_to_contact, _r.received_week)
+        .where(_r.reporter_member_id == member_id)
+        .order_by(_r.id)
+    )
+    return [
+        {
+            "ref": f"L-{rid}",
+            "employer": employer,
+            "kind": kind,
+            "status": status,
+            "ok_to_contact": ok,
+            "received_week": week.isoformat(),
+        }
+        for rid, employer, kind, status, ok, week in rows
+    ]
+
+
+async def move_reports(conn: AsyncConnection, from_member: int, to_member: int) -> None:
+    """Give a merged member's reports and moderation decisions to the member kept."""
+    for column in (_r.reporter_member_id, _r.moderated_by):
+        await conn.execute(
+            update(_reports).where(column == from_member).values({column.name: to_member})
+        )
