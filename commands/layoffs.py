@@ -18,6 +18,7 @@ import secrets
 import weakref
 from dataclasses import astuple, dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -345,8 +346,10 @@ async def duplicate(ctx: Context, id: int, of: int) -> Reply:
     return await _decide(ctx, record, "duplicate", of)
 
 
-def _chart(months: list[store.Count]) -> bytes:
-    """A small PNG bar chart of verified reports by month (Agg canvas, no global state)."""
+@lru_cache(maxsize=64)
+def _chart(bars: tuple[tuple[str, int], ...]) -> bytes:
+    """A small PNG bar chart of verified reports by month (Agg canvas, no global state).
+    The same counts give the same picture, so a drawn one is kept for the next asker."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -354,14 +357,14 @@ def _chart(months: list[store.Count]) -> bytes:
     figure = Figure(figsize=(6.4, 3.2), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots()
-    labels = [m.label or "?" for m in months]
-    axes.bar(range(len(months)), [m.reports for m in months], color="#3b6ea5")
+    labels = [label for label, _ in bars]
+    axes.bar(range(len(bars)), [count for _, count in bars], color="#3b6ea5")
     step = max(1, len(labels) // 12)
     axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("verified reports")
     axes.set_title("Layoff reports by month")
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.25)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
@@ -390,7 +393,9 @@ async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) 
     workers = f"{found.workers:,}"
     if unknown := found.unknown_workers:
         workers += f" (and {unknown:,} report{'s' if unknown > 1 else ''} with the number unknown)"
-    png = await asyncio.to_thread(_chart, found.by_month)
+    png = await asyncio.to_thread(
+        _chart, tuple((m.label or "?", m.reports) for m in found.by_month)
+    )
     return Reply(
         title=f"Verified layoff reports{scope}",
         fields=[

@@ -264,8 +264,9 @@ async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[Moder
 
 
 @cache
-def _stats_statements(dialect: str, by_state: bool, by_since: bool) -> tuple[Select[Any], ...]:
-    """The four counting statements for one dialect and set of filters, built once."""
+def _stats_statement(dialect: str, by_state: bool, by_since: bool) -> Select[Any]:
+    """One scan of the verified reports, grouped by state, library type and month (a few
+    hundred groups at most), built once per dialect and set of filters."""
     day = func.coalesce(_r.effective_date, _r.received_week)
     where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
     if by_state:
@@ -277,19 +278,25 @@ def _stats_statements(dialect: str, by_state: bool, by_since: bool) -> tuple[Sel
         month = func.to_char(day, literal_column("'YYYY-MM'"))
     else:
         month = func.strftime(literal_column("'%Y-%m'"), day)
-    reports = func.count()
-    workers = func.coalesce(func.sum(_r.workers), literal_column("0"))
-    totals = select(reports, workers, reports - func.count(_r.workers)).where(*where)
-
-    def grouped(column: Any, order: Any) -> Select[Any]:
-        return select(column, reports, workers).where(*where).group_by(column).order_by(*order)
-
     return (
-        totals,
-        grouped(_r.state, [reports.desc(), _r.state.is_(None), _r.state]),
-        grouped(_r.library_type, [reports.desc(), _r.library_type.is_(None), _r.library_type]),
-        grouped(month, [month]),
+        select(
+            _r.state,
+            _r.library_type,
+            month,
+            func.count(),
+            func.sum(_r.workers),
+            func.count(_r.workers),
+        )
+        .where(*where)
+        .group_by(_r.state, _r.library_type, month)
     )
+
+
+def _ranked(totals: dict[str | None, list[int]], *, by_label: bool = False) -> list[Count]:
+    counts = [Count(label, n, w) for label, (n, w) in totals.items()]
+    if by_label:
+        return sorted(counts, key=lambda c: c.label or "")
+    return sorted(counts, key=lambda c: (-c.reports, c.label is None, c.label or ""))
 
 
 async def layoff_stats(
@@ -297,26 +304,31 @@ async def layoff_stats(
 ) -> LayoffStats:
     """Verified reports of an organization counted in SQL, optionally of one state and from
     a date on (the effective date, or the week received when there is none)."""
-    totals, states, types, months = _stats_statements(
-        conn.dialect.name, state is not None, since is not None
-    )
+    statement = _stats_statement(conn.dialect.name, state is not None, since is not None)
     params: dict[str, Any] = {"org_id": org_id}
     if state is not None:
         params["state"] = state
     if since is not None:
         params["since"] = since
-    reports, workers, unknown = (await conn.execute(totals, params)).one()
-
-    async def counts(statement: Select[Any]) -> list[Count]:
-        return [Count(label, n, int(w)) for label, n, w in await conn.execute(statement, params)]
-
+    by: tuple[dict[str | None, list[int]], ...] = ({}, {}, {})
+    reports = workers = known = 0
+    for group_state, library_type, month, n, worker_sum, with_number in await conn.execute(
+        statement, params
+    ):
+        reports += n
+        workers += int(worker_sum or 0)
+        known += with_number
+        for totals, label in zip(by, (group_state, library_type, month), strict=True):
+            entry = totals.setdefault(label, [0, 0])
+            entry[0] += n
+            entry[1] += int(worker_sum or 0)
     return LayoffStats(
         reports,
-        int(workers),
-        unknown,
-        await counts(states),
-        await counts(types),
-        await counts(months),
+        workers,
+        reports - known,
+        _ranked(by[0]),
+        _ranked(by[1]),
+        _ranked(by[2], by_label=True),
     )
 
 
