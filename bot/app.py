@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.delivery import DeliveryEngine, EngineSettings, Sender
@@ -105,15 +107,25 @@ class Application:
             await self.db.upgrade()
         else:
             await self.db.check_schema()
-        async with self.db.transaction() as conn:
-            repos = Repos(conn)
-            for org in self.config.orgs:
-                record = await repos.sync_org(org.slug, org.name, org.timezone, org.spaces())
-                self.services.orgs.add(record, org)
+        try:
+            records = await self._sync_orgs()
+        except IntegrityError:  # another process, starting at the same moment, got there first
+            records = await self._sync_orgs()
+        for record, org in records:
+            self.services.orgs.add(record, org)
         if background:
             self._background = True
             await self.delivery.start()
             await self.scheduler.start()
+
+    async def _sync_orgs(self) -> list[tuple[OrgRecord, OrgConfig]]:
+        """Make the stored organizations and their spaces match the configuration."""
+        async with self.db.transaction() as conn:
+            repos = Repos(conn)
+            return [
+                (await repos.sync_org(org.slug, org.name, org.timezone, org.spaces()), org)
+                for org in self.config.orgs
+            ]
 
     async def settle(self) -> None:
         """Run everything due now and send everything that is waiting (console, tests)."""

@@ -62,10 +62,11 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         await app.stop()
 
 
-EXPORTS = ("layoffs",)
+EXPORTS = ("layoffs", "signers")
 
 
 async def _export(config: Config, args: argparse.Namespace) -> bytes:
+    from storage.alerts import export_signers_csv, get_alert
     from storage.layoffs import export_layoffs_csv
 
     if not config.orgs:
@@ -78,7 +79,13 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
         orgs = app.services.orgs
         record, _ = orgs.by_slug(args.org) if args.org else next(iter(orgs))
         async with app.db.transaction() as conn:
-            data = await export_layoffs_csv(conn, record.id)
+            if args.what == "layoffs":
+                data = await export_layoffs_csv(conn, record.id)
+            else:
+                alert = None if args.alert is None else await get_alert(conn, args.alert)
+                if alert is None or alert.org_id != record.id:
+                    raise ValueError(f"--alert: no alert {args.alert} in {record.slug}")
+                data = await export_signers_csv(conn, alert.id)
             await Repos(conn).audit(
                 record.id,
                 None,

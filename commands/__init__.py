@@ -7,11 +7,12 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import digest, layoffs, members, reminders
+    from commands import alerts, digest, layoffs, members, reminders
     from commands import help as help_commands
 
     return [
         layoffs.group,
+        alerts.group,
         members.profile,
         members.link,
         members.privacy,
