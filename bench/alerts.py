@@ -91,6 +91,7 @@ async def layoff_stats(path: Path, count: int) -> dict[str, float]:
                         "ok_to_contact": False,
                         "status": "verified" if n % 10 < 7 else "pending",
                         "received_week": week,
+                        "month": f"{week:%Y-%m}",
                     }
                 )
             await conn.execute(insert(LayoffReport), rows)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Select, String, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Date, Select, String, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import LayoffReport, Member, OutboxMessage
@@ -204,6 +204,7 @@ async def add_report(conn: AsyncConnection, report: NewReport) -> int:
     values["source_url"] = values.pop("source")
     values["union_represented"] = values.pop("union")
     values["employer_key"] = employer_key(report.employer)
+    values["month"] = f"{report.effective_date or report.received_week:%Y-%m}"
     values["status"] = "pending"
     return (await conn.execute(_INSERT, values)).scalar_one()
 
@@ -264,31 +265,26 @@ async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[Moder
 
 
 @cache
-def _stats_statement(dialect: str, by_state: bool, by_since: bool) -> Select[Any]:
-    """One scan of the verified reports, grouped by state, library type and month (a few
-    hundred groups at most), built once per dialect and set of filters."""
-    day = func.coalesce(_r.effective_date, _r.received_week)
+def _stats_statement(by_state: bool, by_since: bool) -> Select[Any]:
+    """One pass over the verified reports in the covering index, grouped by state, library
+    type and month (a few thousand groups at most), built once per set of filters."""
     where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
     if by_state:
         where.append(_r.state == bindparam("state", type_=String))
     if by_since:
+        day = func.coalesce(_r.effective_date, _r.received_week)
         where.append(day >= bindparam("since", type_=Date))
-    # constant formats are inlined, so GROUP BY repeats exactly the selected expression
-    if dialect == "postgresql":
-        month = func.to_char(day, literal_column("'YYYY-MM'"))
-    else:
-        month = func.strftime(literal_column("'%Y-%m'"), day)
     return (
         select(
             _r.state,
             _r.library_type,
-            month,
+            _r.month,
             func.count(),
             func.sum(_r.workers),
             func.count(_r.workers),
         )
         .where(*where)
-        .group_by(_r.state, _r.library_type, month)
+        .group_by(_r.state, _r.library_type, _r.month)
     )
 
 
@@ -304,7 +300,7 @@ async def layoff_stats(
 ) -> LayoffStats:
     """Verified reports of an organization counted in SQL, optionally of one state and from
     a date on (the effective date, or the week received when there is none)."""
-    statement = _stats_statement(conn.dialect.name, state is not None, since is not None)
+    statement = _stats_statement(state is not None, since is not None)
     params: dict[str, Any] = {"org_id": org_id}
     if state is not None:
         params["state"] = state

@@ -188,3 +188,29 @@ async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) ->
             assert (await reader.execute(text("SELECT count(*) FROM organizations"))).scalar() == 1
     finally:
         await db.dispose()
+
+
+async def test_migration_0004_fills_the_month_of_existing_reports(
+    db_url: tuple[str, str | None],
+) -> None:
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    try:
+        await db.upgrade("0003")
+        async with db.transaction() as conn:
+            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            for effective in ("'2026-03-15'", "NULL"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO layoff_reports (org_id, employer, employer_key, kind, "
+                        "classifications, effective_date, anonymous, ok_to_contact, status, "
+                        f"received_week) VALUES ({org.id}, 'x', 'x', 'layoff', '[]', {effective}, "
+                        "true, false, 'verified', '2026-11-02')"
+                    )
+                )
+        await db.upgrade()
+        async with db.reading() as conn:
+            months = await conn.execute(text("SELECT month FROM layoff_reports ORDER BY id"))
+            assert months.scalars().all() == ["2026-03", "2026-11"]
+    finally:
+        await db.dispose()
