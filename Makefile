@@ -29,6 +29,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/alerts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files

@@ -205,3 +205,40 @@ def test_export_layoffs_from_the_command_line(tmp_path: Path) -> None:
     ]
     unknown = _rallybot(["export", "layoffs", "--org", "nowhere"], tmp_path)
     assert unknown.returncode == 2 and "no organization with slug 'nowhere'" in unknown.stderr
+
+
+def test_a_newcomer_reports_verifies_exports_and_runs_an_alert_in_the_console(
+    tmp_path: Path,
+) -> None:
+    script = "\n".join(
+        [
+            '/layoff report employer:"Springfield Public Library" workers:12 state:IL',
+            "!as olu organizer",
+            "!wait 20m",
+            "!press Verify",
+            "/layoff stats",
+            "/layoff export",
+            '/alert create title:"Save the library jobs" body:"Sign before the vote." '
+            'kind:sign-on deadline:"in 2 days"',
+            "!press Send now",
+            "!as ana",
+            "/alert sign id:1",
+            "/alert sign id:1",
+            "!wait 10s",
+            "!wait 3d",
+            "/alert sign id:1",
+        ]
+    )
+    run = _rallybot(["console"], tmp_path, script + "\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Your report is L-1" in out
+    assert "Status    verified by olu" in out
+    assert "Reports           1" in out and "Workers affected  12" in out
+    assert (tmp_path / "rallybot-files" / "layoffs-by-month.png").exists()
+    assert (tmp_path / "rallybot-files" / "layoffs-demo.csv").exists()
+    assert "You already signed alert 1" in out
+    assert "[#alerts (edit of" in out and "1 signed · 0 acted" in out
+    assert "Closed. Final: 1 signed" in out
+    assert out.rstrip().splitlines()[-1].startswith("Alert 1 closed on ")
+    assert "Traceback" not in out + run.stderr
