@@ -241,4 +241,10 @@ def test_a_newcomer_reports_verifies_exports_and_runs_an_alert_in_the_console(
     assert "[#alerts (edit of" in out and "1 signed · 0 acted" in out
     assert "Closed. Final: 1 signed" in out
     assert out.rstrip().splitlines()[-1].startswith("Alert 1 closed on ")
+    signers = _rallybot(["export", "signers", "--alert", "1"], tmp_path)
+    assert signers.returncode == 0, signers.stderr
+    rows = list(csv.DictReader(io.StringIO(signers.stdout)))
+    assert [(r["name"], r["platform"]) for r in rows] == [("ana", "console")]
+    missing = _rallybot(["export", "signers", "--alert", "9"], tmp_path)
+    assert missing.returncode == 2 and "--alert: no alert 9 in demo" in missing.stderr
     assert "Traceback" not in out + run.stderr
