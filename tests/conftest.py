@@ -8,8 +8,9 @@ import ipaddress
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -148,3 +149,30 @@ async def database(db_url: tuple[str, str | None]) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+@contextmanager
+def database_on_own_loop(
+    backend: str, folder: Path
+) -> Iterator[tuple[asyncio.AbstractEventLoop, Database]]:
+    """For hypothesis tests, which are synchronous: a new event loop and a migrated database
+    on it (a SQLite file, or a fresh PostgreSQL schema). Stop what uses it before leaving."""
+    loop = asyncio.new_event_loop()
+    schema = None
+    try:
+        if backend == "sqlite":
+            database = Database(f"sqlite+aiosqlite:///{folder / 'own-loop.db'}")
+        else:
+            if not loop.run_until_complete(_pg_reachable()):
+                if REQUIRE_PG:
+                    pytest.fail("PostgreSQL is required but not reachable")
+                pytest.skip("PostgreSQL not reachable")
+            schema = PgSchema()
+            loop.run_until_complete(schema.create())
+            database = Database(PG_URL, schema=schema.name)
+        loop.run_until_complete(database.upgrade())
+        yield loop, database
+    finally:
+        if schema is not None:
+            loop.run_until_complete(schema.drop())
+        loop.close()

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 from bot.errors import ValidationError
 from bot.grammar import tokenize
 from commands.members import PROFILE_OPTIONS
-from storage.db import Database
 from storage.models import Identity, Member
-from tests.conftest import PG_URL, REQUIRE_PG, PgSchema, _pg_reachable
+from tests.conftest import database_on_own_loop
 from tests.support import Bot, Person, start_bot
 
 # A refusal names what was wrong: "field: rule", "/command needs the field(s) …",
@@ -113,28 +112,12 @@ def test_tokenize_only_ever_raises_validation_errors(text: str) -> None:
 def fuzz_bot(
     request: pytest.FixtureRequest, tmp_path
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
-    loop = asyncio.new_event_loop()
-    schema = None
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")
-    else:
-        if not loop.run_until_complete(_pg_reachable()):
-            loop.close()
-            if REQUIRE_PG:
-                pytest.fail("PostgreSQL is required but not reachable")
-            pytest.skip("PostgreSQL not reachable")
-        schema = PgSchema()
-        loop.run_until_complete(schema.create())
-        database = Database(PG_URL, schema=schema.name)
-    loop.run_until_complete(database.upgrade())
-    bot = loop.run_until_complete(start_bot(database))
-    try:
-        yield loop, bot
-    finally:
-        loop.run_until_complete(bot.app.stop())
-        if schema is not None:
-            loop.run_until_complete(schema.drop())
-        loop.close()
+    with database_on_own_loop(request.param, tmp_path) as (loop, database):
+        bot = loop.run_until_complete(start_bot(database))
+        try:
+            yield loop, bot
+        finally:
+            loop.run_until_complete(bot.app.stop())
 
 
 def test_random_command_lines_never_break_the_bot(fuzz_bot) -> None:

@@ -24,7 +24,7 @@ from bot.config import BotConfig, Config, demo_org
 from commands import default_groups
 from storage.db import Database
 from storage.models import AuditEntry, Identity, LayoffReport, Member, OutboxMessage
-from tests.conftest import PG_URL, REQUIRE_PG, PgSchema, _pg_reachable
+from tests.conftest import database_on_own_loop
 from tests.support import START, Bot, Person, second_org, start_bot
 
 OLU = Person("olu", roles=frozenset({"organizer"}))
@@ -495,31 +495,15 @@ def form_bot(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
     """An application whose hourly limit is out of the way, on its own event loop."""
-    loop = asyncio.new_event_loop()
-    schema = None
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'form.db'}")
-    else:
-        if not loop.run_until_complete(_pg_reachable()):
-            loop.close()
-            if REQUIRE_PG:
-                pytest.fail("PostgreSQL is required but not reachable")
-            pytest.skip("PostgreSQL not reachable")
-        schema = PgSchema()
-        loop.run_until_complete(schema.create())
-        database = Database(PG_URL, schema=schema.name)
-    loop.run_until_complete(database.upgrade())
-    clock = MovableClock(START, frozen=True)
-    config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
-    app = Application(config, clock=clock, db=database, groups=default_groups())
-    loop.run_until_complete(app.start(upgrade=False, background=False))
-    try:
-        yield loop, Bot(app, clock)
-    finally:
-        loop.run_until_complete(app.stop())
-        if schema is not None:
-            loop.run_until_complete(schema.drop())
-        loop.close()
+    with database_on_own_loop(request.param, tmp_path) as (loop, database):
+        clock = MovableClock(START, frozen=True)
+        config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
+        app = Application(config, clock=clock, db=database, groups=default_groups())
+        loop.run_until_complete(app.start(upgrade=False, background=False))
+        try:
+            yield loop, Bot(app, clock)
+        finally:
+            loop.run_until_complete(app.stop())
 
 
 def test_random_report_forms_are_filed_or_refused_by_field(form_bot) -> None:
