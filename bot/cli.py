@@ -111,20 +111,18 @@ async def _upgrade(config: Config) -> int:
 
 
 async def _run(config: Config) -> int:
-    enabled = [name for name in ("slack", "discord") if getattr(config, name).enabled]
-    if not enabled:
+    from adapters.runner import enabled_adapters, serve
+
+    adapters = enabled_adapters(config)
+    if not adapters:
         print(
             "rallybot: nothing to run: enable [slack] or [discord] in the config "
             "(or try `rallybot console`)",
             file=sys.stderr,
         )
         return 2
-    print(
-        f"rallybot: the {' and '.join(enabled)} adapter(s) are not part of this release yet; "
-        "`rallybot console` runs every command today",
-        file=sys.stderr,
-    )
-    return 2
+    await serve(config, adapters)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
