@@ -7,12 +7,13 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import alerts, digest, layoffs, members, reminders
+    from commands import alerts, digest, events, layoffs, members, reminders
     from commands import help as help_commands
 
     return [
         layoffs.group,
         alerts.group,
+        events.group,
         members.profile,
         members.link,
         members.privacy,

@@ -410,3 +410,111 @@ class AlertPost(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     #: the tally text last shown, so an unchanged tally is not edited again
     shown: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Event(Base):
+    """An event members RSVP to: a legislative day, a meeting, a webinar, a rally, a training."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_org_ends", "org_id", "ends_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: legislative-day, meeting, webinar, rally or training
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the IANA zone the event's times were given in (its wall clock)
+    timezone: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    link: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: None: no limit
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: reminder offsets before the start as typed, e.g. ["7d", "1d", "2h"]
+    reminder_offsets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventRsvp(Base):
+    """A member's answer to an event: one per person (linked accounts are one member).
+
+    ``status`` is going, maybe, no or waitlisted; the waitlist is in ``waitlisted_at`` order.
+    The legislative-day details (state to accessibility) are visible to organizers only."""
+
+    __tablename__ = "event_rsvps"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        Index("ix_event_rsvps_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    #: where the member answered, so a promotion is told there
+    platform: Mapped[str] = mapped_column(String(16))
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the state delegation the member goes with (legislative days)
+    state: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    district: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: in-person or virtual
+    attend: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    first_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: private: organizers only; erased with the member
+    accessibility: Mapped[str | None] = mapped_column(Text, nullable=True)
+    willing_to_lead: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: the member's own reminder offsets; None: the event's
+    reminder_offsets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    #: marked by organizers after the event: attended or no-show
+    attendance: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventDelegation(Base):
+    """A state delegation of a legislative day and its lead."""
+
+    __tablename__ = "event_delegations"
+    __table_args__ = (UniqueConstraint("event_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(2))
+    lead_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+
+class EventMeeting(Base):
+    """A delegation's meeting with a member of Congress's office during a legislative day."""
+
+    __tablename__ = "event_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+    office: Mapped[str] = mapped_column(String(200))
+    legislator: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    place: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class EventMilestone(Base):
+    """A dated item of an event (registration closes, hotel block ends, briefing call)."""
+
+    __tablename__ = "event_milestones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminder_offsets: Mapped[list[str]] = mapped_column(JSON, default=list)
