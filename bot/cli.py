@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--config", help="path of config.toml (default: built-in demo)")
     export.add_argument("--org", help="the organization's slug (default: the first one)")
     export.add_argument("--alert", type=int, help="the alert's id (for signers)")
+    export.add_argument("--event", type=int, help="the event's id (for rsvps)")
     export.add_argument("--out", help="write to this file instead of standard output")
 
     db = sub.add_parser("db", help="database maintenance")
@@ -62,11 +63,12 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         await app.stop()
 
 
-EXPORTS = ("layoffs", "signers")
+EXPORTS = ("layoffs", "signers", "rsvps")
 
 
 async def _export(config: Config, args: argparse.Namespace) -> bytes:
     from storage.alerts import export_signers_csv, get_alert
+    from storage.events import export_rsvps_csv, get_event
     from storage.layoffs import export_layoffs_csv
 
     if not config.orgs:
@@ -81,11 +83,16 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
         async with app.db.transaction() as conn:
             if args.what == "layoffs":
                 data = await export_layoffs_csv(conn, record.id)
-            else:
+            elif args.what == "signers":
                 alert = None if args.alert is None else await get_alert(conn, args.alert)
                 if alert is None or alert.org_id != record.id:
                     raise ValueError(f"--alert: no alert {args.alert} in {record.slug}")
                 data = await export_signers_csv(conn, alert.id)
+            else:
+                event = None if args.event is None else await get_event(conn, args.event)
+                if event is None or event.org_id != record.id:
+                    raise ValueError(f"--event: no event {args.event} in {record.slug}")
+                data = await export_rsvps_csv(conn, event.id)
             await Repos(conn).audit(
                 record.id,
                 None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -97,7 +97,8 @@ class RsvpRecord:
     member_id: int
     status: str
     platform: str
-    waitlisted_at: datetime | None
+    #: the order of the waitlist: lower goes first
+    waitlist_seq: int | None
     details: Details
     reminder_offsets: tuple[str, ...] | None
     attendance: str | None
@@ -190,7 +191,7 @@ _RSVP_COLUMNS = (
     _rsvps.c.member_id,
     _rsvps.c.status,
     _rsvps.c.platform,
-    _rsvps.c.waitlisted_at,
+    _rsvps.c.waitlist_seq,
     *(_rsvps.c[name] for name in _DETAIL_NAMES),
     _rsvps.c.reminder_offsets,
     _rsvps.c.attendance,
@@ -220,7 +221,7 @@ def _rsvp(row: Any) -> RsvpRecord:
         m["member_id"],
         m["status"],
         m["platform"],
-        m["waitlisted_at"],
+        m["waitlist_seq"],
         Details(*(m[name] for name in _DETAIL_NAMES)),
         None if offsets is None else tuple(offsets),
         m["attendance"],
@@ -316,17 +317,27 @@ async def _going(conn: AsyncConnection, event_id: int) -> int:
     ).scalar_one()
 
 
+async def _last_in_line(conn: AsyncConnection, event_id: int) -> int:
+    """The highest waitlist number an event has given (0 if none)."""
+    found = (
+        await conn.execute(
+            select(func.max(_rsvps.c.waitlist_seq)).where(_rsvps.c.event_id == event_id)
+        )
+    ).scalar_one_or_none()
+    return found or 0
+
+
 async def position(conn: AsyncConnection, event_id: int, member_id: int) -> int | None:
     """A member's place on an event's waitlist (1 is next), or None if not on it."""
     mine = (
         await conn.execute(
-            select(_rsvps.c.waitlisted_at, _rsvps.c.id).where(
+            select(_rsvps.c.waitlist_seq).where(
                 _rsvps.c.event_id == event_id,
                 _rsvps.c.member_id == member_id,
                 _rsvps.c.status == WAITLISTED,
             )
         )
-    ).first()
+    ).scalar_one_or_none()
     if mine is None:
         return None
     ahead = (
@@ -334,7 +345,7 @@ async def position(conn: AsyncConnection, event_id: int, member_id: int) -> int 
             select(func.count()).where(
                 _rsvps.c.event_id == event_id,
                 _rsvps.c.status == WAITLISTED,
-                tuple_(_rsvps.c.waitlisted_at, _rsvps.c.id) < tuple_(mine[0], mine[1]),
+                _rsvps.c.waitlist_seq < mine,
             )
         )
     ).scalar_one()
@@ -353,7 +364,7 @@ async def promote(conn: AsyncConnection, event: EventRecord, now: datetime) -> t
     query = (
         select(_rsvps.c.id, _rsvps.c.member_id)
         .where(_rsvps.c.event_id == event.id, _rsvps.c.status == WAITLISTED)
-        .order_by(_rsvps.c.waitlisted_at, _rsvps.c.id)
+        .order_by(_rsvps.c.waitlist_seq)
     )
     if free is not None:
         query = query.limit(free)
@@ -362,7 +373,7 @@ async def promote(conn: AsyncConnection, event: EventRecord, now: datetime) -> t
         await conn.execute(
             update(_rsvps)
             .where(_rsvps.c.id.in_([row_id for row_id, _ in chosen]))
-            .values(status=SEATED, waitlisted_at=None, updated_at=now)
+            .values(status=SEATED, waitlist_seq=None, updated_at=now)
         )
     return tuple(member_id for _, member_id in chosen)
 
@@ -384,17 +395,17 @@ async def answer(
     before = await get_rsvp(conn, event.id, member_id)
     previous = before.status if before else None
     new = status
-    waitlisted_at = before.waitlisted_at if before else None
+    seq = before.waitlist_seq if before else None
     if status == SEATED and previous not in (SEATED, WAITLISTED):
         full = event.capacity is not None and await _going(conn, event.id) >= event.capacity
         if full:
-            new, waitlisted_at = WAITLISTED, now
+            new, seq = WAITLISTED, await _last_in_line(conn, event.id) + 1
     elif status == SEATED:
         new = previous  # already going, or keeps their place in line
     if new != WAITLISTED:
-        waitlisted_at = None
+        seq = None
     given = {k: v for k, v in vars(details).items() if v is not None}
-    values = {"status": new, "platform": platform, "waitlisted_at": waitlisted_at, **given}
+    values = {"status": new, "platform": platform, "waitlist_seq": seq, **given}
     if before is None:
         await conn.execute(
             insert(_rsvps).values(
@@ -403,7 +414,7 @@ async def answer(
         )
     elif new != previous or given:
         if new == previous:
-            values.pop("waitlisted_at")
+            values.pop("waitlist_seq")
         await conn.execute(
             update(_rsvps)
             .where(_rsvps.c.event_id == event.id, _rsvps.c.member_id == member_id)
@@ -512,7 +523,7 @@ async def attendees(conn: AsyncConnection, event_id: int) -> list[Attendee]:
         .join(_members, _members.c.id == _rsvps.c.member_id)
         .outerjoin(_profiles, _profiles.c.member_id == _members.c.id)
         .where(_rsvps.c.event_id == event_id)
-        .order_by(order, _rsvps.c.waitlisted_at, _rsvps.c.id)
+        .order_by(order, _rsvps.c.waitlist_seq, _rsvps.c.id)
     )
     found: list[Attendee] = []
     waiting = 0

@@ -262,8 +262,15 @@ class LayoffReport(Base):
         Index("ix_layoff_reports_org_status", "org_id", "status"),
         Index("ix_layoff_reports_org_employer", "org_id", "employer_key"),
         # covers /layoff stats: one ordered pass, no sort, no table lookups
-        Index("ix_layoff_reports_stats", "org_id", "status", "state", "library_type", "month",
-              "workers"),
+        Index(
+            "ix_layoff_reports_stats",
+            "org_id",
+            "status",
+            "state",
+            "library_type",
+            "month",
+            "workers",
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -447,7 +454,7 @@ class Event(Base):
 class EventRsvp(Base):
     """A member's answer to an event: one per person (linked accounts are one member).
 
-    ``status`` is going, maybe, no or waitlisted; the waitlist is in ``waitlisted_at`` order.
+    ``status`` is going, maybe, no or waitlisted; the waitlist is in ``waitlist_seq`` order.
     The legislative-day details (state to accessibility) are visible to organizers only."""
 
     __tablename__ = "event_rsvps"
@@ -462,7 +469,8 @@ class EventRsvp(Base):
     status: Mapped[str] = mapped_column(String(12))
     #: where the member answered, so a promotion is told there
     platform: Mapped[str] = mapped_column(String(16))
-    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the place in line while waitlisted: numbers given in order under the event's lock
+    waitlist_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: the state delegation the member goes with (legislative days)
     state: Mapped[str | None] = mapped_column(String(2), nullable=True)
     district: Mapped[str | None] = mapped_column(String(8), nullable=True)

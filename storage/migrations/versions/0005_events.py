@@ -128,7 +128,7 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("platform", sa.String(length=16), nullable=False),
-        sa.Column("waitlisted_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("waitlist_seq", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=2), nullable=True),
         sa.Column("district", sa.String(length=8), nullable=True),
         sa.Column("attend", sa.String(length=12), nullable=True),

@@ -1,0 +1,612 @@
+"""Events and RSVP through the dispatcher, scheduler and delivery engine, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+from sqlalchemy import func, select
+
+from adapters.console import ConsoleAdapter, Screen, console_senders
+from bot.clock import MovableClock
+from bot.reply import Reply
+from storage.db import Database
+from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
+from tests.support import Bot, Person, start_bot
+
+START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
+ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
+MEETING = (
+    '/event create title:"Chapter meeting" kind:meeting start:"2026-11-20 18:00" end:"19:30" '
+    'place:"Main library, room B" capacity:2'
+)
+LEGDAY = (
+    '/event create title:"National Library Legislative Day" kind:"Legislative day" '
+    'start:"2027-04-12 09:00" end:"2027-04-13 17:00" timezone:America/New_York '
+    'place:"Washington, D.C." rsvp_by:"2027-03-31 17:00"'
+)
+
+
+class EventBot:
+    """A bot whose console prints every delivered message."""
+
+    def __init__(self, bot: Bot, out: io.StringIO, screen: Screen) -> None:
+        self.bot = bot
+        self.out = out
+        self.screen = screen
+
+    def messages(self) -> list[tuple[str, str]]:
+        """Every delivered message as (place, text), in order."""
+        found: list[list[str]] = []
+        for line in self.out.getvalue().splitlines():
+            if line.startswith("["):
+                place, _, rest = line[1:].partition("] ")
+                found.append([place, rest])
+            else:
+                found[-1][1] += "\n" + line.strip()
+        return [(place, text) for place, text in found]
+
+    def at(self, place: str) -> list[str]:
+        """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
+        return [text for where, text in self.messages() if where == place]
+
+    async def step_to(self, moment: datetime) -> None:
+        """Let time pass up to ``moment``, each due item running when it falls due."""
+        bot = self.bot
+        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
+            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
+            await bot.app.settle()
+        bot.clock.advance(moment - bot.clock.now())
+        await bot.app.settle()
+
+    async def count(self, model: type, **where: object) -> int:
+        async with self.bot.app.db.transaction() as conn:
+            query = select(func.count()).select_from(model)
+            for column, value in where.items():
+                query = query.where(getattr(model, column) == value)
+            return (await conn.execute(query)).scalar_one()
+
+    async def due_times(self, kind: str) -> list[datetime]:
+        async with self.bot.app.db.transaction() as conn:
+            rows = await conn.execute(
+                select(DueItem.due_at).where(DueItem.kind == kind).order_by(DueItem.due_at)
+            )
+            return [at for (at,) in rows]
+
+
+async def event_bot(database: Database, tmp_path: Path, start: datetime = START) -> EventBot:
+    out = io.StringIO()
+    screen = Screen(out, tmp_path / "files")
+    bot = await start_bot(
+        database, senders=console_senders(screen), clock=MovableClock(start, frozen=True)
+    )
+    return EventBot(bot, out, screen)
+
+
+async def ok(bot: Bot, person: Person | str, line: str, **kw: bool) -> Reply:
+    reply = await bot.say(person, line, **kw)
+    assert not reply.error, reply.text
+    return reply
+
+
+async def refused(bot: Bot, person: Person | str, line: str) -> str:
+    reply = await bot.say(person, line)
+    assert reply.error, reply.text
+    return reply.text
+
+
+async def test_create_announces_on_every_platform_with_buttons(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    created = await ok(bot, ORGANIZER, MEETING)
+    assert created.title == "Event 1 created"
+    assert "Fri Nov 20, 6:00 PM – 7:30 PM CST" in created.text
+    assert "#alerts, discord #200000000000000001, slack #CALERTS" in created.text
+    assert "reminders 7d, 1d, 2h before" in created.text
+    await bot.app.settle()
+    for place in ("#alerts", "slack #CALERTS", "discord #200000000000000001"):
+        (post,) = t.at(place)
+        assert post.startswith("== Meeting: Chapter meeting (event 1) ==")
+        assert "When: Fri Nov 20, 6:00 PM – 7:30 PM CST" in post
+        assert "Where: Main library, room B" in post and "Places: 2 (then a waitlist)" in post
+        assert "[1] Going  [2] Maybe  [3] Can't go" in post
+        assert "/event rsvp id:1 status:going" in post
+    # the buttons are the typed command
+    going = next(b for b in t.screen.all_buttons if b.label == "Going")
+    assert going.action_id == "event.rsvp?id=1&status=going"
+    assert (await bot.click("ana", going.action_id)).text.startswith(
+        "You're going to “Chapter meeting” (event 1)"
+    )
+    assert await t.due_times("event_reminder") == [
+        datetime(2026, 11, 14, 0, 0, tzinfo=UTC),  # 7 days before, 6 PM CST
+        datetime(2026, 11, 20, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 20, 22, 0, tzinfo=UTC),
+    ]
+    assert await t.count(AuditEntry, action="event.create") == 1
+    listed = await ok(bot, "bea", "/event list")
+    assert listed.table is not None
+    assert listed.table.rows == [
+        ["event 1", "Chapter meeting", "Meeting", "Fri Nov 20, 6:00 PM – 7:30 PM CST", "1/2"]
+    ]
+
+
+async def test_bad_input_is_named_by_field_and_nothing_is_stored(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    base = '/event create title:T kind:meeting start:"2026-11-20 18:00"'
+    assert (await refused(bot, ORGANIZER, '/event create title:T kind:party start:"2026-11-20"'))[
+        :6
+    ] == "kind: "
+    cases = {
+        '/event create title:T kind:meeting start:"someday"': "start: ",
+        '/event create title:T kind:meeting start:"2026-10-01 09:00"': "start: ",
+        f'{base} end:"2026-11-20 17:00"': "end: must be after the start",
+        f'{base} end:"2026-12-20 17:00"': "end: must be within 14 days",
+        f"{base} capacity:0": "capacity: must be from 1 to 100,000",
+        f'{base} rsvp_by:"2026-11-21 09:00"': "rsvp_by: must be before the start",
+        f'{base} reminders:"soon"': "reminders: 'soon' is not a duration",
+        f"{base} timezone:Mars/Olympus": "timezone: must be an IANA timezone",
+        f"{base} link:ftp://x": "link: must be an http:// or https:// address",
+    }
+    for line, start in cases.items():
+        text = await refused(bot, ORGANIZER, line)
+        assert text.startswith(start), (line, text)
+    denied = await refused(bot, "ana", base)
+    assert denied.startswith("/event create needs the organizer role")
+    assert await t.count(DueItem) == 0 and await t.count(OutboxMessage) == 0
+    await ok(bot, ORGANIZER, MEETING)
+    assert (await refused(bot, "ana", "/event rsvp id:9 status:going")).startswith(
+        "id: there is no event 9 here"
+    )
+    assert (await refused(bot, "ana", "/event rsvp id:1 status:perhaps")).startswith(
+        "status: must be one of going, maybe, no"
+    )
+    assert (await refused(bot, "ana", "/event rsvp id:1 status:going state:IL")).startswith(
+        "state: is asked only for legislative days"
+    )
+    assert (await refused(bot, "ana", '/event remind id:1 offsets:"1d"')).startswith(
+        "id: you are not going to event 1"
+    )
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    assert (await refused(bot, "ana", '/event remind id:1 offsets:"2 fortnights"')).startswith(
+        "offsets: '2 fortnights' is not a duration"
+    )
+    assert (await refused(bot, ORGANIZER, "/event lead id:1 member:ana")).startswith(
+        "id: event 1 is a meeting; this is for legislative days"
+    )
+    assert await t.count(EventRsvp) == 1
+
+
+async def test_past_capacity_a_waitlist_and_a_cancellation_promotes_and_tells(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, "cy", "/profile timezone:America/Los_Angeles")
+    await ok(bot, ORGANIZER, MEETING)
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    await ok(bot, "bea", "/event rsvp id:1 status:going")
+    cy = await ok(bot, "cy", "/event rsvp id:1 status:going")
+    assert cy.text == (
+        "“Chapter meeting” (event 1), Fri Nov 20, 4:00 PM – 5:30 PM PST is full, so you are on the "
+        "waitlist: number 1. If a place opens up, it is yours and we'll tell you."
+    )
+    dee = await ok(bot, "dee", "/event rsvp id:1 status:going")
+    assert "waitlist: number 2" in dee.text
+    again = await ok(bot, "cy", "/event rsvp id:1 status:going")
+    assert again.text.startswith("You are still on the waitlist for") and "number 1" in again.text
+    await bot.app.settle()
+    assert not t.at("DM cy")
+
+    await ok(bot, "bea", "/event rsvp id:1 status:no")
+    await bot.app.settle()
+    (told,) = t.at("DM cy")
+    assert told.startswith(
+        "Good news: a place opened up and you're going to “Chapter meeting” (event 1), "
+        "Fri Nov 20, 4:00 PM – 5:30 PM PST."
+    )
+    assert "[1] Can't go" in told
+    assert not t.at("DM dee") and not t.at("DM bea")
+    mine = await ok(bot, "cy", "/event mine")
+    assert "**Chapter meeting (event 1)**: going" in mine.text
+    dee_mine = await ok(bot, "dee", "/event mine")
+    assert "on the waitlist, number 1" in dee_mine.text
+    async with bot.app.db.transaction() as conn:
+        rows = dict(
+            (await conn.execute(select(EventRsvp.member_id, EventRsvp.status))).all()
+        ).values()
+    assert sorted(rows) == ["going", "going", "no", "waitlisted"]
+    # maybe does not take a seat; bea changes her mind and waits behind dee
+    back = await ok(bot, "bea", "/event rsvp id:1 status:going")
+    assert "waitlist: number 2" in back.text
+    attendees = await ok(bot, ORGANIZER, "/event attendees id:1")
+    assert dict(attendees.fields) == {
+        "going": "2 of 2",
+        "maybe": "0",
+        "waitlisted": "2",
+        "can't go": "0",
+    }
+    rows = list(csv.DictReader(io.StringIO(attendees.files[0].data.decode())))
+    assert [(r["name"], r["status"], r["waitlist_position"]) for r in rows] == [
+        ("Ana", "going", ""),
+        ("Cy", "going", ""),
+        ("Dee", "waitlisted", "1"),
+        ("Bea", "waitlisted", "2"),
+    ]
+    assert await t.count(AuditEntry, action="event.attendees") == 1
+
+
+async def test_one_rsvp_per_person_across_linked_accounts(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    slack, discord = Person("U5", platform="slack"), Person("55", platform="discord")
+    await ok(bot, ORGANIZER, MEETING)
+    await ok(bot, slack, "/event rsvp id:1 status:going")
+    await ok(bot, discord, "/event rsvp id:1 status:going")
+    waiting = await ok(bot, "cy", "/event rsvp id:1 status:going")
+    assert "waitlist: number 1" in waiting.text
+    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    await ok(bot, discord, f"/link code:{code}")
+    await bot.app.settle()
+    # the one person holds one seat; the seat the second account held goes to cy
+    assert await t.count(EventRsvp) == 2 and await t.count(EventRsvp, status="going") == 2
+    (told,) = t.at("DM cy")
+    assert told.startswith("Good news: a place opened up")
+    again = await ok(bot, slack, "/event rsvp id:1 status:going")
+    assert again.text.startswith("You are already going")
+
+
+async def test_concurrent_answers_and_cancellations_never_exceed_capacity(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    capacity = 5
+    await ok(bot, ORGANIZER, MEETING.replace("capacity:2", f"capacity:{capacity}"))
+
+    async def names(status: str) -> list[str]:
+        """The accounts with this answer (the waitlist in its order)."""
+        async with bot.app.db.transaction() as conn:
+            rows = await conn.execute(
+                select(Identity.user_id)
+                .join(EventRsvp, EventRsvp.member_id == Identity.member_id)
+                .where(EventRsvp.status == status)
+                .order_by(EventRsvp.waitlist_seq, EventRsvp.id)
+            )
+            return [name for (name,) in rows]
+
+    first = await asyncio.gather(
+        *(bot.say(f"m{i}", "/event rsvp id:1 status:going") for i in range(20))
+    )
+    assert all(not r.error for r in first), [r.text for r in first if r.error]
+    assert len(await names("going")) == capacity and len(await names("waitlisted")) == 15
+    for round_ in range(3):
+        seated, waiting = await names("going"), await names("waitlisted")
+        # four seated members cancel while six newcomers say Going and the last two in line
+        # switch to Maybe, all at the same moment
+        replies = await asyncio.gather(
+            *(bot.say(name, "/event rsvp id:1 status:no") for name in seated[:4]),
+            *(bot.say(f"n{round_}-{i}", "/event rsvp id:1 status:going") for i in range(6)),
+            *(bot.say(name, "/event rsvp id:1 status:maybe") for name in waiting[-2:]),
+        )
+        assert all(not r.error for r in replies), [r.text for r in replies if r.error]
+        now_seated = await names("going")
+        assert len(now_seated) == capacity, (round_, now_seated)
+        # the first four in line got the seats
+        assert set(now_seated) == {*seated[4:], *waiting[:4]}
+        assert len(await names("waitlisted")) == len(waiting) - 4 - 2 + 6
+        attendees = await ok(bot, ORGANIZER, "/event attendees id:1")
+        rows = list(csv.DictReader(io.StringIO(attendees.files[0].data.decode())))
+        positions = [int(r["waitlist_position"]) for r in rows if r["status"] == "waitlisted"]
+        assert positions == list(range(1, len(positions) + 1))
+    await bot.app.settle()
+    promoted = [place for place, text in t.messages() if text.startswith("Good news")]
+    assert len(promoted) == 12 and len(set(promoted)) == 12
+
+
+async def test_reminders_in_each_timezone_across_daylight_saving(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    # Daylight saving time begins on Sunday 2027-03-14 in the United States.
+    await ok(
+        bot,
+        ORGANIZER,
+        '/event create title:Training kind:training start:"2027-03-15 09:00" '
+        "timezone:America/New_York",
+    )
+    assert await t.due_times("event_reminder") == [
+        datetime(2027, 3, 8, 14, 0, tzinfo=UTC),  # 9:00 EST a week before
+        datetime(2027, 3, 14, 13, 0, tzinfo=UTC),  # 9:00 EDT the day before
+        datetime(2027, 3, 15, 11, 0, tzinfo=UTC),  # two hours before 9:00 EDT
+    ]
+    await ok(bot, "ana", "/profile timezone:America/Los_Angeles")
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    await ok(bot, "bea", "/event rsvp id:1 status:maybe")
+    await ok(bot, "cy", "/event rsvp id:1 status:going")
+    await ok(bot, "dee", "/event rsvp id:1 status:no")
+    mine = await ok(bot, "cy", '/event remind id:1 offsets:"1d, 1h"')
+    assert mine.text == (
+        "Your reminders for event 1: Sun Mar 14, 8:00 AM CDT; Mon Mar 15, 7:00 AM CDT."
+    )
+    await t.step_to(datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
+    (ana,) = t.at("DM ana")
+    assert ana.startswith(
+        "⏰ “Training” (event 1) starts Mon Mar 15, 6:00 AM PDT (in 6d23h). You're going."
+    )
+    (bea,) = t.at("DM bea")
+    assert "starts Mon Mar 15, 8:00 AM CDT" in bea and "You're a maybe." in bea
+    assert not t.at("DM cy") and not t.at("DM dee")
+    await t.step_to(datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
+    assert len(t.at("DM ana")) == 3 and len(t.at("DM bea")) == 3 and not t.at("DM dee")
+    cy = t.at("DM cy")
+    assert [text.split(" (in ")[1].split(")")[0] for text in cy] == ["1d", "1h"]
+    assert await t.count(OutboxMessage, kind="event_reminder") == 8
+
+
+async def test_ics_file_parses_back_with_the_right_utc_times(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, LEGDAY)
+    reply = await ok(bot, "ana", "/event ics id:1")
+    (file,) = reply.files
+    assert file.name == "event-1.ics" and file.mime == "text/calendar"
+    cal = icalendar.Calendar.from_ical(file.data)
+    (entry,) = cal.walk("VEVENT")
+    assert entry.decoded("dtstart").astimezone(UTC) == datetime(2027, 4, 12, 13, 0, tzinfo=UTC)
+    assert entry.decoded("dtend").astimezone(UTC) == datetime(2027, 4, 13, 21, 0, tzinfo=UTC)
+    assert entry["dtstart"].params["TZID"] == "America/New_York"
+    assert str(entry["summary"]) == "National Library Legislative Day"
+    assert str(entry["location"]) == "Washington, D.C."
+    (zone,) = cal.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "America/New_York"
+    assert {c.name for c in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    text = file.data.decode()
+    assert "DTSTART;TZID=America/New_York:20270412T090000" in text
+    assert "DTEND;TZID=America/New_York:20270413T170000" in text
+
+
+async def test_legislative_day_asks_and_keeps_accessibility_private(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, LEGDAY)
+    # without a profile state and not interactive: the missing field is named
+    text = await refused(bot, "bea", "/event rsvp id:1 status:going")
+    assert text.startswith("state: is needed to go to a legislative day")
+    # interactive: a form, pre-filled from the profile
+    await ok(bot, "ana", "/profile state:IL district:5")
+    asked = await ok(bot, "ana", "/event rsvp id:1 status:going", interactive=True)
+    form = asked.form
+    assert form is not None and form.args == {"id": "1", "status": "going"}
+    assert [(f.name, f.required, f.default) for f in form.fields] == [
+        ("state", True, "IL"),
+        ("district", False, "5"),
+        ("attend", False, ""),
+        ("first_time", False, ""),
+        ("accessibility", False, ""),
+        ("lead_meeting", False, ""),
+    ]
+    assert "only organizers" in form.fields[4].help
+    assert await t.count(EventRsvp) == 0
+    bad = await bot.click("ana", form.id, {"state": "Narnia", "attend": "in person"})
+    assert bad.error and bad.text.startswith("state: must be a US state")
+    done = await bot.click(
+        "ana",
+        form.id,
+        {
+            "state": "IL",
+            "district": "5",
+            "attend": "in person",
+            "first_time": "yes",
+            "accessibility": "Step-free route, please",
+            "lead_meeting": "yes",
+        },
+    )
+    assert done.text.startswith("You're going to “National Library Legislative Day” (event 1)")
+    await ok(bot, "cy", "/event rsvp id:1 status:going state:WI attend:virtual first_time:no")
+    mine = await ok(bot, "ana", "/event mine")
+    assert "Delegation: Illinois (lead: not named yet)" in mine.text
+    assert "Your accessibility needs are noted; only organizers see them." in mine.text
+    assert "Step-free" not in mine.text
+    denied = await refused(bot, "cy", "/event attendees id:1")
+    assert denied.startswith("/event attendees needs the organizer role")
+    attendees = await ok(bot, ORGANIZER, "/event attendees id:1")
+    assert "Step-free" not in attendees.plain_text()
+    assert attendees.table is not None and attendees.table.rows == [
+        ["IL", "1", "0", "0", ""],
+        ["WI", "1", "0", "0", ""],
+    ]
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(attendees.files[0].data.decode()))}
+    assert rows["Ana"]["accessibility"] == "Step-free route, please"
+    assert (rows["Ana"]["state"], rows["Ana"]["district"], rows["Ana"]["attend"]) == (
+        "IL",
+        "5",
+        "in-person",
+    )
+    assert (rows["Ana"]["first_time"], rows["Ana"]["willing_to_lead"]) == ("yes", "yes")
+    assert (rows["Cy"]["attend"], rows["Cy"]["first_time"]) == ("virtual", "no")
+    # the member's own export has it; erasing takes it away
+    exported = await ok(bot, "ana", "/privacy export")
+    data = json.loads(exported.files[0].data)
+    assert data["event"][0]["accessibility"] == "Step-free route, please"
+    await ok(bot, "ana", "/privacy delete confirm:yes")
+    assert await t.count(EventRsvp) == 1
+    async with bot.app.db.transaction() as conn:
+        left = (
+            await conn.execute(select(func.count()).where(EventRsvp.accessibility.is_not(None)))
+        ).scalar_one()
+    assert left == 0
+
+
+async def test_delegations_meetings_and_milestones_in_mine_and_reminded(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, LEGDAY)
+    await ok(bot, "ana", "/profile timezone:America/Chicago")
+    await ok(bot, "ana", "/event rsvp id:1 status:going state:IL lead_meeting:yes")
+    await ok(bot, "bea", "/event rsvp id:1 status:going state:IL")
+    await ok(bot, "cy", "/event rsvp id:1 status:going state:WI")
+    assert (await refused(bot, ORGANIZER, "/event lead id:1 member:zed")).startswith(
+        "member: zed is not someone the bot knows"
+    )
+    assert (await refused(bot, ORGANIZER, "/event lead id:1 member:cy state:IL")).startswith(
+        "state: cy goes with the WI delegation, not IL"
+    )
+    named = await ok(bot, ORGANIZER, "/event lead id:1 member:@ana")
+    assert named.text == "ana leads the IL delegation at event 1."
+    met = await ok(
+        bot,
+        ORGANIZER,
+        '/event meeting id:1 state:IL office:"Sen. Duckworth\'s office" '
+        'legislator:"Sen. Tammy Duckworth" at:"2027-04-12 14:00" place:"Hart 524"',
+    )
+    assert met.text.startswith("Meeting 1 added for the IL delegation")
+    assert (
+        await refused(
+            bot,
+            ORGANIZER,
+            '/event meeting id:1 state:IL office:X legislator:Y at:"whenever"',
+        )
+    ).startswith("at: ")
+    await ok(
+        bot,
+        ORGANIZER,
+        '/event milestone id:1 title:"Hotel block ends" at:"2027-03-20 17:00" reminders:"3d, 1d"',
+    )
+    mine = await ok(bot, "bea", "/event mine")
+    assert "Delegation: Illinois (lead: Ana)" in mine.text
+    assert (
+        "Meeting: Sen. Tammy Duckworth (Sen. Duckworth's office), Mon Apr 12, 1:00 PM CDT, "
+        "Hart 524" in mine.text
+    )
+    assert "Hotel block ends: Sat Mar 20, 4:00 PM CDT" in mine.text
+    wi = await ok(bot, "cy", "/event mine")
+    assert "Delegation: Wisconsin (lead: not named yet)" in wi.text and "Duckworth" not in wi.text
+    await t.step_to(datetime(2027, 3, 18, 0, 0, tzinfo=UTC))
+    (lead_dm, milestone) = t.at("DM ana")
+    assert lead_dm.startswith("You lead the Illinois delegation at “National Library")
+    assert milestone == (
+        "⏰ “National Library Legislative Day” (event 1): Hotel block ends, "
+        "Sat Mar 20, 4:00 PM CDT."
+    )
+    assert len(t.at("DM cy")) == 1
+    await t.step_to(datetime(2027, 4, 12, 17, 0, tzinfo=UTC))
+    ana_meeting = [m for m in t.at("DM ana") if "meets" in m]
+    assert (
+        ana_meeting
+        == [
+            "⏰ Your IL delegation meets Sen. Tammy Duckworth (Sen. Duckworth's office) "
+            "Mon Apr 12, 1:00 PM CDT, Hart 524, during “National Library Legislative Day” "
+            "(event 1).",
+        ]
+        * 2
+    )
+    assert len([m for m in t.at("DM bea") if "meets" in m]) == 2
+    assert not [m for m in t.at("DM cy") if "meets" in m]
+    assert await t.count(AuditEntry, action="event.lead") == 1
+    assert await t.count(AuditEntry, action="event.meeting") == 1
+    assert await t.count(AuditEntry, action="event.milestone") == 1
+
+
+async def test_attendance_after_the_event(database: Database, tmp_path: Path) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, MEETING)
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    await ok(bot, "bea", "/event rsvp id:1 status:going")
+    await ok(bot, "cy", "/event rsvp id:1 status:no")
+    early = await refused(bot, ORGANIZER, "/event attendance id:1 members:ana status:attended")
+    assert early.startswith("id: event 1 has not begun")
+    await t.step_to(datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
+    assert (
+        await refused(bot, "ana", "/event attendance id:1 members:ana status:attended")
+    ).startswith("/event attendance needs the organizer role")
+    assert (
+        await refused(bot, ORGANIZER, "/event attendance id:1 members:cy status:attended")
+    ).startswith("members: cy did not say they were going to event 1")
+    assert (
+        await refused(bot, ORGANIZER, "/event attendance id:1 members:ana status:late")
+    ).startswith("status: must be one of attended, no-show")
+    await ok(bot, ORGANIZER, "/event attendance id:1 members:ana status:attended")
+    await ok(bot, ORGANIZER, "/event attendance id:1 members:bea status:noshow")
+    late = await refused(bot, "dee", "/event rsvp id:1 status:going")
+    assert late == "Event 1 is over."
+    async with bot.app.db.transaction() as conn:
+        from storage.events import export_rsvps_csv
+
+        rows = list(csv.DictReader(io.StringIO((await export_rsvps_csv(conn, 1)).decode())))
+    assert [(r["name"], r["attendance"]) for r in rows] == [
+        ("Ana", "attended"),
+        ("Bea", "no-show"),
+        ("Cy", ""),
+    ]
+    assert await t.count(AuditEntry, action="event.attendance") == 2
+
+
+async def test_rsvp_deadline_closes_answers_but_not_cancellations(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, MEETING.replace("capacity:2", 'rsvp_by:"2026-11-18 17:00"'))
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    t.bot.clock.advance(datetime(2026, 11, 19, tzinfo=UTC) - t.bot.clock.now())
+    late = await refused(bot, "bea", "/event rsvp id:1 status:going")
+    assert late == "RSVPs for event 1 closed on Wed Nov 18, 5:00 PM CST."
+    await ok(bot, "ana", "/event rsvp id:1 status:no")
+
+
+async def test_the_console_flow_waitlist_promotion_and_calendar_file(
+    database: Database, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    files = tmp_path / "files"
+    screen = Screen(out, files)
+    bot = await start_bot(database, senders=console_senders(screen))
+    script = "\n".join(
+        [
+            "!as olu organizer",
+            '/event create title:"Budget hearing prep" kind:meeting '
+            'start:"2026-11-12 18:00" end:"2026-11-12 19:00" capacity:2',
+            "!as ana",
+            "!press Going",
+            "!as bea",
+            "/event rsvp id:1 status:going",
+            "!as cy",
+            "!press Going",
+            "!as ana",
+            "!press Can't go",
+            "!as cy",
+            "/event mine",
+            "/event ics id:1",
+        ]
+    )
+    adapter = ConsoleAdapter(bot.app, screen, clock=bot.clock, stdin=io.StringIO(script + "\n"))
+    assert await adapter.run() == 0
+    text = out.getvalue()
+    assert "[#alerts] == Meeting: Budget hearing prep (event 1) ==" in text
+    assert "is full, so you are on the waitlist: number 1" in text
+    assert "[DM cy] Good news: a place opened up and you're going to “Budget hearing prep”" in text
+    assert "**Budget hearing prep (event 1)**: going" in text
+    cal = icalendar.Calendar.from_ical((files / "event-1.ics").read_bytes())
+    (entry,) = cal.walk("VEVENT")
+    assert entry.decoded("dtstart").astimezone(UTC) == datetime(2026, 11, 13, 0, 0, tzinfo=UTC)
+    assert "Traceback" not in text
