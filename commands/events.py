@@ -600,16 +600,15 @@ def _told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
     return f"Got it: you can't go to {name}."
 
 
-async def _tell_promoted(
-    ctx: Context, event: EventRecord, promoted: tuple[int, ...], org: OrgConfig
-) -> None:
+async def _tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, ...]) -> None:
     """DM each member given a seat from the waitlist, in their own timezone."""
     if not promoted:
         return
+    record, org = ctx.services.orgs.by_id(event.org_id)
     for r in await store.recipients(
         ctx.repos.conn, event.id, _dm_platforms(org), member_ids=list(promoted)
     ):
-        tz = ZoneInfo(r.timezone or ctx.org.timezone)
+        tz = ZoneInfo(r.timezone or record.timezone)
         text = (
             f"Good news: a place opened up and you're going to “{event.title}” "
             f"(event {event.id}), {when_text(event, tz)}. If you can't make it after all, "
@@ -622,7 +621,7 @@ async def _tell_promoted(
             kind="event_promoted",
             key=f"event:{event.id}:promoted:{r.member_id}:{ctx.now.timestamp()}",
             member_id=r.member_id,
-            org_id=ctx.org.id,
+            org_id=event.org_id,
         )
 
 
@@ -704,7 +703,12 @@ async def rsvp(
     outcome = await store.answer(
         conn, event, member.id, status, platform=ctx.platform, details=details, now=now
     )
-    await _tell_promoted(ctx, event, outcome.promoted, ctx.org_config)
+    await _tell_promoted(ctx, event, outcome.promoted)
+    updated = outcome.status == outcome.previous and any(
+        value is not None for value in vars(details).values()
+    )
+    if updated:
+        return Reply(text=f"Your details for event {id} are updated.")
     return Reply(text=_told(event, outcome, tz))
 
 
@@ -798,7 +802,8 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     await store.set_reminder_offsets(ctx.repos.conn, id, member.id, offsets)
     tz = await _tz_of(ctx)
     if offsets is None:
-        return Reply(text=f"You get event {id}'s reminders: {', '.join(event.reminder_offsets)}.")
+        shown = ", ".join(event.reminder_offsets) + " before" if event.reminder_offsets else "none"
+        return Reply(text=f"You get event {id}'s own reminders: {shown}.")
     times = []
     for offset in offsets:
         at = reminder_time(event.starts_at, offset, ZoneInfo(event.timezone))
@@ -979,10 +984,7 @@ async def _free_seats(ctx: Context, event_ids: list[int]) -> None:
     for event_id in event_ids:
         event = await store.lock_event(ctx.repos.conn, event_id)
         if event is not None:
-            _, org = ctx.services.orgs.by_id(event.org_id)
-            await _tell_promoted(
-                ctx, event, await store.promote(ctx.repos.conn, event, ctx.now), org
-            )
+            await _tell_promoted(ctx, event, await store.promote(ctx.repos.conn, event, ctx.now))
 
 
 @group.on_erase

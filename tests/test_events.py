@@ -6,6 +6,9 @@ import asyncio
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessa
 from tests.support import Bot, Person, start_bot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
+ROOT = Path(__file__).resolve().parent.parent
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
 MEETING = (
     '/event create title:"Chapter meeting" kind:meeting start:"2026-11-20 18:00" end:"19:30" '
@@ -610,3 +614,99 @@ async def test_the_console_flow_waitlist_promotion_and_calendar_file(
     (entry,) = cal.walk("VEVENT")
     assert entry.decoded("dtstart").astimezone(UTC) == datetime(2026, 11, 13, 0, 0, tzinfo=UTC)
     assert "Traceback" not in text
+
+
+async def test_erasing_a_seated_member_gives_the_seat_on(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, MEETING.replace("capacity:2", "capacity:1"))
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    await ok(bot, "bea", "/event rsvp id:1 status:going")
+    exported = json.loads((await ok(bot, "ana", "/privacy export")).files[0].data)
+    assert [(e["event"], e["status"]) for e in exported["event"]] == [(1, "going")]
+    await ok(bot, "ana", "/privacy delete confirm:yes")
+    await bot.app.settle()
+    (told,) = t.at("DM bea")
+    assert told.startswith("Good news: a place opened up")
+    assert await t.count(EventRsvp) == 1 and await t.count(EventRsvp, status="going") == 1
+
+
+async def test_own_reminders_none_or_back_to_the_events_and_updated_details(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, LEGDAY)
+    await ok(bot, "ana", "/event rsvp id:1 status:going state:IL")
+    none = await ok(bot, "ana", "/event remind id:1 offsets:none")
+    assert none.text == "No reminders for event 1."
+    assert "Reminders: none" in (await ok(bot, "ana", "/event mine")).text
+    back = await ok(bot, "ana", "/event remind id:1 offsets:default")
+    assert back.text == "You get event 1's own reminders: 7d, 1d, 2h before."
+    updated = await ok(bot, "ana", "/event rsvp id:1 status:going attend:virtual")
+    assert updated.text == "Your details for event 1 are updated."
+    async with bot.app.db.transaction() as conn:
+        attend = (await conn.execute(select(EventRsvp.attend))).scalar_one()
+    assert attend == "virtual"
+    listed = await ok(bot, "ana", "/event list")
+    assert listed.table is not None
+    assert listed.table.rows[0][3] == "Mon Apr 12, 8:00 AM CDT – Tue Apr 13, 4:00 PM CDT"
+
+
+async def test_the_weekly_digest_lists_events_of_the_coming_two_weeks(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, MEETING.replace("2026-11-20", "2026-11-10"))
+    await ok(bot, ORGANIZER, LEGDAY)
+    await ok(bot, "ana", "/event rsvp id:1 status:going")
+    await bot.app.scheduler.add_digest("demo")
+    await bot.app.settle()
+    (digest,) = [text for text in t.at("#alerts") if text.startswith("== This week in")]
+    assert "Upcoming events:\n• Event 1: Chapter meeting, Tue Nov 10, 6:00 PM – 7:30 PM CST: " in (
+        digest
+    )
+    assert "1 going" in digest and "Legislative Day" not in digest
+
+
+def test_export_rsvps_from_the_command_line(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "!as olu organizer",
+            '/event create title:"Rally at city hall" kind:rally start:"in 3 days" capacity:1',
+            "!as ana",
+            "!press Going",
+            "!as bea",
+            "!press Going",
+        ]
+    )
+    run = _rallybot(["console"], tmp_path, script + "\n")
+    assert run.returncode == 0, run.stderr
+    assert "is full, so you are on the waitlist: number 1" in run.stdout
+    exported = _rallybot(["export", "rsvps", "--event", "1"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(r["name"], r["status"], r["waitlist_position"]) for r in rows] == [
+        ("ana", "going", ""),
+        ("bea", "waitlisted", "1"),
+    ]
+    missing = _rallybot(["export", "rsvps", "--event", "7"], tmp_path)
+    assert missing.returncode == 2 and "--event: no event 7 in demo" in missing.stderr
+
+
+def _rallybot(args: list[str], cwd: Path, script: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
