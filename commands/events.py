@@ -108,7 +108,13 @@ ID = Ref("id", required=True, help="the event's number, e.g. 3")
 WHEN_HELP = 'e.g. "2027-04-12 09:00" or "4/12 9am", in the event\'s timezone'
 CREATE_OPTIONS = (
     Text("title", required=True, max_length=200, help="a short title"),
-    Choice("kind", required=True, values=KINDS, aliases=(("legday", "legislative-day"),)),
+    Choice(
+        "kind",
+        required=True,
+        values=KINDS,
+        aliases=(("legday", "legislative-day"),),
+        help="what kind of event",
+    ),
     Text("start", required=True, max_length=100, help=f"when it starts, {WHEN_HELP}"),
     Text("end", max_length=100, help='when it ends (a day and time, or "17:00" that day)'),
     Timezone("timezone", help="the event's IANA timezone (default: the organization's)"),
@@ -121,7 +127,7 @@ CREATE_OPTIONS = (
 )
 DETAIL_OPTIONS = (
     UsState("state", help="your state delegation, e.g. IL"),
-    District("district", help="your congressional district (optional)"),
+    District("district", help="your congressional district"),
     Choice(
         "attend",
         values=("in-person", "virtual"),
@@ -526,6 +532,7 @@ async def milestone(
             required=True,
             values=("attended", "no-show"),
             aliases=(("noshow", "no-show"), ("present", "attended"), ("absent", "no-show")),
+            help="attended or no-show",
         ),
     ],
     role=Role.ORGANIZER,
@@ -854,7 +861,11 @@ def calendar(event: EventRecord, now: datetime) -> bytes:
     if event.link:
         entry.add("url", event.link)
     cal.add_component(entry)
-    cal.add_missing_timezones()
+    # the zone's rules from a year before to a year after: enough, and a short file
+    start, end = event.starts_at.astimezone(tz).date(), event.ends_at.astimezone(tz).date()
+    cal.add_missing_timezones(
+        first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
+    )
     return cal.to_ical()
 
 
