@@ -96,7 +96,8 @@ class Accounts(Text):
     def convert(self, text: str) -> tuple[str, ...]:  # type: ignore[override]
         names = []
         for part in (p.strip() for p in text.split(",")):
-            cleaned = re.sub(r"^<@!?|>$", "", part).lstrip("@").strip()
+            # a Slack mention is <@U123|name>, a Discord one <@123> or <@!123>
+            cleaned = re.sub(r"^<@!?|>$", "", part).partition("|")[0].lstrip("@").strip()
             if cleaned and cleaned not in names:
                 names.append(cleaned)
         if not names:
@@ -478,7 +479,7 @@ async def meeting(
             )
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
-        text=f"Meeting {found.id} added for the {state} delegation: {legislator} ({office}), "
+        text=f"Meeting added for the {state} delegation: {legislator} ({office}), "
         f"{local_time(starts, tz)}" + (f", {place}" if place else "") + ". "
         f"Its members see it in /event mine and are reminded {', '.join(MEETING_OFFSETS)} before."
     )
@@ -872,12 +873,18 @@ def calendar(event: EventRecord, now: datetime) -> bytes:
 # reminders -------------------------------------------------------------------------------
 
 
-def _reminder(event: EventRecord, r: Recipient, tz: ZoneInfo, now: datetime) -> Reply:
-    minutes = max(1, round((event.starts_at - now).total_seconds() / 60))
-    left = format_duration(timedelta(minutes=minutes))
+def spoken(offset: str) -> str:
+    """An offset as words: "7d" is "7 days", "1h30m" is "1 hour 30 minutes"."""
+    units = {"d": "day", "h": "hour", "m": "minute", "s": "second"}
+    parts = re.findall(r"(\d+)([dhms])", offset)
+    return " ".join(f"{n} {units[u]}{'' if n == '1' else 's'}" for n, u in parts) or offset
+
+
+def _reminder(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) -> Reply:
+    """A reminder of the event for one member, in their timezone; ``offset`` as they chose."""
     lines = [
         f"⏰ “{event.title}” (event {event.id}) starts {local_time(event.starts_at, tz)} "
-        f"(in {left}). You're {_STATUS_WORDS[r.status]}."
+        f"(in {spoken(offset)}). You're {_STATUS_WORDS[r.status]}."
     ]
     if event.place:
         lines.append(f"Where: {event.place}")
@@ -908,7 +915,7 @@ async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
             if (mine is not None) != own or (own and offset not in (mine or ())):
                 continue
             tz = ZoneInfo(r.timezone or record.timezone)
-            reply = _reminder(event, r, tz, ctx.now)
+            reply = _reminder(event, r, tz, offset or "")
             messages.append(
                 Message(
                     r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id
