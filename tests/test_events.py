@@ -7,12 +7,18 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import icalendar
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from adapters.console import ConsoleAdapter, Screen, console_senders
@@ -20,9 +26,16 @@ from bot.clock import MovableClock
 from bot.reply import Reply
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
+from tests.conftest import database_on_own_loop
 from tests.support import Bot, Person, start_bot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
+# A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
+# the event no longer takes answers.
+REFUSAL = re.compile(
+    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|Event \d+ is over\.)",
+    re.DOTALL,
+)
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
 MEETING = (
@@ -710,3 +723,118 @@ def _rallybot(args: list[str], cwd: Path, script: str = "") -> subprocess.Comple
         timeout=120,
         check=False,
     )
+
+
+EVENT_COMMANDS = [
+    "/event create",
+    "/event rsvp id:1",
+    "/event rsvp id:2 status:going",
+    "/event list",
+    "/event mine",
+    "/event attendees id:1",
+    "/event lead id:1",
+    "/event meeting id:1",
+    "/event milestone id:2",
+    "/event attendance id:1",
+    "/event remind id:2",
+    "/event ics",
+    "/event",
+]
+_words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+_keys = st.sampled_from(
+    [
+        "title",
+        "kind",
+        "start",
+        "end",
+        "timezone",
+        "place",
+        "link",
+        "capacity",
+        "rsvp_by",
+        "reminders",
+        "status",
+        "state",
+        "district",
+        "attend",
+        "first_time",
+        "accessibility",
+        "lead_meeting",
+        "member",
+        "members",
+        "office",
+        "legislator",
+        "at",
+        "offsets",
+        "id",
+    ]
+)
+_values = st.one_of(
+    _words.filter(lambda w: '"' not in w and "\\" not in w),
+    st.sampled_from(
+        [
+            "2027-04-12 09:00",
+            "17:00",
+            "25:00",
+            "in 3 days",
+            "every monday 9am",
+            "legislative-day",
+            "going",
+            "1d, 2h",
+            "999999d",
+            "none",
+            "default",
+            "<@U1|ana>",
+            "ana, olu",
+            "America/New_York",
+            "0",
+            "100001",
+            "IL",
+        ]
+    ),
+)
+_lines = st.builds(
+    lambda head, parts: head + " " + " ".join(parts),
+    st.sampled_from(EVENT_COMMANDS),
+    st.lists(st.builds(lambda k, v: f'{k}:"{v}"', _keys, _values), max_size=6),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fuzz_bot(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Bot]]:
+    with database_on_own_loop(request.param, tmp_path) as (loop, database):
+        bot = loop.run_until_complete(start_bot(database))
+        try:
+            yield loop, bot
+        finally:
+            loop.run_until_complete(bot.app.stop())
+
+
+def test_random_event_commands_never_break_the_bot(fuzz_bot: tuple[Any, Bot]) -> None:
+    loop, bot = fuzz_bot
+    for line in (MEETING, LEGDAY):
+        assert not loop.run_until_complete(bot.say(ORGANIZER, line)).error
+    people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]
+
+    @given(line=_lines, who=st.sampled_from(people), interactive=st.booleans())
+    @settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    def check(line: str, who: Person, interactive: bool) -> None:
+        reply = loop.run_until_complete(bot.say(who, line, interactive=interactive))
+        text = reply.plain_text()
+        assert "Something went wrong" not in text, line
+        if reply.error:
+            assert REFUSAL.match(reply.text), (line, reply.text)
+
+    check()
+
+    # whatever was typed, no event holds more than its capacity
+    async def seated() -> int:
+        async with bot.app.db.transaction() as conn:
+            query = select(func.count()).where(EventRsvp.event_id == 1, EventRsvp.status == "going")
+            return (await conn.execute(query)).scalar_one()
+
+    assert loop.run_until_complete(seated()) <= 2
