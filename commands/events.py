@@ -709,7 +709,14 @@ async def rsvp(
             lead_meeting,
         )
     outcome = await store.answer(
-        conn, event, member.id, status, platform=ctx.platform, details=details, now=now
+        conn,
+        event,
+        member.id,
+        status,
+        platform=ctx.platform,
+        details=details,
+        now=now,
+        before=before,
     )
     await _tell_promoted(ctx, event, outcome.promoted)
     updated = outcome.status == outcome.previous and any(

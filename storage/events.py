@@ -387,12 +387,13 @@ async def answer(
     platform: str,
     details: Details,
     now: datetime,
+    before: RsvpRecord | None,
 ) -> Outcome:
-    """Record going, maybe or no; call with the event locked (``lock_event``).
+    """Record going, maybe or no; call with the event locked (``lock_event``) and the
+    member's answer so far (``get_rsvp``, read under the lock).
 
     Going past the capacity puts the member on the waitlist (keeping their place if already
     on it); leaving a seat gives it to the first waitlisted member."""
-    before = await get_rsvp(conn, event.id, member_id)
     previous = before.status if before else None
     new = status
     seq = before.waitlist_seq if before else None
@@ -421,7 +422,8 @@ async def answer(
             .values(updated_at=now, **values)
         )
     promoted = await promote(conn, event, now) if previous == SEATED and new != SEATED else ()
-    return Outcome(new, previous, await position(conn, event.id, member_id), promoted)
+    place = await position(conn, event.id, member_id) if new == WAITLISTED else None
+    return Outcome(new, previous, place, promoted)
 
 
 async def set_reminder_offsets(

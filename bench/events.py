@@ -1,0 +1,175 @@
+"""Benchmark: a rush of RSVPs to an event with a capacity, and cancellations meeting it.
+
+(1) 1,000 members say Going at once (asyncio tasks through the dispatcher) to an event of
+capacity 500: the first 500 get places, the rest a waitlist number; every answer takes the
+event's row lock. (2) Then 200 of those with a place cancel while 200 newcomers say Going,
+all at once: each cancellation promotes the first in line and queues their direct message.
+Reported: time in all and per answer (p50, p99), against as many bare one-row insert
+transactions into the same table in the same run, and a check that the capacity held.
+``--db postgresql+asyncpg://…`` runs it on PostgreSQL (a schema of its own). Last line JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bench.benchdb import bench_database  # noqa: E402
+from bot.app import Application  # noqa: E402
+from bot.clock import MovableClock  # noqa: E402
+from bot.config import Config, demo_org  # noqa: E402
+from bot.context import Invocation  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.models import EventRsvp, Member  # noqa: E402
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """The ``pct``-th percentile of ``samples``."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def person(name: str, role: str = "member") -> Invocation:
+    """Someone at the console of the demo organization."""
+    return Invocation(
+        platform="console",
+        space_id="demo",
+        channel_id="general",
+        user_id=name,
+        display_name=name,
+        platform_roles=frozenset({role}),
+        console=True,
+    )
+
+
+async def _seated(db: Database) -> tuple[int, int]:
+    async with db.transaction() as conn:
+        rows = await conn.execute(select(EventRsvp.status, func.count()).group_by(EventRsvp.status))
+        found = dict(rows.all())
+    return found.get("going", 0), found.get("waitlisted", 0)
+
+
+async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[str, float]:
+    app = Application(Config(orgs=[demo_org()]), clock=MovableClock(NOW, frozen=True), db=db)
+    await app.start(background=False)
+    dispatch = app.dispatcher
+    await dispatch.handle_text(
+        person("olu", "organizer"),
+        '/event create title:"Legislative day" kind:meeting start:"2027-04-12 09:00" '
+        f"capacity:{capacity}",
+    )
+
+    async def answer(name: str, status: str) -> float:
+        began = time.perf_counter()
+        reply = await dispatch.handle_text(person(name), f"/event rsvp id:1 status:{status}")
+        if reply.error:
+            raise SystemExit(f"unexpected answer: {reply.text}")
+        return time.perf_counter() - began
+
+    began = time.perf_counter()
+    first = await asyncio.gather(*(answer(f"m{n}", "going") for n in range(members)))
+    first_total = time.perf_counter() - began
+    after_first = await _seated(db)
+    began = time.perf_counter()
+    second = await asyncio.gather(
+        *(answer(f"m{n}", "no") for n in range(churn)),
+        *(answer(f"new{n}", "going") for n in range(churn)),
+    )
+    second_total = time.perf_counter() - began
+    after_second = await _seated(db)
+    for going, _ in (after_first, after_second):
+        if going != min(capacity, members):
+            raise SystemExit(f"{going} going for a capacity of {capacity}")
+    # the baseline: one bare one-row insert transaction per member, into a second event
+    await dispatch.handle_text(
+        person("olu", "organizer"),
+        '/event create title:Baseline kind:meeting start:"2027-04-13 09:00"',
+    )
+    await app.stop()
+    async with db.transaction() as conn:
+        ids = [mid for (mid,) in await conn.execute(select(Member.id).limit(members))]
+    raw_began = time.perf_counter()
+    for member_id in ids:
+        async with db.transaction() as conn:
+            await conn.execute(
+                insert(EventRsvp).values(
+                    event_id=2,
+                    member_id=member_id,
+                    status="going",
+                    platform="console",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+    raw = time.perf_counter() - raw_began
+    return {
+        "first_s": first_total,
+        "first_p50_s": statistics.median(first),
+        "first_p99_s": percentile(list(first), 99),
+        "second_s": second_total,
+        "second_p99_s": percentile(list(second), 99),
+        "raw_s": raw,
+        "going": after_second[0],
+        "waitlisted": after_second[1],
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", help="a database URL (default: a SQLite file)")
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--capacity", type=int, default=500)
+    parser.add_argument("--churn", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with bench_database(args.db, Path(tmp)) as db:
+            found = await rush(db, args.members, args.capacity, args.churn)
+            backend = db.dialect
+    print(
+        f"{args.members:,} Going at once for {args.capacity:,} places ({backend}): "
+        f"{found['first_s']:.2f} s, p50 {found['first_p50_s'] * 1000:.0f} ms, "
+        f"p99 {found['first_p99_s'] * 1000:.0f} ms per answer"
+    )
+    print(
+        f"{args.churn} cancellations with {args.churn} new answers at once: "
+        f"{found['second_s']:.2f} s (p99 {found['second_p99_s'] * 1000:.0f} ms); "
+        f"{found['going']} going, {found['waitlisted']} waitlisted"
+    )
+    print(
+        f"{args.members:,} bare one-row transactions on the same database: {found['raw_s']:.2f} s"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "events",
+                "db": backend,
+                "members": args.members,
+                "capacity": args.capacity,
+                "rush_s": round(found["first_s"], 3),
+                "rush_p50_ms": round(found["first_p50_s"] * 1000, 1),
+                "rush_p99_ms": round(found["first_p99_s"] * 1000, 1),
+                "churn_s": round(found["second_s"], 3),
+                "going": found["going"],
+                "waitlisted": found["waitlisted"],
+                "rush_ratio_to_bare_transactions": round(found["first_s"] / found["raw_s"], 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
