@@ -596,6 +596,8 @@ def _told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
             f"{name} is full, so you are on the waitlist: number {outcome.position}. "
             "If a place opens up, it is yours and we'll tell you."
         )
+    if outcome.status == outcome.previous == "no":
+        return f"You already said you can't go to {name}."
     if outcome.status == outcome.previous:
         return f"You are already {_STATUS_WORDS[outcome.status]} for {name}."
     if outcome.status == "going":
@@ -674,7 +676,6 @@ async def rsvp(
         )
     if given and status != "going":
         raise ValidationError(given[0], "is asked only of those going")
-    member = await ctx.member()
     tz = await _tz_of(ctx)
     now = ctx.now
     if now >= event.ends_at:
@@ -687,10 +688,11 @@ async def rsvp(
                 f"RSVPs for event {id} closed on {local_time(event.rsvp_deadline, tz)}."
             )
     conn = ctx.repos.conn
-    before = await store.get_rsvp(conn, id, member.id)
+    known = await ctx.existing_member()
+    before = None if known is None else await store.get_rsvp(conn, id, known.id)
     asks = event.kind == "legislative-day" and status == "going"
     if asks and state is None and (before is None or before.details.state is None):
-        profile = await ctx.repos.profile(member.id)
+        profile = await ctx.repos.profile(known.id if known else 0)
         if ctx.invocation.interactive:
             defaults = {"state": profile.state or "", "district": profile.district or ""}
             return Reply(
@@ -708,6 +710,7 @@ async def rsvp(
             accessibility,
             lead_meeting,
         )
+    member = await ctx.member()
     outcome = await store.answer(
         conn,
         event,
