@@ -406,6 +406,7 @@ async def test_legislative_day_asks_and_keeps_accessibility_private(
     # without a profile state and not interactive: the missing field is named
     text = await refused(bot, "bea", "/event rsvp id:1 status:going")
     assert text.startswith("state: is needed to go to a legislative day")
+    assert await t.count(Identity, user_id="bea") == 0  # a refusal leaves no trace
     # interactive: a form, pre-filled from the profile
     await ok(bot, "ana", "/profile state:IL district:5")
     asked = await ok(bot, "ana", "/event rsvp id:1 status:going", interactive=True)
@@ -421,6 +422,8 @@ async def test_legislative_day_asks_and_keeps_accessibility_private(
     ]
     assert "only organizers" in form.fields[4].help
     assert await t.count(EventRsvp) == 0
+    asked_anew = await ok(bot, "dee", "/event rsvp id:1 status:going", interactive=True)
+    assert asked_anew.form is not None and await t.count(Identity, user_id="dee") == 0
     bad = await bot.click("ana", form.id, {"state": "Narnia", "attend": "in person"})
     assert bad.error and bad.text.startswith("state: must be a US state")
     done = await bot.click(
