@@ -159,9 +159,10 @@ def _dm_platforms(org: OrgConfig) -> tuple[str, ...]:
 
 
 def when_text(event: EventRecord, tz: ZoneInfo) -> str:
-    """The event's span in ``tz``: one day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT") or several."""
+    """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
+    with both days (and both zone names, across a daylight-saving change)."""
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    if start.date() == end.date():
+    if start.date() == end.date() and start.tzname() == end.tzname():
         hour = end.strftime("%I").lstrip("0")
         head = local_time(event.starts_at, tz).rsplit(" ", 1)[0]
         return f"{head} – {hour}:{end:%M %p %Z}"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -24,7 +25,9 @@ from sqlalchemy import func, select
 from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.clock import MovableClock
 from bot.reply import Reply
+from commands.events import when_text
 from storage.db import Database
+from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
 from tests.conftest import database_on_own_loop
 from tests.support import Bot, Person, start_bot
@@ -841,3 +844,25 @@ def test_random_event_commands_never_break_the_bot(fuzz_bot: tuple[Any, Bot]) ->
             return (await conn.execute(query)).scalar_one()
 
     assert loop.run_until_complete(seated()) <= 2
+
+
+def test_a_span_across_the_change_to_standard_time_names_both_offsets() -> None:
+    night = EventRecord(
+        1,
+        1,
+        "Overnight read-in",
+        None,
+        "rally",
+        datetime(2027, 11, 7, 5, 30, tzinfo=UTC),  # 12:30 AM CDT
+        datetime(2027, 11, 7, 9, 0, tzinfo=UTC),  # 3:00 AM CST
+        "America/Chicago",
+        None,
+        None,
+        None,
+        None,
+        (),
+        START,
+    )
+    chicago = ZoneInfo("America/Chicago")
+    assert when_text(night, chicago) == "Sun Nov 7, 12:30 AM CDT – Sun Nov 7, 3:00 AM CST"
+    assert when_text(night, ZoneInfo("UTC")) == "Sun Nov 7, 5:30 AM – 9:00 AM UTC"
