@@ -178,9 +178,9 @@ def _buttons(event: EventRecord) -> list[Action]:
     ]
 
 
-def _announcement(event: EventRecord) -> Reply:
-    """The event as posted in the alert channels, in its own timezone."""
-    tz = ZoneInfo(event.timezone)
+def _announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
+    """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
+    tz = tz or ZoneInfo(event.timezone)
     lines = [f"When: {when_text(event, tz)}"]
     if event.place:
         lines.append(f"Where: {event.place}")
@@ -752,8 +752,36 @@ async def list_events(ctx: Context) -> Reply:
     return Reply(
         title="Events",
         table=Table(["event", "title", "kind", "when", "going"], rows),
-        text="Answer with /event rsvp id:N status:going (or maybe, no).",
+        text="See one with /event show id:N; answer with /event rsvp id:N status:going "
+        "(or maybe, no).",
     )
+
+
+@group.command("show", options=[ID], help="One event, with its buttons", read_only=True)
+async def show(ctx: Context, id: int) -> Reply:
+    """The event as announced, in the caller's timezone, with their answer and milestones."""
+    event = await _org_event(ctx, id)
+    tz = await _tz_of(ctx)
+    reply = _announcement(event, tz)
+    extra = [
+        f"{ms.title}: {local_time(ms.at, tz)}"
+        for ms in await store.milestones(ctx.repos.conn, id)
+        if ms.at > ctx.now
+    ]
+    member = await ctx.existing_member()
+    rsvp = None if member is None else await store.get_rsvp(ctx.repos.conn, id, member.id)
+    if rsvp is not None:
+        status = _STATUS_WORDS[rsvp.status]
+        if rsvp.status == "waitlisted":
+            status += f", number {await store.position(ctx.repos.conn, id, rsvp.member_id)}"
+        extra.append(f"You are {status}.")
+    if ctx.now >= event.ends_at:
+        extra.append("This event is over.")
+        reply.actions = []
+    if extra:
+        reply.text += "\n\n" + "\n".join(extra)
+    reply.ephemeral = True
+    return reply
 
 
 @group.command("mine", help="Your events, meetings and milestones", read_only=True)

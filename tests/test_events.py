@@ -521,6 +521,11 @@ async def test_delegations_meetings_and_milestones_in_mine_and_reminded(
         "Hart 524" in mine.text
     )
     assert "Hotel block ends: Sat Mar 20, 4:00 PM CDT" in mine.text
+    shown = await ok(bot, "ana", "/event show id:1")
+    assert shown.title == "Legislative day: National Library Legislative Day (event 1)"
+    assert "When: Mon Apr 12, 8:00 AM CDT – Tue Apr 13, 4:00 PM CDT" in shown.text
+    assert shown.text.endswith("Hotel block ends: Sat Mar 20, 4:00 PM CDT\nYou are going.")
+    assert [a.label for a in shown.actions] == ["Going", "Maybe", "Can't go"]
     wi = await ok(bot, "cy", "/event mine")
     assert "Delegation: Wisconsin (lead: not named yet)" in wi.text and "Duckworth" not in wi.text
     await t.step_to(datetime(2027, 3, 18, 0, 0, tzinfo=UTC))
