@@ -741,6 +741,7 @@ EVENT_COMMANDS = [
     "/event rsvp id:1",
     "/event rsvp id:2 status:going",
     "/event list",
+    "/event show",
     "/event mine",
     "/event attendees id:1",
     "/event lead id:1",
@@ -871,3 +872,21 @@ def test_a_span_across_the_change_to_standard_time_names_both_offsets() -> None:
     chicago = ZoneInfo("America/Chicago")
     assert when_text(night, chicago) == "Sun Nov 7, 12:30 AM CDT – Sun Nov 7, 3:00 AM CST"
     assert when_text(night, ZoneInfo("UTC")) == "Sun Nov 7, 5:30 AM – 9:00 AM UTC"
+
+
+async def test_reminders_survive_a_restart_and_are_sent_once(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    await ok(t.bot, ORGANIZER, MEETING)
+    await ok(t.bot, "ana", "/event rsvp id:1 status:going")
+    await t.step_to(datetime(2026, 11, 14, 0, 30, tzinfo=UTC))  # the 7d reminder is sent
+    assert len(t.at("DM ana")) == 1
+    await t.bot.app.stop()
+    # a new process on the same database, later: the 7d reminder is not sent again, the
+    # next ones are
+    later = await event_bot(database, tmp_path, start=datetime(2026, 11, 14, 1, 0, tzinfo=UTC))
+    await later.step_to(datetime(2026, 11, 20, 23, 0, tzinfo=UTC))
+    texts = later.at("DM ana")
+    assert [text.split(" (in ")[1].split(")")[0] for text in texts] == ["1 day", "2 hours"]
+    assert await later.count(OutboxMessage, kind="event_reminder") == 3
