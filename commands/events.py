@@ -64,7 +64,7 @@ class Offsets(Text):
     max_length: int = 100
     default_word: str = ""
 
-    def convert(self, text: str) -> tuple[str, ...] | None:  # type: ignore[override]
+    def convert(self, text: str) -> tuple[str, ...] | None:
         folded = text.strip().lower()
         if self.default_word and folded == self.default_word:
             return None
@@ -93,7 +93,7 @@ class Accounts(Text):
     """People by their account where the command is typed: ``ana``, ``@ana``, ``<@U123>``,
     comma-separated."""
 
-    def convert(self, text: str) -> tuple[str, ...]:  # type: ignore[override]
+    def convert(self, text: str) -> tuple[str, ...]:
         names = []
         for part in (p.strip() for p in text.split(",")):
             # a Slack mention is <@U123|name>, a Discord one <@123> or <@!123>
