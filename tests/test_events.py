@@ -357,6 +357,8 @@ async def test_reminders_in_each_timezone_across_daylight_saving(
     await ok(bot, "bea", "/event rsvp id:1 status:maybe")
     await ok(bot, "cy", "/event rsvp id:1 status:going")
     await ok(bot, "dee", "/event rsvp id:1 status:no")
+    first_choice = await ok(bot, "cy", '/event remind id:1 offsets:"3d, 1h"')
+    assert first_choice.text.startswith("Your reminders for event 1: Fri Mar 12, 8:00 AM CST;")
     mine = await ok(bot, "cy", '/event remind id:1 offsets:"1d, 1h"')
     assert mine.text == (
         "Your reminders for event 1: Sun Mar 14, 8:00 AM CDT; Mon Mar 15, 7:00 AM CDT."
