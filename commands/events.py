@@ -663,8 +663,9 @@ async def rsvp(
     accessibility: str | None,
     lead_meeting: bool | None,
 ) -> Reply:
-    """One answer per person; past the capacity, Going joins the waitlist."""
-    event = await _org_event(ctx, id, lock=True)
+    """One answer per person; past the capacity, Going joins the waitlist. The event's lock
+    is taken only for the counting and the change, so answers wait for each other briefly."""
+    event = await _org_event(ctx, id)
     details = Details(state, district, attend, first_time, accessibility, lead_meeting)
     given = [
         name
@@ -712,6 +713,7 @@ async def rsvp(
             lead_meeting,
         )
     member = await ctx.member()
+    event = await _org_event(ctx, id, lock=True)
     outcome = await store.answer(
         conn,
         event,
@@ -720,7 +722,7 @@ async def rsvp(
         platform=ctx.platform,
         details=details,
         now=now,
-        before=before,
+        before=await store.get_rsvp(conn, id, member.id),
     )
     await _tell_promoted(ctx, event, outcome.promoted)
     updated = outcome.status == outcome.previous and any(
