@@ -64,6 +64,7 @@ async def _seated(db: Database) -> tuple[int, int]:
 
 
 async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[str, float]:
+    """The rush, the churn and the baseline on ``db``; exits if the capacity did not hold."""
     app = Application(Config(orgs=[demo_org()]), clock=MovableClock(NOW, frozen=True), db=db)
     await app.start(background=False)
     dispatch = app.dispatcher
@@ -74,6 +75,7 @@ async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[st
     )
 
     async def answer(name: str, status: str) -> float:
+        """One answer through the dispatcher; its time."""
         began = time.perf_counter()
         reply = await dispatch.handle_text(person(name), f"/event rsvp id:1 status:{status}")
         if reply.error:
@@ -129,6 +131,7 @@ async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[st
 
 
 async def main() -> None:
+    """Run the benchmark and print its figures, the last line as JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", help="a database URL (default: a SQLite file)")
     parser.add_argument("--members", type=int, default=1000)

@@ -65,6 +65,7 @@ class Offsets(Text):
     default_word: str = ""
 
     def convert(self, text: str) -> tuple[str, ...] | None:
+        """The offsets, longest first, each written short ("1h30m"); None for the default."""
         folded = text.strip().lower()
         if self.default_word and folded == self.default_word:
             return None
@@ -94,6 +95,7 @@ class Accounts(Text):
     comma-separated."""
 
     def convert(self, text: str) -> tuple[str, ...]:
+        """The account ids named, without mention markup, each once."""
         names = []
         for part in (p.strip() for p in text.split(",")):
             # a Slack mention is <@U123|name>, a Discord one <@123> or <@!123>
