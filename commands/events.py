@@ -391,7 +391,9 @@ async def attendees(ctx: Context, id: int) -> Reply:
             ("waitlisted", str(by_status["waitlisted"])),
             ("can't go", str(by_status["no"])),
         ],
-        table=Table(["delegation", "going", "maybe", "waitlisted", "lead"], rows) if rows else None,
+        table=Table(["delegation", "going", "maybe", "waitlisted", "lead"], rows)
+        if rows and event.kind == "legislative-day"
+        else None,
         text="Everyone's answers are in the file (accessibility needs included: keep it among "
         "organizers).",
         files=[File(f"event-{id}-rsvps.csv", data, "text/csv")],

@@ -255,6 +255,7 @@ async def test_past_capacity_a_waitlist_and_a_cancellation_promotes_and_tells(
         "waitlisted": "2",
         "can't go": "0",
     }
+    assert attendees.table is None  # delegations are for legislative days
     rows = list(csv.DictReader(io.StringIO(attendees.files[0].data.decode())))
     assert [(r["name"], r["status"], r["waitlist_position"]) for r in rows] == [
         ("Ana", "going", ""),
