@@ -7,7 +7,7 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import alerts, digest, layoffs, members, reminders
+    from commands import alerts, digest, layoffs, members, polls, reminders
     from commands import help as help_commands
 
     return [
@@ -17,6 +17,7 @@ def default_groups() -> list[CommandGroup]:
         members.link,
         members.privacy,
         reminders.group,
+        polls.group,
         help_commands.group,
         digest.group,
     ]
