@@ -511,14 +511,12 @@ def _describe(poll: PollRecord, choices: tuple[int, ...] | list[int]) -> str:
 
 async def _voter(ctx: Context) -> MemberRecord:
     """The caller as a member, asked of the database (not the process's memory, which may be a
-    moment behind a merge); a new member is stored in a transaction of its own."""
+    moment behind a merge), stored now if new."""
     inv = ctx.invocation
     member = await ctx.repos.find_member(inv.platform, inv.user_id)
     if member is None:
-        async with ctx.services.db.transaction() as conn:
-            member = await Repos(conn).ensure_member(
-                inv.platform, inv.user_id, inv.display_name or inv.user_id, ctx.org.id
-            )
+        name = inv.display_name or inv.user_id
+        member = await ctx.repos.ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
     return member
 
 
@@ -541,11 +539,18 @@ async def _schedule_tally(ctx: Context, poll: PollRecord) -> None:
         ctx.services.scheduler.notify(due_at)
 
 
-async def _store_ballot(
+def _store_ballot(
     ctx: Context, poll: PollRecord, key: str, member_id: int, choices: list[int] | None
 ) -> None:
-    """Write (or, with no choices, remove) one ballot in a transaction that writes nothing else,
-    the poll held open against a closing meanwhile."""
+    """Once the command's unit of work (which may store a new member) has committed, write (or,
+    with no choices, remove) the ballot in a transaction that writes nothing else, the poll
+    held open against a closing meanwhile; then schedule the live tally in another."""
+    ctx.after_commit(lambda: _write_ballot(ctx, poll, key, member_id, choices))
+
+
+async def _write_ballot(
+    ctx: Context, poll: PollRecord, key: str, member_id: int, choices: list[int] | None
+) -> None:
     tz = ZoneInfo(ctx.org.timezone)
     async with ctx.services.db.transaction() as conn:
         fresh = await store.get_poll(conn, poll.id, lock=True)
@@ -839,15 +844,14 @@ def _new_ballot(
     options=VOTE_OPTIONS,
     form_title="Vote",
     help="Vote in a poll, or change your vote",
-    read_only=True,
 )
 async def vote(
     ctx: Context, id: int, choice: str | None, choices: str | None, ranking: str | None
 ) -> Reply:
     """Store the caller's one ballot on a poll (the buttons' typed equivalent).
 
-    The command reads in its unit of work and writes the ballot in a transaction of its own
-    (after storing a new member in another), so that nothing else is written with it."""
+    The ballot is written after the command's unit of work, in a transaction of its own, so
+    that nothing else (a new member, a due item) is written with it."""
     poll = await _org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
     _check_open(poll, ctx.now, tz)
@@ -857,7 +861,7 @@ async def vote(
     key = voter_key(ctx.services, poll, member.id)
     current = await store.get_ballot(ctx.repos.conn, id, key)
     ballot = _new_ballot(poll, current, choice, choices, ranking)
-    await _store_ballot(ctx, poll, key, member.id, ballot)
+    _store_ballot(ctx, poll, key, member.id, ballot)
     closes = f" until {local_time(poll.closes_at, tz)}" if poll.closes_at else " until it closes"
     if not ballot:
         return Reply(
@@ -878,7 +882,6 @@ async def vote(
     "withdraw",
     options=[ID],
     help="Take your ballot back (or start a ranking over)",
-    read_only=True,
 )
 async def withdraw(ctx: Context, id: int) -> Reply:
     """Remove the caller's ballot while the poll is open."""
@@ -890,7 +893,7 @@ async def withdraw(ctx: Context, id: int) -> Reply:
     key = voter_key(ctx.services, poll, member.id)
     if await store.get_ballot(ctx.repos.conn, id, key) is None:
         return Reply(text=f"You have no ballot in poll {id}.")
-    await _store_ballot(ctx, poll, key, member.id, None)
+    _store_ballot(ctx, poll, key, member.id, None)
     again = (
         "Click the options in your order of preference."
         if poll.kind == "ranked"
