@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Messages

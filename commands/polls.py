@@ -42,7 +42,7 @@ from commands.reminders import local_time
 from storage import polls as store
 from storage import queue
 from storage.polls import BallotRecord, PollRecord
-from storage.repos import MemberRecord, Repos
+from storage.repos import MemberRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

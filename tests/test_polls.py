@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.clock import MovableClock
@@ -400,7 +401,7 @@ async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
     await t.ok("ana", "/poll vote id:1 choice:A")
     path = Path((database.url.database or "") + ".ballot-secret")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    secret = path.read_text().strip().encode()
+    secret = (await asyncio.to_thread(path.read_text)).strip().encode()
     assert ballot_secret(services) == secret and len(secret) == 64
     ((_, key, _, _),) = await t.ballots()
     assert key == anonymous_key(secret, 1, await t.member_id("ana"))
@@ -512,8 +513,6 @@ async def test_export_erase_and_what_stays_counted(database: Database, tmp_path:
     await t.ok("ana", "/poll vote id:1 choice:A")
     await t.ok("ana", "/poll vote id:2 choice:B")
     exported = await t.ok("ana", "/privacy export")
-    import json
-
     data = json.loads(exported.files[0].data)
     assert data["poll"] == [
         {"poll": 1, "question": "Q?", "anonymous": True, "ballot": ["A"]},
@@ -541,8 +540,6 @@ async def test_live_tallies_are_coalesced(database: Database, tmp_path: Path):
 
 
 def _columns(sync_conn, table: str) -> list[dict]:
-    from sqlalchemy import inspect
-
     return inspect(sync_conn).get_columns(table)
 
 
