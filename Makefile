@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/polls.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files

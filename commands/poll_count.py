@@ -64,25 +64,27 @@ def leaders(counts: Sequence[int]) -> list[int]:
 
 
 def instant_runoff(ballots: Sequence[Sequence[int]], options: int) -> Runoff:
-    """Count ranked ballots by instant runoff, keeping every round (rules: module docstring)."""
+    """Count ranked ballots by instant runoff, keeping every round (rules: module docstring).
+
+    Each ballot sits in the pile of the option it counts for; an eliminated option's pile is
+    handed on to each ballot's next option still running, so every ranking is read once."""
     ballots = [list(dict.fromkeys(b)) for b in ballots if b]
     if not ballots:
         return Runoff((), None, 0)
     first = plurality([b[:1] for b in ballots], options)
+    piles: dict[int, list[int]] = {i: [] for i in range(options)}
+    for k, ballot in enumerate(ballots):
+        piles[ballot[0]].append(k)
     ranked = {c for b in ballots for c in b}
     running = [i for i in range(options) if i in ranked]
-    unranked = tuple(i for i in range(options) if i not in ranked)
+    still = set(running)
+    unranked = tuple(i for i in range(options) if i not in still)
+    place = [0] * len(ballots)
+    exhausted = 0
     rounds: list[Round] = []
     while True:
         number = len(rounds) + 1
-        votes = dict.fromkeys(range(options) if number == 1 else running, 0)
-        exhausted = 0
-        for ballot in ballots:
-            top = next((c for c in ballot if c in running), None)
-            if top is None:
-                exhausted += 1
-            else:
-                votes[top] += 1
+        votes = {i: len(piles[i]) for i in (range(options) if number == 1 else running)}
         counting = len(ballots) - exhausted
         dropped = unranked if number == 1 else ()
         best = max(running, key=lambda i: votes[i])
@@ -93,6 +95,16 @@ def instant_runoff(ballots: Sequence[Sequence[int]], options: int) -> Runoff:
         loser, tie_break = _loser([i for i in running if votes[i] == fewest], first)
         rounds.append(Round(number, votes, exhausted, (*dropped, loser), tie_break))
         running.remove(loser)
+        still.discard(loser)
+        for k in piles.pop(loser):
+            ballot, at = ballots[k], place[k] + 1
+            while at < len(ballot) and ballot[at] not in still:
+                at += 1
+            place[k] = at
+            if at < len(ballot):
+                piles[ballot[at]].append(k)
+            else:
+                exhausted += 1
 
 
 def _loser(tied: list[int], first: Sequence[int]) -> tuple[int, str]:

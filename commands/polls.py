@@ -22,7 +22,7 @@ import io
 import os
 import secrets
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -107,6 +107,8 @@ class PollOptions(Text):
         for option in options:
             if len(option) > OPTION_LENGTH:
                 raise self.error(f"each option must be at most {OPTION_LENGTH} characters")
+            if ">" in option:
+                raise self.error(f"{option!r}: an option must not contain > (it orders a ranking)")
             if option.casefold() in seen:
                 raise self.error(f"lists {option!r} twice; each option once")
             seen.add(option.casefold())
@@ -683,7 +685,7 @@ async def _close_poll(
     buttons of its posts. None if it was closed already."""
     if not await store.mark_closed(conn, poll.id, now):
         return None
-    closed = PollRecord(**{**poll.__dict__, "state": "closed", "closed_at": now})
+    closed = replace(poll, state="closed", closed_at=now)
     record, org = services.orgs.by_id(poll.org_id)
     tz = ZoneInfo(record.timezone)
     ballots = await store.ballots(conn, poll.id)
@@ -970,11 +972,13 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
     tz = ZoneInfo(ctx.org.timezone)
     ballots = await store.ballots(ctx.repos.conn, id)
     closed = _closed_at(poll, ctx.now) is not None
+    if closed and poll.state == "open":  # its time has passed; the closing is on its way
+        poll = replace(poll, state="closed", closed_at=poll.closes_at)
     if not closed and poll.results != "live":
         closes = f" ({local_time(poll.closes_at, tz)})" if poll.closes_at else ""
         return Reply(
             text=f"Poll {id}'s results are shown when it closes{closes}. "
-            f"{_ballots_phrase(len(ballots))} so far."
+            f"{_ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}"
         )
     if by is not None:
         if poll.anonymous and not closed:
@@ -1031,7 +1035,7 @@ async def show(ctx: Context, id: int) -> Reply:
     poll = await _org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
     if _closed_at(poll, ctx.now) is not None and poll.state == "open":
-        poll = PollRecord(**{**poll.__dict__, "state": "closed", "closed_at": poll.closes_at})
+        poll = replace(poll, state="closed", closed_at=poll.closes_at)
     ballots = await store.ballots(ctx.repos.conn, id)
     reply = _post(poll, ballots, tz)
     options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
@@ -1134,5 +1138,8 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     lines = ["Open polls:"]
     for p in polls:
         closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
-        lines.append(f"• Poll {p.id}: {p.question}: {_ballots_phrase(counts[p.id])}{closes}")
+        shown = "anonymous" if p.anonymous else "not anonymous"
+        lines.append(
+            f"• Poll {p.id}: {p.question} ({shown}): {_ballots_phrase(counts[p.id])}{closes}"
+        )
     return ["\n".join(lines)]
