@@ -901,7 +901,7 @@ async def withdraw(ctx: Context, id: int) -> Reply:
         if poll.kind == "ranked"
         else ("You can vote again until it closes.")
     )
-    return Reply(text=f"Your ballot in poll {id} is taken back. {again}")
+    return Reply(text=f"Your ballot in poll {id} is taken back. {again} {anonymity_line(poll)}")
 
 
 # results, list, show ---------------------------------------------------------------------

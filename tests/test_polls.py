@@ -380,8 +380,14 @@ async def test_anonymous_ballots_cannot_be_linked_to_a_member(database: Database
             for p in path.parent.glob(path.name + "*")
             if not p.name.endswith(".ballot-secret")
         )
-        assert next(iter(keys)).encode() in raw  # the ballots are in these bytes …
-        assert SECRET.encode() not in raw  # … and their key is not
+        assert SECRET.encode() not in raw  # the key of the ballots is not in the file …
+        for key in keys:  # … and next to each ballot there is no name or account
+            at = raw.find(key.encode())
+            assert at >= 0
+            while at >= 0:
+                near = raw[max(0, at - 64) : at + 128].lower()
+                assert b"ana" not in near and b"newcomer" not in near
+                at = raw.find(key.encode(), at + 1)
 
 
 async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
