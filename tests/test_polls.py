@@ -582,3 +582,17 @@ async def test_console_ranked_poll_announces_the_runoff_winner(database: Databas
     assert "Leave wins by instant runoff after 2 rounds." in text_out
     assert "[#alerts] == Results of poll 1: What first? ==" in text_out
     assert "Traceback" not in text_out
+
+
+async def test_the_weekly_digest_lists_open_polls(database: Database, tmp_path: Path):
+    t = await poll_bot(database, tmp_path)
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B" closes:"friday 5pm"')
+    await t.ok(ORGANIZER, '/poll create question:"Done" options:"A | B" anonymous:no')
+    await t.ok("ana", "/poll vote id:1 choice:A")
+    await t.ok(ORGANIZER, "/poll close id:2")
+    await t.bot.app.scheduler.add_digest("demo")
+    await t.bot.app.settle()
+    out = t.out.getvalue()
+    assert "Open polls:" in out
+    assert "• Poll 1: Q? (anonymous): 1 ballot, closes Fri Nov 6, 5:00 PM CST" in out
+    assert "• Poll 2" not in out
