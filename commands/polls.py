@@ -713,9 +713,12 @@ async def _edit_posts(
     """Edit each post of these polls whose tally line changed; ``polls`` maps an id to the poll
     and the key its edits are named by."""
     changed: list[tuple[int, str]] = []
+    read: dict[int, list[BallotRecord]] = {}
     for post in await store.posts_of(conn, list(polls)):
         poll, key = polls[post.poll_id]
-        ballots = await store.ballots(conn, poll.id)
+        if poll.id not in read:
+            read[poll.id] = await store.ballots(conn, poll.id)
+        ballots = read[poll.id]
         shown = _shown(poll, ballots)
         if shown == post.shown:
             continue
