@@ -8,6 +8,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -596,3 +598,37 @@ async def test_the_weekly_digest_lists_open_polls(database: Database, tmp_path: 
     assert "Open polls:" in out
     assert "• Poll 1: Q? (anonymous): 1 ballot, closes Fri Nov 6, 5:00 PM CST" in out
     assert "• Poll 2" not in out
+
+
+def test_rallybot_console_keeps_one_ballot_per_member_across_restarts(tmp_path: Path) -> None:
+    """The real `rallybot console`, with no secret configured: the secret file made on the
+    first run keys the same member's ballot on the next, so a second vote changes it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+
+    def console(script: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "console"],
+            cwd=tmp_path,
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert run.returncode == 0 and "Traceback" not in run.stdout + run.stderr, run.stderr
+        return run.stdout
+
+    first = console(
+        "!as olu organizer\n"
+        '/poll create question:"What first?" options:"Pay | Leave | PD" kind:ranked\n'
+        "!as ana\n!press Leave\n!press Pay\n"
+    )
+    assert "Your ballot in poll 1 is changed: Leave > Pay." in first
+    assert stat.S_IMODE((tmp_path / "rallybot.db.ballot-secret").stat().st_mode) == 0o600
+    second = console(
+        '!as ana\n/poll vote id:1 ranking:"PD > Pay"\n!as olu organizer\n/poll close id:1\n'
+    )
+    assert "Your ballot in poll 1 is changed: PD > Pay." in second
+    assert "1 ballot." in second and "PD wins by instant runoff after 1 round." in second
+    assert (tmp_path / "rallybot-files" / "poll-1-results.png").exists()
