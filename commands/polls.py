@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
+from bot.errors import MissingFields, PermissionDenied, ValidationError
 from bot.messages import Messages
 from bot.options import Choice, Integer, Ref, Text, YesNo
 from bot.registry import CommandGroup, Role
@@ -192,13 +192,15 @@ def _orphan_key() -> str:
     return "x:" + secrets.token_hex(31)
 
 
-def _needs_secret(services: Services) -> bytes:
+def _needs_secret(services: Services, field: str = "id") -> bytes:
+    """The ballot secret, or a refusal naming ``field`` that says how to get one."""
     secret = ballot_secret(services)
     if secret is None:
-        raise UserError(
-            "Anonymous polls need a ballot secret, which this bot does not have: an admin sets "
-            "[polls] ballot_secret (the same for every bot process). Until then, polls can be "
-            "created with anonymous:no."
+        raise ValidationError(
+            field,
+            "anonymous polls need a ballot secret, which this bot does not have: an admin sets "
+            "[polls] ballot_secret, the same for every bot process; until then, create polls "
+            "with anonymous:no",
         )
     return secret
 
@@ -617,7 +619,7 @@ async def create(
         raise ValidationError("max", "applies to kind:multiple only")
     anonymous = True if anonymous is None else anonymous
     if anonymous:
-        _needs_secret(ctx.services)
+        _needs_secret(ctx.services, "anonymous")
     tz = ZoneInfo(ctx.org.timezone)
     closes_at = _one_time(closes, "closes", ctx.now, tz) if closes else None
     member = await ctx.member()

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
 from adapters.console import ConsoleAdapter, Screen, console_senders
@@ -24,7 +26,9 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
+from tests.conftest import database_on_own_loop
 from tests.support import Bot, Person, start_bot
+from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 SECRET = "a-test-ballot-secret-0123456789"
@@ -400,6 +404,7 @@ async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
     if not database.is_sqlite:
         assert ballot_secret(services) is None
         refused = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | B"')
+        assert refused.startswith("anonymous: anonymous polls need a ballot secret")
         assert "[polls] ballot_secret" in refused and "anonymous:no" in refused
         await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B" anonymous:no')
         await t.ok("ana", "/poll vote id:1 choice:A")
@@ -632,3 +637,144 @@ def test_rallybot_console_keeps_one_ballot_per_member_across_restarts(tmp_path: 
     assert "Your ballot in poll 1 is changed: PD > Pay." in second
     assert "1 ballot." in second and "PD wins by instant runoff after 1 round." in second
     assert (tmp_path / "rallybot-files" / "poll-1-results.png").exists()
+
+
+# properties and fuzzing ------------------------------------------------------------------
+
+rankings = st.integers(min_value=2, max_value=8).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True), max_size=40),
+    )
+)
+
+
+@given(rankings)
+@settings(max_examples=400, deadline=None)
+def test_instant_runoff_rounds_add_up_and_the_winner_is_earned(case) -> None:
+    options, ballots = case
+    runoff = poll_count.instant_runoff(ballots, options)
+    if not ballots:
+        assert runoff.winner is None and runoff.rounds == ()
+        return
+    assert runoff == poll_count.instant_runoff([list(b) for b in ballots], options)
+    gone: set[int] = set()
+    for r in runoff.rounds:
+        assert sum(r.votes.values()) + r.exhausted == len(ballots)
+        assert not gone & {i for i, n in r.votes.items() if n}
+        gone |= set(r.eliminated)
+    last = runoff.rounds[-1]
+    counting = len(ballots) - last.exhausted
+    running = [i for i in last.votes if i not in gone]
+    assert last.winner == runoff.winner
+    assert last.votes[runoff.winner] * 2 > counting or running == [runoff.winner]
+    assert len(runoff.rounds) <= options
+
+
+poll_lines = st.builds(
+    lambda head, parts: head + " " + " ".join(parts),
+    st.sampled_from(
+        [
+            "/poll create",
+            '/poll create question:"Q?" options:"A | B | C"',
+            "/poll vote id:1",
+            "/poll vote id:2",
+            "/poll withdraw id:1",
+            "/poll results id:1",
+            "/poll results id:2",
+            "/poll close id:2",
+            "/poll show id:1",
+            "/poll list",
+        ]
+    ),
+    st.lists(
+        st.builds(
+            lambda k, v: f'{k}:"{v}"',
+            st.sampled_from(
+                [
+                    "question",
+                    "options",
+                    "kind",
+                    "max",
+                    "anonymous",
+                    "closes",
+                    "results",
+                    "template",
+                    "choice",
+                    "choices",
+                    "ranking",
+                    "by",
+                    "id",
+                ]
+            ),
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "A",
+                        "b",
+                        "2",
+                        "A | B",
+                        "C > A",
+                        "A > A",
+                        "ranked",
+                        "multiple",
+                        "live",
+                        "no",
+                        "state",
+                        "in 1 hour",
+                        "99",
+                        "",
+                    ]
+                ),
+                st.text(max_size=30).filter(lambda w: '"' not in w and "\\" not in w),
+            ),
+        ),
+        max_size=4,
+    ),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fuzz_bot(request: pytest.FixtureRequest, tmp_path):
+    with database_on_own_loop(request.param, tmp_path) as (loop, database):
+        bot = loop.run_until_complete(start_bot(database))
+        bot.app.config.polls.ballot_secret = SECRET
+        for line in (
+            '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
+            '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',
+        ):
+            reply = loop.run_until_complete(bot.say(ORGANIZER, line))
+            assert not reply.error, reply.text
+        try:
+            yield loop, bot
+        finally:
+            loop.run_until_complete(bot.app.stop())
+
+
+def test_random_poll_commands_never_break_the_bot(fuzz_bot) -> None:
+    loop, bot = fuzz_bot
+    people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]
+
+    @given(line=poll_lines, who=st.sampled_from(people))
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    def check(line: str, who: Person) -> None:
+        reply = loop.run_until_complete(bot.say(who, line))
+        text_shown = reply.plain_text()
+        assert "Something went wrong" not in text_shown, line
+        if reply.error:
+            assert REFUSAL.match(reply.text), (line, reply.text)
+
+    check()
+
+    async def one_ballot_each() -> list[tuple]:
+        async with bot.app.db.transaction() as conn:
+            rows = await conn.execute(
+                select(PollBallot.poll_id, func.count()).group_by(PollBallot.poll_id)
+            )
+            return [tuple(r) for r in rows]
+
+    assert all(n <= len(people) for _, n in loop.run_until_complete(one_ballot_each()))
