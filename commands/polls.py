@@ -42,7 +42,7 @@ from commands.reminders import local_time
 from storage import polls as store
 from storage import queue
 from storage.polls import BallotRecord, PollRecord
-from storage.repos import MemberRecord
+from storage.repos import MemberRecord, Repos
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -513,15 +513,10 @@ def _describe(poll: PollRecord, choices: tuple[int, ...] | list[int]) -> str:
     return " | ".join(poll.options[i] for i in choices)
 
 
-async def _voter(ctx: Context) -> MemberRecord:
-    """The caller as a member, asked of the database (not the process's memory, which may be a
-    moment behind a merge), stored now if new."""
-    inv = ctx.invocation
-    member = await ctx.repos.find_member(inv.platform, inv.user_id)
-    if member is None:
-        name = inv.display_name or inv.user_id
-        member = await ctx.repos.ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
-    return member
+async def _find_voter(ctx: Context) -> MemberRecord | None:
+    """The caller as a member if stored, asked of the database (not the process's memory,
+    which may be a moment behind a merge)."""
+    return await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
 
 
 async def _schedule_tally(ctx: Context, poll: PollRecord) -> None:
@@ -544,23 +539,31 @@ async def _schedule_tally(ctx: Context, poll: PollRecord) -> None:
 
 
 def _store_ballot(
-    ctx: Context, poll: PollRecord, key: str, member_id: int, choices: list[int] | None
+    ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
-    """Once the command's unit of work (which may store a new member) has committed, write (or,
-    with no choices, remove) the ballot in a transaction that writes nothing else, the poll
-    held open against a closing meanwhile; then schedule the live tally in another."""
-    ctx.after_commit(lambda: _write_ballot(ctx, poll, key, member_id, choices))
+    """Once the command's (read-only) unit of work has ended: store the caller as a member if
+    they are new, in a transaction of its own; write (or, with no choices, remove) the ballot
+    in another that writes nothing else, the poll held open against a closing meanwhile; then
+    schedule the live tally in a third."""
+    ctx.after_commit(lambda: _write_ballot(ctx, poll, member_id, choices))
 
 
 async def _write_ballot(
-    ctx: Context, poll: PollRecord, key: str, member_id: int, choices: list[int] | None
+    ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
-    tz = ZoneInfo(ctx.org.timezone)
-    async with ctx.services.db.transaction() as conn:
+    db, inv = ctx.services.db, ctx.invocation
+    if member_id is None:
+        async with db.transaction() as conn:
+            name = inv.display_name or inv.user_id
+            member_id = (
+                await Repos(conn).ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
+            ).id
+    key = voter_key(ctx.services, poll, member_id)
+    async with db.transaction() as conn:
         fresh = await store.get_poll(conn, poll.id, lock=True)
         if fresh is None:
             raise ValidationError("id", f"there is no poll {poll.id} here; see /poll list")
-        _check_open(fresh, ctx.now, tz)
+        _check_open(fresh, ctx.now, ZoneInfo(ctx.org.timezone))
         if choices:
             named = None if poll.anonymous else member_id
             await store.put_ballot(conn, poll.id, key, named, choices)
@@ -851,24 +854,27 @@ def _new_ballot(
     options=VOTE_OPTIONS,
     form_title="Vote",
     help="Vote in a poll, or change your vote",
+    read_only=True,
 )
 async def vote(
     ctx: Context, id: int, choice: str | None, choices: str | None, ranking: str | None
 ) -> Reply:
     """Store the caller's one ballot on a poll (the buttons' typed equivalent).
 
-    The ballot is written after the command's unit of work, in a transaction of its own, so
+    The command only reads; the ballot is written after it, in a transaction of its own, so
     that nothing else (a new member, a due item) is written with it."""
     poll = await _org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
     _check_open(poll, ctx.now, tz)
     if poll.anonymous:
         _needs_secret(ctx.services)
-    member = await _voter(ctx)
-    key = voter_key(ctx.services, poll, member.id)
-    current = await store.get_ballot(ctx.repos.conn, id, key)
+    member = await _find_voter(ctx)
+    current = None
+    if member is not None:
+        key = voter_key(ctx.services, poll, member.id)
+        current = await store.get_ballot(ctx.repos.conn, id, key)
     ballot = _new_ballot(poll, current, choice, choices, ranking)
-    _store_ballot(ctx, poll, key, member.id, ballot)
+    _store_ballot(ctx, poll, member.id if member else None, ballot)
     closes = f" until {local_time(poll.closes_at, tz)}" if poll.closes_at else " until it closes"
     if not ballot:
         return Reply(
@@ -889,18 +895,19 @@ async def vote(
     "withdraw",
     options=[ID],
     help="Take your ballot back (or start a ranking over)",
+    read_only=True,
 )
 async def withdraw(ctx: Context, id: int) -> Reply:
     """Remove the caller's ballot while the poll is open."""
     poll = await _org_poll(ctx, id)
     _check_open(poll, ctx.now, ZoneInfo(ctx.org.timezone))
-    member = await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
+    member = await _find_voter(ctx)
     if member is None:
         return Reply(text=f"You have no ballot in poll {id}.")
     key = voter_key(ctx.services, poll, member.id)
     if await store.get_ballot(ctx.repos.conn, id, key) is None:
         return Reply(text=f"You have no ballot in poll {id}.")
-    _store_ballot(ctx, poll, key, member.id, None)
+    _store_ballot(ctx, poll, member.id, None)
     again = (
         "Click the options in your order of preference."
         if poll.kind == "ranked"
@@ -1044,7 +1051,7 @@ async def show(ctx: Context, id: int) -> Reply:
     ballots = await store.ballots(ctx.repos.conn, id)
     reply = _post(poll, ballots, tz)
     options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
-    member = await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
+    member = await _find_voter(ctx)
     mine = None
     if member is not None:
         mine = await store.get_ballot(ctx.repos.conn, id, voter_key(ctx.services, poll, member.id))
