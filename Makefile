@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/polls.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files

@@ -65,6 +65,20 @@ class AlertsConfig:
 
 
 @dataclass
+class PollsConfig:
+    """[polls]"""
+
+    #: the key of anonymous ballots' voter keys; never stored in the database. Empty: on a
+    #: SQLite file, one is made once in a file beside the database (mode 0600); on PostgreSQL,
+    #: anonymous polls are refused until it is set (every process needs the same one)
+    ballot_secret: str = field(default="", repr=False, metadata={"secret": True})
+    #: breakdowns fold groups with fewer voters than this into "other/hidden" (at least 3)
+    min_group: int = 3
+    #: live poll tallies in channel posts are refreshed at most once per this interval
+    tally_interval: timedelta = timedelta(seconds=5)
+
+
+@dataclass
 class SlackConfig:
     """[slack]"""
 
@@ -129,6 +143,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    polls: PollsConfig = field(default_factory=PollsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     orgs: list[OrgConfig] = field(default_factory=list)
@@ -137,7 +152,7 @@ class Config:
     def secrets(self) -> list[str]:
         """Every secret value set, so logs can be scrubbed of them."""
         found = []
-        for section in (self.slack, self.discord):
+        for section in (self.slack, self.discord, self.polls):
             for f in dataclasses.fields(section):
                 value = getattr(section, f.name)
                 if f.metadata.get("secret") and value:
@@ -283,6 +298,12 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
     if config.alerts.tally_interval < timedelta(seconds=1):
         raise ConfigError(f"{src}: [alerts] tally_interval: must be at least 1s")
+    if config.polls.min_group < 3:
+        raise ConfigError(f"{src}: [polls] min_group: must be at least 3")
+    if config.polls.tally_interval < timedelta(seconds=1):
+        raise ConfigError(f"{src}: [polls] tally_interval: must be at least 1s")
+    if config.polls.ballot_secret and len(config.polls.ballot_secret) < 16:
+        raise ConfigError(f"{src}: [polls] ballot_secret: must be at least 16 characters")
     slugs: set[str] = set()
     spaces: dict[tuple[str, str], str] = {}
     for i, org in enumerate(config.orgs):

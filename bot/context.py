@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,7 @@ class Context:
     _remember: bool = field(default=False, repr=False)
     _messages: Messages | None = field(default=None, repr=False)
     _scheduled: list[datetime] = field(default_factory=list, repr=False)
+    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -137,6 +139,16 @@ class Context:
     async def cancel_due(self, kind: str, ref_id: int) -> None:
         """Cancel what is still scheduled of a kind for one row."""
         await queue.cancel_due(self.repos.conn, kind, ref_id)
+
+    def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job`` once this unit of work has committed, in units of work of its own: for a
+        write that must share its transaction with nothing else (an anonymous ballot)."""
+        self._after_commit.append(job)
+
+    async def run_after_commit(self) -> None:
+        """Run the jobs left for after the commit, in order; a refusal in one is the answer."""
+        for job in self._after_commit:
+            await job()
 
     def committed(self) -> None:
         """Called once the unit of work has committed: remember the member it stored or found,

@@ -122,6 +122,7 @@ class Dispatcher:
             values = command.parse(raw)
             reply = await command.handler(ctx, **values)
         ctx.committed()
+        await ctx.run_after_commit()
         return reply
 
 

@@ -7,7 +7,7 @@ from bot.registry import CommandGroup
 
 def default_groups() -> list[CommandGroup]:
     """Every command group rallybot offers, in the order /help lists them."""
-    from commands import alerts, digest, events, layoffs, members, reminders
+    from commands import alerts, digest, events, layoffs, members, polls, reminders
     from commands import help as help_commands
 
     return [
@@ -18,6 +18,7 @@ def default_groups() -> list[CommandGroup]:
         members.link,
         members.privacy,
         reminders.group,
+        polls.group,
         help_commands.group,
         digest.group,
     ]

@@ -526,3 +526,73 @@ class EventMilestone(Base):
     title: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     reminder_offsets: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Poll(Base):
+    """A poll: a question, its options (2 to 20), how ballots are counted, when it closes."""
+
+    __tablename__ = "polls"
+    __table_args__ = (
+        Index("ix_polls_org_state", "org_id", "state"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(300))
+    #: the options' texts, in the order shown; ballots name them by position
+    options: Mapped[list[str]] = mapped_column(JSON)
+    #: single, multiple, ranked or approval
+    kind: Mapped[str] = mapped_column(String(12))
+    #: for kind multiple: the most options a ballot may choose
+    max_choices: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: live (results shown while open) or after-close
+    results: Mapped[str] = mapped_column(String(12), default="after-close")
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: open or closed
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PollBallot(Base):
+    """One ballot per voter and poll, changeable until the poll closes.
+
+    ``voter_key`` is ``m:<member id>`` on a named poll and, on an anonymous one, a keyed hash
+    of the poll and the member made with a secret that is never stored in the database. An
+    anonymous ballot has no member id, no time, and no row id (SQLite: WITHOUT ROWID, rows
+    ordered by the key), so nothing in the database links it to a member or dates it."""
+
+    __tablename__ = "poll_ballots"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    voter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the voter, on named polls only
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    #: the chosen options' positions; for a ranked ballot, most preferred first
+    choices: Mapped[list[int]] = mapped_column(JSON)
+
+
+class PollPost(Base):
+    """A poll's message in one channel, whose tally and buttons are edited in place."""
+
+    __tablename__ = "poll_posts"
+    __table_args__ = (UniqueConstraint("poll_id", "platform", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(64))
+    #: the outbox row that posted it: edits name it
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    #: the tally text last shown, so an unchanged tally is not edited again
+    shown: Mapped[str] = mapped_column(String(300), default="")

@@ -1,0 +1,170 @@
+"""Benchmark: a burst of 1,000 anonymous ballots, and instant runoff over 100,000 ballots.
+
+(1) 1,000 members vote at once in an anonymous ranked poll (asyncio tasks through the
+dispatcher, on a SQLite file), each a second time right after to change their ballot: time
+per vote (p50, p99) and in all, against 2,000 bare aiosqlite one-row insert transactions in
+the same run. (2) ``instant_runoff`` over 100,000 random ranked ballots of 20 options, against
+a plain first-choice count of the same ballots in the same run. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.app import Application  # noqa: E402
+from bot.clock import MovableClock  # noqa: E402
+from bot.config import Config, PollsConfig, demo_org  # noqa: E402
+from bot.context import Invocation  # noqa: E402
+from commands.poll_count import instant_runoff, plurality  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+OPTIONS = ("Compensation", "Benefits", "PD funding", "Power", "MLIS pathways", "Credentials")
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """The ``pct``-th percentile of ``samples``."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def person(name: str, role: str = "member") -> Invocation:
+    """Someone at the console of the demo organization."""
+    return Invocation(
+        platform="console",
+        space_id="demo",
+        channel_id="general",
+        user_id=name,
+        display_name=name,
+        platform_roles=frozenset({role}),
+        console=True,
+    )
+
+
+async def vote_burst(path: Path, members: int) -> dict[str, float]:
+    config = Config(orgs=[demo_org()], polls=PollsConfig(ballot_secret="bench-secret-0123456789"))
+    app = Application(
+        config,
+        clock=MovableClock(NOW, frozen=True),
+        db=Database(f"sqlite+aiosqlite:///{path}"),
+    )
+    await app.start(background=False)
+    dispatch = app.dispatcher
+    await dispatch.handle_text(
+        person("olu", "organizer"),
+        f'/poll create question:"What first?" options:"{" | ".join(OPTIONS)}" kind:ranked',
+    )
+    rng = random.Random(7)
+
+    async def vote(n: int) -> list[float]:
+        who = person(f"member{n}")
+        took = []
+        for _ in range(2):
+            ranking = " > ".join(rng.sample(OPTIONS, 3))
+            began = time.perf_counter()
+            reply = await dispatch.handle_text(who, f'/poll vote id:1 ranking:"{ranking}"')
+            if reply.error:
+                raise SystemExit(f"unexpected answer: {reply.text}")
+            took.append(time.perf_counter() - began)
+        return took
+
+    began = time.perf_counter()
+    latencies = [
+        t for pair in await asyncio.gather(*(vote(n) for n in range(members))) for t in pair
+    ]
+    total = time.perf_counter() - began
+    await app.stop()
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        cursor = await conn.execute("SELECT count(*) FROM poll_ballots")
+        stored = (await cursor.fetchone())[0]
+        raw_began = time.perf_counter()
+        for n in range(2 * members):
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute(
+                "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
+                (f"bench{n:060d}",),
+            )
+            await conn.execute("COMMIT")
+        raw = time.perf_counter() - raw_began
+    if stored != members:
+        raise SystemExit(f"{stored} ballots stored for {members} members")
+    return {
+        "total_s": total,
+        "p50_s": statistics.median(latencies),
+        "p99_s": percentile(latencies, 99),
+        "raw_s": raw,
+        "stored": stored,
+    }
+
+
+def runoff_count(ballots: int, options: int) -> dict[str, float]:
+    rng = random.Random(11)
+    weights = [options - i for i in range(options)]
+    data = []
+    for _ in range(ballots):
+        depth = rng.randint(1, options)
+        ranked = list(dict.fromkeys(rng.choices(range(options), weights, k=depth)))
+        data.append(ranked)
+    began = time.perf_counter()
+    result = instant_runoff(data, options)
+    irv = time.perf_counter() - began
+    began = time.perf_counter()
+    plurality([b[:1] for b in data], options)
+    first = time.perf_counter() - began
+    return {"irv_s": irv, "first_s": first, "rounds": len(result.rounds)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--ballots", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        burst = await vote_burst(Path(tmp) / "burst.db", args.voters)
+    count = runoff_count(args.ballots, 20)
+    print(
+        f"{args.voters:,} members voting twice at once: {burst['stored']:,} ballots stored after "
+        f"{burst['total_s']:.2f} s, p50 {burst['p50_s'] * 1000:.0f} ms, "
+        f"p99 {burst['p99_s'] * 1000:.0f} ms per vote; as many bare one-row insert "
+        f"transactions: {burst['raw_s']:.2f} s"
+    )
+    print(
+        f"instant runoff over {args.ballots:,} ballots of 20 options: "
+        f"{count['irv_s'] * 1000:.0f} ms in {count['rounds']} rounds; a first-choice count of "
+        f"the same ballots: {count['first_s'] * 1000:.0f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "polls",
+                "voters": args.voters,
+                "ballots_stored": burst["stored"],
+                "burst_s": round(burst["total_s"], 3),
+                "vote_p50_ms": round(burst["p50_s"] * 1000, 1),
+                "vote_p99_ms": round(burst["p99_s"] * 1000, 1),
+                "burst_ratio_to_bare_inserts": round(burst["total_s"] / burst["raw_s"], 2),
+                "runoff_ballots": args.ballots,
+                "runoff_ms": round(count["irv_s"] * 1000, 1),
+                "runoff_rounds": count["rounds"],
+                "runoff_ratio_to_first_choice_count": round(count["irv_s"] / count["first_s"], 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
