@@ -1,0 +1,134 @@
+"""The delivery engine's Slack sender: posts, direct messages, tally edits and files.
+
+Posts go through ``chat.postMessage`` to a channel id, direct messages to the user id (Slack
+opens the app's conversation with them and answers with its channel id, which the message's
+reference keeps), edits through ``chat.update`` with that reference (``channel:ts``), files
+through ``files_upload_v2`` into the same conversation. Slack allows about one message a
+second in one channel: the sender paces each channel itself, waiting for a turn that is
+near and handing the message back to the engine (without counting an attempt) when it is
+not. A 429 hands back its ``Retry-After`` and pauses the whole platform for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from bot.delivery import Outgoing, SendResult
+
+#: Slack's answers worth trying again later
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class SlackSender:
+    """Sends outbox messages through the Slack Web API (``slack_sdk``)."""
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        *,
+        rate: float = 50.0,
+        burst: float = 10.0,
+        concurrency: int = 16,
+        channel_interval: float = 1.0,
+        longest_wait: float = 1.0,
+        timeout: int = 10,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.concurrency = concurrency
+        self.channel_interval = channel_interval
+        self.longest_wait = longest_wait
+        self._token = token
+        self._api_url = api_url
+        self._timeout = timeout
+        self._client: AsyncWebClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._next_turn: dict[str, float] = {}
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client, made on first use inside the running event loop."""
+        if self._client is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=max(self.concurrency, 10))
+            )
+            self._client = AsyncWebClient(
+                token=self._token,
+                base_url=self._api_url,
+                session=self._session,
+                timeout=self._timeout,
+            )
+        return self._client
+
+    async def close(self) -> None:
+        """Release the HTTP connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self._client = None
+
+    def _turn(self, channel: str) -> float:
+        """Reserve the channel's next turn; return how long to wait for it (0 for now), or
+        a negative number of seconds when the turn is too far off to wait for here."""
+        now = time.monotonic()
+        if len(self._next_turn) > 10_000:
+            self._next_turn = {c: t for c, t in self._next_turn.items() if t > now}
+        turn = max(now, self._next_turn.get(channel, 0.0))
+        wait = turn - now
+        if wait > self.longest_wait:
+            return -wait
+        self._next_turn[channel] = turn + self.channel_interval
+        return wait
+
+    async def send(self, message: Outgoing) -> SendResult:
+        """Post, direct-message or edit one message; map Slack's answer onto the engine's."""
+        body = render.message(message.reply)
+        try:
+            if message.edit_ref:
+                channel, _, ts = message.edit_ref.partition(":")
+                await self.client.chat_update(channel=channel, ts=ts, **body)
+                return SendResult.sent(message.edit_ref)
+            wait = self._turn(message.target)
+            if wait < 0:
+                return SendResult.limited(-wait, everything=False)
+            if wait:
+                await asyncio.sleep(wait)
+            answer = await self.client.chat_postMessage(channel=message.target, **body)
+            channel = str(answer["channel"])
+            for file in message.reply.files:
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    content=file.data,
+                    filename=file.name,
+                    title=file.description or file.name,
+                )
+            return SendResult.sent(f"{channel}:{answer['ts']}")
+        except SlackApiError as exc:
+            return outcome_of(exc)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return SendResult.retry(type(exc).__name__)
+
+
+def outcome_of(exc: SlackApiError) -> SendResult:
+    """What the engine should do with a refused call."""
+    response = exc.response
+    status = response.status_code
+    error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    if status == 429 or error == "ratelimited":
+        try:
+            seconds = float(response.headers.get("Retry-After", "1"))
+        except ValueError:
+            seconds = 1.0
+        return SendResult.limited(seconds)
+    if status >= 500 or error in TRANSIENT:
+        return SendResult.retry(error or f"HTTP {status}")
+    return SendResult.fail(error or f"HTTP {status}")
