@@ -539,10 +539,12 @@ class SlackStandIn:
                 self._socket_ready.clear()
         return ws
 
-    async def deliver(self, kind: str, payload: dict[str, Any], *, timeout: float = 5.0) -> SocketAck:
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], *, within: float = 5.0
+    ) -> SocketAck:
         """Push an envelope (``slash_commands``, ``interactive`` or ``events_api``) to the
         connected app and wait for its acknowledgement."""
-        await asyncio.wait_for(self._socket_ready.wait(), timeout)
+        await asyncio.wait_for(self._socket_ready.wait(), within)
         envelope_id = uuid.uuid4().hex
         future: asyncio.Future[SocketAck] = asyncio.get_running_loop().create_future()
         self._pending[envelope_id] = (future, time.monotonic())
@@ -555,7 +557,7 @@ class SlackStandIn:
             "retry_reason": "",
         }
         await self._sockets[-1].send_json(envelope)
-        return await asyncio.wait_for(future, timeout)
+        return await asyncio.wait_for(future, within)
 
 
 # --- Slack calling the bot ------------------------------------------------------------------
@@ -715,7 +717,12 @@ class SlackCaller:
         self.session = session
 
     def headers(
-        self, body: str, content_type: str, *, timestamp: int | None = None, secret: str | None = None
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
     ) -> dict[str, str]:
         """Slack's headers for ``body``: its content type, timestamp and signature."""
         ts = str(int(time.time()) if timestamp is None else timestamp)

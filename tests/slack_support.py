@@ -63,9 +63,9 @@ def slack_config(standin: SlackStandIn, **overrides: Any) -> Config:
     return Config(slack=settings, orgs=[slack_org()])
 
 
-async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Wait for work done after an acknowledgement to show; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
+async def until(check: Callable[[], Any], within: float = 10.0) -> Any:
+    """Wait for work done after an acknowledgement to show; fail after ``within``."""
+    deadline = time.monotonic() + within
     while True:
         value = check()
         if value:
@@ -108,10 +108,10 @@ class SlackRig:
         assert status == 200
         return await self.answer_at(response_url)
 
-    async def answer_at(self, response_url: str, timeout: float = 10.0) -> dict[str, Any]:
+    async def answer_at(self, response_url: str, within: float = 10.0) -> dict[str, Any]:
         """The body the bot posted to ``response_url``."""
         token = response_url.rsplit("/", 1)[1]
-        await until(lambda: any(r["_token"] == token for r in self.standin.responses), timeout)
+        await until(lambda: any(r["_token"] == token for r in self.standin.responses), within)
         return next(r for r in self.standin.responses if r["_token"] == token)
 
     async def click(

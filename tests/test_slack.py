@@ -3,7 +3,6 @@ and slack_sdk, and the Slack stand-in answering the Web API and the response URL
 
 from __future__ import annotations
 
-import json
 import time
 
 from slack_sdk.signature import SignatureVerifier
@@ -63,7 +62,11 @@ async def test_bad_input_names_the_field(database) -> None:
 async def test_forged_stale_and_missing_signatures_are_refused(database) -> None:
     async with slack_rig(database) as rig:
         body = slash_command_body(
-            "/profile", "state:IL", team_id="T0001", user_id="U0EVE", response_url=rig.standin.response_url()
+            "/profile",
+            "state:IL",
+            team_id="T0001",
+            user_id="U0EVE",
+            response_url=rig.standin.response_url(),
         )
         forged, _, _ = await rig.caller.post(body, secret="not-the-secret")
         stale, _, _ = await rig.caller.post(body, timestamp=int(time.time()) - 6 * 60)

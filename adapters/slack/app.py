@@ -131,7 +131,7 @@ class SlackBot:
         bolt.event("app_home_opened")(self._on_home)
         bolt.event("message")(self._on_message)
 
-    async def _drop_retries(self, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+    async def _drop_retries(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Acknowledge and drop an event already handled (Slack retries what it thinks was
         not acknowledged in time, marked with X-Slack-Retry-Num)."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
