@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.slack import SlackAdapter
+from adapters.slack import SlackAdapter, SlackSender
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, SlackConfig
@@ -153,13 +153,19 @@ class SlackRig:
 
 @asynccontextmanager
 async def slack_rig(
-    database: Database, *, usergroups: dict[str, list[str]] | None = None, **overrides: Any
+    database: Database,
+    *,
+    usergroups: dict[str, list[str]] | None = None,
+    channel_interval: float = 0.05,
+    **overrides: Any,
 ) -> AsyncIterator[SlackRig]:
-    """The stand-in, and an application with the Slack adapter serving on port 0."""
-    standin = SlackStandIn(team_id=TEAM, usergroups=usergroups)
+    """The stand-in, and an application with the Slack adapter serving on port 0 (its
+    sender paced at ``channel_interval`` a channel, so tests need not wait a second)."""
+    standin = SlackStandIn(team_id=TEAM, usergroups=usergroups or {"S0STEWARDS": []})
     await standin.start()
     config = slack_config(standin, **overrides)
-    adapter = SlackAdapter(config)
+    sender = SlackSender(standin.bot_token, standin.api_url, channel_interval=channel_interval)
+    adapter = SlackAdapter(config, sender=sender)
     app = Application(
         config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
     )

@@ -4,9 +4,9 @@ Posts go through ``chat.postMessage`` to a channel id, direct messages to the us
 opens the app's conversation with them and answers with its channel id, which the message's
 reference keeps), edits through ``chat.update`` with that reference (``channel:ts``), files
 through ``files_upload_v2`` into the same conversation. Slack allows about one message a
-second in one channel: the sender paces each channel itself, waiting for a turn that is
-near and handing the message back to the engine (without counting an attempt) when it is
-not. A 429 hands back its ``Retry-After`` and pauses the whole platform for it.
+second in one channel, with short bursts: the sender paces each channel itself, waiting for
+a turn that is near and handing the message back to the engine (without counting an
+attempt) when it is not. A 429 hands back its ``Retry-After`` and pauses the whole platform for it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class SlackSender:
         burst: float = 10.0,
         concurrency: int = 16,
         channel_interval: float = 1.0,
+        channel_burst: int = 3,
         longest_wait: float = 1.0,
         timeout: int = 10,
     ) -> None:
@@ -46,6 +47,7 @@ class SlackSender:
         self.burst = burst
         self.concurrency = concurrency
         self.channel_interval = channel_interval
+        self.channel_burst = max(1, channel_burst)
         self.longest_wait = longest_wait
         self._token = token
         self._api_url = api_url
@@ -78,15 +80,20 @@ class SlackSender:
 
     def _turn(self, channel: str) -> float:
         """Reserve the channel's next turn; return how long to wait for it (0 for now), or
-        a negative number of seconds when the turn is too far off to wait for here."""
+        a negative number of seconds when the turn is too far off to wait for here.
+
+        Each channel gets one message per ``channel_interval`` with bursts of
+        ``channel_burst`` (a generic cell rate algorithm: ``_next_turn`` is when the
+        channel's schedule is next free)."""
         now = time.monotonic()
         if len(self._next_turn) > 10_000:
             self._next_turn = {c: t for c, t in self._next_turn.items() if t > now}
-        turn = max(now, self._next_turn.get(channel, 0.0))
-        wait = turn - now
+        free_at = max(now, self._next_turn.get(channel, 0.0))
+        allowance = (self.channel_burst - 1) * self.channel_interval
+        wait = max(0.0, free_at - now - allowance)
         if wait > self.longest_wait:
             return -wait
-        self._next_turn[channel] = turn + self.channel_interval
+        self._next_turn[channel] = free_at + self.channel_interval
         return wait
 
     async def send(self, message: Outgoing) -> SendResult:
