@@ -16,6 +16,8 @@ from adapters.slack import SlackAdapter, SlackSender
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, SlackConfig
+from bot.registry import CommandGroup
+from commands import default_groups
 from standins.slack import (
     SlackCaller,
     SlackStandIn,
@@ -157,6 +159,7 @@ async def slack_rig(
     *,
     usergroups: dict[str, list[str]] | None = None,
     channel_interval: float = 0.05,
+    groups: list[CommandGroup] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[SlackRig]:
     """The stand-in, and an application with the Slack adapter serving on port 0 (its
@@ -167,7 +170,11 @@ async def slack_rig(
     sender = SlackSender(standin.bot_token, standin.api_url, channel_interval=channel_interval)
     adapter = SlackAdapter(config, sender=sender)
     app = Application(
-        config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
+        config,
+        clock=MovableClock(START, frozen=True),
+        db=database,
+        senders=adapter.senders(),
+        groups=[*default_groups(), *(groups or [])],
     )
     await app.start(upgrade=False, background=False)
     await adapter.start(app)
