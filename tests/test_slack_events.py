@@ -154,13 +154,17 @@ organizers = {{ slack_users = ["U0ORG"] }}
         "RALLYBOT_SLACK__SIGNING_SECRET": SECRET,
         "RALLYBOT_SLACK__BOT_TOKEN": standin.bot_token,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--config",
+        str(config),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         async with aiohttp.ClientSession() as session:
@@ -174,8 +178,8 @@ organizers = {{ slack_users = ["U0ORG"] }}
                     return False
 
             for _ in range(300):
-                if proc.poll() is not None:
-                    pytest.fail(f"rallybot run ended: {proc.stderr.read()}")
+                if proc.returncode is not None:
+                    pytest.fail("rallybot run ended before serving")
                 if await healthy():
                     break
                 await asyncio.sleep(0.05)
@@ -192,8 +196,10 @@ organizers = {{ slack_users = ["U0ORG"] }}
             )
             assert forged == 401
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        _, raw_err = await asyncio.wait_for(proc.communicate(), 20)
         await standin.stop()
+    err = raw_err.decode()
     assert proc.returncode == 0, err
     assert SECRET not in err and standin.bot_token not in err
