@@ -4,7 +4,8 @@ Posts go through ``chat.postMessage`` to a channel id, direct messages to the us
 opens the app's conversation with them and answers with its channel id, which the message's
 reference keeps), edits through ``chat.update`` with that reference (``channel:ts``), files
 through ``files_upload_v2`` into the same conversation. Slack allows about one message a
-second in one channel, with short bursts: the sender paces each channel itself, waiting for
+second in one channel, with short bursts: the sender paces each channel itself (bursts of
+two, under what Slack takes, as requests may arrive closer than they left), waiting for
 a turn that is near and handing the message back to the engine (without counting an
 attempt) when it is not. A 429 hands back its ``Retry-After`` and pauses the whole platform for it.
 """
@@ -39,7 +40,7 @@ class SlackSender:
         burst: float = 10.0,
         concurrency: int = 16,
         channel_interval: float = 1.0,
-        channel_burst: int = 3,
+        channel_burst: int = 2,
         longest_wait: float = 1.0,
         timeout: int = 10,
     ) -> None:
