@@ -144,6 +144,16 @@ def signatures(db: Path) -> int:
         ).fetchone()[0]
 
 
+async def stored_within(db: Path, wanted: int, seconds: float) -> int:
+    """Wait (another process writes them) until ``wanted`` signatures are stored."""
+    for _ in range(int(seconds * 10)):
+        found = signatures(db)
+        if found >= wanted:
+            return found
+        await asyncio.sleep(0.1)
+    return signatures(db)
+
+
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
@@ -188,9 +198,7 @@ async def run(args: argparse.Namespace) -> None:
                 ]
                 ours = await burst(caller, bodies, args.concurrency)
                 started = time.perf_counter()
-                while signatures(db) < args.clicks and time.perf_counter() - started < 120:
-                    await asyncio.sleep(0.1)
-                stored = signatures(db)
+                stored = await stored_within(db, args.clicks, 120)
                 all_stored_s = time.perf_counter() - started
                 bot.close()
                 bot = None
