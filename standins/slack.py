@@ -27,7 +27,7 @@ import json
 import sys
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -508,8 +508,16 @@ class SlackStandIn:
         return self._ok()
 
     async def _stats(self, _request: web.Request) -> web.Response:
+        per_channel = Counter(str(a.get("channel")) for a in self.sent("chat.postMessage"))
         return web.json_response(
-            {"counts": dict(self.counts), "limited": self.limited, "refused": len(self.refused)}
+            {
+                "counts": dict(self.counts),
+                "limited": self.limited,
+                "refused": len(self.refused),
+                "delivered": sum(per_channel.values()),
+                "unique": len(per_channel),
+                "duplicated": sum(1 for n in per_channel.values() if n > 1),
+            }
         )
 
     # Socket Mode ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
-from adapters.slack.sender import SlackSender
+from adapters.slack.sender import API_LOG, SlackSender
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -72,7 +72,10 @@ class SlackAdapter:
         settings = self.settings
         self._session = aiohttp.ClientSession()
         client = AsyncWebClient(
-            token=settings.bot_token, base_url=settings.api_url, session=self._session
+            token=settings.bot_token,
+            base_url=settings.api_url,
+            session=self._session,
+            logger=API_LOG,
         )
         socket = settings.mode == "socket"
         self.bot = SlackBot(app, settings, client, verify_requests=not socket)

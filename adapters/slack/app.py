@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import home, render
+from adapters.slack.sender import API_LOG
 from bot.context import Invocation
 from bot.errors import MissingFields, UserError
 from bot.reply import Reply, decode_action
@@ -341,7 +342,7 @@ class SlackBot:
         self, reply: Reply, inv: Invocation, client: AsyncWebClient, response_url: str
     ) -> None:
         if response_url:
-            hook = AsyncWebhookClient(response_url, session=client.session)
+            hook = AsyncWebhookClient(response_url, session=client.session, logger=API_LOG)
             sent = await hook.send_dict(render.response(reply))
             if sent.status_code == 200:
                 return

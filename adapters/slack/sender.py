@@ -13,6 +13,7 @@ attempt) when it is not. A 429 hands back its ``Retry-After`` and pauses the who
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import aiohttp
@@ -21,6 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from bot.delivery import Outgoing, SendResult
+
+#: slack_sdk formats a debug line of every request and answer when its logger's own level
+#: is unset, even when nothing would print it; a set level spares that work
+API_LOG = logging.getLogger("rallybot.slack.api")
+API_LOG.setLevel(logging.INFO)
 
 #: Slack's answers worth trying again later
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -69,6 +75,7 @@ class SlackSender:
                 base_url=self._api_url,
                 session=self._session,
                 timeout=self._timeout,
+                logger=API_LOG,
             )
         return self._client
 
