@@ -3,11 +3,15 @@ and slack_sdk, and the Slack stand-in answering the Web API and the response URL
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
+from bot.registry import Registry
+from commands import default_groups
 from standins.slack import sign, slash_command_body
 from storage.models import Member
 from tests.slack_support import OTHER_TEAM, slack_rig, until
@@ -85,3 +89,27 @@ async def test_unknown_team_gets_a_polite_answer_and_nothing_is_stored(database)
         assert "not set up for this workspace" in answer["text"]
         assert await count_members(rig) == 0
         assert not rig.standin.sent("usergroups.users.list")
+
+
+def test_the_manifest_declares_every_command_group_and_what_the_bot_needs() -> None:
+    manifest = (Path(__file__).resolve().parent.parent / "adapters/slack/manifest.yml").read_text()
+    declared = set(re.findall(r"- command: /([a-z]+)", manifest))
+    registered = {
+        name for name, group in Registry(default_groups()).groups.items() if group.commands
+    }
+    assert registered <= declared
+    for needed in ("app_home_opened", "message.im", "chat:write", "files:write", "usergroups:read"):
+        assert needed in manifest
+
+
+async def test_a_command_the_bot_lacks_is_answered(database) -> None:
+    async with slack_rig(database) as rig:
+        answer = await rig.command("U0ANA", "/nosuch thing")
+        assert "is not a command; try /help" in answer["text"]
+
+
+async def test_a_prefix_names_every_command(database) -> None:
+    async with slack_rig(database) as rig:
+        rig.app.config.bot.prefix = "rb-"
+        answer = await rig.command("U0ANA", "/rb-profile state:MN")
+        assert "MN" in answer["text"]

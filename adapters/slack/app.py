@@ -115,17 +115,11 @@ class SlackBot:
 
     # the command surface --------------------------------------------------------------------
 
-    def command_names(self) -> list[str]:
-        """Every slash command, with the configured prefix: ``/help``, ``/rb-layoff`` …"""
-        prefix = self.app.config.bot.prefix
-        registry = self.app.services.registry
-        return [f"/{prefix}{name}" for name, group in registry.groups.items() if group.commands]
-
     def _register(self) -> None:
         bolt = self.bolt
         bolt.middleware(self._drop_retries)
-        names = "|".join(re.escape(n) for n in self.command_names())
-        bolt.command(re.compile(rf"^(?:{names})$"))(self._on_command)
+        # every slash command routed here is ours; the core answers a name it does not know
+        bolt.command(re.compile(r"^/.+$"))(self._on_command)
         bolt.action(re.compile(r".+"))(self._on_action)
         bolt.view_submission(re.compile(r".+"))(self._on_submission)
         bolt.view_closed(re.compile(r".*"))(self._on_closed)
