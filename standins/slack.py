@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -224,10 +225,11 @@ class Limits:
 
 @dataclass
 class Call:
-    """One Web API call as received."""
+    """One Web API call as received, with the token it came with."""
 
     method: str
     args: dict[str, Any]
+    token: str = ""
 
 
 @dataclass
@@ -264,6 +266,12 @@ class SlackStandIn:
         self.uploads: dict[str, dict[str, Any]] = {}
         self.acks: dict[str, SocketAck] = {}
         self.url = ""
+        #: every bot token the stand-in takes, and its workspace
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        #: the OAuth app's credentials, for oauth.v2.access
+        self.client_id = "1111.2222"
+        self.client_secret = "standin-client-secret"
+        self._codes: dict[str, str] = {}
         self._buckets = {m: Bucket(r, b) for m, (r, b) in self.limits.methods.items()}
         self._channel_buckets: dict[str, Bucket] = {}
         self._ts = itertools.count(1)
@@ -276,6 +284,13 @@ class SlackStandIn:
     def api_url(self) -> str:
         """The Web API base URL for ``AsyncWebClient(base_url=...)`` and ``[slack] api_url``."""
         return f"{self.url}/api/"
+
+    def grant(self, team_id: str) -> str:
+        """A one-time OAuth code, as Slack hands one to the redirect URL after an
+        installation into ``team_id``."""
+        code = uuid.uuid4().hex
+        self._codes[code] = team_id
+        return code
 
     def response_url(self) -> str:
         """A fresh response_url, as Slack puts in slash commands and interactions."""
@@ -360,11 +375,15 @@ class SlackStandIn:
         method = request.match_info["method"]
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
+        if method == "oauth.v2.access":
+            return await self._oauth_access(auth, args)
         token = auth.removeprefix("Bearer ").strip() or str(args.get("token", ""))
-        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
         if not token:
             return self._error("not_authed")
-        if not hmac.compare_digest(token, wanted):
+        if method == "apps.connections.open":
+            if not hmac.compare_digest(token, self.app_token):
+                return self._error("invalid_auth")
+        elif token not in self.tokens:
             return self._error("invalid_auth")
         self.counts[method] += 1
         limited = self._limit(method, args.get("channel"))
@@ -373,10 +392,10 @@ class SlackStandIn:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error("unknown_method")
-        response: web.Response = await handler(args)
+        response: web.Response = await handler({**args, "_team": self.tokens.get(token, "")})
         body = json.loads(response.body)  # type: ignore[arg-type]
         if body.get("ok"):
-            self.calls.append(Call(method, args))
+            self.calls.append(Call(method, args, token))
         elif body.get("error") in ("invalid_blocks", "msg_too_long", "invalid_arguments"):
             self.refused.append((method, body.get("errors", [])))
         return response
@@ -400,8 +419,32 @@ class SlackStandIn:
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
+    async def _oauth_access(self, auth: str, args: dict[str, Any]) -> web.Response:
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        expected = "Basic " + base64.b64encode(pair).decode()
+        if not hmac.compare_digest(auth, expected):
+            return self._error("invalid_client_id")
+        team = self._codes.pop(str(args.get("code", "")), None)
+        if team is None:
+            return self._error("invalid_code")
+        token = f"xoxb-{team}-{uuid.uuid4().hex[:12]}"
+        self.tokens[token] = team
+        self.calls.append(Call("oauth.v2.access", {"code": args.get("code"), "team": team}))
+        return self._ok(
+            app_id="A0RALLY",
+            authed_user={"id": "U0INSTALLER"},
+            scope="commands,chat:write",
+            token_type="bot",
+            access_token=token,
+            bot_user_id="UBOT",
+            team={"id": team, "name": f"Workspace {team}"},
+            enterprise=None,
+            is_enterprise_install=False,
+        )
+
     async def _m_auth_test(self, args: dict[str, Any]) -> web.Response:
-        return self._ok(team_id=self.team_id, user_id="UBOT", bot_id="BBOT", team="Stand-in")
+        team = args.get("_team") or self.team_id
+        return self._ok(team_id=team, user_id="UBOT", bot_id="BBOT", team="Stand-in")
 
     async def _m_chat_postMessage(self, args: dict[str, Any]) -> web.Response:
         bad = self._message_errors(args)

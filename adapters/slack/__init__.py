@@ -4,8 +4,10 @@
 serves ``POST /slack/events`` (every slash command, interaction and event; a request whose
 signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
 with 401 before anything runs) and ``GET /healthz`` on ``[slack] host`` and ``port``. In
-Socket Mode it connects with the app token. Every Web API call it makes, the delivery
-engine's included, goes to ``[slack] api_url``.
+Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
+app is installed into workspaces through OAuth (``GET /slack/install``,
+``adapters/slack/oauth.py``). Every Web API call it makes, the delivery engine's included,
+goes to ``[slack] api_url``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
+from adapters.slack.oauth import Installations
 from adapters.slack.sender import API_LOG, SlackSender
 
 if TYPE_CHECKING:
@@ -49,9 +52,10 @@ class SlackAdapter:
                 f"{config.source}: [slack] app_token: needed in socket mode "
                 "(or set RALLYBOT_SLACK__APP_TOKEN)"
             )
-        if not settings.bot_token:
+        if not settings.bot_token and not settings.oauth:
             raise ValueError(
-                f"{config.source}: [slack] bot_token: needed (or set RALLYBOT_SLACK__BOT_TOKEN)"
+                f"{config.source}: [slack] bot_token: needed (or set RALLYBOT_SLACK__BOT_TOKEN), "
+                "unless client_id and client_secret install the app through OAuth"
             )
         self.config = config
         self.settings = settings
@@ -62,6 +66,7 @@ class SlackAdapter:
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self.installations: Installations | None = None
 
     def senders(self) -> Mapping[str, Sender]:
         """The delivery engine's Slack sender."""
@@ -71,14 +76,23 @@ class SlackAdapter:
         """Build the bolt app and start serving (HTTP) or connect (Socket Mode)."""
         settings = self.settings
         self._session = aiohttp.ClientSession()
+        oauth = None
+        if settings.oauth:
+            installations = self.installations = Installations(settings, app.db)
+            oauth = installations.bolt_settings()
+
+            async def tokens(org_id: int | None) -> list[str]:
+                return await installations.tokens(app.services.orgs, org_id)
+
+            self.sender.tokens = tokens
         client = AsyncWebClient(
-            token=settings.bot_token,
+            token=None if settings.oauth else settings.bot_token,
             base_url=settings.api_url,
             session=self._session,
             logger=API_LOG,
         )
         socket = settings.mode == "socket"
-        self.bot = SlackBot(app, settings, client, verify_requests=not socket)
+        self.bot = SlackBot(app, settings, client, verify_requests=not socket, oauth=oauth)
         if socket:
             self._socket = AsyncSocketModeHandler(
                 self.bot.bolt, settings.app_token, web_client=client
@@ -88,6 +102,10 @@ class SlackAdapter:
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._events)
         web_app.router.add_get("/healthz", self._health)
+        flow = self.bot.bolt.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self._install)
+            web_app.router.add_get(flow.redirect_uri_path, self._installed)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
@@ -100,6 +118,18 @@ class SlackAdapter:
         assert self.bot is not None
         answer = await self.bot.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(answer)
+
+    async def _install(self, request: web.Request) -> web.Response:
+        assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        flow = self.bot.bolt.oauth_flow
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def _installed(self, request: web.Request) -> web.Response:
+        assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        flow = self.bot.bolt.oauth_flow
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
     async def _health(self, _request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "mode": self.settings.mode})

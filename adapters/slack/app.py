@@ -26,6 +26,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -97,6 +98,7 @@ class SlackBot:
         client: AsyncWebClient,
         *,
         verify_requests: bool = True,
+        oauth: AsyncOAuthSettings | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -109,6 +111,7 @@ class SlackBot:
             client=client,
             signing_secret=settings.signing_secret or None,
             request_verification_enabled=verify_requests,
+            oauth_settings=oauth,
             logger=bolt_log,
         )
         self._register()
@@ -149,13 +152,13 @@ class SlackBot:
         user_name: str,
         *,
         interactive: bool,
-        client: AsyncWebClient | None = None,
+        client: AsyncWebClient,
     ) -> Invocation:
         """The core's view of a person acting in a workspace (user groups read if needed)."""
         roles: frozenset[str] = frozenset()
         found = self.app.services.orgs.lookup("slack", team_id)
         if found is not None:
-            roles = await self.groups.of(client or self.client, found[1], user_id)
+            roles = await self.groups.of(client, found[1], user_id)
         return Invocation(
             platform="slack",
             space_id=team_id,
@@ -266,14 +269,16 @@ class SlackBot:
             return render.field_errors(list(values), exc.message)
         return {}
 
-    async def _on_home(self, ack: Any, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_home(
+        self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         if event.get("tab", "home") != "home":
             return
         inv = await self.invocation(
-            body.get("team_id", ""), "", event.get("user", ""), "", interactive=False
+            body.get("team_id", ""), "", event.get("user", ""), "", interactive=False, client=client
         )
-        await self.publish_home(inv, self.client)
+        await self.publish_home(inv, client)
 
     async def publish_home(self, inv: Invocation, client: AsyncWebClient) -> None:
         """Render the person's App Home and publish it."""
@@ -283,7 +288,9 @@ class SlackBot:
         except SlackApiError as exc:
             log.warning("the Home tab was not published: %s", exc.response.get("error"))
 
-    async def _on_message(self, ack: Any, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def _on_message(
+        self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """A direct message to the bot is read as a command: ``/profile state:IL`` or
         ``profile state:IL``."""
         await ack()
@@ -299,10 +306,11 @@ class SlackBot:
             str(event.get("user", "")),
             "",
             interactive=False,
+            client=client,
         )
         reply = await self.app.dispatcher.handle_text(inv, line)
         reply.ephemeral = False  # in one's own conversation with the bot, a plain message
-        await self.answer(reply, inv, self.client)
+        await self.answer(reply, inv, client)
 
     # answering -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -27,6 +28,12 @@ from bot.delivery import Outgoing, SendResult
 #: is unset, even when nothing would print it; a set level spares that work
 API_LOG = logging.getLogger("rallybot.slack.api")
 API_LOG.setLevel(logging.INFO)
+
+#: Slack's answers meaning the channel or person is in another workspace than the token's
+ELSEWHERE = {"channel_not_found", "not_in_channel", "user_not_found", "invalid_auth"}
+
+#: where an OAuth-installed app finds the tokens for an organization's messages
+TokenSource = Callable[[int | None], Awaitable[list[str]]]
 
 #: Slack's answers worth trying again later
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -62,6 +69,8 @@ class SlackSender:
         self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
         self._next_turn: dict[str, float] = {}
+        #: set for an app installed through OAuth: tokens by organization
+        self.tokens: TokenSource | None = None
 
     @property
     def client(self) -> AsyncWebClient:
@@ -105,8 +114,26 @@ class SlackSender:
         return wait
 
     async def send(self, message: Outgoing) -> SendResult:
-        """Post, direct-message or edit one message; map Slack's answer onto the engine's."""
+        """Post, direct-message or edit one message; map Slack's answer onto the engine's.
+
+        With a token source (workspaces installed through OAuth), the message goes with the
+        first of its organization's workspace tokens that can reach its channel or person."""
+        if self.tokens is None:
+            return await self._send(message, None)
+        candidates = await self.tokens(message.org_id)
+        if not candidates:
+            return SendResult.fail("the app is not installed in this organization's workspace")
+        result = SendResult.fail("no workspace reached")
+        for token in candidates:
+            result = await self._send(message, token)
+            if result.error not in ELSEWHERE:
+                return result
+        return result
+
+    async def _send(self, message: Outgoing, token: str | None) -> SendResult:
         body = render.message(message.reply)
+        if token is not None:
+            body["token"] = token
         try:
             if message.edit_ref:
                 channel, _, ts = message.edit_ref.partition(":")
@@ -125,6 +152,7 @@ class SlackSender:
                     content=file.data,
                     filename=file.name,
                     title=file.description or file.name,
+                    **({"token": token} if token is not None else {}),
                 )
             return SendResult.sent(f"{channel}:{answer['ts']}")
         except SlackApiError as exc:
