@@ -18,9 +18,10 @@ import pytest
 from adapters.slack import SlackAdapter
 from bot.app import Application
 from bot.clock import MovableClock
+from bot.config import Config, SlackConfig
 from bot.registry import CommandGroup
 from bot.reply import Reply
-from standins.slack import SlackCaller, SlackStandIn, slash_command_body
+from standins.slack import SlackCaller, SlackStandIn, block_actions_body, slash_command_body
 from tests.slack_support import SECRET, TEAM, slack_config, slack_rig, until
 from tests.support import START
 
@@ -203,3 +204,48 @@ organizers = {{ slack_users = ["U0ORG"] }}
     err = raw_err.decode()
     assert proc.returncode == 0, err
     assert SECRET not in err and standin.bot_token not in err
+
+
+async def test_a_direct_message_to_the_bot_runs_as_a_command(database) -> None:
+    async with slack_rig(database) as rig:
+        message = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0ANA",
+            "user": "U0ANA",
+            "text": "profile state:WI",
+        }
+        assert await rig.event(message) == 200
+        (answer,) = await until(lambda: rig.standin.posted_to("D0ANA"))
+        assert "WI" in answer["text"]
+        # the bot's own messages come back as events too: never answered
+        assert await rig.event({**message, "bot_id": "BBOT", "text": "help"}) == 200
+        assert await rig.event({**message, "text": "help"}) == 200
+        await until(lambda: len(rig.standin.posted_to("D0ANA")) == 2)
+        await asyncio.sleep(0.2)
+        assert len(rig.standin.posted_to("D0ANA")) == 2
+
+
+async def test_a_click_in_the_home_tab_answers_by_dm_and_refreshes_it(database) -> None:
+    async with slack_rig(database) as rig:
+        await rig.command("U0ANA", '/reminder add when:"tomorrow 9am" text:"Phone the mayor"')
+        status, _, _ = await rig.caller.post(
+            block_actions_body(
+                "reminder.cancel?id=1", team_id=TEAM, user_id="U0ANA", container="view"
+            )
+        )
+        assert status == 200
+        (dm,) = await until(lambda: rig.standin.posted_to("U0ANA"))
+        assert "1" in dm["text"] and "cancel" in dm["text"].lower()
+        (home,) = await until(lambda: rig.standin.sent("views.publish"))
+        assert "Phone the mayor" not in json.dumps(home["view"])
+
+
+def test_missing_secrets_are_named_at_start() -> None:
+    for settings, named in (
+        (SlackConfig(enabled=True, mode="http", bot_token="xoxb-1"), "signing_secret"),
+        (SlackConfig(enabled=True, mode="socket", bot_token="xoxb-1"), "app_token"),
+        (SlackConfig(enabled=True, mode="http", signing_secret="s"), "bot_token"),
+    ):
+        with pytest.raises(ValueError, match=named):
+            SlackAdapter(Config(slack=settings))
