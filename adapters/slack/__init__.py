@@ -13,6 +13,7 @@ goes to ``[slack] api_url``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -76,15 +77,11 @@ class SlackAdapter:
         """Build the bolt app and start serving (HTTP) or connect (Socket Mode)."""
         settings = self.settings
         self._session = aiohttp.ClientSession()
-        oauth = None
+        installations = None
         if settings.oauth:
             installations = self.installations = Installations(settings, app.db)
-            oauth = installations.bolt_settings()
 
-            async def tokens(org_id: int | None) -> list[str]:
-                return await installations.tokens(app.services.orgs, org_id)
-
-            self.sender.tokens = tokens
+            self.sender.tokens = partial(installations.tokens, app.services.orgs)
         client = AsyncWebClient(
             token=None if settings.oauth else settings.bot_token,
             base_url=settings.api_url,
@@ -92,7 +89,9 @@ class SlackAdapter:
             logger=API_LOG,
         )
         socket = settings.mode == "socket"
-        self.bot = SlackBot(app, settings, client, verify_requests=not socket, oauth=oauth)
+        self.bot = SlackBot(
+            app, settings, client, verify_requests=not socket, installations=installations
+        )
         if socket:
             self._socket = AsyncSocketModeHandler(
                 self.bot.bolt, settings.app_token, web_client=client

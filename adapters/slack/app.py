@@ -26,13 +26,13 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import home, render
+from adapters.slack.oauth import Installations
 from adapters.slack.sender import API_LOG
 from bot.context import Invocation
 from bot.errors import MissingFields, UserError
@@ -98,7 +98,7 @@ class SlackBot:
         client: AsyncWebClient,
         *,
         verify_requests: bool = True,
-        oauth: AsyncOAuthSettings | None = None,
+        installations: Installations | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -111,7 +111,8 @@ class SlackBot:
             client=client,
             signing_secret=settings.signing_secret or None,
             request_verification_enabled=verify_requests,
-            oauth_settings=oauth,
+            oauth_settings=installations.bolt_settings() if installations else None,
+            authorize=installations.authorize(client) if installations else None,
             logger=bolt_log,
         )
         self._register()

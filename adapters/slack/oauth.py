@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc, select
 
 if TYPE_CHECKING:
@@ -59,7 +61,21 @@ class Installations:
             client_secret=self.settings.client_secret,
             scopes=list(SCOPES),
             installation_store=self.store,
+            installation_store_bot_only=True,
             state_store=self.states,
+        )
+
+    def authorize(self, client: AsyncWebClient) -> AsyncInstallationStoreAuthorize:
+        """Bolt's lookup of each request's bot token, remembering what ``auth.test`` said of
+        a token, so a request waits for the database only, not for Slack, before its ack."""
+        return AsyncInstallationStoreAuthorize(
+            logger=log,
+            installation_store=self.store,
+            client_id=self.settings.client_id,
+            client_secret=self.settings.client_secret,
+            bot_only=True,
+            cache_enabled=True,
+            client=client,
         )
 
     async def token(self, team_id: str) -> str | None:
