@@ -101,8 +101,6 @@ class SlackBot:
         installations: Installations | None = None,
     ) -> None:
         self.app = app
-        self.settings = settings
-        self.client = client
         self.groups = UserGroups()
         self._seen: OrderedDict[str, None] = OrderedDict()
         bolt_log = logging.getLogger("rallybot.slack.bolt")
