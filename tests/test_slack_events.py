@@ -118,6 +118,22 @@ async def test_socket_mode_answers_through_the_websocket(database) -> None:
         await standin.stop()
 
 
+#: every command group through `rallybot run`: (user, command line, part of the answer)
+RUN_SCRIPT = (
+    ("U0ANA", "/help", "/profile"),
+    ("U0ANA", "/profile state:IL library_type:public", "IL"),
+    ("U0ANA", "/link", "/link code:"),
+    ("U0ANA", "/privacy export", "Here is everything the bot keeps about you."),
+    ("U0ANA", '/reminder add when:"in 2 hours" text:"Call Rep. Smith"', "Reminder 1 set"),
+    ("U0ANA", "/reminder list", "Call Rep. Smith"),
+    ("U0WHO", '/layoff report employer:"Elm Library" kind:layoff', "L-1"),
+    ("U0ANA", "/layoff verify id:1", "needs the organizer role"),
+    ("U0ORG", "/layoff verify id:1", "L-1 is now marked verified."),
+    ("U0ORG", '/alert create title:"Save Elm" body:"Sign." kind:sign-on', "Preview of alert 1"),
+    ("U0ANA", "/alert list", "There are no open alerts right now."),
+)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -185,13 +201,17 @@ organizers = {{ slack_users = ["U0ORG"] }}
                     break
                 await asyncio.sleep(0.05)
             caller = SlackCaller(f"{base}/slack/events", SECRET, session)
-            url = standin.response_url()
-            status, _, _ = await caller.post(
-                slash_command_body("/help", "", team_id=TEAM, user_id="U0ANA", response_url=url)
-            )
-            assert status == 200
-            await until(lambda: standin.responses)
-            assert "/profile" in standin.responses[0]["text"]
+            for user, line, expected in RUN_SCRIPT:
+                name, _, text = line.partition(" ")
+                url = standin.response_url()
+                body = slash_command_body(name, text, team_id=TEAM, user_id=user, response_url=url)
+                status, _, _ = await caller.post(body)
+                assert status == 200
+                token = url.rsplit("/", 1)[1]
+                await until(lambda t=token: [r for r in standin.responses if r["_token"] == t])
+                (answer,) = [r for r in standin.responses if r["_token"] == token]
+                assert expected in answer["text"], (line, answer["text"])
+            await until(lambda: any("data" in u for u in standin.uploads.values()))
             forged, _, _ = await caller.post(
                 slash_command_body("/help", "", team_id=TEAM, user_id="U0ANA"), secret="forged"
             )
