@@ -21,7 +21,13 @@ from bot.clock import MovableClock
 from bot.config import Config, SlackConfig
 from bot.registry import CommandGroup
 from bot.reply import Reply
-from standins.slack import SlackCaller, SlackStandIn, block_actions_body, slash_command_body
+from standins.slack import (
+    SlackCaller,
+    SlackStandIn,
+    block_actions_body,
+    event_body,
+    slash_command_body,
+)
 from tests.slack_support import SECRET, TEAM, slack_config, slack_rig, until
 from tests.support import START
 
@@ -112,6 +118,17 @@ async def test_socket_mode_answers_through_the_websocket(database) -> None:
         assert ack.envelope_id
         await until(lambda: standin.responses)
         assert "WI" in standin.responses[0]["text"]
+        # events come through the socket too: the Home tab is published
+        await standin.deliver(
+            "events_api",
+            json.loads(
+                event_body(
+                    {"type": "app_home_opened", "user": "U0ANA", "tab": "home"}, team_id=TEAM
+                )[0]
+            ),
+        )
+        (home,) = await until(lambda: standin.sent("views.publish"))
+        assert "Preferences" in json.dumps(home["view"]) and "WI" in json.dumps(home["view"])
     finally:
         await adapter.stop()
         await app.stop()
