@@ -201,3 +201,10 @@ async def test_a_refused_message_fails_without_retrying(database) -> None:
         assert row.state == "failed" and row.attempts <= 1 and "invalid_auth" in row.error
     finally:
         await standin.stop()
+
+
+def test_mrkdwn_is_escaped_and_bold_is_slacks() -> None:
+    reply = Reply(title="Alert", text="**Save the branch** & tell <Rep. Smith>")
+    shown = render.message(reply)
+    assert shown["blocks"][1]["text"]["text"] == "*Save the branch* &amp; tell &lt;Rep. Smith&gt;"
+    assert shown["text"] == "*Alert*\n*Save the branch* &amp; tell &lt;Rep. Smith&gt;"

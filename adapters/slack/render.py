@@ -11,6 +11,7 @@ stateless id, so a click is dispatched like the typed command.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
@@ -35,10 +36,17 @@ PRIVATE_METADATA = 3000
 
 Block = dict[str, Any]
 
+_DOUBLE_STARS = re.compile(r"\*\*(.+?)\*\*")
+
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn gives a meaning to (&, <, >)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _bold(text: str) -> str:
+    """The core's ``**bold**`` as Slack's ``*bold*``."""
+    return _DOUBLE_STARS.sub(r"*\1*", text)
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -74,7 +82,7 @@ def _chunks(text: str, limit: int) -> list[str]:
 def _sections(text: str) -> list[Block]:
     return [
         {"type": "section", "text": _mrkdwn(piece)}
-        for piece in _chunks(escape(text), SECTION_TEXT)
+        for piece in _chunks(_bold(escape(text)), SECTION_TEXT)
         if piece.strip()
     ]
 
@@ -169,7 +177,7 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
 
 def fallback_text(reply: Reply) -> str:
     """The plain text Slack shows in notifications and where blocks cannot be shown."""
-    return truncate(reply.plain_text() or reply.title or " ", MESSAGE_TEXT)
+    return truncate(_bold(escape(reply.plain_text())) or " ", MESSAGE_TEXT)
 
 
 def message(reply: Reply) -> dict[str, Any]:
