@@ -28,6 +28,8 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/fanout.py --platform slack
+	$(BIN)/python bench/slack_burst.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/events.py

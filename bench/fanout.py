@@ -1,5 +1,10 @@
 """Benchmark: a fan-out of 5,000 messages through the delivery engine into a rate-limited sink.
 
+With ``--platform slack`` the messages are Slack direct messages, sent by the Slack sender
+through the real slack_sdk into the Slack stand-in (``python -m standins.slack``, its own
+process, answering 429 with Retry-After past ``--rate`` chat.postMessage calls a second);
+the naive baseline is then a slack_sdk loop that sleeps on each 429.
+
 The sink (``tests/sink.py``, its own process on 127.0.0.1) answers 429 with Retry-After past
 ``--rate`` calls a second, as a platform does. The engine is told the platform's rate and
 must stay close to the floor (recipients / rate) without losing or doubling a message. The
@@ -20,12 +25,15 @@ import time
 from pathlib import Path
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from adapters.slack.sender import SlackSender  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
@@ -35,23 +43,18 @@ from storage.db import Database  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
 from tests.sink import SinkSender  # noqa: E402
 
+SLACK_TOKEN = "xoxb-standin-token"
+
 
 class SinkProcess:
-    """A sink in a child process."""
+    """A sink (or, with ``slack``, the Slack stand-in) in a child process."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, *, slack: bool = False) -> None:
+        module = (
+            ["-m", "standins.slack"] if slack else ["-m", "tests.sink", "--retry-after", "0.05"]
+        )
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.sink",
-                "--rate",
-                str(rate),
-                "--burst",
-                str(burst),
-                "--retry-after",
-                "0.05",
-            ],
+            [sys.executable, *module, "--rate", str(rate), "--burst", str(burst)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -70,16 +73,24 @@ class SinkProcess:
         self.proc.wait(10)
 
 
-async def through_engine(url: str, db: Database, count: int, rate: float) -> float:
+async def through_engine(
+    url: str, db: Database, count: int, rate: float, *, slack: bool = False
+) -> float:
     clock = SystemClock()
-    sender = SinkSender(url, rate=rate, burst=max(1.0, rate / 50), concurrency=32, timeout=5.0)
-    engine = DeliveryEngine(db, clock, {"sink": sender}, EngineSettings(batch=200))
+    burst = max(1.0, rate / 50)
+    sender: SinkSender | SlackSender
+    if slack:
+        sender = SlackSender(SLACK_TOKEN, f"{url}/api/", rate=rate, burst=burst, concurrency=32)
+    else:
+        sender = SinkSender(url, rate=rate, burst=burst, concurrency=32, timeout=5.0)
+    platform = sender.platform
+    engine = DeliveryEngine(db, clock, {platform: sender}, EngineSettings(batch=200))
     start = time.perf_counter()
     async with db.transaction() as conn:
         await Messages(conn, clock.now()).add_all(
             (
                 Message(
-                    "sink",
+                    platform,
                     "user",
                     f"U{n:05d}",
                     Reply(text=f"Action alert {n}"),
@@ -117,24 +128,46 @@ async def naive(url: str, count: int) -> float:
     return time.perf_counter() - start
 
 
+async def naive_slack(url: str, count: int) -> float:
+    """One slack_sdk call after another, sleeping out each 429."""
+    start = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        client = AsyncWebClient(token=SLACK_TOKEN, base_url=f"{url}/api/", session=session)
+        for n in range(count):
+            while True:
+                try:
+                    await client.chat_postMessage(channel=f"U{n:05d}", text=f"Action alert {n}")
+                    break
+                except SlackApiError as exc:
+                    if exc.response.status_code != 429:
+                        raise
+                    await asyncio.sleep(float(exc.response.headers.get("Retry-After", "1")))
+    return time.perf_counter() - start
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=500.0, help="the sink's limit, calls/s")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--platform", choices=("sink", "slack"), default="sink")
     args = parser.parse_args()
+    slack = args.platform == "slack"
     floor = args.recipients / args.rate
     with tempfile.TemporaryDirectory() as tmp:
-        sink = SinkProcess(args.rate, burst=20)
+        sink = SinkProcess(args.rate, burst=20, slack=slack)
         try:
             async with bench_database(args.db, Path(tmp)) as db:
-                engine_s = await through_engine(sink.url, db, args.recipients, args.rate)
+                engine_s = await through_engine(
+                    sink.url, db, args.recipients, args.rate, slack=slack
+                )
             engine_stats = await sink.stats()
         finally:
             sink.close()
-        naive_sink = SinkProcess(args.rate, burst=20)
+        naive_sink = SinkProcess(args.rate, burst=20, slack=slack)
         try:
-            naive_s = await naive(naive_sink.url, args.recipients)
+            send_naively = naive_slack if slack else naive
+            naive_s = await send_naively(naive_sink.url, args.recipients)
             naive_stats = await naive_sink.stats()
         finally:
             naive_sink.close()
@@ -146,7 +179,7 @@ async def main() -> None:
     print(
         json.dumps(
             {
-                "bench": "fanout",
+                "bench": "fanout" if not slack else "fanout_slack",
                 "recipients": args.recipients,
                 "seconds": round(engine_s, 3),
                 "floor_seconds": round(floor, 3),

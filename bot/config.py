@@ -90,6 +90,14 @@ class SlackConfig:
     bot_token: str = field(default="", repr=False, metadata={"secret": True})
     app_token: str = field(default="", repr=False, metadata={"secret": True})
     api_url: str = "https://slack.com/api/"
+    #: OAuth installation into several workspaces (both set): tokens kept in the database
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False, metadata={"secret": True})
+
+    @property
+    def oauth(self) -> bool:
+        """The app is installed into workspaces through OAuth, not given one bot token."""
+        return bool(self.client_id and self.client_secret)
 
 
 @dataclass

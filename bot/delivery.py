@@ -54,6 +54,8 @@ class Outgoing:
     #: the platform's reference of the message to edit, for an edit
     edit_ref: str | None = None
     member_id: int | None = None
+    #: the organization it is sent for, when known (a platform may hold a token per space)
+    org_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,7 @@ class DeliveryEngine:
             key=row.idempotency_key,
             edit_ref=row.edit_ref,
             member_id=row.member_id,
+            org_id=row.org_id,
         )
         try:
             result = await asyncio.wait_for(state.sender.send(message), settings.send_timeout)

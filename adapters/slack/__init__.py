@@ -1,0 +1,147 @@
+"""The Slack adapter: slack-bolt in HTTP mode (signed requests) or Socket Mode.
+
+``SlackAdapter`` is what `rallybot run` starts when ``[slack] enabled``. In HTTP mode it
+serves ``POST /slack/events`` (every slash command, interaction and event; a request whose
+signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
+with 401 before anything runs) and ``GET /healthz`` on ``[slack] host`` and ``port``. In
+Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
+app is installed into workspaces through OAuth (``GET /slack/install``,
+``adapters/slack/oauth.py``). Every Web API call it makes, the delivery engine's included,
+goes to ``[slack] api_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import SlackBot
+from adapters.slack.oauth import Installations
+from adapters.slack.sender import API_LOG, SlackSender
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.config import Config
+    from bot.delivery import Sender
+
+__all__ = ["SlackAdapter", "SlackBot", "SlackSender"]
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackAdapter:
+    """Slack for `rallybot run`: the bolt app, its HTTP server or socket, and the sender."""
+
+    name = "slack"
+
+    def __init__(self, config: Config, *, sender: SlackSender | None = None) -> None:
+        settings = config.slack
+        if settings.mode == "http" and not settings.signing_secret:
+            raise ValueError(
+                f"{config.source}: [slack] signing_secret: needed in http mode "
+                "(or set RALLYBOT_SLACK__SIGNING_SECRET)"
+            )
+        if settings.mode == "socket" and not settings.app_token:
+            raise ValueError(
+                f"{config.source}: [slack] app_token: needed in socket mode "
+                "(or set RALLYBOT_SLACK__APP_TOKEN)"
+            )
+        if not settings.bot_token and not settings.oauth:
+            raise ValueError(
+                f"{config.source}: [slack] bot_token: needed (or set RALLYBOT_SLACK__BOT_TOKEN), "
+                "unless client_id and client_secret install the app through OAuth"
+            )
+        self.config = config
+        self.settings = settings
+        self.sender = sender or SlackSender(settings.bot_token, settings.api_url)
+        self.bot: SlackBot | None = None
+        #: the port the HTTP server listens on (the chosen one when ``port`` is 0)
+        self.port: int | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self.installations: Installations | None = None
+
+    def senders(self) -> Mapping[str, Sender]:
+        """The delivery engine's Slack sender."""
+        return {"slack": self.sender}
+
+    async def start(self, app: Application) -> None:
+        """Build the bolt app and start serving (HTTP) or connect (Socket Mode)."""
+        settings = self.settings
+        self._session = aiohttp.ClientSession()
+        installations = None
+        if settings.oauth:
+            installations = self.installations = Installations(settings, app.db)
+
+            self.sender.tokens = partial(installations.tokens, app.services.orgs)
+        client = AsyncWebClient(
+            token=None if settings.oauth else settings.bot_token,
+            base_url=settings.api_url,
+            session=self._session,
+            logger=API_LOG,
+        )
+        socket = settings.mode == "socket"
+        self.bot = SlackBot(
+            app, settings, client, verify_requests=not socket, installations=installations
+        )
+        if socket:
+            self._socket = AsyncSocketModeHandler(
+                self.bot.bolt, settings.app_token, web_client=client
+            )
+            await self._socket.connect_async()
+            return
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._events)
+        web_app.router.add_get("/healthz", self._health)
+        flow = self.bot.bolt.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self._install)
+            web_app.router.add_get(flow.redirect_uri_path, self._installed)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.host, settings.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else settings.port
+
+    async def _events(self, request: web.Request) -> web.Response:
+        assert self.bot is not None
+        answer = await self.bot.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+    async def _install(self, request: web.Request) -> web.Response:
+        assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        flow = self.bot.bolt.oauth_flow
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def _installed(self, request: web.Request) -> web.Response:
+        assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        flow = self.bot.bolt.oauth_flow
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "mode": self.settings.mode})
+
+    async def stop(self) -> None:
+        """Stop answering, then close the connections."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        await self.sender.close()

@@ -1,0 +1,202 @@
+"""Every command group end to end through Slack's HTTP mode: signed slash commands, button
+clicks (block_actions), modals (views.open, view_submission) and what the delivery engine
+then posts through the real slack_sdk into the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from standins.slack import block_actions_body, slash_command_body
+from storage.models import AlertResponse, LayoffReport, Member
+from tests.slack_support import SlackRig, slack_rig, until
+
+ORG = "U0ORG"
+ANA = "U0ANA"
+
+
+async def count(rig: SlackRig, model: type) -> int:
+    async with rig.app.db.sessions() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """The buttons of a message: label -> action id."""
+    found = {}
+    for block in blocks:
+        if block["type"] == "actions":
+            for element in block["elements"]:
+                if element["type"] == "button":
+                    found[element["text"]["text"]] = element["action_id"]
+    return found
+
+
+async def test_link_gives_a_code_and_refuses_a_wrong_one(database) -> None:
+    async with slack_rig(database) as rig:
+        code = await rig.command(ANA, "/link")
+        assert "/link code:" in code["text"]
+        wrong = await rig.command(ANA, "/link code:ZZZZ-ZZZZ")
+        assert "code" in wrong["text"]
+
+
+async def test_privacy_export_is_a_file_and_delete_asks_first(database) -> None:
+    async with slack_rig(database) as rig:
+        await rig.command(ANA, "/profile state:OR city:Portland")
+        export = await rig.command(ANA, "/privacy export")
+        assert "privacy" in json.dumps(export["blocks"]).lower() or export["text"]
+        await until(lambda: rig.standin.sent("files.completeUploadExternal"))
+        (upload,) = [u for u in rig.standin.uploads.values() if "data" in u]
+        assert upload["channel"] == "D0ANA"  # the person's own conversation with the bot
+        assert json.loads(upload["data"])["profile"]["city"] == "Portland"
+        ask = await rig.command(ANA, "/privacy delete")
+        erase = buttons(ask["blocks"])["Yes, erase my data"]
+        done = await rig.click(ANA, erase)
+        assert "no longer keeps anything" in done["text"]
+        assert await count(rig, Member) == 0
+
+
+async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
+    database, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with slack_rig(database) as rig:
+        filed = await rig.command(
+            "U0WHISTLE",
+            '/layoff report employer:"Elm County Library" kind:layoff workers:3 state:IL',
+        )
+        assert "L-1" in filed["text"]
+        assert await count(rig, Member) == 0
+        rig.app.services.clock.advance(timedelta(minutes=16))
+        await rig.app.settle()
+        (post,) = rig.standin.posted_to("C0MODS")
+        assert "Layoff report L-1" in post["text"]
+        moderation = buttons(post["blocks"])
+        denied = await rig.click(ANA, moderation["Verify"])
+        assert "needs the organizer role" in denied["text"]
+        verified = await rig.click(ORG, moderation["Verify"])
+        assert verified["text"] == "L-1 is now marked verified."
+        await rig.app.settle()
+        (edit,) = rig.standin.sent("chat.update")
+        assert edit["channel"] == "C0MODS" and "verified" in edit["text"]
+        assert "Verify" not in buttons(edit["blocks"])  # closed buttons are not offered
+        async with rig.app.db.sessions() as session:
+            (report,) = (await session.execute(select(LayoffReport))).scalars()
+        assert report.status == "verified"
+    assert "U0WHISTLE" not in caplog.text  # who filed it is nowhere, logs included
+
+
+async def test_a_missing_field_opens_a_modal_and_errors_show_inline(database) -> None:
+    async with slack_rig(database) as rig:
+        asked = await rig.caller.post(
+            slash_command_body(
+                "/layoff",
+                "report kind:layoff",
+                team_id="T0001",
+                user_id=ANA,
+                response_url=rig.standin.response_url(),
+            )
+        )
+        assert asked[0] == 200
+        (opened,) = await until(lambda: rig.standin.sent("views.open"))
+        view = opened["view"]
+        assert view["type"] == "modal" and view["callback_id"] == "layoff.report"
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert inputs["employer"]["optional"] is False
+        assert inputs["kind"]["element"]["initial_option"]["value"] == "layoff"
+        status, body = await rig.submit(
+            ANA,
+            view["callback_id"],
+            {"employer": "Oak Library", "workers": "lots"},
+            metadata=view["private_metadata"],
+        )
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["response_action"] == "errors" and "workers" in answer["errors"]
+        assert await count(rig, LayoffReport) == 0
+        status, body = await rig.submit(
+            ANA,
+            view["callback_id"],
+            {"employer": "Oak Library", "workers": "4"},
+            metadata=view["private_metadata"],
+        )
+        assert status == 200 and body == ""
+        await until(lambda: rig.standin.sent("chat.postEphemeral") or rig.standin.responses)
+        assert await count(rig, LayoffReport) == 1
+
+
+async def test_alert_create_send_and_sign_on_from_the_dm(database) -> None:
+    async with slack_rig(database) as rig:
+        await rig.command(ANA, '/profile state:IL name:"Ana Ruiz" city:Chicago')
+        preview = await rig.command(
+            ORG,
+            '/alert create title:"Save the Elm St branch" body:"The council votes Friday." '
+            'kind:"Sign on" deadline:"2026-11-06 17:00"',
+        )
+        assert "Preview of alert 1" in preview["text"]
+        sent = await rig.click(ORG, buttons(preview["blocks"])["Send now"])
+        assert sent["text"].startswith("Alert 1 goes out now")
+        await rig.app.settle()
+        (channel_post,) = rig.standin.posted_to("C0ALERTS")
+        assert "0 signed" in channel_post["text"]
+        (dm,) = rig.standin.posted_to(ANA)
+        sign_on = buttons(dm["blocks"])["Sign on"]
+        before = len(rig.standin.sent("views.open"))
+        await rig.caller.post(
+            block_actions_body(
+                sign_on,
+                team_id="T0001",
+                user_id=ANA,
+                channel_id="D0ANA",
+                response_url=rig.standin.response_url(),
+            )
+        )
+        opened = await until(lambda: rig.standin.sent("views.open")[before:])
+        view = opened[0]["view"]
+        names = {
+            b["block_id"]: b["element"].get("initial_value")
+            for b in view["blocks"]
+            if b["type"] == "input"
+        }
+        assert names["name"] == "Ana Ruiz" and names["city"] == "Chicago"
+        status, _ = await rig.submit(
+            ANA,
+            view["callback_id"],
+            {"name": "Ana Ruiz", "city": "Chicago", "state": "IL"},
+            metadata=view["private_metadata"],
+        )
+        assert status == 200
+        await until(lambda: rig.standin.responses[-1]["text"].startswith("Thank you"))
+        assert await count(rig, AlertResponse) == 1
+        rig.app.services.clock.advance(timedelta(seconds=10))
+        await rig.app.settle()
+        edits = rig.standin.sent("chat.update")
+        assert edits and "1 signed" in edits[-1]["text"]
+        assert edits[-1]["channel"] == "C0ALERTS"
+
+
+async def test_reminder_arrives_by_direct_message(database) -> None:
+    async with slack_rig(database) as rig:
+        added = await rig.command(ANA, '/reminder add when:"in 2 hours" text:"Call Rep. Smith"')
+        assert added["text"].startswith("Reminder 1 set for Mon Nov 2, 11:00 AM CST")
+        listed = await rig.command(ANA, "/reminder list")
+        assert "Call Rep. Smith" in listed["text"]
+        rig.app.services.clock.advance(timedelta(hours=3))
+        await rig.app.settle()
+        (dm,) = rig.standin.posted_to(ANA)
+        assert "Call Rep. Smith" in dm["text"]
+
+
+async def test_organizers_from_a_user_group_may_export(database) -> None:
+    async with slack_rig(database, usergroups={"S0STEWARDS": ["U0STEW"]}) as rig:
+        denied = await rig.command(ANA, "/layoff export")
+        assert "needs the organizer role" in denied["text"]
+        allowed = await rig.command("U0STEW", "/layoff export")
+        assert "organizer role" not in allowed["text"]
+        await until(lambda: rig.standin.sent("files.completeUploadExternal"))
+        await rig.command("U0STEW", "/layoff export")
+        # the group's members were asked once and remembered
+        assert len(rig.standin.sent("usergroups.users.list")) == 1

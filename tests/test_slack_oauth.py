@@ -1,0 +1,85 @@
+"""Installing the app into a workspace through OAuth, on SQLite and PostgreSQL: the state
+and installation kept in our database by slack_sdk's stores (tables of migration 0007),
+then commands answered and messages sent with that workspace's own token."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+from sqlalchemy import text
+
+from adapters.slack import SlackAdapter
+from bot.app import Application
+from bot.clock import MovableClock
+from bot.reply import Reply
+from standins.slack import SlackCaller, SlackStandIn, slash_command_body
+from tests.slack_support import SECRET, TEAM, slack_config, until
+from tests.support import START
+
+
+async def test_install_through_oauth_then_answer_and_send_with_its_token(database) -> None:
+    standin = SlackStandIn(team_id=TEAM, bot_token="xoxb-not-this-one")
+    await standin.start()
+    config = slack_config(
+        standin, bot_token="", client_id=standin.client_id, client_secret=standin.client_secret
+    )
+    adapter = SlackAdapter(config)
+    app = Application(
+        config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
+    )
+    await app.start(upgrade=False, background=False)
+    await adapter.start(app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{adapter.port}"
+            caller = SlackCaller(f"{base}/slack/events", SECRET, session)
+            not_yet = standin.response_url()
+            before = await caller.post(
+                slash_command_body("/help", "", team_id=TEAM, user_id="U0ANA", response_url=not_yet)
+            )
+            assert before[0] == 200
+            await until(lambda: standin.responses)
+            assert "install" in standin.responses.pop()["text"].lower()
+
+            async with session.get(f"{base}/slack/install") as page:
+                assert page.status == 200
+                state = re.search(r"state=([0-9a-f-]{36})", await page.text()).group(1)
+                cookie = page.cookies["slack-app-oauth-state"]
+            # the browser brings back the state cookie (Secure: here sent by hand over http)
+            code = standin.grant(TEAM)
+            async with session.get(
+                f"{base}/slack/oauth_redirect",
+                params={"code": code, "state": state},
+                headers={"Cookie": f"{cookie.key}={cookie.value}"},
+            ) as done:
+                assert done.status == 200, await done.text()
+            async with database.reading() as conn:
+                bots = (await conn.execute(text("SELECT team_id, bot_token FROM slack_bots"))).all()
+                states = (await conn.execute(text("SELECT count(*) FROM slack_oauth_states"))).one()
+            ((team, token),) = bots
+            assert team == TEAM and token.startswith(f"xoxb-{TEAM}-")
+            assert states[0] == 0  # the one-time state was used up
+
+            url = standin.response_url()
+            status, _, _ = await caller.post(
+                slash_command_body("/help", "", team_id=TEAM, user_id="U0ANA", response_url=url)
+            )
+            assert status == 200
+            await until(lambda: standin.responses)
+            assert "/profile" in standin.responses[0]["text"]
+
+            record = app.services.orgs.lookup("slack", TEAM)[0]
+            async with database.transaction() as conn:
+                from bot.messages import Messages
+
+                await Messages(conn, START).to_channel(
+                    "slack", "C0ALERTS", Reply(text="hello"), kind="post", key="k", org_id=record.id
+                )
+            await app.settle()
+            (post,) = [c for c in standin.calls if c.method == "chat.postMessage"]
+            assert post.token == token and post.args["channel"] == "C0ALERTS"
+    finally:
+        await adapter.stop()
+        await app.stop()
+        await standin.stop()
