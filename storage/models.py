@@ -410,3 +410,4 @@ class AlertPost(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     #: the tally text last shown, so an unchanged tally is not edited again
     shown: Mapped[str] = mapped_column(String(200), default="")
+
