@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
 import secrets
 import sys
 import time
@@ -133,6 +134,7 @@ class DiscordStandIn:
         self.command_writes: Counter[str | None] = Counter()
         self.invalid_requests = 0
         self.limited: Counter[str] = Counter()
+        self.limited_buckets: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.identifies = 0
         self.resumes = 0
@@ -229,6 +231,7 @@ class DiscordStandIn:
     def _too_many(self, retry_after: float, scope: str, bucket: str) -> web.Response:
         self.invalid_requests += 1
         self.limited[scope] += 1
+        self.limited_buckets[bucket] += 1
         body = {
             "message": "You are being rate limited.",
             "retry_after": round(retry_after, 3),
@@ -272,7 +275,8 @@ class DiscordStandIn:
             bucket.remaining -= 1
         response = await handler(request)
         if bucket is not None:
-            reset_after = max(bucket.reset_at - time.monotonic(), 0.0)
+            # whole milliseconds, rounded up as Discord does: never an early retry
+            reset_after = math.ceil(max(bucket.reset_at - time.monotonic(), 0.0) * 1000) / 1000
             response.headers["X-RateLimit-Limit"] = str(bucket.limit)
             response.headers["X-RateLimit-Remaining"] = str(bucket.remaining)
             response.headers["X-RateLimit-Reset"] = f"{time.time() + reset_after:.3f}"
@@ -326,7 +330,7 @@ class DiscordStandIn:
         if not isinstance(body, list) or len(body) > 100:
             return _bad("commands: a list of at most 100 commands")
         for command in body:
-            problem = _check_command(command)
+            problem = check_command(command)
             if problem:
                 return _bad(problem)
         stored = []
@@ -355,9 +359,9 @@ class DiscordStandIn:
         body, files = await _read_body(request)
         kind = body.get("type")
         data = body.get("data") or {}
-        problem = _check_message(data) if kind in (4, 7) else None
+        problem = check_message(data) if kind in (4, 7) else None
         if kind == 9:
-            problem = _check_modal(data)
+            problem = check_modal(data)
         if problem:
             return _bad(problem)
         interaction.first_response_at = time.monotonic()
@@ -400,7 +404,7 @@ class DiscordStandIn:
         if interaction is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
         body, files = await _read_body(request)
-        problem = _check_message(body)
+        problem = check_message(body)
         if problem:
             return _bad(problem)
         message = self._store_message(
@@ -414,7 +418,7 @@ class DiscordStandIn:
         if interaction is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
         body, files = await _read_body(request)
-        problem = _check_message(body)
+        problem = check_message(body)
         if problem:
             return _bad(problem)
         mid = request.match_info["mid"]
@@ -463,7 +467,7 @@ class DiscordStandIn:
         if not self._channel_known(channel_id):
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         body, files = await _read_body(request)
-        problem = _check_message(body)
+        problem = check_message(body)
         if problem:
             return _bad(problem)
         nonce = body.get("nonce")
@@ -484,7 +488,7 @@ class DiscordStandIn:
         if message is None or message["channel_id"] != request.match_info["cid"]:
             return _json({"message": "Unknown Message", "code": 10008}, 404)
         body, files = await _read_body(request)
-        problem = _check_message(body)
+        problem = check_message(body)
         if problem:
             return _bad(problem)
         message.update(_message_fields(body, files))
@@ -565,8 +569,7 @@ class DiscordStandIn:
                     break
             elif op == 6:
                 session = await self._resume(ws, data)
-        if session is not None and self._sessions.get(session.id) is session:
-            self._sessions.pop(session.id, None)
+        # a session outlives its connection: the client may resume it on a new one
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
@@ -662,10 +665,21 @@ class DiscordStandIn:
             self._sessions.pop(session.id, None)
             await session.ws.send_json({"op": 9, "d": False})
 
-    async def ask_reconnect(self) -> None:
-        """Ask every connected shard to reconnect and resume (op 7)."""
+    async def ask_reconnect(self, within: float = 10.0) -> None:
+        """Ask every connected shard to reconnect (op 7); return once each has resumed."""
+        old = {session.id: session.ws for session in self._sessions.values()}
         for session in list(self._sessions.values()):
             await session.ws.send_json({"op": 7, "d": None})
+        deadline = time.monotonic() + within
+        while any(
+            self._sessions.get(sid) is None
+            or self._sessions[sid].ws is ws
+            or self._sessions[sid].ws.closed
+            for sid, ws in old.items()
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("not every shard resumed")
+            await asyncio.sleep(0.02)
 
     def connected_shards(self) -> list[int]:
         """Shard ids with a live session."""
@@ -697,6 +711,9 @@ class DiscordStandIn:
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(24)
         if guild_id is None:
             channel_id = channel_id or self.dm_channels.setdefault(user_id, self.snowflake())
+        elif channel_id is None:
+            known = self.guilds.get(guild_id)
+            channel_id = known.channels[0] if known and known.channels else self.snowflake()
         payload: dict[str, Any] = {
             "id": interaction_id,
             "application_id": self.application_id,
@@ -909,7 +926,7 @@ def _message_fields(body: dict[str, Any], files: list[dict[str, Any]]) -> dict[s
     return fields
 
 
-def _check_message(body: dict[str, Any]) -> str | None:
+def check_message(body: dict[str, Any]) -> str | None:
     """Discord's message limits; the first one broken, as Discord names it."""
     if len(body.get("content") or "") > MAX_CONTENT:
         return f"content: must be {MAX_CONTENT} or fewer in length"
@@ -958,7 +975,7 @@ def _check_components(rows: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _check_modal(data: dict[str, Any]) -> str | None:
+def check_modal(data: dict[str, Any]) -> str | None:
     if len(data.get("title") or "") > 45:
         return "title: must be 45 or fewer in length"
     custom_id = data.get("custom_id") or ""
@@ -976,7 +993,7 @@ def _check_modal(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _check_command(command: dict[str, Any]) -> str | None:
+def check_command(command: dict[str, Any]) -> str | None:
     import re
 
     name = command.get("name", "")
@@ -990,7 +1007,7 @@ def _check_command(command: dict[str, Any]) -> str | None:
     seen_optional = False
     for option in options:
         if option.get("type") in (1, 2):
-            problem = _check_command({**option, "type": 1})
+            problem = check_command({**option, "type": 1})
             if problem:
                 return f"{name}.{problem}"
             continue

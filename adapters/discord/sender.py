@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import weakref
 
 import aiohttp
 import discord
@@ -50,15 +52,29 @@ class DiscordSender:
         self.concurrency = 32
         self.client: discord.Client | None = None
         self._dm_channels: dict[str, int] = {}
+        self._opening: dict[str, asyncio.Future[int]] = {}
+        self._channel_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def attach(self, client: discord.Client, db: Database) -> None:
         """Send through ``client``, keeping DM channel ids in ``db``."""
         self.client, self.db = client, db
 
     async def _dm_channel(self, client: discord.Client, user_id: str) -> int:
+        """The account's DM channel: remembered, stored, or opened once (even when several
+        messages to the account are in flight at the same moment)."""
         known = self._dm_channels.get(user_id)
         if known is not None:
             return known
+        opening = self._opening.get(user_id)
+        if opening is None:
+            opening = asyncio.ensure_future(self._open_dm(client, user_id))
+            self._opening[user_id] = opening
+            opening.add_done_callback(lambda _: self._opening.pop(user_id, None))
+        return await asyncio.shield(opening)
+
+    async def _open_dm(self, client: discord.Client, user_id: str) -> int:
         stored = None
         if self.db is not None:
             async with self.db.reading() as conn:
@@ -86,12 +102,16 @@ class DiscordSender:
                 channel_id = int(message.target)
                 kind = discord.ChannelType.text
             channel = client.get_partial_messageable(channel_id, type=kind)
-            if message.edit_ref:
-                await channel.get_partial_message(int(message.edit_ref)).edit(
-                    **rendered.edit_kwargs()
-                )
-                return SendResult.sent(message.edit_ref)
-            sent = await channel.send(**rendered.kwargs(), nonce=nonce_for(message.key))
+            # one call at a time per channel: posts keep their order, and discord.py's
+            # bucket for the channel is never raced by calls it has not seen answered
+            lock = self._channel_locks.setdefault(channel_id, asyncio.Lock())
+            async with lock:
+                if message.edit_ref:
+                    await channel.get_partial_message(int(message.edit_ref)).edit(
+                        **rendered.edit_kwargs()
+                    )
+                    return SendResult.sent(message.edit_ref)
+                sent = await channel.send(**rendered.kwargs(), nonce=nonce_for(message.key))
             return SendResult.sent(str(sent.id))
         except discord.RateLimited as exc:
             return SendResult.limited(exc.retry_after)
