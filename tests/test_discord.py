@@ -78,7 +78,8 @@ async def test_connects_through_api_url_and_the_gateway_it_names(rig: DiscordRig
     standin = rig.standin
     # the REST base and the gateway both came from the configuration, not discord.com
     assert standin.requests["GET /api/v10/gateway/bot"] >= 1
-    assert standin.gateway_paths and all(p.startswith("/gateway?v=10") for p in standin.gateway_paths)
+    paths = standin.gateway_paths
+    assert paths and all(p.startswith("/gateway?v=10") for p in paths)
     assert standin.identifies == 1 and standin.connected_shards() == [0]
     # the sync put one command per group, guild-only, with typed options
     synced = {c["name"]: c for c in standin.commands[GUILD]}
