@@ -53,6 +53,8 @@ MAX_ROWS = 5
 MAX_BUTTONS_PER_ROW = 5
 MAX_LABEL = 80
 MAX_CUSTOM_ID = 100
+#: an interaction not answered within this many seconds is gone, as on Discord
+RESPONSE_DEADLINE = 3.0
 
 
 @dataclass
@@ -79,6 +81,8 @@ class Interaction:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     #: messages the answer produced (the response message, follow-ups), by id
     messages: list[str] = field(default_factory=list)
+    #: the bot answered after Discord's 3-second deadline (and was refused)
+    late: bool = False
 
     @property
     def latency(self) -> float | None:
@@ -356,6 +360,9 @@ class DiscordStandIn:
             return _json(
                 {"message": "Interaction has already been acknowledged.", "code": 40060}, 400
             )
+        if time.monotonic() - interaction.sent_at > RESPONSE_DEADLINE:
+            interaction.late = True
+            return _json({"message": "Unknown interaction", "code": 10062}, 404)
         body, files = await _read_body(request)
         kind = body.get("type")
         data = body.get("data") or {}
