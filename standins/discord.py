@@ -133,7 +133,9 @@ class DiscordStandIn:
         self.member_roles: dict[tuple[str, str], list[str]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self.dm_channels: dict[str, str] = {}
+        self._dm_channel_ids: set[str] = set()
         self.interactions: dict[str, Interaction] = {}
+        self._by_token: dict[str, Interaction] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.command_writes: Counter[str | None] = Counter()
         self.invalid_requests = 0
@@ -191,7 +193,9 @@ class DiscordStandIn:
         r.add_post(f"{API}/users/@me/channels", self._create_dm)
         r.add_post(f"{API}/channels/{{cid}}/messages", self._post_message)
         r.add_patch(f"{API}/channels/{{cid}}/messages/{{mid}}", self._edit_message)
+        r.add_get(f"{API}/users/{{uid}}", self._get_user)
         r.add_get("/stats", self._stats)
+        r.add_post("/control/burst", self._burst)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -217,8 +221,6 @@ class DiscordStandIn:
         if path.startswith(f"{API}/channels/") and "/messages" in path:
             channel = path.split("/")[4]
             return f"{request.method} channel {channel}", self.channel_limit, self.channel_window
-        if path == f"{API}/users/@me/channels":
-            return "dm create x", 10, 1.0
         return None
 
     def _take_global(self) -> bool:
@@ -311,6 +313,12 @@ class DiscordStandIn:
     async def _get_me(self, _request: web.Request) -> web.Response:
         return _json(self.bot_user)
 
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user_id = request.match_info["uid"]
+        if not user_id.isdigit():
+            return _json({"message": "Unknown User", "code": 10013}, 404)
+        return _json(self.users.get(user_id) or _user(user_id, f"user{user_id[-4:]}"))
+
     async def _get_application(self, _request: web.Request) -> web.Response:
         return _json(
             {
@@ -362,6 +370,7 @@ class DiscordStandIn:
             )
         if time.monotonic() - interaction.sent_at > RESPONSE_DEADLINE:
             interaction.late = True
+            interaction.answered.set()
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
         body, files = await _read_body(request)
         kind = body.get("type")
@@ -401,10 +410,7 @@ class DiscordStandIn:
         )
 
     def _interaction_by_token(self, token: str) -> Interaction | None:
-        for interaction in self.interactions.values():
-            if interaction.token == token:
-                return interaction
-        return None
+        return self._by_token.get(token)
 
     async def _followup(self, request: web.Request) -> web.Response:
         interaction = self._interaction_by_token(request.match_info["token"])
@@ -452,9 +458,7 @@ class DiscordStandIn:
         user_id = str(body.get("recipient_id", ""))
         if not user_id.isdigit():
             return _bad("recipient_id: a user id")
-        channel = self.dm_channels.get(user_id)
-        if channel is None:
-            channel = self.dm_channels[user_id] = self.snowflake()
+        channel = self.dm_channel_of(user_id)
         return _json(
             {
                 "id": channel,
@@ -464,8 +468,16 @@ class DiscordStandIn:
             }
         )
 
+    def dm_channel_of(self, user_id: str) -> str:
+        """The DM channel with an account, opened on first use (one per account)."""
+        channel = self.dm_channels.get(user_id)
+        if channel is None:
+            channel = self.dm_channels[user_id] = self.snowflake()
+            self._dm_channel_ids.add(channel)
+        return channel
+
     def _channel_known(self, channel_id: str) -> bool:
-        if channel_id in self.dm_channels.values():
+        if channel_id in self._dm_channel_ids:
             return True
         return any(channel_id in g.channels for g in self.guilds.values())
 
@@ -539,6 +551,29 @@ class DiscordStandIn:
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return _json(self.stats())
+
+    async def _burst(self, request: web.Request) -> web.Response:
+        """Benchmarks: ``count`` people type one slash command at the same moment; the
+        seconds each waited for its first answer."""
+        body = await request.json()
+        count = int(body.get("count", 100))
+        guild = str(body["guild_id"])
+        users = [str(int("800000000000000000") + n) for n in range(count)]
+        sent = await asyncio.gather(
+            *(
+                self.slash(user, body["name"], body.get("options"), sub=body.get("sub"),
+                           guild_id=guild)
+                for user in users
+            )
+        )
+        await asyncio.wait_for(asyncio.gather(*(i.answered.wait() for i in sent)), 30)
+        return _json(
+            {
+                "latencies": [i.latency for i in sent],
+                "deferred": sum(1 for i in sent if i.responses and i.responses[0]["type"] == 5),
+                "late": sum(1 for i in sent if i.late),
+            }
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counts for benchmarks: messages by channel kind, 429s, invalid requests."""
@@ -717,7 +752,7 @@ class DiscordStandIn:
         interaction_id = self.snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(24)
         if guild_id is None:
-            channel_id = channel_id or self.dm_channels.setdefault(user_id, self.snowflake())
+            channel_id = channel_id or self.dm_channel_of(user_id)
         elif channel_id is None:
             known = self.guilds.get(guild_id)
             channel_id = known.channels[0] if known and known.channels else self.snowflake()
@@ -758,6 +793,7 @@ class DiscordStandIn:
             payload["message"] = message
         interaction = Interaction(interaction_id, token, kind, payload, time.monotonic())
         self.interactions[interaction_id] = interaction
+        self._by_token[token] = interaction
         session = self._session_for(guild_id)
         interaction.sent_at = time.monotonic()
         await self._dispatch(session, "INTERACTION_CREATE", payload)

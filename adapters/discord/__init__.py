@@ -89,6 +89,7 @@ class DiscordAdapter:
         client.rally = self  # type: ignore[attr-defined]
         self.client = client
         self.sender.attach(client, app.db)
+        await self.sender.load()
         self._task = asyncio.create_task(self._run(client), name="discord-client")
         serving = asyncio.create_task(client.serving.wait())
         done, _ = await asyncio.wait({serving, self._task}, return_when=asyncio.FIRST_COMPLETED)
@@ -127,6 +128,7 @@ class DiscordAdapter:
         """Finish answering what arrived, then disconnect."""
         if self._pending:
             await asyncio.wait(self._pending, timeout=10)
+        await self.sender.flush()
         if self.client is not None:
             await self.client.close()
         if self._task is not None:

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Discord's longest nonce
 NONCE_LENGTH = 25
+#: newly opened DM channels are stored together this many seconds later
+SAVE_DELAY = 0.5
 
 
 def nonce_for(key: str) -> str:
@@ -53,6 +55,8 @@ class DiscordSender:
         self.client: discord.Client | None = None
         self._dm_channels: dict[str, int] = {}
         self._opening: dict[str, asyncio.Future[int]] = {}
+        self._unsaved: dict[str, str] = {}
+        self._saving: asyncio.Task[None] | None = None
         self._channel_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -62,8 +66,8 @@ class DiscordSender:
         self.client, self.db = client, db
 
     async def _dm_channel(self, client: discord.Client, user_id: str) -> int:
-        """The account's DM channel: remembered, stored, or opened once (even when several
-        messages to the account are in flight at the same moment)."""
+        """The account's DM channel: remembered, or opened once (even when several messages
+        to the account are in flight at the same moment)."""
         known = self._dm_channels.get(user_id)
         if known is not None:
             return known
@@ -74,19 +78,40 @@ class DiscordSender:
             opening.add_done_callback(lambda _: self._opening.pop(user_id, None))
         return await asyncio.shield(opening)
 
-    async def _open_dm(self, client: discord.Client, user_id: str) -> int:
-        stored = None
+    async def load(self) -> None:
+        """Read the DM channels remembered in the database (one query, at start). A channel
+        another process opens later costs this one request more; Discord answers the same."""
         if self.db is not None:
             async with self.db.reading() as conn:
-                stored = await store.dm_channel(conn, user_id)
-        if stored is None:
-            data = await client.http.start_private_message(int(user_id))
-            stored = str(data["id"])
-            if self.db is not None:
-                async with self.db.transaction() as conn:
-                    await store.remember_dm_channel(conn, user_id, stored)
-        self._dm_channels[user_id] = int(stored)
-        return int(stored)
+                stored = await store.dm_channels(conn)
+            self._dm_channels.update({user: int(channel) for user, channel in stored.items()})
+
+    async def _open_dm(self, client: discord.Client, user_id: str) -> int:
+        data = await client.http.start_private_message(int(user_id))
+        channel = str(data["id"])
+        self._unsaved[user_id] = channel
+        if self._saving is None or self._saving.done():
+            self._saving = asyncio.create_task(self._save_soon())
+        self._dm_channels[user_id] = int(channel)
+        return int(channel)
+
+    async def _save_soon(self) -> None:
+        """Store newly opened DM channels together, a moment later, in one transaction (a
+        fan-out opens thousands; one write each would slow it to the database's pace)."""
+        await asyncio.sleep(SAVE_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Store the DM channels opened and not stored yet (losing them would only cost a
+        request each later)."""
+        if not self._unsaved or self.db is None:
+            return
+        batch, self._unsaved = self._unsaved, {}
+        try:
+            async with self.db.transaction() as conn:
+                await store.remember_dm_channels(conn, batch)
+        except Exception:
+            log.exception("could not store %d DM channel ids; they will be asked again", len(batch))
 
     async def send(self, message: Outgoing) -> SendResult:
         """Post, DM or edit one message; map Discord's answer onto the engine's outcomes."""
