@@ -28,6 +28,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/fanout.py --platform discord
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
 
