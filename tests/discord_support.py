@@ -97,11 +97,12 @@ class DiscordRig:
         assert self.app is not None
         return await sync_commands(self.config, self.app.services.registry, GUILD)
 
-    async def settle(self) -> None:
-        """Run what is due and send the outbox now."""
+    async def settle(self, *, retries: bool = False) -> None:
+        """Run what is due and send the outbox now (with ``retries``, on a running clock,
+        also what was put off by a rate limit)."""
         assert self.app is not None
         await self.app.scheduler.run_due()
-        await self.app.delivery.drain(retries=True, give_up_after=20)
+        await self.app.delivery.drain(retries=retries, give_up_after=30)
 
     async def wait(self, interaction: Interaction, *, final: bool = True) -> Interaction:
         """Wait for the bot's answer (with ``final``, past a deferral to its edit)."""

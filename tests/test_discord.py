@@ -27,6 +27,7 @@ from tests.discord_support import (
     BEA,
     CAL,
     GUILD,
+    MODS,
     ORGANIZER_ROLE,
     STRANGER_GUILD,
     DiscordRig,
@@ -159,6 +160,17 @@ async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig
     assert len(posted) == 1 and "Save the Elm St branch" in message_text(posted[0])
     assert {"Sign on", "I took action", "Not for me"} <= set(buttons(posted[0]))
     assert posted[0]["nonce"] and len(posted[0]["nonce"]) <= 25
+    # a click on the post, then the coalesced tally edit of that same message
+    acted = await rig.click(BEA, posted[0]["id"], "I took action")
+    assert not acted.responses[0]["data"].get("content", "").startswith("Something went wrong")
+    rig.clock.advance(timedelta(seconds=30))
+    await rig.settle()
+    assert posted[0]["edits"] == 1 and "1 acted" in message_text(posted[0])
+    # the report's moderation message arrives minutes later, with its buttons
+    rig.clock.advance(timedelta(minutes=20))
+    await rig.settle()
+    (moderation,) = standin.messages_in(MODS)
+    assert "L-1" in message_text(moderation) and "Verify" in buttons(moderation)
     # every first answer was a callback, none left waiting
     for interaction in standin.interactions.values():
         assert interaction.responses, interaction.payload["data"]
@@ -249,6 +261,7 @@ async def test_dms_are_delivered_once_with_the_channel_remembered(rig: DiscordRi
     assert len(standin.messages_in(dm)) == 2
     assert "Call Rep. Smith" in delivered and "Email the board" in delivered
     assert standin.requests["POST /api/v10/users/@me/channels"] == 1  # opened once
+    await rig.adapter.sender.flush()  # type: ignore[union-attr]  # stored in batches
     async with rig.database.sessions() as session:
         remembered = (
             await session.execute(select(Identity.dm_channel).where(Identity.user_id == BEA))
@@ -326,7 +339,7 @@ async def test_channel_posts_stay_within_the_route_and_global_limits(
             for i in range(12):
                 await out.to_person("discord", str(800000000000000000 + i),
                                     Reply(text=f"dm {i}"), kind="t", key=f"dm-{i}")
-        await rig.settle()
+        await rig.settle(retries=True)
         assert len(standin.messages_in(ALERTS)) == 8
         assert sum(1 for m in standin.messages.values() if m["content"].startswith("dm ")) == 12
         # discord.py read the bucket headers and waited; the client paced the global limit
@@ -354,7 +367,7 @@ async def test_429s_are_retried_after_their_retry_after(database: Database) -> N
             for i in range(20):
                 await out.to_person("discord", str(810000000000000000 + i),
                                     Reply(text=f"dm {i}"), kind="t", key=f"dm-{i}")
-        await rig.settle()
+        await rig.settle(retries=True)
         assert standin.limited["global"] > 0
         assert sum(1 for m in standin.messages.values() if m["content"].startswith("dm ")) == 20
     finally:
