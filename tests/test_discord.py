@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import MovableClock
-from bot.reply import decode_action
 from standins.discord import DiscordStandIn
 from storage.db import Database
 from storage.models import AlertResponse, Identity, LayoffReport, Member, OutboxMessage
@@ -213,21 +212,49 @@ async def test_buttons_keep_working_after_a_restart(rig: DiscordRig) -> None:
     assert kinds == ["acted"]
 
 
-async def test_a_missing_field_opens_a_modal_and_its_submission_runs_the_command(
+async def test_a_missing_field_opens_a_modal_and_a_long_form_goes_in_steps(
     rig: DiscordRig,
 ) -> None:
+    # a short form is one modal whose custom id is the command's action id
+    short = await rig.slash(BEA, "reminder", {"text": "Call"}, sub="add")
+    assert short.responses[0]["type"] == 9  # MODAL
+    box = short.responses[0]["data"]
+    assert box["custom_id"] == "reminder.add" and len(box["components"]) == 2
+    added = await rig.submit(BEA, box["custom_id"], {"when": "in 2 hours", "text": "Call"})
+    assert "Reminder 1 set" in text_of(added)
+
+    members = (await count(rig.database, Member), await count(rig.database, Identity))
     opened = await rig.slash(BEA, "layoff", sub="report")
-    assert opened.responses[0]["type"] == 9  # MODAL
+    assert opened.responses[0]["type"] == 9
     form = opened.responses[0]["data"]
     inputs = [row["components"][0] for row in form["components"]]
-    assert 1 <= len(inputs) <= 5 and inputs[0]["custom_id"] == "employer"
-    assert inputs[0]["required"] is True
-    assert decode_action(form["custom_id"])[0] == "layoff report"
-    done = await rig.submit(BEA, form["custom_id"], {"employer": "Maple Branch Library"})
+    assert len(inputs) == 5 and inputs[0]["custom_id"] == "employer"
+    assert inputs[0]["required"] is True and form["title"].endswith("(1/3)")
+    assert form["custom_id"].startswith("rbform:")
+    first = await rig.submit(BEA, form["custom_id"], {"employer": "Maple Branch Library"})
+    step = rig.message(first)
+    assert "Step 1 of 3" in step["content"] and step["flags"] & EPHEMERAL
+    assert set(buttons(step)) == {"Continue (2/3)", "Send now"}
+    more = await rig.click(BEA, step["id"], "Continue (2/3)")
+    assert more.responses[0]["type"] == 9
+    second = more.responses[0]["data"]
+    assert second["title"].endswith("(2/3)") and len(second["components"]) == 5
+    names = [row["components"][0]["custom_id"] for row in second["components"]]
+    answers = {n: SECOND_STEP[n] for n in names if n in SECOND_STEP}
+    between = await rig.submit(BEA, second["custom_id"], answers)
+    assert "Step 2 of 3" in text_of(between)
+    done = await rig.click(BEA, step["id"], "Send now")
     assert "Your report is L-1" in text_of(done)
-    # anonymous: no member, no identity, nothing that names bea
-    assert await count(rig.database, Member) == 0
-    assert await count(rig.database, Identity) == 0
+    # the draft is gone: sending it twice does nothing
+    again = await rig.click(BEA, step["id"], "Send now")
+    assert "no longer kept" in text_of(again)
+    # anonymous: the report added no member and no identity; nothing names bea
+    assert (await count(rig.database, Member), await count(rig.database, Identity)) == members
+    assert await count(rig.database, LayoffReport) == 1
+
+
+#: answers for fields the layoff report's second step may show
+SECOND_STEP = {"workers": "12", "state": "IL", "city": "Springfield", "kind": "furlough"}
 
 
 async def test_autocomplete_offers_open_alerts_and_timezones(rig: DiscordRig) -> None:

@@ -24,7 +24,15 @@ from discord.webhook.async_ import async_context
 
 from adapters.discord.client import RallyClient, RoutedHTTP, RoutedWebhookAdapter
 from adapters.discord.components import PERSISTENT_ITEMS
-from adapters.discord.render import modal, modal_values, render, render_form_as_text
+from adapters.discord.forms import Drafts, missing_required, parse_step_id, step_id
+from adapters.discord.render import (
+    form_pages,
+    modal,
+    modal_values,
+    render,
+    render_form_as_text,
+    step_done,
+)
 from adapters.discord.sender import DiscordSender
 from adapters.discord.tree import build_commands, command_of
 from bot.config import Config
@@ -32,7 +40,7 @@ from bot.context import Invocation
 from bot.delivery import Sender
 from bot.errors import NotConfigured
 from bot.registry import Command, Registry
-from bot.reply import Reply
+from bot.reply import Form, Reply
 from storage import discord as store
 
 if TYPE_CHECKING:
@@ -64,6 +72,7 @@ class DiscordAdapter:
         self.app: Application | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
+        self.drafts = Drafts()
 
     def senders(self) -> Mapping[str, Sender]:
         """The sender for the outbox's Discord rows."""
@@ -193,6 +202,10 @@ class DiscordAdapter:
             elif kind == discord.InteractionType.modal_submit:
                 data: dict[str, Any] = dict(interaction.data or {})
                 values = modal_values(data)
+                step = parse_step_id(str(data["custom_id"]))
+                if step is not None:
+                    await self._step_submitted(interaction, step[0], int(step[1]), values)
+                    return
                 await self._answer(
                     interaction, self._dispatch_action(interaction, data["custom_id"], values)
                 )
@@ -236,6 +249,57 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             log.warning("a click's answer was refused by Discord: HTTP %s", exc.status)
 
+    # forms longer than one modal ------------------------------------------------------------
+
+    def _form_modal(self, interaction: discord.Interaction, form: Form) -> discord.ui.Modal:
+        """The form's modal; a long form's first step, its answers kept as a draft."""
+        if len(form_pages(form)) == 1:
+            return modal(form)
+        token = self.drafts.start(form, str(interaction.user.id))
+        return modal(form, 0, step_id(token, 0))
+
+    async def _expired(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            "This form is no longer kept (forms last 15 minutes); please run the command again.",
+            ephemeral=True,
+        )
+
+    async def _step_submitted(
+        self, interaction: discord.Interaction, token: str, page: int, values: dict[str, str]
+    ) -> None:
+        draft = self.drafts.get(token, str(interaction.user.id))
+        if draft is None:
+            await self._expired(interaction)
+            return
+        draft.values.update({k: v for k, v in values.items() if v.strip()})
+        if page + 1 < len(form_pages(draft.form)):
+            send = None if missing_required(draft) else step_id(token, "send")
+            rendered = step_done(draft.form, page, step_id(token, page + 1), send)
+            await interaction.response.send_message(**rendered.kwargs(), ephemeral=True)
+            return
+        await self._send_draft(interaction, token)
+
+    async def handle_form_step(
+        self, interaction: discord.Interaction, token: str, step: str
+    ) -> None:
+        """Continue or Send now between two steps of a long form (from ``components.py``)."""
+        draft = self.drafts.get(token, str(interaction.user.id))
+        if draft is None:
+            await self._expired(interaction)
+        elif step == "send":
+            await self._send_draft(interaction, token)
+        else:
+            box = modal(draft.form, int(step), step_id(token, step))
+            await interaction.response.send_modal(box)
+
+    async def _send_draft(self, interaction: discord.Interaction, token: str) -> None:
+        draft = self.drafts.get(token, str(interaction.user.id))
+        assert draft is not None
+        self.drafts.finish(token)
+        values = {f.name: f.default for f in draft.form.fields if f.default}
+        values.update(draft.values)
+        await self._answer(interaction, self._dispatch_action(interaction, draft.form.id, values))
+
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
         assert self.app is not None
         found = command_of(self.registry, self.config.bot.prefix, dict(interaction.data or {}))
@@ -265,7 +329,7 @@ class DiscordAdapter:
         if done:
             reply = task.result()
             if reply.form is not None and interaction.type != discord.InteractionType.modal_submit:
-                await response.send_modal(modal(reply.form))
+                await response.send_modal(self._form_modal(interaction, reply.form))
                 return
             rendered = render_form_as_text(reply) if reply.form is not None else render(reply)
             await response.send_message(**rendered.kwargs(), ephemeral=rendered.ephemeral)

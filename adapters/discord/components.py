@@ -19,6 +19,10 @@ SELECT_TEMPLATE = r"(?P<action>[a-z][a-z0-9_.-]*\?(?:[^?]*&)?_select=[a-z0-9_]+)
 BUTTON_TEMPLATE = r"(?P<action>(?![^?]*\?(?:[^?]*&)?_select=)[a-z][a-z0-9_.-]*(?:\?[^\s]*)?)"
 
 
+#: the Continue and Send now buttons between the steps of a long form
+STEP_TEMPLATE = r"rbform:(?P<token>[0-9a-f]{16}):(?P<step>[0-9]|send)"
+
+
 class ComponentHandler(Protocol):
     """What the client offers the items: one entry point for clicks and choices."""
 
@@ -26,6 +30,12 @@ class ComponentHandler(Protocol):
         self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
     ) -> None:
         """Dispatch a click (``values`` empty) or a menu choice (``{"value": …}``)."""
+        ...
+
+    async def handle_form_step(
+        self, interaction: discord.Interaction, token: str, step: str
+    ) -> None:
+        """Open the next step of a long form (``step`` a number) or send it (``send``)."""
         ...
 
 
@@ -83,4 +93,31 @@ class ActionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELE
         )
 
 
-PERSISTENT_ITEMS = (ActionButton, ActionSelect)
+class FormStep(discord.ui.DynamicItem[discord.ui.Button[Any]], template=STEP_TEMPLATE):
+    """Continue (or Send now) between two steps of a form longer than one modal."""
+
+    def __init__(self, button: discord.ui.Button[Any]) -> None:
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> FormStep:
+        """Rebuild the button from the step message."""
+        assert isinstance(item, discord.ui.Button)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Open the next step, or send what was filled in."""
+        match = self.template.fullmatch(self.item.custom_id or "")
+        assert match is not None
+        await _handler(interaction).handle_form_step(
+            interaction, match.group("token"), match.group("step")
+        )
+
+
+PERSISTENT_ITEMS = (ActionButton, ActionSelect, FormStep)

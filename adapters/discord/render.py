@@ -17,8 +17,8 @@ from typing import Any
 
 import discord
 
-from adapters.discord.components import ActionButton, ActionSelect
-from bot.reply import Action, File, Form, Reply, Select, format_table, truncate
+from adapters.discord.components import ActionButton, ActionSelect, FormStep
+from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -210,20 +210,27 @@ def render_form_as_text(reply: Reply) -> Rendered:
     return render(Reply(text=f"{reply.text}\nType it as: `{hint}`".strip(), error=True))
 
 
-def modal_fields(form: Form) -> list[Any]:
-    """The inputs a modal shows: required ones first, then those with a value, at most five."""
+def form_pages(form: Form) -> list[list[FormField]]:
+    """The form's inputs in modals of at most five: required ones first, then those with a
+    value, then the rest. A longer form becomes several steps."""
     ordered = sorted(form.fields, key=lambda f: (not f.required, not f.default))
-    return ordered[:MAX_MODAL_INPUTS]
+    pages = [ordered[i : i + MAX_MODAL_INPUTS] for i in range(0, len(ordered), MAX_MODAL_INPUTS)]
+    return pages or [[]]
 
 
-def modal(form: Form) -> discord.ui.Modal:
-    """The form as a modal whose custom id is the form's action id."""
+def modal(form: Form, page: int = 0, custom_id: str | None = None) -> discord.ui.Modal:
+    """One step of the form as a modal; its custom id is the form's action id when the form
+    fits in one modal (``custom_id`` names the step of a longer one)."""
+    pages = form_pages(form)
+    title = form.title if len(pages) == 1 else f"{form.title} ({page + 1}/{len(pages)})"
+    if len(title) > MAX_MODAL_TITLE and len(pages) > 1:
+        title = truncate(form.title, MAX_MODAL_TITLE - 6) + f" ({page + 1}/{len(pages)})"
     box = discord.ui.Modal(
-        title=truncate(form.title, MAX_MODAL_TITLE) or "rallybot",
-        custom_id=form.id,
+        title=truncate(title, MAX_MODAL_TITLE) or "rallybot",
+        custom_id=custom_id or form.id,
         timeout=900,
     )
-    for item in modal_fields(form):
+    for item in pages[page]:
         hint = item.help
         if item.choices:
             hint = "one of: " + ", ".join(item.choices)
@@ -240,6 +247,32 @@ def modal(form: Form) -> discord.ui.Modal:
             )
         )
     return box
+
+
+def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> Rendered:
+    """The answer between two steps of a long form: Continue, and Send now when every
+    required field is filled."""
+    total = len(form_pages(form))
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        FormStep(
+            discord.ui.Button(
+                label=f"Continue ({page + 2}/{total})",
+                custom_id=continue_id,
+                style=discord.ButtonStyle.primary,
+            )
+        )
+    )
+    if send_id is not None:
+        view.add_item(
+            FormStep(
+                discord.ui.Button(
+                    label="Send now", custom_id=send_id, style=discord.ButtonStyle.secondary
+                )
+            )
+        )
+    text = f"Step {page + 1} of {total} of *{truncate(form.title, 200)}* is saved for 15 minutes."
+    return Rendered(content=text, view=view, ephemeral=True)
 
 
 def modal_values(data: dict[str, Any]) -> dict[str, str]:
