@@ -19,7 +19,11 @@ interactions and answer them:
 - Gateway: HELLO, IDENTIFY (token and shard checked), READY (with ``resume_gateway_url``),
   GUILD_CREATE for the shard's guilds, heartbeats and their ACKs, RESUME, and on demand
   INVALID_SESSION or RECONNECT. Tests inject INTERACTION_CREATE for slash commands,
-  autocomplete, button clicks and modal submits, and read what the bot answered.
+  autocomplete, button clicks and modal submits, and read what the bot answered. As on
+  Discord, an interaction answered more than 3 seconds after it was sent is refused
+  (404, unknown interaction) and marked late.
+- Benchmarks: ``POST /control/burst`` has many people type one command at once and answers
+  with the seconds each waited; ``GET /stats`` counts messages, 429s and invalid requests.
 
 Run it in process (tests) or as ``python -m standins.discord`` (benchmarks; prints the API
 base URL and serves until standard input closes).

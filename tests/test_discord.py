@@ -165,6 +165,15 @@ async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig
     rig.clock.advance(timedelta(seconds=30))
     await rig.settle()
     assert posted[0]["edits"] == 1 and "1 acted" in message_text(posted[0])
+    # bea (alert DMs on) got it by DM too; a click in the DM, which names no guild, runs in
+    # her organization
+    (dm,) = standin.messages_in(standin.dm_channels[BEA])
+    signed = await rig.click(BEA, dm["id"], "Sign on", guild=None)
+    assert signed.responses[0]["type"] in (4, 9), signed.responses
+    if signed.responses[0]["type"] == 9:  # a form pre-filled from her profile
+        box = signed.responses[0]["data"]
+        signed = await rig.submit(BEA, box["custom_id"], {"name": "Bea Reyes"}, guild=None)
+    assert "signed" in text_of(signed).lower(), text_of(signed)
     # the report's moderation message arrives minutes later, with its buttons
     rig.clock.advance(timedelta(minutes=20))
     await rig.settle()

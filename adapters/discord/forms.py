@@ -2,9 +2,10 @@
 
 A modal cannot open another modal, so between two steps the person gets a short private
 message with Continue (and Send now, once every required field is filled). The answers so
-far are kept in this process's memory for 15 minutes under a random token, never in the
-database and never with who is typing: an abandoned draft of an anonymous layoff report
-leaves nothing behind. A restart loses drafts; the person is told to start again.
+far are kept in this process's memory for 15 minutes under a random token (with the account
+that may continue it), never in the database or a log: an abandoned draft of an anonymous
+layoff report leaves nothing behind. A restart loses drafts; the person is told to start
+again. A guild's interactions always reach the process of its shard, so a draft is found.
 """
 
 from __future__ import annotations
