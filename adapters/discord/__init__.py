@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord.webhook.async_ import async_context
 
@@ -104,7 +106,17 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({serving, self._task}, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             serving.cancel()
-            self._task.result()  # raises why it stopped (a refused token, an unreachable API)
+            try:
+                self._task.result()
+            except discord.LoginFailure:
+                raise ValueError(
+                    "[discord] token: Discord refused it (check RALLYBOT_DISCORD__TOKEN)"
+                ) from None
+            except (aiohttp.ClientError, OSError) as exc:
+                raise ValueError(
+                    f"[discord] api_url: {settings.api_url} cannot be reached "
+                    f"({type(exc).__name__})"
+                ) from None
             raise RuntimeError("the Discord client stopped before it was ready")
         app.delivery.wake("discord")
 
@@ -211,6 +223,19 @@ class DiscordAdapter:
                 )
         except discord.HTTPException as exc:
             log.warning("an interaction answer was refused by Discord: HTTP %s", exc.status)
+        except Exception:
+            await self._fault(interaction)
+
+    async def _fault(self, interaction: discord.Interaction) -> None:
+        """Something in the adapter failed: log it (not who), and say so if still possible."""
+        ref = secrets.token_hex(3)
+        log.exception("a Discord interaction failed (ref %s)", ref)
+        if not interaction.response.is_done():
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(
+                    f"Something went wrong on our side (ref {ref}). Please try again.",
+                    ephemeral=True,
+                )
 
     async def _command(self, interaction: discord.Interaction) -> None:
         found = command_of(self.registry, self.config.bot.prefix, dict(interaction.data or {}))
@@ -248,6 +273,8 @@ class DiscordAdapter:
             await self._answer(interaction, self._dispatch_action(interaction, action_id, values))
         except discord.HTTPException as exc:
             log.warning("a click's answer was refused by Discord: HTTP %s", exc.status)
+        except Exception:
+            await self._fault(interaction)
 
     # forms longer than one modal ------------------------------------------------------------
 
