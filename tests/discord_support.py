@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from adapters.discord import DiscordAdapter, sync_commands
@@ -60,6 +61,8 @@ def guilds() -> list[Guild]:
 
 def discord_config(standin: DiscordStandIn, **settings: Any) -> Config:
     """A configuration with Discord enabled, pointed at the stand-in."""
+    # the most a deferral may wait: the tests run on busy machines
+    settings.setdefault("defer_after", timedelta(milliseconds=2500))
     discord = DiscordConfig(
         enabled=True, token=standin.token, api_url=standin.api_url, **settings
     )
@@ -149,6 +152,11 @@ class DiscordRig:
                 channel_id=GENERAL if guild is not None else None,
             )
         )
+
+
+def final(interaction: Interaction) -> dict[str, Any]:
+    """The answer as it stands: the response, or, when it was deferred, its edit."""
+    return interaction.responses[-1]
 
 
 def text_of(interaction: Interaction) -> str:

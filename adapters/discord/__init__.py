@@ -40,6 +40,7 @@ from adapters.discord.tree import build_commands, command_of
 from bot.config import Config
 from bot.context import Invocation
 from bot.delivery import Sender
+from bot.dispatch import form_for
 from bot.errors import NotConfigured
 from bot.registry import Command, Registry
 from bot.reply import Form, Reply
@@ -247,6 +248,17 @@ class DiscordAdapter:
             )
             return
         command, raw, _ = found
+        missing = [o.name for o in command.options if o.required and o.name not in raw]
+        known = interaction.guild_id is not None and self.app is not None and (
+            self.app.services.orgs.lookup("discord", str(interaction.guild_id)) is not None
+        )
+        if missing and known:
+            # A modal must be the first answer, and needs no database: open it at once. The
+            # submission runs the command with every check (role, values) in the core.
+            await interaction.response.send_modal(
+                self._form_modal(interaction, form_for(command, raw))
+            )
+            return
         await self._answer(interaction, self._dispatch_command(interaction, command, raw))
 
     async def _dispatch_command(
