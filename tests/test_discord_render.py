@@ -1,4 +1,4 @@
-"""Rendering and the command tree: the core's replies and registry within Discord's limits.
+"""Rendering, the command tree and the settings: replies and registry within Discord's limits.
 
 Each rendered message, modal and command is checked by the stand-in's own validators (the
 rules Discord applies) as well as for what the person sees.
@@ -6,10 +6,14 @@ rules Discord applies) as well as for what the person sees.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import discord
+import pytest
 
 from adapters.discord.render import modal, modal_values, render
 from adapters.discord.tree import build_commands, command_of
+from bot.config import ConfigError, load_config
 from bot.registry import Registry
 from bot.reply import Action, File, Form, FormField, Reply, Select, Table, decode_action
 from commands import default_groups
@@ -158,3 +162,21 @@ def test_interaction_data_reads_back_as_the_core_command() -> None:
     assert raw == {"employer": "Elm St", "anonymous": "no", "state": "il"}
     assert command_of(registry, "rb-", {"name": "layoff"}) is None
     assert command_of(registry, "", {"name": "profile", "options": []})[0].name == "profile"
+
+
+def test_the_discord_settings_are_checked_with_the_key_named(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    for body, message in [
+        ("shard_ids = [0]", "[discord] shard_ids: needs shard_count as well"),
+        ("shard_count = 2\nshard_ids = [2]", "[discord] shard_ids: 2 is not from 0 to"),
+        ("global_rate = 0", "[discord] global_rate: must be from 1 to 50,000"),
+        ('defer_after = "3s"', "[discord] defer_after: must be from 0s to 2.5s"),
+        ("sync_on_start = 1", "[discord].sync_on_start: must be true or false"),
+    ]:
+        path.write_text(f"[discord]\n{body}\n")
+        with pytest.raises(ConfigError) as refused:
+            load_config(path, environ={})
+        assert message in str(refused.value), str(refused.value)
+    path.write_text("[discord]\nshard_count = 4\nshard_ids = [2, 3]\nsync_on_start = true\n")
+    config = load_config(path, environ={"RALLYBOT_DISCORD__GLOBAL_RATE": "40"})
+    assert config.discord.shard_ids == [2, 3] and config.discord.global_rate == 40
