@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/fanout.py --platform slack
 	$(BIN)/python bench/slack_burst.py
+	$(BIN)/python bench/fanout.py --platform discord
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/events.py

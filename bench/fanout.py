@@ -150,8 +150,16 @@ async def main() -> None:
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=500.0, help="the sink's limit, calls/s")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
-    parser.add_argument("--platform", choices=("sink", "slack"), default="sink")
+    parser.add_argument("--platform", choices=("sink", "slack", "discord"), default="sink")
+    parser.add_argument("--global-rate", type=int, default=500, help="discord: requests/s")
     args = parser.parse_args()
+    if args.platform == "discord":
+        from bench.fanout_discord import run
+
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = await run(args.recipients, args.global_rate, args.db, Path(tmp))
+        print(json.dumps(figures))
+        return
     slack = args.platform == "slack"
     floor = args.recipients / args.rate
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,4 +1,4 @@
-"""The `rallybot` command line: console, run, db upgrade."""
+"""The `rallybot` command line: console, run, export, db upgrade, discord sync."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--alert", type=int, help="the alert's id (for signers)")
     export.add_argument("--event", type=int, help="the event's id (for rsvps)")
     export.add_argument("--out", help="write to this file instead of standard output")
+
+    discord = sub.add_parser("discord", help="Discord maintenance")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser(
+        "sync", help="replace the slash commands (Discord allows 200 creations a day per guild)"
+    )
+    sync.add_argument("--config", required=True, help="path of config.toml")
+    sync.add_argument("--guild", help="one guild's id (at once); default: global (within an hour)")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -117,6 +125,19 @@ async def _upgrade(config: Config) -> int:
     return 0
 
 
+async def _discord_sync(config: Config, guild: str | None) -> int:
+    from adapters.discord import sync_commands
+    from bot.registry import Registry
+    from commands import default_groups
+
+    if guild is not None and not guild.isdigit():
+        raise ValueError(f"--guild: {guild!r} is not a Discord guild id (digits)")
+    count = await sync_commands(config, Registry(default_groups()), guild)
+    where = f"guild {guild}" if guild else "every guild (global commands)"
+    print(f"synced {count} slash commands to {where}")
+    return 0
+
+
 async def _run(config: Config) -> int:
     from adapters.runner import enabled_adapters, serve
 
@@ -143,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(config, args.org, args.files))
         if args.command == "db":
             return asyncio.run(_upgrade(config))
+        if args.command == "discord":
+            return asyncio.run(_discord_sync(config, args.guild))
         if args.command == "export":
             data = asyncio.run(_export(config, args))
             if args.out:

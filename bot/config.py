@@ -107,6 +107,15 @@ class DiscordConfig:
     enabled: bool = False
     token: str = field(default="", repr=False, metadata={"secret": True})
     api_url: str = "https://discord.com/api/v10"
+    #: development only: sync the slash commands to each configured guild at every start
+    sync_on_start: bool = False
+    #: this process's shards (empty: all of them) out of ``shard_count`` (0: as Discord says)
+    shard_ids: list[int] = field(default_factory=list)
+    shard_count: int = 0
+    #: REST requests a second for the whole bot (Discord's global limit is 50)
+    global_rate: int = 50
+    #: an interaction not answered within this time is deferred (Discord allows 3 seconds)
+    defer_after: timedelta = timedelta(seconds=2)
 
 
 @dataclass
@@ -298,6 +307,20 @@ def validate(config: Config) -> None:
         raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')
     if not 0 <= config.slack.port <= 65535:
         raise ConfigError(f"{src}: [slack] port: must be from 0 to 65535")
+    discord = config.discord
+    if discord.shard_count < 0:
+        raise ConfigError(f"{src}: [discord] shard_count: must be 0 (ask Discord) or more")
+    if discord.shard_ids and not discord.shard_count:
+        raise ConfigError(f"{src}: [discord] shard_ids: needs shard_count as well")
+    for shard in discord.shard_ids:
+        if not 0 <= shard < discord.shard_count:
+            raise ConfigError(
+                f"{src}: [discord] shard_ids: {shard} is not from 0 to shard_count - 1"
+            )
+    if not 1 <= discord.global_rate <= 50_000:
+        raise ConfigError(f"{src}: [discord] global_rate: must be from 1 to 50,000")
+    if not timedelta(0) <= discord.defer_after <= timedelta(milliseconds=2500):
+        raise ConfigError(f"{src}: [discord] defer_after: must be from 0s to 2.5s")
     if config.bot.prefix and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,8}", config.bot.prefix):
         raise ConfigError(f"{src}: [bot] prefix: up to 9 lower-case letters, digits, - or _")
     if config.bot.layoff_reports_per_hour < 1:

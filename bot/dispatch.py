@@ -61,6 +61,33 @@ class Dispatcher:
                 args[key] = str(value)
         return await self.invoke(inv, command, args)
 
+    async def suggest(
+        self, inv: Invocation, command: Command, option: str, typed: str
+    ) -> list[tuple[str, str]]:
+        """Values to offer for ``option`` while the person types; stores nothing.
+
+        An unknown space, an option without suggestions or a fault offers nothing."""
+        opt = command.option(option)
+        found = self.services.orgs.lookup(inv.platform, inv.space_id)
+        if opt is None or opt.suggest is None or found is None:
+            return []
+        org, org_config = found
+        try:
+            async with self.services.db.reading() as conn:
+                ctx = Context(
+                    services=self.services,
+                    repos=Repos(conn),
+                    invocation=inv,
+                    org=org,
+                    org_config=org_config,
+                    role=config_role(org_config, inv),
+                    command=command.name,
+                )
+                return await opt.suggest(ctx, typed)
+        except Exception:
+            log.exception("suggestions for /%s %s failed", command.name, option)
+            return []
+
     async def invoke(self, inv: Invocation, command: Command, raw: dict[str, str]) -> Reply:
         """Run ``command`` with raw option text as the person described by ``inv``."""
         services = self.services

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from bot.errors import ValidationError
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+#: offers values for an option as the person types: (label, value) pairs, best first
+Suggest = Callable[["Context", str], Awaitable[list[tuple[str, str]]]]
 
 YES = frozenset({"yes", "y", "true", "1", "on"})
 NO = frozenset({"no", "n", "false", "0", "off"})
@@ -38,6 +44,8 @@ class Option:
     max_length: int = 200
     #: a long free-text field (forms show a paragraph box)
     long: bool = False
+    #: values to offer while the person types (Discord autocomplete), e.g. open alerts' ids
+    suggest: Suggest | None = field(default=None, compare=False, repr=False)
 
     @property
     def choices(self) -> Sequence[str]:
@@ -231,11 +239,20 @@ def _timezones() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
+async def suggest_timezones(_ctx: Context, typed: str) -> list[tuple[str, str]]:
+    """IANA timezone names containing what was typed, the shortest (likeliest) first."""
+    folded = typed.strip().lower().replace(" ", "_")
+    found = [name for key, name in _timezones().items() if folded in key]
+    found.sort(key=lambda name: (not name.lower().startswith(folded), len(name), name))
+    return [(name, name) for name in found[:25]]
+
+
 @dataclass(frozen=True)
 class Timezone(Option):
     """An IANA timezone name such as America/Chicago (any case)."""
 
     max_length: int = 64
+    suggest: Suggest | None = field(default=suggest_timezones, compare=False, repr=False)
 
     def convert(self, text: str) -> str:
         name = _timezones().get(text.lower())

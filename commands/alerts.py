@@ -134,7 +134,22 @@ class Targets(Text):
         )
 
 
-ID = Ref("id", required=True, help="the alert's number, e.g. 7")
+async def suggest_alerts(ctx: Context, typed: str) -> list[tuple[str, str]]:
+    """The organization's alerts whose number or title holds what was typed, newest first:
+    open ones for everyone, drafts and scheduled ones too for organizers."""
+    organizer = await ctx.effective_role() >= Role.ORGANIZER
+    states = ("draft", "scheduled", "sent") if organizer else _OPEN
+    found = await store.org_alerts(ctx.repos.conn, ctx.org.id, states)
+    folded = typed.strip().lower()
+    return [
+        (f"{a.id}: {a.title}", str(a.id))
+        for a in found
+        if (a.state != "sent" or _closed(a, ctx.now) is None)
+        and (folded in str(a.id) or folded in a.title.lower())
+    ][:25]
+
+
+ID = Ref("id", required=True, help="the alert's number, e.g. 7", suggest=suggest_alerts)
 CREATE_OPTIONS = (
     Text("title", required=True, max_length=200, help="a short title"),
     Text("body", required=True, long=True, max_length=3000, help="what is happening and why"),

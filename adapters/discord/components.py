@@ -1,0 +1,123 @@
+"""Persistent buttons and menus: discord.py dynamic items matching the core's action ids.
+
+Every button's and menu's custom id is the core's stateless action id
+(``alert.sign?id=7``), so nothing about a message needs to be remembered: after a restart,
+the templates registered in ``setup_hook`` match a click on any message the bot ever sent,
+and the click is dispatched like the typed command. State lives in the database.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+import discord
+
+#: a menu's id carries the argument its chosen value fills (``…&_select=status``)
+SELECT_TEMPLATE = r"(?P<action>[a-z][a-z0-9_.-]*\?(?:[^?]*&)?_select=[a-z0-9_]+)"
+#: every other action id is a button's
+BUTTON_TEMPLATE = r"(?P<action>(?![^?]*\?(?:[^?]*&)?_select=)[a-z][a-z0-9_.-]*(?:\?[^\s]*)?)"
+
+
+#: the Continue and Send now buttons between the steps of a long form
+STEP_TEMPLATE = r"rbform:(?P<token>[0-9a-f]{16}):(?P<step>[0-9]|send)"
+
+
+class ComponentHandler(Protocol):
+    """What the client offers the items: one entry point for clicks and choices."""
+
+    async def handle_component(
+        self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
+    ) -> None:
+        """Dispatch a click (``values`` empty) or a menu choice (``{"value": …}``)."""
+        ...
+
+    async def handle_form_step(
+        self, interaction: discord.Interaction, token: str, step: str
+    ) -> None:
+        """Open the next step of a long form (``step`` a number) or send it (``send``)."""
+        ...
+
+
+def _handler(interaction: discord.Interaction) -> ComponentHandler:
+    return interaction.client.rally  # type: ignore[attr-defined,no-any-return]
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
+    """A button whose custom id is an action id."""
+
+    def __init__(self, button: discord.ui.Button[Any]) -> None:
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ActionButton:
+        """Rebuild the button from a clicked message (works for any message ever sent)."""
+        assert isinstance(item, discord.ui.Button)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Run the action as the person who clicked."""
+        await _handler(interaction).handle_component(interaction, self.item.custom_id or "", {})
+
+
+class ActionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
+    """A menu whose custom id is an action id; the chosen value fills its argument."""
+
+    def __init__(self, select: discord.ui.Select[Any]) -> None:
+        super().__init__(select)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ActionSelect:
+        """Rebuild the menu from the message it was chosen on."""
+        assert isinstance(item, discord.ui.Select)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Run the action with the chosen value."""
+        values = (interaction.data or {}).get("values") or []
+        chosen = {"value": str(values[0])} if values else {}
+        await _handler(interaction).handle_component(
+            interaction, self.item.custom_id or "", chosen
+        )
+
+
+class FormStep(discord.ui.DynamicItem[discord.ui.Button[Any]], template=STEP_TEMPLATE):
+    """Continue (or Send now) between two steps of a form longer than one modal."""
+
+    def __init__(self, button: discord.ui.Button[Any]) -> None:
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> FormStep:
+        """Rebuild the button from the step message."""
+        assert isinstance(item, discord.ui.Button)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Open the next step, or send what was filled in."""
+        match = self.template.fullmatch(self.item.custom_id or "")
+        assert match is not None
+        await _handler(interaction).handle_form_step(
+            interaction, match.group("token"), match.group("step")
+        )
+
+
+PERSISTENT_ITEMS = (ActionButton, ActionSelect, FormStep)

@@ -1,0 +1,285 @@
+"""All Discord rendering: the core's Reply as content, embeds, components, files and modals.
+
+Discord's limits are kept here and nowhere else: message content 2,000 characters, an
+embed's title 256, description 4,096, 25 fields (name 256, value 1,024) and 6,000 in
+total; 5 action rows of 5 buttons, labels 80, custom ids 100, menus of 25 options; modal
+titles and input labels 45, 5 inputs. Longer text is cut with an ellipsis
+(``bot.reply.truncate``), never refused by Discord. A short plain answer is message
+content; anything with a title, fields, a table or more text than content allows is an
+embed. Charts are shown inside the embed; other files (CSV, .ics) are attachments.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from adapters.discord.components import ActionButton, ActionSelect, FormStep
+from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
+
+MAX_CONTENT = 2000
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_EMBED_TOTAL = 6000
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_ROWS = 5
+MAX_PER_ROW = 5
+MAX_LABEL = 80
+MAX_OPTIONS = 25
+MAX_OPTION_TEXT = 100
+MAX_PLACEHOLDER = 150
+MAX_MODAL_TITLE = 45
+MAX_MODAL_INPUTS = 5
+MAX_INPUT_LENGTH = 4000
+MAX_FILE_DESCRIPTION = 1024
+ERROR_COLOUR = discord.Colour.red()
+COLOUR = discord.Colour.blurple()
+
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "danger": discord.ButtonStyle.danger,
+    "default": discord.ButtonStyle.secondary,
+}
+
+
+@dataclass
+class Rendered:
+    """A reply ready for discord.py: pass ``kwargs()`` to ``send``/``send_message``."""
+
+    content: str | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
+    view: discord.ui.View | None = None
+    files: list[File] = field(default_factory=list)
+    ephemeral: bool = True
+
+    def discord_files(self) -> list[discord.File]:
+        """Fresh file objects (discord.py consumes them on each send)."""
+        return [
+            discord.File(
+                io.BytesIO(f.data),
+                filename=f.name,
+                description=truncate(f.description, MAX_FILE_DESCRIPTION) or None,
+            )
+            for f in self.files
+        ]
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for a new message."""
+        out: dict[str, Any] = {"content": self.content, "embeds": self.embeds}
+        if self.view is not None:
+            out["view"] = self.view
+        if self.files:
+            out["files"] = self.discord_files()
+        return out
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for an edit (replacing content, embeds, buttons and files)."""
+        return {
+            "content": self.content,
+            "embeds": self.embeds,
+            "view": self.view,
+            "attachments": self.discord_files(),
+        }
+
+
+def _is_image(file: File) -> bool:
+    return file.mime.startswith("image/")
+
+
+def _embed(reply: Reply, text: str) -> discord.Embed:
+    """The reply's title, text, table and fields in one embed within 6,000 characters."""
+    budget = MAX_EMBED_TOTAL
+    title = truncate(reply.title, MAX_TITLE) if reply.title else None
+    budget -= len(title or "")
+    parts = [text] if text else []
+    if reply.table is not None:
+        parts.append("```\n" + format_table(reply.table) + "\n```")
+    description = "\n".join(parts)
+    field_texts = [
+        (
+            truncate(name, MAX_FIELD_NAME) or "\u200b",
+            truncate(value, MAX_FIELD_VALUE) or "\u200b",
+        )
+        for name, value in reply.fields[:MAX_FIELDS]
+    ]
+    fields_size = sum(len(n) + len(v) for n, v in field_texts)
+    room = min(MAX_DESCRIPTION, budget - min(fields_size, budget // 2))
+    if len(description) > room and reply.table is not None and description.endswith("```"):
+        # keep the code block closed when the table is cut
+        inner = truncate(description[:-4], max(room - 4, 0))
+        description = inner + "\n```" if inner.count("```") % 2 else inner
+    description = truncate(description, room)
+    budget -= len(description)
+    embed = discord.Embed(
+        title=title,
+        description=description or None,
+        colour=ERROR_COLOUR if reply.error else COLOUR,
+    )
+    for name, value in field_texts:
+        cost = len(name) + len(value)
+        if cost > budget:
+            value = truncate(value, budget - len(name))
+            if len(value) < 2:
+                break
+            cost = len(name) + len(value)
+        embed.add_field(name=name, value=value, inline=len(value) <= 40)
+        budget -= cost
+    image = next((f for f in reply.files if _is_image(f)), None)
+    if image is not None:
+        embed.set_image(url=f"attachment://{image.name}")
+    return embed
+
+
+def view_of(actions: list[Action | Select]) -> discord.ui.View | None:
+    """Buttons five to a row and each menu on its own row, at most five rows."""
+    if not actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    row, in_row = 0, 0
+    for item in actions:
+        if isinstance(item, Select):
+            if in_row:
+                row, in_row = row + 1, 0
+            if row >= MAX_ROWS:
+                break
+            options = [
+                discord.SelectOption(
+                    label=truncate(label, MAX_OPTION_TEXT) or "—",
+                    value=truncate(value, MAX_OPTION_TEXT),
+                )
+                for label, value in item.options[:MAX_OPTIONS]
+            ]
+            if not options:
+                continue
+            select: discord.ui.Select[Any] = discord.ui.Select(
+                custom_id=item.id,
+                placeholder=truncate(item.placeholder, MAX_PLACEHOLDER) or None,
+                options=options,
+            )
+            menu = ActionSelect(select)
+            menu.row = row
+            view.add_item(menu)
+            row += 1
+            continue
+        if in_row == MAX_PER_ROW:
+            row, in_row = row + 1, 0
+        if row >= MAX_ROWS:
+            break
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=truncate(item.label, MAX_LABEL) or "—",
+            custom_id=item.id,
+            style=_STYLES.get(item.style, discord.ButtonStyle.secondary),
+            disabled=item.disabled,
+        )
+        wrapped = ActionButton(button)
+        wrapped.row = row
+        view.add_item(wrapped)
+        in_row += 1
+    return view if view.children else None
+
+
+def render(reply: Reply) -> Rendered:
+    """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
+    text = reply.text
+    rich = bool(reply.title or reply.fields or reply.table is not None)
+    rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
+    if reply.form is not None and reply.form.error:
+        text = f"{text}\n{reply.form.error}".strip()
+    rendered = Rendered(files=list(reply.files), ephemeral=reply.ephemeral)
+    if rich:
+        rendered.embeds = [_embed(reply, text)]
+    else:
+        rendered.content = truncate(text, MAX_CONTENT) if text else None
+    if rendered.content is None and not rendered.embeds and not reply.files:
+        rendered.content = "Done."
+    rendered.view = view_of(reply.actions)
+    return rendered
+
+
+def render_form_as_text(reply: Reply) -> Rendered:
+    """A form that cannot open as a modal (the answer came late): say what to type."""
+    assert reply.form is not None
+    form = reply.form
+    names = " ".join(f"{f.name}:…" for f in form.fields if f.required)
+    hint = f"/{form.command} {names}".strip()
+    return render(Reply(text=f"{reply.text}\nType it as: `{hint}`".strip(), error=True))
+
+
+def form_pages(form: Form) -> list[list[FormField]]:
+    """The form's inputs in modals of at most five: required ones first, then those with a
+    value, then the rest. A longer form becomes several steps."""
+    ordered = sorted(form.fields, key=lambda f: (not f.required, not f.default))
+    pages = [ordered[i : i + MAX_MODAL_INPUTS] for i in range(0, len(ordered), MAX_MODAL_INPUTS)]
+    return pages or [[]]
+
+
+def modal(form: Form, page: int = 0, custom_id: str | None = None) -> discord.ui.Modal:
+    """One step of the form as a modal; its custom id is the form's action id when the form
+    fits in one modal (``custom_id`` names the step of a longer one)."""
+    pages = form_pages(form)
+    title = form.title if len(pages) == 1 else f"{form.title} ({page + 1}/{len(pages)})"
+    if len(title) > MAX_MODAL_TITLE and len(pages) > 1:
+        title = truncate(form.title, MAX_MODAL_TITLE - 6) + f" ({page + 1}/{len(pages)})"
+    box = discord.ui.Modal(
+        title=truncate(title, MAX_MODAL_TITLE) or "rallybot",
+        custom_id=custom_id or form.id,
+        timeout=900,
+    )
+    for item in pages[page]:
+        hint = item.help
+        if item.choices:
+            hint = "one of: " + ", ".join(item.choices)
+        limit = max(1, min(item.max_length, MAX_INPUT_LENGTH))
+        box.add_item(
+            discord.ui.TextInput(
+                label=truncate(item.label, MAX_MODAL_TITLE) or item.name,
+                custom_id=item.name,
+                required=item.required,
+                default=truncate(item.default, limit) or None,
+                max_length=limit,
+                placeholder=truncate(hint, MAX_OPTION_TEXT) or None,
+                style=discord.TextStyle.paragraph if item.long else discord.TextStyle.short,
+            )
+        )
+    return box
+
+
+def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> Rendered:
+    """The answer between two steps of a long form: Continue, and Send now when every
+    required field is filled."""
+    total = len(form_pages(form))
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        FormStep(
+            discord.ui.Button(
+                label=f"Continue ({page + 2}/{total})",
+                custom_id=continue_id,
+                style=discord.ButtonStyle.primary,
+            )
+        )
+    )
+    if send_id is not None:
+        view.add_item(
+            FormStep(
+                discord.ui.Button(
+                    label="Send now", custom_id=send_id, style=discord.ButtonStyle.secondary
+                )
+            )
+        )
+    text = f"Step {page + 1} of {total} of *{truncate(form.title, 200)}* is saved for 15 minutes."
+    return Rendered(content=text, view=view, ephemeral=True)
+
+
+def modal_values(data: dict[str, Any]) -> dict[str, str]:
+    """The text typed into a submitted modal, by input."""
+    values: dict[str, str] = {}
+    for row in data.get("components") or []:
+        for item in row.get("components") or [row.get("component") or {}]:
+            if item.get("custom_id") is not None and item.get("value") is not None:
+                values[str(item["custom_id"])] = str(item["value"])
+    return values

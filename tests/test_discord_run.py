@@ -1,0 +1,229 @@
+"""`rallybot run` and `rallybot discord sync` as processes against the Discord stand-in, and
+two shard processes' worth of clients sharing one guild list.
+
+The bot runs as a real subprocess from a config file whose ``[discord] api_url`` points at
+the stand-in (the token comes from the environment); the stand-in answers late callbacks
+as Discord does (unknown interaction after 3 seconds), so every answered command was
+answered in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from standins.discord import DiscordStandIn, Guild, Interaction
+from storage.db import Database
+from tests.discord_support import (
+    ALERTS,
+    ANA,
+    BEA,
+    GENERAL,
+    GUILD,
+    MODS,
+    ORGANIZER_ROLE,
+    DiscordRig,
+    button_id,
+    discord_config,
+    guilds,
+    text_of,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DAN = "700000000000000044"  # files an anonymous layoff report, and nothing else
+
+CONFIG = """
+[database]
+url = "sqlite+aiosqlite:///{db}"
+
+[bot]
+log_level = "DEBUG"
+
+[discord]
+enabled = true
+api_url = "{api}"
+sync_on_start = true
+
+[[orgs]]
+slug = "il-library-workers"
+name = "Illinois Library Workers"
+timezone = "America/Chicago"
+discord_guild_ids = ["{guild}"]
+alert_channels = {{ discord = ["{alerts}"] }}
+moderation_channels = {{ discord = ["{mods}"] }}
+organizers = {{ discord_roles = ["Organizer"] }}
+"""
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[DiscordStandIn]:
+    """The stand-in, with an organizer, a member and an anonymous reporter."""
+    server = DiscordStandIn(guilds(), token="process-token-0123456789abcdef")
+    await server.start()
+    server.add_user(ANA, "ana", guild_id=GUILD, roles=[ORGANIZER_ROLE])
+    server.add_user(BEA, "bea", guild_id=GUILD)
+    server.add_user(DAN, "dan", guild_id=GUILD)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+class BotProcess:
+    """`rallybot run --config FILE` in a subprocess, its log collected."""
+
+    def __init__(self, config: Path, token: str) -> None:
+        self.config = config
+        self.env = {**os.environ, "RALLYBOT_DISCORD__TOKEN": token}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = b""
+
+    async def start(self) -> None:
+        """Start the process."""
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "--config", str(self.config),
+            cwd=ROOT, env=self.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    async def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; the exit status."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(self.proc.communicate(), 30)
+        self.log += out
+        return self.proc.returncode or 0
+
+
+async def answered(interaction: Interaction) -> Interaction:
+    """Wait for the bot's first answer (and a deferred one's edit)."""
+    await asyncio.wait_for(interaction.answered.wait(), 10)
+    if interaction.responses[0]["type"] == 5:
+        for _ in range(500):
+            if len(interaction.responses) > 1:
+                break
+            await asyncio.sleep(0.02)
+    return interaction
+
+
+async def test_rallybot_run_serves_every_group_and_its_buttons_survive_a_restart(
+    standin: DiscordStandIn, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        CONFIG.format(
+            db=tmp_path / "bot.db", api=standin.api_url, guild=GUILD, alerts=ALERTS, mods=MODS
+        )
+    )
+    bot = BotProcess(config, standin.token)
+    await bot.start()
+    try:
+        await standin.wait_connected(1, within=60)
+        assert standin.commands[GUILD], "sync_on_start put the commands on the guild"
+        said = []
+        for user, name, options, sub in [
+            (BEA, "help", None, None),
+            (BEA, "profile", {"state": "IL", "alert_dms": True}, None),
+            (BEA, "link", None, None),
+            (BEA, "privacy", None, "export"),
+            (BEA, "reminder", {"when": "in 1 hour", "text": "Call"}, "add"),
+            (DAN, "layoff", {"employer": "Oak Park Library", "workers": "4"}, "report"),
+            (ANA, "alert", {"title": "Call the mayor", "body": "Budget.", "kind": "call"},
+             "create"),
+            (ANA, "alert", {"id": 1}, "send"),
+        ]:
+            got = await answered(
+                await standin.slash(
+                    user, name, options, sub=sub, guild_id=GUILD, channel_id=GENERAL
+                )
+            )
+            said.append(text_of(got))
+            assert not got.late and not said[-1].startswith("Something went wrong"), said[-1]
+        assert "Your report is L-1" in said[5]
+        for _ in range(500):  # the alert goes out through the running delivery engine
+            if standin.messages_in(ALERTS):
+                break
+            await asyncio.sleep(0.02)
+        posts = standin.messages_in(ALERTS)
+        assert len(posts) == 1, [(m["content"], m["embeds"]) for m in posts]
+        post = posts[0]
+        assert await bot.stop() == 0
+
+        await bot.start()  # a new process: the old message's buttons still work
+        await standin.wait_connected(1, within=60)
+        acted = await answered(
+            await standin.click(BEA, post["id"], button_id(post, "I took action"),
+                                guild_id=GUILD)
+        )
+        assert "action" in text_of(acted).lower() and not acted.late
+    finally:
+        assert await bot.stop() == 0
+    log = bot.log.decode(errors="replace")
+    assert "connected to Discord" in log
+    assert standin.token not in log  # the token never reaches the log
+    assert DAN not in log  # nor who filed the anonymous report
+
+
+async def test_rallybot_discord_sync_replaces_the_guilds_commands(
+    standin: DiscordStandIn, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        CONFIG.format(db=tmp_path / "bot.db", api=standin.api_url, guild=GUILD, alerts=ALERTS,
+                      mods=MODS).replace("sync_on_start = true", "")
+    )
+    env = {**os.environ, "RALLYBOT_DISCORD__TOKEN": standin.token}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "discord", "sync", "--config", str(config),
+        "--guild", GUILD, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().strip() == f"synced 7 slash commands to guild {GUILD}"
+    assert len(standin.commands[GUILD]) == 7 and standin.command_writes[GUILD] == 7
+    assert None not in standin.commands  # nothing global
+
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "discord", "sync", "--config", str(config),
+        "--guild", "not-an-id", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(bad.communicate(), 60)
+    assert bad.returncode == 2 and "--guild: 'not-an-id' is not a Discord guild id" in err.decode()
+
+
+async def test_two_shard_processes_split_the_guilds(database: Database) -> None:
+    # guild ids whose shard (id >> 22) % 2 is 0 and 1
+    first, second = str(0 << 22 | 1), str(1 << 22 | 1)
+    standin = DiscordStandIn(
+        [Guild(first, channels=["10"]), Guild(second, channels=["11"])], shard_count=2
+    )
+    await standin.start()
+    config = discord_config(standin, shard_count=2, shard_ids=[0])
+    config.orgs[0].discord_guild_ids = [first, second]
+    config.orgs[0].alert_channels = {"discord": []}
+    config.orgs[0].moderation_channels = {"discord": []}
+    other = discord_config(standin, shard_count=2, shard_ids=[1])
+    other.orgs = config.orgs
+    rigs = [DiscordRig(standin, database, config), DiscordRig(standin, database, other)]
+    try:
+        for rig in rigs:
+            await rig.start_bot()
+        assert standin.connected_shards() == [0, 1]
+        for guild in (first, second):
+            got = await answered(await standin.slash(BEA, "help", guild_id=guild))
+            assert "/layoff report" in text_of(got)
+        assert len(rigs[0].adapter.client.guilds) == 1  # type: ignore[union-attr]
+        assert rigs[0].adapter.client.guilds[0].id == int(first)  # type: ignore[union-attr]
+    finally:
+        for rig in rigs:
+            await rig.stop_bot()
+        await standin.stop()
