@@ -84,7 +84,9 @@ async def test_connects_through_api_url_and_the_gateway_it_names(rig: DiscordRig
     assert standin.identifies == 1 and standin.connected_shards() == [0]
     # the sync put one command per group, guild-only, with typed options
     synced = {c["name"]: c for c in standin.commands[GUILD]}
-    assert set(synced) == {"layoff", "alert", "profile", "link", "privacy", "reminder", "help"}
+    assert set(synced) == {
+        "layoff", "alert", "event", "poll", "profile", "link", "privacy", "reminder", "help"
+    }
     alert_sign = next(o for o in synced["alert"]["options"] if o["name"] == "sign")
     id_option = alert_sign["options"][0]
     assert id_option == {

@@ -131,7 +131,9 @@ def test_the_command_tree_follows_discords_rules() -> None:
             assert check_command(command) is None, check_command(command)
         assert {c["name"] for c in commands} == {
             f"{prefix}{g}"
-            for g in ("layoff", "alert", "profile", "link", "privacy", "reminder", "help")
+            for g in (
+                "layoff", "alert", "event", "poll", "profile", "link", "privacy", "reminder", "help"
+            )
         }
     report = next(c for c in build_commands(registry) if c["name"] == "layoff")["options"][0]
     assert report["name"] == "report" and report["options"][0]["name"] == "employer"
