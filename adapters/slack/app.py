@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 GROUP_TTL = 60.0
 #: how many event ids are remembered to drop Slack's retries
 SEEN_EVENTS = 10_000
+#: how long a modal's submission may run before it is acknowledged (Slack waits 3 seconds)
+SUBMIT_BUDGET = 2.0
 
 
 class UserGroups:
@@ -225,13 +227,13 @@ class SlackBot:
 
     async def _on_submission(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body.get("view") or {}
-        values = render.form_values((view.get("state") or {}).get("values") or {})
+        state = (view.get("state") or {}).get("values") or {}
+        values = render.form_values(state)
         callback_id = str(view.get("callback_id", ""))
         errors = self._check_form(callback_id, values)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
@@ -245,7 +247,22 @@ class SlackBot:
             interactive=True,
             client=client,
         )
-        reply = await self.app.dispatcher.handle_interaction(inv, callback_id, values)
+        # The command runs before the acknowledgement, for as long as Slack waits for it
+        # with time to spare, so a refusal naming one of the modal's fields (a start time
+        # that is not a time) is shown on that field with the modal still open; a slower
+        # command is acknowledged first and answers when it is done.
+        running = asyncio.ensure_future(
+            self.app.dispatcher.handle_interaction(inv, callback_id, values)
+        )
+        done, _ = await asyncio.wait({running}, timeout=SUBMIT_BUDGET)
+        if running in done:
+            reply = running.result()
+            inline = render.refusal_on_field(list(state), reply)
+            if inline:
+                await ack(response_action="errors", errors=inline)
+                return
+        await ack()
+        reply = await running
         await self.answer(reply, inv, client, response_url=str(meta.get("response_url", "")))
 
     async def _on_closed(self, ack: Any) -> None:
