@@ -17,7 +17,13 @@ from typing import Any
 import icalendar
 from sqlalchemy import select
 
-from standins.slack import MAX_ACTION_ID, MAX_ACTIONS_ELEMENTS, MAX_BUTTON_TEXT, block_actions_body
+from standins.slack import (
+    MAX_ACTION_ID,
+    MAX_ACTIONS_ELEMENTS,
+    MAX_BUTTON_TEXT,
+    block_actions_body,
+    slash_command_body,
+)
 from storage.models import EventRsvp as Rsvp
 from tests.slack_support import TEAM, SlackRig, slack_rig, until
 
@@ -305,4 +311,115 @@ async def test_a_ranked_equity_priorities_poll_shows_its_rounds(database) -> Non
         assert "→ Benefits, 3 of 5 (a majority)" in text
         (chart,) = await until(lambda: pngs(rig, "C0ALERTS"))
         assert chart.startswith(b"\x89PNG")
+        assert rig.standin.refused == []
+
+
+async def test_the_home_tab_with_many_events_polls_and_reminders_stays_within_100_blocks(
+    database,
+) -> None:
+    async with poll_rig(database) as rig:
+        for n in range(1, 26):
+            await rig.command(
+                ORG,
+                f'/event create title:"Branch meeting {n} on the budget and staffing" '
+                f'kind:meeting start:"2026-11-{n + 3:02d} 18:00" place:"Branch {n}, room B"',
+            )
+            await rig.command(ANA, f"/event rsvp id:{n} status:going")
+        for n in range(1, 11):
+            await rig.command(ORG, f'/poll create question:"Question {n}?" options:"Yes | No"')
+        for n in range(1, 31):
+            await rig.command(ANA, f'/reminder add when:"in {n} days" text:"Call branch {n}"')
+        await rig.app.settle()
+        home = await home_of(rig, ANA)
+        shown = json.dumps(home)
+        assert len(home["blocks"]) <= 100
+        headers = [b["text"]["text"] for b in home["blocks"] if b["type"] == "header"]
+        assert "My RSVPs" in headers and "Polls" in headers
+        assert "Branch meeting 1 on the budget" in shown and "Question 10?" in shown
+        assert rig.standin.refused == []
+
+
+async def test_event_reminders_reach_going_and_maybe_members_by_dm(database) -> None:
+    async with slack_rig(database) as rig:
+        post = await announced(rig, MEETING)
+        rsvp = buttons(post["blocks"])
+        await rig.click(ANA, rsvp["Going"])
+        await rig.click(BEN, rsvp["Maybe"])
+        await rig.click(CAL, rsvp["Can't go"])
+        # the 7-day reminder of a 6 PM event on Nov 20 in Chicago: Nov 13, 6 PM CST
+        rig.app.services.clock.advance(
+            datetime(2026, 11, 14, 0, 5, tzinfo=UTC) - rig.app.services.clock.now()
+        )
+        await rig.app.settle()
+        (ana,) = await until(lambda: rig.standin.posted_to(ANA))
+        (ben,) = await until(lambda: rig.standin.posted_to(BEN))
+        assert "Chapter meeting" in ana["text"] and "Chapter meeting" in ben["text"]
+        assert rig.standin.posted_to(CAL) == []
+        assert rig.standin.refused == []
+
+
+async def opened_view(rig: SlackRig, user: str, line: str) -> dict[str, Any]:
+    """Type a command whose required fields are missing; return the modal it opens."""
+    before = len(rig.standin.sent("views.open"))
+    name, _, text = line.partition(" ")
+    status, _, _ = await rig.caller.post(
+        slash_command_body(
+            name, text, team_id=TEAM, user_id=user, response_url=rig.standin.response_url()
+        )
+    )
+    assert status == 200
+    opened = await until(lambda: rig.standin.sent("views.open")[before:])
+    return opened[0]["view"]
+
+
+async def test_event_and_poll_create_without_their_fields_open_modals(database) -> None:
+    async with poll_rig(database) as rig:
+        view = await opened_view(rig, ORG, "/event create")
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert {"title", "kind", "start"} <= set(inputs)
+        assert inputs["kind"]["element"]["type"] == "static_select"
+        status, body = await rig.submit(
+            ORG,
+            view["callback_id"],
+            {"title": "Chapter meeting", "kind": "meeting", "start": "whenever"},
+            metadata=view["private_metadata"],
+            select_fields=("kind",),
+        )
+        assert json.loads(body)["errors"].keys() == {"start"}
+        status, body = await rig.submit(
+            ORG,
+            view["callback_id"],
+            {"title": "Chapter meeting", "kind": "meeting", "start": "2026-11-20 18:00"},
+            metadata=view["private_metadata"],
+            select_fields=("kind",),
+        )
+        assert status == 200 and body == ""
+        await rig.app.settle()
+        (post,) = await until(lambda: rig.standin.posted_to("C0ALERTS"))
+        assert "Chapter meeting (event 1)" in post["text"]
+
+        options = " | ".join(f"Priority number {n} " + "x" * 60 for n in range(1, 21))
+        view = await opened_view(rig, ORG, f'/poll create kind:ranked options:"{options}"')
+        inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+        assert inputs["options"]["initial_value"] == options  # what was typed is kept
+        status, body = await rig.submit(
+            ORG,
+            view["callback_id"],
+            {
+                "question": "Rank them all",
+                "options": inputs["options"]["initial_value"],
+                "kind": inputs["kind"]["initial_option"]["value"],
+            },
+            metadata=view["private_metadata"],
+            select_fields=("kind",),
+        )
+        assert status == 200 and body == ""
+        await rig.app.settle()
+        poll = await until(
+            lambda: [p for p in rig.standin.posted_to("C0ALERTS") if "Poll 1:" in p["text"]]
+        )
+        (actions,) = [b for b in poll[0]["blocks"] if b["type"] == "actions"]
+        labels = [e["text"]["text"] for e in actions["elements"]]
+        assert len(labels) == 21 and labels[-1] == "Start over"
+        assert all(len(label) <= MAX_BUTTON_TEXT for label in labels)
         assert rig.standin.refused == []
