@@ -271,17 +271,6 @@ def field_errors(form_fields: list[str], text: str) -> dict[str, str]:
     return {target: truncate(text, 150)}
 
 
-def refusal_on_field(form_fields: list[str], reply: Reply) -> dict[str, str]:
-    """Inline errors for a command's refusal that names one of the modal's fields (the
-    core's messages start with ``field: rule``); empty for any other answer."""
-    if not reply.error or reply.form is not None:
-        return {}
-    named, sep, _rest = reply.text.partition(":")
-    if not sep or named.strip() not in form_fields:
-        return {}
-    return {named.strip(): truncate(reply.text, 150)}
-
-
 def home(sections: list[tuple[str, Reply]], *, intro: str = "") -> dict[str, Any]:
     """The App Home tab: a header and the rendered reply of each section (under the
     section's heading, which stands in for the reply's own title)."""
