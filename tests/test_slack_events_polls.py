@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from standins.slack import (
     slash_command_body,
 )
 from storage.models import EventRsvp as Rsvp
+from storage.models import PollBallot
 from tests.slack_support import TEAM, SlackRig, slack_rig, until
 
 ORG = "U0ORG"
@@ -385,7 +387,14 @@ async def test_event_and_poll_create_without_their_fields_open_modals(database) 
             metadata=view["private_metadata"],
             select_fields=("kind",),
         )
-        assert json.loads(body)["errors"].keys() == {"start"}
+        # acknowledged at once; the command's refusal reopens the form, what was typed kept
+        assert status == 200 and body == ""
+        opened = await until(lambda: rig.standin.sent("views.open")[1:])
+        view = opened[0]["view"]
+        assert view["blocks"][0]["text"]["text"].startswith(":warning: start: ")
+        kept = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+        assert kept["title"]["initial_value"] == "Chapter meeting"
+        assert kept["kind"]["initial_option"]["value"] == "meeting"
         status, body = await rig.submit(
             ORG,
             view["callback_id"],
@@ -394,6 +403,7 @@ async def test_event_and_poll_create_without_their_fields_open_modals(database) 
             select_fields=("kind",),
         )
         assert status == 200 and body == ""
+        await until(lambda: [r for r in rig.standin.responses if "Event 1 created" in r["text"]])
         await rig.app.settle()
         (post,) = await until(lambda: rig.standin.posted_to("C0ALERTS"))
         assert "Chapter meeting (event 1)" in post["text"]
@@ -414,6 +424,7 @@ async def test_event_and_poll_create_without_their_fields_open_modals(database) 
             select_fields=("kind",),
         )
         assert status == 200 and body == ""
+        await until(lambda: [r for r in rig.standin.responses if "Poll 1 is posted" in r["text"]])
         await rig.app.settle()
         poll = await until(
             lambda: [p for p in rig.standin.posted_to("C0ALERTS") if "Poll 1:" in p["text"]]
@@ -423,3 +434,28 @@ async def test_event_and_poll_create_without_their_fields_open_modals(database) 
         assert len(labels) == 21 and labels[-1] == "Start over"
         assert all(len(label) <= MAX_BUTTON_TEXT for label in labels)
         assert rig.standin.refused == []
+
+
+async def test_going_clicks_at_once_fill_the_places_then_the_waitlist_in_order(database) -> None:
+    async with slack_rig(database) as rig:
+        post = await announced(rig, MEETING)
+        going = buttons(post["blocks"])["Going"]
+        people = [ANA, BEN, CAL, "U0DEE"]
+        answers = await asyncio.gather(*(rig.click(p, going) for p in people))
+        assert sum(a["text"].startswith("You're going") for a in answers) == 2
+        waitlisted = sorted(a["text"] for a in answers if "waitlist" in a["text"])
+        assert "number 1." in waitlisted[0] and "number 2." in waitlisted[1]
+
+
+async def test_an_anonymous_vote_leaves_no_trace_of_the_voter_in_logs(database, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with poll_rig(database) as rig:
+        post = await announced(rig, '/poll create question:"Strike?" options:"Yes | No"')
+        caplog.clear()
+        answer = await rig.click("U0WHISPER", buttons(post["blocks"])["Yes"])
+        assert "is counted" in answer["text"] and "Anonymous" in answer["text"]
+        await rig.app.settle()
+        async with rig.app.db.sessions() as session:
+            (voter,) = (await session.execute(select(PollBallot.voter_key))).scalars()
+        assert "U0WHISPER" not in voter
+    assert "U0WHISPER" not in caplog.text
