@@ -433,6 +433,15 @@ async def test_event_and_poll_create_without_their_fields_open_modals(database) 
         labels = [e["text"]["text"] for e in actions["elements"]]
         assert len(labels) == 21 and labels[-1] == "Start over"
         assert all(len(label) <= MAX_BUTTON_TEXT for label in labels)
+        # a count of twenty options, eliminated round by round, still fits one message
+        ids = [e["action_id"] for e in actions["elements"]]
+        for n, user in enumerate([ANA, BEN, CAL, "U0DEE", "U0EVE", "U0FAY"]):
+            for k in (n, (n + 7) % 20, (n + 13) % 20):
+                await rig.click(user, ids[k])
+        await rig.command(ORG, "/poll close id:1")
+        await rig.app.settle()
+        (results,) = await until(lambda: results_posts(rig))
+        assert "Round 5: " in results["text"] and len(results["blocks"]) <= 50
         assert rig.standin.refused == []
 
 
