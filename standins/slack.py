@@ -230,6 +230,8 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str = ""
+    #: the stand-in's answer (for a post: its channel and ts)
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -275,6 +277,8 @@ class SlackStandIn:
         self._buckets = {m: Bucket(r, b) for m, (r, b) in self.limits.methods.items()}
         self._channel_buckets: dict[str, Bucket] = {}
         self._ts = itertools.count(1)
+        #: (channel, ts) of every message posted, which chat.update may edit
+        self._messages: set[tuple[str, str]] = set()
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
@@ -303,8 +307,12 @@ class SlackStandIn:
         return [c.args for c in self.calls if c.method == method]
 
     def posted_to(self, channel: str) -> list[dict[str, Any]]:
-        """Messages accepted for one channel or user."""
-        return [a for a in self.sent("chat.postMessage") if a.get("channel") == channel]
+        """Messages accepted for one channel or user, each with the ``ts`` Slack gave it."""
+        return [
+            {**c.args, "ts": c.answer.get("ts")}
+            for c in self.calls
+            if c.method == "chat.postMessage" and c.args.get("channel") == channel
+        ]
 
     # serving -------------------------------------------------------------------------------
 
@@ -395,7 +403,7 @@ class SlackStandIn:
         response: web.Response = await handler({**args, "_team": self.tokens.get(token, "")})
         body = json.loads(response.body)  # type: ignore[arg-type]
         if body.get("ok"):
-            self.calls.append(Call(method, args, token))
+            self.calls.append(Call(method, args, token, body))
         elif body.get("error") in ("invalid_blocks", "msg_too_long", "invalid_arguments"):
             self.refused.append((method, body.get("errors", [])))
         return response
@@ -456,6 +464,7 @@ class SlackStandIn:
         if channel[:1] in ("U", "W"):
             channel = self._dm_channel(channel)
         ts = self._next_ts()
+        self._messages.add((channel, ts))
         return self._ok(channel=channel, ts=ts, message={"text": args.get("text", ""), "ts": ts})
 
     async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> web.Response:
@@ -470,7 +479,7 @@ class SlackStandIn:
         bad = self._message_errors(args)
         if bad is not None:
             return bad
-        if not args.get("ts") or not args.get("channel"):
+        if (str(args.get("channel", "")), str(args.get("ts", ""))) not in self._messages:
             return self._error("message_not_found")
         return self._ok(channel=args["channel"], ts=args["ts"])
 

@@ -135,12 +135,24 @@ class SlackRig:
         return await self.answer_at(response_url)
 
     async def submit(
-        self, user: str, callback_id: str, values: dict[str, str], *, metadata: str = ""
+        self,
+        user: str,
+        callback_id: str,
+        values: dict[str, str],
+        *,
+        metadata: str = "",
+        select_fields: tuple[str, ...] = (),
     ) -> tuple[int, str]:
-        """Submit a modal; return the acknowledgement's status and body."""
+        """Submit a modal (``select_fields`` chosen from menus); return the acknowledgement's
+        status and body."""
         status, text, _ = await self.caller.post(
             view_submission_body(
-                callback_id, values, team_id=TEAM, user_id=user, private_metadata=metadata
+                callback_id,
+                values,
+                team_id=TEAM,
+                user_id=user,
+                private_metadata=metadata,
+                select_fields=select_fields,
             )
         )
         return status, text

@@ -5,9 +5,10 @@ called and runs the rest as an asyncio task), so Slack always has its answer wit
 seconds. A slash command's text goes to the core's grammar (``Dispatcher.handle_text``); a
 click carries the core's stateless action id (``Dispatcher.handle_interaction``); a modal's
 callback id is the form's id, and a submission whose values break an option's rule is
-answered inline (``response_action: errors``) before the command runs. Answers go back
-through the ``response_url`` (ephemeral or in the channel) or ``chat.postEphemeral``, files
-through ``files_upload_v2``. Retries of an event already handled are dropped.
+answered inline (``response_action: errors``) before the command runs; one the command
+then refuses naming a field is asked again in a new modal, what was typed kept. Answers go
+back through the ``response_url`` (ephemeral or in the channel) or ``chat.postEphemeral``,
+files through ``files_upload_v2``. Retries of an event already handled are dropped.
 
 The workspace is matched to an organization by its team id; an unknown one gets the core's
 polite answer and nothing is stored. Slack user groups that count as organizer or admin are
@@ -23,6 +24,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
@@ -35,6 +37,7 @@ from adapters.slack import home, render
 from adapters.slack.oauth import Installations
 from adapters.slack.sender import API_LOG
 from bot.context import Invocation
+from bot.dispatch import form_for
 from bot.errors import MissingFields, UserError
 from bot.reply import Reply, decode_action
 
@@ -246,7 +249,51 @@ class SlackBot:
             client=client,
         )
         reply = await self.app.dispatcher.handle_interaction(inv, callback_id, values)
+        fields = list((view.get("state") or {}).get("values") or {})
+        if await self._ask_again(reply, callback_id, values, fields, body, meta, client):
+            return
         await self.answer(reply, inv, client, response_url=str(meta.get("response_url", "")))
+
+    async def _ask_again(
+        self,
+        reply: Reply,
+        callback_id: str,
+        values: dict[str, str],
+        fields: list[str],
+        body: dict[str, Any],
+        meta: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> bool:
+        """Open the form again, with what was typed and the refusal at its top, when the
+        command refused a value of one of its fields (an event's start that is not a time):
+        the submission was acknowledged at once, which closed the modal, and its trigger id
+        opens a new one. False when the refusal is about something else or Slack will not
+        open it (the trigger id lasts 3 seconds); the refusal is then answered as usual."""
+        named, sep, _rest = reply.text.partition(":")
+        trigger_id = str(body.get("trigger_id", ""))
+        if not reply.error or reply.form is not None or not sep or not trigger_id:
+            return False
+        if named.strip() not in fields:
+            return False
+        try:
+            name, args = decode_action(callback_id)
+            command = self.app.services.registry.get(name)
+        except UserError:
+            return False
+        asked = form_for(command, {**args, **values})
+        form = replace(
+            asked,
+            fields=[f for f in asked.fields if f.name not in args or f.name in values],
+            args={k: v for k, v in args.items() if k not in values},
+            error=reply.text,
+        )
+        view = render.modal(form, metadata={k: str(v) for k, v in meta.items()})
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.info("a form could not be opened again: %s", exc.response.get("error"))
+            return False
+        return True
 
     async def _on_closed(self, ack: Any) -> None:
         await ack()

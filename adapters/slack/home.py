@@ -1,4 +1,4 @@
-"""The App Home tab: the person's RSVPs, open alerts, reminders and preferences.
+"""The App Home tab: the person's RSVPs, open alerts, polls, reminders and preferences.
 
 It is made by running the core's own commands as the person (through the dispatcher, like
 a typed command) and rendering their replies, so the Home tab shows exactly what the
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 SECTIONS = (
     ("My RSVPs", "event mine"),
     ("Open alerts and my actions", "alert list"),
+    ("Polls", "poll list"),
     ("My reminders", "reminder list"),
     ("Preferences", "profile"),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
@@ -271,7 +272,8 @@ def field_errors(form_fields: list[str], text: str) -> dict[str, str]:
 
 
 def home(sections: list[tuple[str, Reply]], *, intro: str = "") -> dict[str, Any]:
-    """The App Home tab: a header and the rendered reply of each section."""
+    """The App Home tab: a header and the rendered reply of each section (under the
+    section's heading, which stands in for the reply's own title)."""
     blocks: list[Block] = [{"type": "header", "text": _plain("rallybot", HEADER_TEXT)}]
     if intro:
         blocks.extend(_sections(intro))
@@ -279,7 +281,7 @@ def home(sections: list[tuple[str, Reply]], *, intro: str = "") -> dict[str, Any
         part = [
             {"type": "divider"},
             {"type": "header", "text": _plain(heading, HEADER_TEXT)},
-            *reply_blocks(reply, limit=20),
+            *reply_blocks(replace(reply, title=""), limit=20),
         ]
         if len(blocks) + len(part) > VIEW_BLOCKS:
             break
