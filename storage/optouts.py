@@ -43,17 +43,14 @@ class OptoutRow:
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    """What an import did: members whose alert DMs it switched off, members already off, and
-    accounts kept until they first appear in the organization."""
+    """What an import did: the distinct accounts it named, members whose alert DMs it switched
+    off, members who had them off already, and accounts kept until they first appear in the
+    organization."""
 
+    accounts: int
     switched_off: int
     already_off: int
     pending: int
-
-    @property
-    def accounts(self) -> int:
-        """How many distinct accounts the import named."""
-        return self.switched_off + self.already_off + self.pending
 
 
 def _chunks(items: list[Any]) -> list[list[Any]]:
@@ -133,6 +130,7 @@ async def import_optouts(
             ],
         )
     return ImportOutcome(
+        accounts=len(keys),
         switched_off=len(to_update) + len(to_create),
         already_off=sum(1 for dms in members.values() if dms is False),
         pending=len(unseen),
