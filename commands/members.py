@@ -283,6 +283,7 @@ async def optouts_import(ctx: Context, csv: str) -> Reply:
     if not rows:
         found = "; ".join(str(p) for p in problems[:5]) or f"write {COLUMNS}, one account a row"
         raise ValidationError("csv", f"has no row that can be taken ({found})")
+    await ctx.member()  # the organizer is stored before the import locks the accounts table
     outcome = await optout_store.import_optouts(ctx.repos.conn, ctx.org.id, rows, ctx.now)
     await ctx.audit(
         "optouts.import",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, false, insert, or_, select, tuple_, update
+from sqlalchemy import and_, delete, false, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Organization, OrgMember, PendingOptout, Profile
@@ -65,6 +65,11 @@ async def import_optouts(
     An account of a member of the organization switches that member's alert DMs off (on
     every platform, one choice for the person); any other account is kept as pending until
     it first appears in the organization. Accounts named twice count once."""
+    if conn.dialect.name == "postgresql":
+        # No account may first appear while the list is read against the known accounts:
+        # one stored between that reading and this commit would miss its pending opt-out.
+        # (SQLite has one writer, so there it cannot happen.)
+        await conn.execute(text("LOCK TABLE identities IN SHARE MODE"))
     wanted: dict[tuple[str, str], OptoutRow] = {}
     for row in rows:
         wanted.setdefault((row.platform, row.account), row)
@@ -103,6 +108,14 @@ async def import_optouts(
         await conn.execute(
             insert(_profiles),
             [{"member_id": mid, "alert_dms": False, "topics": []} for mid in to_create],
+        )
+    for chunk in _chunks([key for key in keys if key in known]):
+        # an account now known here keeps no pending row beside its member's choice
+        await conn.execute(
+            delete(_pending).where(
+                _pending.c.org_id == org_id,
+                tuple_(_pending.c.platform, _pending.c.account).in_(chunk),
+            )
         )
     unseen = [key for key in keys if key not in known]
     already: set[tuple[str, str]] = set()

@@ -21,6 +21,7 @@ from bot.cli import main
 from commands.optouts import parse_optouts
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OutboxMessage, PendingOptout, Profile
+from storage.optouts import OptoutRow, import_optouts
 from tests.conftest import PG_URL, require_postgres
 from tests.support import Bot, Person, start_bot
 from tests.test_alerts import START, AlertBot, alert_bot, ok
@@ -262,6 +263,40 @@ async def test_an_imported_opt_out_is_honoured_when_the_account_first_appears(
     await send_alert(t, "Hello")
     assert await alert_dms(t, ANA) == []
     assert await alert_dms(t, (Person("U8", platform="slack"),)) == []
+
+
+async def test_an_account_appearing_during_an_import_waits_for_it_and_finds_its_opt_out(
+    pg_url: tuple[str, str],
+) -> None:
+    """PostgreSQL: an account stored while an import is still open must not miss its row."""
+    url, schema = pg_url
+    db = Database(url, schema=schema)
+    await db.upgrade()
+    watcher = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        bot = await start_bot(db)
+        org_id = bot.app.services.orgs.by_slug("demo")[0].id
+        newcomer = Person("U7", platform="slack")
+        async with db.transaction() as conn:
+            await import_optouts(conn, org_id, [OptoutRow(1, "slack", "U7")], START)
+            arriving = asyncio.create_task(bot.say(newcomer, "/profile state:IL"))
+            for _ in range(400):  # until the newcomer's first write waits for the import
+                waiting = await watcher.fetchval(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE NOT l.granted AND c.relname = 'identities' AND n.nspname = $1",
+                    schema,
+                )
+                if waiting or arriving.done():
+                    break
+                await asyncio.sleep(0.025)
+            assert waiting and not arriving.done()
+        assert not (await arriving).error
+        assert await alert_dms_on(bot, newcomer) is False
+        assert await bot.count(PendingOptout) == 0
+    finally:
+        await watcher.close()
+        await db.dispose()
 
 
 # exports ----------------------------------------------------------------------------------------
