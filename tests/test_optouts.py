@@ -161,9 +161,41 @@ async def test_reminders_event_messages_and_posts_still_reach_an_opted_out_membe
     assert any(text.startswith("⏰ “Meeting” (event 1)") for text in texts)
     # the event's announcement went to the channels as ever
     assert any("Meeting" in text for text in t.at("#alerts"))
+    await ok(
+        bot, ORGANIZER, '/poll create question:"Which first?" options:"Pay | Hours" anonymous:no'
+    )
+    await bot.app.settle()
+    assert any("Which first?" in text for text in t.at("#alerts"))
     await send_alert(t, "Not by DM")
     assert await alert_dms(t, ANA) == []
     assert any("Not by DM" in text for text in t.at("#alerts"))
+
+
+async def test_an_opt_out_after_an_alert_arrived_stops_its_nudge_on_every_account(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await alert_bot(database, tmp_path)
+    bot = t.bot
+    await link(bot, ANA_SLACK, ANA_DISCORD)
+    await ok(bot, "bea", "/profile state:WI")
+    preview = await ok(
+        bot, ORGANIZER, '/alert create title:Call body:B kind:call deadline:"2026-11-05 17:00"'
+    )
+    await ok(bot, ORGANIZER, f"/alert send id:{preview.actions[0].args['id']}")
+    await bot.app.settle()
+    assert len(await alert_dms(t, ANA)) == 1
+    await ok(bot, ANA_DISCORD, "/profile alert_dms:no")
+    await t.step_to(START + timedelta(days=3))
+    async with bot.app.db.transaction() as conn:
+        nudged = sorted(
+            (platform, target)
+            for platform, target in await conn.execute(
+                select(OutboxMessage.platform, OutboxMessage.target).where(
+                    OutboxMessage.kind == "alert_nudge"
+                )
+            )
+        )
+    assert nudged == [("console", "bea"), ("console", "olu")]  # nobody of Ana's
 
 
 # imports ----------------------------------------------------------------------------------------
