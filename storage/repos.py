@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, insert, select, update
+from sqlalchemy import Update, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -384,7 +384,8 @@ class Repos:
 
     async def move_identities(self, from_member: int, to_member: int) -> None:
         """Join every account of ``from_member`` to ``to_member``, with their queued messages
-        and due items (each feature merges its own records)."""
+        and due items (each feature merges its own records). Alert DMs stay off if either had
+        them off, or if an organization of the joined member listed one of its accounts."""
         conn = self.conn
         for table in (_identities, _outbox, _due):
             await conn.execute(
@@ -405,6 +406,25 @@ class Repos:
         fill["alert_dms"] = kept.alert_dms and dropped.alert_dms
         fill["topics"] = list(dict.fromkeys([*kept.topics, *dropped.topics]))
         await self.update_profile(to_member, fill)
+        # an account may now be in an organization that listed it as pending
+        mine = (
+            select(_org_members.c.org_id, _identities.c.platform, _identities.c.user_id)
+            .join(_identities, _identities.c.member_id == _org_members.c.member_id)
+            .where(_org_members.c.member_id == to_member)
+        )
+        taken = await conn.execute(
+            delete(_pending_optouts)
+            .where(
+                tuple_(
+                    _pending_optouts.c.org_id,
+                    _pending_optouts.c.platform,
+                    _pending_optouts.c.account,
+                ).in_(mine)
+            )
+            .returning(_pending_optouts.c.org_id)
+        )
+        if taken.first() is not None:
+            await self.update_profile(to_member, {"alert_dms": False})
 
     async def delete_member(self, member_id: int) -> None:
         """Erase a member and everything that cascades from them."""

@@ -297,6 +297,25 @@ async def test_an_imported_opt_out_is_honoured_when_the_account_first_appears(
     assert await alert_dms(t, (Person("U8", platform="slack"),)) == []
 
 
+async def test_an_account_first_seen_elsewhere_takes_its_opt_out_when_linked_in(
+    database: Database, tmp_path: Path
+) -> None:
+    """Discord 444 is listed by the demo organization but first appears in Wisconsin's guild;
+    joined by /link to a demo member, it is in the demo organization and its opt-out holds."""
+    t = await alert_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, "/privacy optouts-import csv:'discord,444'")
+    elsewhere = Person("444", platform="discord", space="300000000000000001")
+    await ok(bot, elsewhere, "/profile state:WI")
+    assert await alert_dms_on(bot, elsewhere) is True
+    await ok(bot, ANA_SLACK, "/profile state:IL")
+    await link(bot, ANA_SLACK, elsewhere)
+    assert await alert_dms_on(bot, ANA_SLACK) is False
+    assert await bot.count(PendingOptout) == 0
+    await send_alert(t, "Hello")
+    assert await alert_dms(t, (ANA_SLACK, Person("444", platform="discord"))) == []
+
+
 async def test_an_account_appearing_during_an_import_waits_for_it_and_finds_its_opt_out(
     pg_url: tuple[str, str],
 ) -> None:
