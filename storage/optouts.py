@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, false, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, delete, false, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Organization, OrgMember, PendingOptout, Profile
@@ -57,6 +57,17 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
+def _by_platform(keys: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """(platform, accounts) groups of at most a chunk each: a plain ``IN`` on one column
+    uses the index directly, where a long list of (platform, account) pairs does not."""
+    accounts: dict[str, list[str]] = {}
+    for platform, account in keys:
+        accounts.setdefault(platform, []).append(account)
+    return [
+        (platform, chunk) for platform, found in accounts.items() for chunk in _chunks(found)
+    ]
+
+
 async def import_optouts(
     conn: AsyncConnection, org_id: int, rows: list[OptoutRow], now: datetime
 ) -> ImportOutcome:
@@ -75,10 +86,9 @@ async def import_optouts(
         wanted.setdefault((row.platform, row.account), row)
     keys = list(wanted)
     known: dict[tuple[str, str], tuple[int, bool | None]] = {}
-    for chunk in _chunks(keys):
+    for platform, accounts in _by_platform(keys):
         found = await conn.execute(
             select(
-                _identities.c.platform,
                 _identities.c.user_id,
                 _identities.c.member_id,
                 _profiles.c.alert_dms,
@@ -92,9 +102,9 @@ async def import_optouts(
                 ),
             )
             .outerjoin(_profiles, _profiles.c.member_id == _identities.c.member_id)
-            .where(tuple_(_identities.c.platform, _identities.c.user_id).in_(chunk))
+            .where(_identities.c.platform == platform, _identities.c.user_id.in_(accounts))
         )
-        for platform, user_id, member_id, alert_dms, has_profile in found:
+        for user_id, member_id, alert_dms, has_profile in found:
             known[(platform, user_id)] = (member_id, alert_dms if has_profile else None)
     # One person may be named by several of their accounts: count and change them once.
     members: dict[int, bool | None] = {mid: dms for mid, dms in known.values()}
@@ -109,24 +119,26 @@ async def import_optouts(
             insert(_profiles),
             [{"member_id": mid, "alert_dms": False, "topics": []} for mid in to_create],
         )
-    for chunk in _chunks([key for key in keys if key in known]):
-        # an account now known here keeps no pending row beside its member's choice
+    already: set[tuple[str, str]] = set()
+    for platform, accounts in _by_platform(keys):
+        found = await conn.execute(
+            select(_pending.c.account).where(
+                _pending.c.org_id == org_id,
+                _pending.c.platform == platform,
+                _pending.c.account.in_(accounts),
+            )
+        )
+        already.update((platform, account) for (account,) in found)
+    # an account known here now keeps no pending row beside its member's choice
+    for platform, accounts in _by_platform([key for key in already if key in known]):
         await conn.execute(
             delete(_pending).where(
                 _pending.c.org_id == org_id,
-                tuple_(_pending.c.platform, _pending.c.account).in_(chunk),
+                _pending.c.platform == platform,
+                _pending.c.account.in_(accounts),
             )
         )
     unseen = [key for key in keys if key not in known]
-    already: set[tuple[str, str]] = set()
-    for chunk in _chunks(unseen):
-        found = await conn.execute(
-            select(_pending.c.platform, _pending.c.account).where(
-                _pending.c.org_id == org_id,
-                tuple_(_pending.c.platform, _pending.c.account).in_(chunk),
-            )
-        )
-        already.update((platform, account) for platform, account in found)
     new = [key for key in unseen if key not in already]
     if new:
         await conn.execute(
