@@ -241,9 +241,10 @@ async def _accounts(ctx: Context, member_id: int) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class OptoutList(Text):
     """CSV rows ``platform,account[,display_name]``, one a line or separated by ``;``, with an
-    optional header row; each row is checked when the list is read."""
+    optional header row; each row is checked when the list is read. At most 3,000
+    characters, what a Slack form field takes; longer lists go through the command line."""
 
-    max_length: int = 6000
+    max_length: int = 3000
     long: bool = True
 
 
