@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/polls.py
+	$(BIN)/python bench/optouts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files

@@ -1,4 +1,4 @@
-"""The `rallybot` command line: console, run, export, db upgrade, discord sync."""
+"""The `rallybot` command line: console, run, db upgrade, export and import, discord sync."""
 
 from __future__ import annotations
 
@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--config", required=True, help="path of config.toml")
     sync.add_argument("--guild", help="one guild's id (at once); default: global (within an hour)")
+    imports = sub.add_parser("import", help="read a CSV file into the database")
+    imports.add_argument("what", choices=IMPORTS, help="what to import")
+    imports.add_argument("file", help="the CSV file (- for standard input)")
+    imports.add_argument("--config", help="path of config.toml (default: built-in demo)")
+    imports.add_argument("--org", help="the organization's slug (default: the first one)")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -71,13 +76,15 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         await app.stop()
 
 
-EXPORTS = ("layoffs", "signers", "rsvps")
+EXPORTS = ("layoffs", "signers", "rsvps", "optouts")
+IMPORTS = ("optouts",)
 
 
 async def _export(config: Config, args: argparse.Namespace) -> bytes:
     from storage.alerts import export_signers_csv, get_alert
     from storage.events import export_rsvps_csv, get_event
     from storage.layoffs import export_layoffs_csv
+    from storage.optouts import export_optouts
 
     if not config.orgs:
         config.orgs.append(demo_org())
@@ -96,6 +103,8 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
                 if alert is None or alert.org_id != record.id:
                     raise ValueError(f"--alert: no alert {args.alert} in {record.slug}")
                 data = await export_signers_csv(conn, alert.id)
+            elif args.what == "optouts":
+                data, _, _ = await export_optouts(conn, record.id)
             else:
                 event = None if args.event is None else await get_event(conn, args.event)
                 if event is None or event.org_id != record.id:
@@ -112,6 +121,59 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
     finally:
         await app.stop()
     return data
+
+
+def _read_csv(file: str) -> str:
+    """The text of a CSV file (or of standard input for ``-``), UTF-8 with or without a BOM."""
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{file}: cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file}: is not UTF-8 text (byte {exc.start + 1})") from None
+
+
+async def _import(config: Config, args: argparse.Namespace) -> int:
+    """Import an opt-out list: the good rows are taken, each refused one is named."""
+    from commands.optouts import COLUMNS, describe_import, parse_optouts
+    from storage.optouts import import_optouts
+
+    rows, problems = parse_optouts(_read_csv(args.file))
+    if not rows:
+        for problem in problems:
+            print(f"rallybot: {args.file}: {problem}", file=sys.stderr)
+        raise ValueError(f"{args.file}: has no row that can be taken (columns: {COLUMNS})")
+    if not config.orgs:
+        config.orgs.append(demo_org())
+    if args.org:
+        config.org(args.org)  # refuses an unknown slug by name
+    app = Application(config)
+    await app.start(background=False)
+    try:
+        orgs = app.services.orgs
+        record, _ = orgs.by_slug(args.org) if args.org else next(iter(orgs))
+        async with app.db.transaction() as conn:
+            outcome = await import_optouts(conn, record.id, rows, app.services.clock.now())
+            await Repos(conn).audit(
+                record.id,
+                None,
+                "optouts.import",
+                "cli",
+                {
+                    "via": "rallybot import",
+                    "accounts": outcome.accounts,
+                    "switched_off": outcome.switched_off,
+                    "pending": outcome.pending,
+                    "refused": len({p.line for p in problems}),
+                },
+                at=app.services.clock.now(),
+            )
+    finally:
+        await app.stop()
+    print(f"{record.slug}: {describe_import(outcome, problems, limit=None)}")
+    return 1 if problems else 0
 
 
 async def _upgrade(config: Config) -> int:
@@ -166,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_upgrade(config))
         if args.command == "discord":
             return asyncio.run(_discord_sync(config, args.guild))
+        if args.command == "import":
+            return asyncio.run(_import(config, args))
         if args.command == "export":
             data = asyncio.run(_export(config, args))
             if args.out:

@@ -1,4 +1,5 @@
-"""/profile, /link and /privacy: who a member is, joining their accounts, and their data."""
+"""/profile, /link and /privacy: who a member is, joining their accounts, and their data;
+organizers' alert-DM opt-out lists (`/privacy optouts`, `/privacy optouts-import`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 from bot.context import Context
 from bot.errors import ValidationError
 from bot.options import Choice, Text, TextList, Timezone, UsState, YesNo
-from bot.registry import CommandGroup
+from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
+from commands.optouts import COLUMNS, describe_import, parse_optouts
+from storage import optouts as optout_store
 
 LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
 CLASSIFICATIONS = (
@@ -71,7 +74,9 @@ PROFILE_OPTIONS = (
 
 profile = CommandGroup("profile", help="What you tell the bot about yourself")
 link = CommandGroup("link", help="Join your Slack and Discord accounts into one member")
-privacy = CommandGroup("privacy", help="Your data: export it or erase it")
+privacy = CommandGroup(
+    "privacy", help="Your data: export it or erase it; organizers: alert-DM opt-out lists"
+)
 
 
 def _show(value: Any) -> str:
@@ -181,6 +186,9 @@ async def privacy_export(ctx: Context) -> Reply:
         },
         "organizations": await repos.org_ids_of(member.id),
         "actions_as_organizer": await repos.audit_entries(actor=member.id),
+        "alert_dm_optouts_imported": await optout_store.pending_of_accounts(
+            repos.conn, await _accounts(ctx, member.id)
+        ),
     }
     for group in ctx.services.registry.groups.values():
         for export in group.exporters:
@@ -204,9 +212,14 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
         return Reply(text="The bot keeps nothing about you; there is nothing to erase.")
     if not confirm:
         return Reply(
-            text="This erases your profile, your linked accounts and your reminders, on every "
-            "platform. Signatures and votes you gave stay counted, without your name. "
-            "It cannot be undone.",
+            text="This erases, on every platform: your profile (with your alert DM choice), "
+            "your linked accounts, your reminders, your event answers with the details you "
+            "gave (a place you held goes to the first on the waitlist) and any opt-out your "
+            "organizers imported for your accounts. These stay counted without your name: "
+            "your signatures, actions and \"not for me\" answers on alerts, your poll ballots "
+            "(under a key no one can link to you), your layoff reports, and what you did as "
+            "an organizer in the audit log. If you come back, alert DMs are on until you "
+            "switch them off. It cannot be undone.",
             actions=[
                 Action("Yes, erase my data", "privacy delete", {"confirm": "yes"}, style="danger")
             ],
@@ -214,6 +227,71 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
     for group in ctx.services.registry.groups.values():
         for erase in group.erasers:
             await erase(ctx, member.id)
+    await optout_store.forget_accounts(ctx.repos.conn, await _accounts(ctx, member.id))
     await ctx.repos.delete_member(member.id)
     ctx.forget_member(member.id)
     return Reply(text="Done: the bot no longer keeps anything about you.")
+
+
+async def _accounts(ctx: Context, member_id: int) -> list[tuple[str, str]]:
+    """A member's accounts as (platform, user id) pairs."""
+    return [(i.platform, i.user_id) for i in await ctx.repos.identities(member_id)]
+
+
+@dataclass(frozen=True)
+class OptoutList(Text):
+    """CSV rows ``platform,account[,display_name]``, one a line or separated by ``;``, with an
+    optional header row; each row is checked when the list is read. At most 3,000
+    characters, what a Slack form field takes; longer lists go through the command line."""
+
+    max_length: int = 3000
+    long: bool = True
+
+
+@privacy.command(
+    "optouts",
+    role=Role.ORGANIZER,
+    help="The organization's alert-DM opt-outs as a CSV file (one row per account)",
+)
+async def optouts_export(ctx: Context) -> Reply:
+    """Hand organizers the opt-out list: every member with alert DMs off, each of their
+    accounts, and the imported accounts not seen yet."""
+    data, people, rows = await optout_store.export_optouts(ctx.repos.conn, ctx.org.id)
+    await ctx.audit("optouts.export", "optouts", people=people, accounts=rows)
+    return Reply(
+        text=f"{people} {'person wants' if people == 1 else 'people want'} no alert DMs "
+        f"({rows} account{'s' if rows != 1 else ''}).",
+        files=[File(f"{ctx.org.slug}-alert-dm-optouts.csv", data, "text/csv")],
+    )
+
+
+@privacy.command(
+    "optouts-import",
+    options=[
+        OptoutList(
+            "csv",
+            required=True,
+            help=f"CSV rows {COLUMNS}, one a line or separated by ;",
+        )
+    ],
+    role=Role.ORGANIZER,
+    help="Add accounts that want no alert DMs (CSV rows platform,account[,display_name])",
+    form_title="Import alert-DM opt-outs",
+)
+async def optouts_import(ctx: Context, csv: str) -> Reply:
+    """Take each good row of a list; name each refused row by its line and field."""
+    rows, problems = parse_optouts(csv, chat=True)
+    if not rows:
+        found = "; ".join(str(p) for p in problems[:5]) or f"write {COLUMNS}, one account a row"
+        raise ValidationError("csv", f"has no row that can be taken ({found})")
+    await ctx.member()  # the organizer is stored before the import locks the accounts table
+    outcome = await optout_store.import_optouts(ctx.repos.conn, ctx.org.id, rows, ctx.now)
+    await ctx.audit(
+        "optouts.import",
+        "optouts",
+        accounts=outcome.accounts,
+        switched_off=outcome.switched_off,
+        pending=outcome.pending,
+        refused=len({p.line for p in problems}),
+    )
+    return Reply(text=describe_import(outcome, problems))

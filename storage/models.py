@@ -132,6 +132,23 @@ class RoleGrant(Base):
     role: Mapped[str] = mapped_column(String(16))
 
 
+class PendingOptout(Base):
+    """An organizer's record that an account wants no alert DMs, for an account the bot has not
+    seen in the organization yet. It is applied (and removed) when the account first appears
+    there; no member is stored for it before then."""
+
+    __tablename__ = "pending_optouts"
+    __table_args__ = (Index("ix_pending_optouts_account", "platform", "account"),)
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class LinkCode(Base):
     """A one-time code that joins a second platform account to a member. Only its hash is kept."""
 

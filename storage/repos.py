@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, insert, select, update
+from sqlalchemy import Update, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -21,6 +21,7 @@ from storage.models import (
     Organization,
     OrgMember,
     OutboxMessage,
+    PendingOptout,
     Profile,
     RoleGrant,
     Space,
@@ -105,6 +106,7 @@ _codes = LinkCode.__table__
 _audit = AuditEntry.__table__
 _outbox = OutboxMessage.__table__
 _due = DueItem.__table__
+_pending_optouts = PendingOptout.__table__
 
 # Statements on the path of every command are built once; the database layer caches their SQL.
 _FIND_IDENTITY_IN_ORG = (
@@ -131,6 +133,16 @@ _FIND_MEMBER = (
 )
 _PROFILE_COLUMNS = [_profiles.c[name] for name in PROFILE_FIELDS]
 _SELECT_PROFILE = select(*_PROFILE_COLUMNS).where(_profiles.c.member_id == bindparam("mid"))
+# An account's first appearance in an organization takes any opt-out imported for it there.
+_TAKE_PENDING_OPTOUT = (
+    delete(_pending_optouts)
+    .where(
+        _pending_optouts.c.org_id == bindparam("org_id"),
+        _pending_optouts.c.platform == bindparam("platform"),
+        _pending_optouts.c.account == bindparam("user_id"),
+    )
+    .returning(_pending_optouts.c.org_id)
+)
 _GRANTED_ROLE = select(_roles.c.role).where(
     _roles.c.org_id == bindparam("org_id"), _roles.c.member_id == bindparam("member_id")
 )
@@ -244,10 +256,12 @@ class Repos:
                 )
             ).scalar_one()
             await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
+            await self._take_pending_optout(org_id, platform, user_id, member_id)
             return MemberRecord(member_id, display_name, identity_id)
         identity_id, member_id, known_name, in_org = row
         if in_org is None:
             await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
+            await self._take_pending_optout(org_id, platform, user_id, member_id)
         if display_name and display_name != known_name:
             await conn.execute(
                 update(_identities)
@@ -258,6 +272,17 @@ class Repos:
                 update(_members).where(_members.c.id == member_id).values(display_name=display_name)
             )
         return MemberRecord(member_id, display_name or known_name, identity_id)
+
+    async def _take_pending_optout(
+        self, org_id: int, platform: str, user_id: str, member_id: int
+    ) -> None:
+        """An account appears in an organization for the first time: an opt-out its organizers
+        imported for it becomes the member's own choice (alert DMs off), and is removed."""
+        taken = await self.conn.execute(
+            _TAKE_PENDING_OPTOUT, {"org_id": org_id, "platform": platform, "user_id": user_id}
+        )
+        if taken.first() is not None:
+            await self.update_profile(member_id, {"alert_dms": False})
 
     async def identities(self, member_id: int) -> list[IdentityRecord]:
         """Every platform account of a member."""
@@ -359,7 +384,8 @@ class Repos:
 
     async def move_identities(self, from_member: int, to_member: int) -> None:
         """Join every account of ``from_member`` to ``to_member``, with their queued messages
-        and due items (each feature merges its own records)."""
+        and due items (each feature merges its own records). Alert DMs stay off if either had
+        them off, or if an organization of the joined member listed one of its accounts."""
         conn = self.conn
         for table in (_identities, _outbox, _due):
             await conn.execute(
@@ -380,6 +406,25 @@ class Repos:
         fill["alert_dms"] = kept.alert_dms and dropped.alert_dms
         fill["topics"] = list(dict.fromkeys([*kept.topics, *dropped.topics]))
         await self.update_profile(to_member, fill)
+        # an account may now be in an organization that listed it as pending
+        mine = (
+            select(_org_members.c.org_id, _identities.c.platform, _identities.c.user_id)
+            .join(_identities, _identities.c.member_id == _org_members.c.member_id)
+            .where(_org_members.c.member_id == to_member)
+        )
+        taken = await conn.execute(
+            delete(_pending_optouts)
+            .where(
+                tuple_(
+                    _pending_optouts.c.org_id,
+                    _pending_optouts.c.platform,
+                    _pending_optouts.c.account,
+                ).in_(mine)
+            )
+            .returning(_pending_optouts.c.org_id)
+        )
+        if taken.first() is not None:
+            await self.update_profile(to_member, {"alert_dms": False})
 
     async def delete_member(self, member_id: int) -> None:
         """Erase a member and everything that cascades from them."""
