@@ -109,10 +109,15 @@ class Sender(Protocol):
 
 @dataclass
 class EngineSettings:
-    """Tunables of the delivery engine."""
+    """Tunables of the delivery engine.
+
+    A send begins only while the lease has ``send_timeout`` plus ``lease_margin`` left, so
+    every send ends (answered or timed out) and is recorded before another process may claim
+    the message: the margin is the time its outcome has to reach the database.
+    """
 
     lease: timedelta = timedelta(seconds=30)
-    #: a claimed message whose lease has less left than this is handed back, not sent
+    #: time left on the lease after the longest send, to record its outcome
     lease_margin: timedelta = timedelta(seconds=5)
     batch: int = 100
     max_attempts: int = 8
@@ -120,6 +125,19 @@ class EngineSettings:
     max_backoff: float = 300.0
     send_timeout: float = 15.0
     poll: float = 2.0
+
+    def __post_init__(self) -> None:
+        if timedelta(seconds=self.send_timeout) + self.lease_margin >= self.lease:
+            raise ValueError(
+                "delivery lease: must be longer than send_timeout plus lease_margin "
+                f"({self.send_timeout} s + {self.lease_margin.total_seconds()} s), "
+                f"not {self.lease.total_seconds()} s, or a send could outlast its lease"
+            )
+
+    @property
+    def send_window(self) -> timedelta:
+        """A claimed message's send begins only while its lease has this much time left."""
+        return timedelta(seconds=self.send_timeout) + self.lease_margin
 
 
 @dataclass
@@ -244,10 +262,12 @@ class DeliveryEngine:
     async def _deliver(self, state: _Platform, row: OutboxRow) -> None:
         settings = self.settings
         await state.bucket.acquire()
-        if self.clock.now() >= row.lease_expires_at - settings.lease_margin:
-            # Waited too long for our turn: another process may claim it soon. Hand it back.
+        if self.clock.now() > row.lease_expires_at - settings.send_window:
+            # Waited too long for our turn: a send begun now could still be under way when
+            # the lease runs out and another process claims the message. Hand it back.
             async with self.db.transaction() as conn:
                 await reschedule(conn, row.id, self.owner, self.clock.now(), count_attempt=False)
+            self.stats["handed_back"] += 1
             return
         message = Outgoing(
             id=row.id,

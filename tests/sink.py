@@ -2,9 +2,10 @@
 
 An aiohttp server on 127.0.0.1 (port 0) that accepts ``POST /send`` with a JSON message,
 enforces a rate limit (429 with ``Retry-After`` past ``rate`` calls a second), can inject
-faults (5xx answers and hangs on a share of calls) and records every delivery by its
-idempotency key. With ``dedupe`` it honours the key as Discord honours a nonce: a second
-delivery of a key is answered as sent and not recorded again (but counted as a resend).
+faults on a share of calls (5xx answers, and no answer until the client gives up) and
+records every delivery by its idempotency key. With ``dedupe`` it honours the key as
+Discord honours a nonce: a second delivery of a key is answered as sent and not recorded
+again (but counted as a resend).
 
 ``SinkSender`` is the delivery engine's sender for it. Tests run the sink in process;
 benchmarks run it as a separate process (``python -m tests.sink``) so it does not compete
@@ -33,8 +34,9 @@ class SinkFaults:
     """Shares of calls answered with a fault instead of being taken."""
 
     server_error: float = 0.0
+    #: calls left unanswered until the client hangs up (at most ``hang_seconds``)
     hang: float = 0.0
-    hang_seconds: float = 2.0
+    hang_seconds: float = 30.0
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Sink:
             return web.json_response({"ok": False, "error": "internal_error"}, status=503)
         if roll < self.faults.server_error + self.faults.hang:
             self.faulted += 1
-            await asyncio.sleep(self.faults.hang_seconds)  # the client gives up first
+            await self._hang(request)
             return web.json_response({"ok": False, "error": "too_late"}, status=504)
         if self.received[key] and self.dedupe:
             self.resends += 1
@@ -99,6 +101,15 @@ class Sink:
         return web.json_response(
             {"ok": True, "ref": f"m{len(self.order)}"}, headers=self._limit_headers()
         )
+
+    async def _hang(self, request: web.Request) -> None:
+        """Answer nothing until the client gives up and closes the connection."""
+        deadline = time.monotonic() + self.faults.hang_seconds
+        while time.monotonic() < deadline:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return
+            await asyncio.sleep(0.02)
 
     def _limit_headers(self) -> dict[str, str]:
         """Discord-style hints: calls left in the bucket and seconds until one more."""
@@ -138,7 +149,12 @@ class Sink:
 
 
 class SinkSender:
-    """Sends outbox messages to a sink over HTTP, reading its 429s and failures."""
+    """Sends outbox messages to a sink over HTTP, reading its 429s and failures.
+
+    ``timeout`` bounds each call. A call the sink answered but whose answer came later than
+    that is taken for a failure and sent again, so it must leave room for a loaded machine:
+    answers on one took up to 0.65 s, the default allows 3 s.
+    """
 
     def __init__(
         self,
@@ -148,7 +164,7 @@ class SinkSender:
         rate: float = 500.0,
         burst: float = 1.0,
         concurrency: int = 32,
-        timeout: float = 0.5,
+        timeout: float = 3.0,
     ) -> None:
         self.url = url.rstrip("/") + "/send"
         self.platform = platform

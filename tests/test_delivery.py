@@ -24,7 +24,8 @@ from storage.queue import claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = EngineSettings(backoff=0.01, max_backoff=0.05, max_attempts=12, send_timeout=2.0, poll=0.05)
+# The sender's own timeout (3 s) fires before the engine's.
+FAST = EngineSettings(backoff=0.01, max_backoff=0.05, max_attempts=12, send_timeout=4.0, poll=0.05)
 
 
 @pytest.fixture
@@ -74,18 +75,14 @@ async def test_a_second_message_with_the_same_key_is_not_stored(database: Databa
 
 
 async def test_faults_and_rate_limits_still_deliver_each_message_once(database: Database) -> None:
-    # 429s from a sink slower than the engine is told, plus 10 % 5xx and 10 % hangs. The
-    # client's timeout leaves room for a loaded machine: a real answer slower than it would
-    # be a resend, which this test counts as a duplicate.
-    sink = Sink(
-        rate=400,
-        burst=5,
-        retry_after=0.02,
-        faults=SinkFaults(server_error=0.1, hang=0.1, hang_seconds=1.5),
-    )
+    # 429s from a sink slower than the engine is told, plus 10 % 5xx and 10 % calls never
+    # answered (each costs the client its whole timeout). An answer slower than the client's
+    # timeout would be sent again and counted here as a duplicate, so the timeout is the
+    # sender's realistic default, several times the slowest answer on a loaded machine.
+    sink = Sink(rate=400, burst=5, retry_after=0.02, faults=SinkFaults(server_error=0.1, hang=0.1))
     await sink.start()
     clock = MovableClock()
-    sender = SinkSender(sink.url, rate=1000, burst=10, concurrency=16, timeout=0.6)
+    sender = SinkSender(sink.url, rate=1000, burst=10, concurrency=16)
     engine = DeliveryEngine(database, clock, {"sink": sender}, FAST)
     try:
         await enqueue(database, clock, 200)
@@ -97,6 +94,32 @@ async def test_faults_and_rate_limits_still_deliver_each_message_once(database: 
     assert len(sink.received) == 200 and set(sink.received.values()) == {1}
     assert await states(database) == {"sent": 200}
     assert engine.stats["limited"] > 0 and engine.stats["retried"] > 0
+
+
+async def test_a_send_begins_only_while_its_lease_outlasts_it(
+    database: Database, sink: Sink
+) -> None:
+    # Defaults: a 30 s lease, sends of up to 15 s, 5 s to record the outcome. The second of
+    # two messages waits for its turn (one call a second); meanwhile 12 s pass, leaving 18 s
+    # of its lease: more than the margin, less than a send may take. Begun now, the send
+    # could still be under way when another process claims the message and sends it again.
+    clock = MovableClock()
+    sender = SinkSender(sink.url, rate=1, burst=1, concurrency=2)
+    engine = DeliveryEngine(database, clock, {"sink": sender}, EngineSettings(poll=0.05))
+    await enqueue(database, clock, 2)
+    draining = asyncio.create_task(engine.drain())
+    await _wait_for(lambda: len(sink.received) == 1, 10)
+    clock.advance(timedelta(seconds=12))
+    await draining
+    await sender.close()
+    assert engine.stats["handed_back"] == 1  # then claimed afresh and sent
+    assert len(sink.received) == 2 and set(sink.received.values()) == {1}
+    assert await states(database) == {"sent": 2}
+
+
+def test_settings_refuse_a_lease_a_send_could_outlast() -> None:
+    with pytest.raises(ValueError, match="lease: must be longer than send_timeout plus"):
+        EngineSettings(lease=timedelta(seconds=20), send_timeout=15.0)
 
 
 async def test_permanent_failures_are_recorded_and_do_not_block_others(
@@ -171,6 +194,11 @@ async def test_an_edit_waits_for_the_message_it_edits(database: Database, sink: 
     assert sink.order == ["tally", "tally:edit:1"]
 
 
+# A killed worker's messages wait for its lease: 8 s rather than 30 s, still long enough for
+# the longest send (3 s, plus the engine's 1 s) and the time to record it (2 s).
+QUICK_TAKEOVER = ("--rate", "300", "--lease", "8")
+
+
 def _worker(url: str, schema: str | None, sink_url: str, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "tests.worker", "--db", url, "--sink", sink_url, *extra]
@@ -210,14 +238,14 @@ async def test_sigkill_mid_fanout_then_restart(
     sink = Sink(rate=300, burst=5, retry_after=0.02)
     await sink.start()
     try:
-        first = _worker(url, schema, sink.url, "--enqueue", "600", "--rate", "300")
+        first = _worker(url, schema, sink.url, "--enqueue", "600", *QUICK_TAKEOVER)
         await _wait_for(lambda: len(sink.received) >= 150, 60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         assert first.returncode == -signal.SIGKILL
         before = len(sink.received)
         assert before < 600, "killed too late to test anything"
-        second = _worker(url, schema, sink.url, "--until-idle", "--rate", "300")
+        second = _worker(url, schema, sink.url, "--until-idle", *QUICK_TAKEOVER)
         await _finish(second)
     finally:
         await sink.stop()
@@ -236,11 +264,11 @@ async def test_sigkill_with_an_idempotent_platform_sends_nothing_twice(
     sink = Sink(rate=300, burst=5, retry_after=0.02, dedupe=True)
     await sink.start()
     try:
-        first = _worker(url, schema, sink.url, "--enqueue", "400", "--rate", "300")
+        first = _worker(url, schema, sink.url, "--enqueue", "400", *QUICK_TAKEOVER)
         await _wait_for(lambda: len(sink.received) >= 100, 60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        await _finish(_worker(url, schema, sink.url, "--until-idle", "--rate", "300"))
+        await _finish(_worker(url, schema, sink.url, "--until-idle", *QUICK_TAKEOVER))
     finally:
         await sink.stop()
     assert len(sink.received) == 400 and set(sink.received.values()) == {1}

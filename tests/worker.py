@@ -5,7 +5,8 @@ starts the application (scheduler and delivery engine in the background) with a 
 the sink. ``--enqueue N`` first adds N messages to the outbox; ``--due N`` adds N due items
 of kind "ping", each of which sends one message. With ``--until-idle`` it exits once the
 outbox and the due items are all done (and at least ``--expect`` items are); otherwise it
-runs until killed.
+runs until killed. Leases and timeouts are the engine's realistic ones unless ``--lease``
+(and ``--send-timeout``) shorten them, for a test that waits for a dead process's lease.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ async def _pending(db: Database) -> int:
 async def main(args: argparse.Namespace) -> None:
     clock = SystemClock()
     db = Database(args.db, schema=args.schema)
-    sender = SinkSender(args.sink, rate=args.rate, concurrency=args.concurrency)
+    sender = SinkSender(
+        args.sink, rate=args.rate, concurrency=args.concurrency, timeout=args.send_timeout
+    )
     app = Application(
         Config(database=DatabaseConfig(url=args.db), orgs=[demo_org()]),
         clock=clock,
@@ -86,7 +89,8 @@ async def main(args: argparse.Namespace) -> None:
         senders={"sink": sender},
         engine_settings=EngineSettings(
             lease=timedelta(seconds=args.lease),
-            lease_margin=timedelta(seconds=args.lease / 4),
+            lease_margin=timedelta(seconds=args.lease_margin),
+            send_timeout=args.send_timeout + 1.0,  # the sender's own timeout fires first
             backoff=0.05,
             poll=0.2,
         ),
@@ -126,7 +130,9 @@ if __name__ == "__main__":
     parser.add_argument("--due", type=int, default=0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--lease", type=float, default=2.0)
+    parser.add_argument("--lease", type=float, default=30.0, help="message lease, seconds")
+    parser.add_argument("--lease-margin", type=float, default=2.0)
+    parser.add_argument("--send-timeout", type=float, default=3.0, help="per call, seconds")
     parser.add_argument("--until-idle", action="store_true")
     parser.add_argument("--expect", type=int, default=0, help="due items done before idle counts")
     asyncio.run(main(parser.parse_args()))
