@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,14 +23,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from adapters.console import ConsoleAdapter, Screen, console_senders
-from bot.clock import MovableClock
-from bot.reply import Reply
 from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
 from tests.conftest import database_on_own_loop
-from tests.support import Bot, Person, start_bot
+from tests.support import Bot, ConsoleBot, Person, ok, refused, start_bot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
@@ -52,44 +50,8 @@ LEGDAY = (
 )
 
 
-class EventBot:
+class EventBot(ConsoleBot):
     """A bot whose console prints every delivered message."""
-
-    def __init__(self, bot: Bot, out: io.StringIO, screen: Screen) -> None:
-        self.bot = bot
-        self.out = out
-        self.screen = screen
-
-    def messages(self) -> list[tuple[str, str]]:
-        """Every delivered message as (place, text), in order."""
-        found: list[list[str]] = []
-        for line in self.out.getvalue().splitlines():
-            if line.startswith("["):
-                place, _, rest = line[1:].partition("] ")
-                found.append([place, rest])
-            else:
-                found[-1][1] += "\n" + line.strip()
-        return [(place, text) for place, text in found]
-
-    def at(self, place: str) -> list[str]:
-        """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
-        return [text for where, text in self.messages() if where == place]
-
-    async def step_to(self, moment: datetime) -> None:
-        """Let time pass up to ``moment``, each due item running when it falls due."""
-        bot = self.bot
-        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
-            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
-            await bot.app.settle()
-        bot.clock.advance(moment - bot.clock.now())
-        await bot.app.settle()
-
-    async def count(self, model: type, **where: object) -> int:
-        async with self.bot.app.db.transaction() as conn:
-            query = select(func.count()).select_from(model)
-            for column, value in where.items():
-                query = query.where(getattr(model, column) == value)
-            return (await conn.execute(query)).scalar_one()
 
     async def due_times(self, kind: str) -> list[datetime]:
         async with self.bot.app.db.transaction() as conn:
@@ -100,24 +62,7 @@ class EventBot:
 
 
 async def event_bot(database: Database, tmp_path: Path, start: datetime = START) -> EventBot:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database, senders=console_senders(screen), clock=MovableClock(start, frozen=True)
-    )
-    return EventBot(bot, out, screen)
-
-
-async def ok(bot: Bot, person: Person | str, line: str, **kw: bool) -> Reply:
-    reply = await bot.say(person, line, **kw)
-    assert not reply.error, reply.text
-    return reply
-
-
-async def refused(bot: Bot, person: Person | str, line: str) -> str:
-    reply = await bot.say(person, line)
-    assert reply.error, reply.text
-    return reply.text
+    return await EventBot.start(database, tmp_path, start=start)
 
 
 async def test_create_announces_on_every_platform_with_buttons(

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from adapters.console import Screen, console_senders
+from adapters.console import Screen
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import BotConfig, Config, demo_org
@@ -25,7 +25,7 @@ from commands import default_groups
 from storage.db import Database
 from storage.models import AuditEntry, Identity, LayoffReport, Member, OutboxMessage
 from tests.conftest import database_on_own_loop
-from tests.support import START, Bot, Person, second_org, start_bot
+from tests.support import START, Bot, ConsoleBot, Person, second_org
 
 OLU = Person("olu", roles=frozenset({"organizer"}))
 MOD_PLACES = ("[#moderation]", "[slack #CMODS]", "[discord #200000000000000002]")
@@ -34,15 +34,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 async def layoff_bot(database: Database, tmp_path: Path) -> tuple[Bot, Screen, io.StringIO]:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database,
-        orgs=[demo_org(), second_org()],
-        senders=console_senders(screen),
-        clock=MovableClock(START, frozen=True),
-    )
-    return bot, screen, out
+    t = await ConsoleBot.start(database, tmp_path, start=START, orgs=[demo_org(), second_org()])
+    return t.bot, t.screen, t.out
 
 
 async def rows(bot: Bot, model: type, **where: object) -> list[object]:

@@ -19,15 +19,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
 from adapters.console import ConsoleAdapter, Screen, console_senders
-from bot.clock import MovableClock
 from bot.config import ConfigError, load_config
-from bot.reply import Reply
 from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
 from tests.conftest import database_on_own_loop
-from tests.support import Bot, Person, start_bot
+from tests.support import ConsoleBot, Person, start_bot
 from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -128,29 +126,8 @@ def test_polls_config_defaults_overrides_and_mistakes(tmp_path: Path) -> None:
 # through the dispatcher ------------------------------------------------------------------
 
 
-class PollBot:
+class PollBot(ConsoleBot):
     """A bot whose console screen prints every delivered message."""
-
-    def __init__(self, bot: Bot, out: io.StringIO) -> None:
-        self.bot = bot
-        self.out = out
-
-    async def ok(self, person: Person | str, line: str) -> Reply:
-        reply = await self.bot.say(person, line)
-        assert not reply.error, reply.text
-        return reply
-
-    async def refused(self, person: Person | str, line: str) -> str:
-        reply = await self.bot.say(person, line)
-        assert reply.error, reply.text
-        return reply.text
-
-    async def count(self, model: type, **where: object) -> int:
-        async with self.bot.app.db.transaction() as conn:
-            query = select(func.count()).select_from(model)
-            for column, value in where.items():
-                query = query.where(getattr(model, column) == value)
-            return (await conn.execute(query)).scalar_one()
 
     async def ballots(self) -> list[tuple]:
         async with self.bot.app.db.transaction() as conn:
@@ -173,25 +150,12 @@ class PollBot:
                 )
             ).scalar_one()
 
-    async def step_to(self, moment: datetime) -> None:
-        """Let time pass up to ``moment``, each due item running when it falls due."""
-        bot = self.bot
-        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
-            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
-            await bot.app.settle()
-        bot.clock.advance(moment - bot.clock.now())
-        await bot.app.settle()
-
 
 async def poll_bot(database: Database, tmp_path: Path, *, secret: str | None = SECRET) -> PollBot:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database, senders=console_senders(screen), clock=MovableClock(START, frozen=True)
-    )
+    t = await PollBot.start(database, tmp_path, start=START)
     if secret is not None:
-        bot.app.config.polls.ballot_secret = secret
-    return PollBot(bot, out)
+        t.bot.app.config.polls.ballot_secret = secret
+    return t
 
 
 async def test_single_choice_votes_change_and_live_results(database: Database, tmp_path: Path):
