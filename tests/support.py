@@ -100,13 +100,15 @@ async def start_bot(
     orgs: list[OrgConfig] | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: MovableClock | None = None,
+    config: Config | None = None,
 ) -> Bot:
-    """An application on ``database`` with the demo organization (and ``orgs``).
+    """An application on ``database`` with the demo organization (and ``orgs``), or with
+    ``config`` when given.
 
     Nothing runs in the background: tests call ``app.settle()`` (or the scheduler and
     delivery engine directly) and move the clock, so they never wait on real time.
     """
-    config = Config(orgs=orgs or [demo_org(), second_org()])
+    config = config or Config(orgs=orgs or [demo_org(), second_org()])
     clock = clock or MovableClock(START, frozen=True)
     app = Application(
         config,

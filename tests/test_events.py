@@ -10,14 +10,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -27,7 +25,6 @@ from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
-from tests.conftest import database_on_own_loop
 from tests.support import Bot, ConsoleBot, Person, ok, refused, start_bot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -760,18 +757,8 @@ _lines = st.builds(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fuzz_bot(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Bot]]:
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        bot = loop.run_until_complete(start_bot(database))
-        try:
-            yield loop, bot
-        finally:
-            loop.run_until_complete(bot.app.stop())
-
-
-def test_random_event_commands_never_break_the_bot(fuzz_bot: tuple[Any, Bot]) -> None:
-    loop, bot = fuzz_bot
+def test_random_event_commands_never_break_the_bot(own_loop_bot: tuple[Any, Bot]) -> None:
+    loop, bot = own_loop_bot
     for line in (MEETING, LEGDAY):
         assert not loop.run_until_complete(bot.say(ORGANIZER, line)).error
     people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]

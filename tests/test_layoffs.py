@@ -18,13 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from adapters.console import Screen
-from bot.app import Application
-from bot.clock import MovableClock
 from bot.config import BotConfig, Config, demo_org
-from commands import default_groups
 from storage.db import Database
 from storage.models import AuditEntry, Identity, LayoffReport, Member, OutboxMessage
-from tests.conftest import database_on_own_loop
+from tests.conftest import bot_on_own_loop
 from tests.support import START, Bot, ConsoleBot, Person, second_org
 
 OLU = Person("olu", roles=frozenset({"organizer"}))
@@ -488,15 +485,9 @@ def form_bot(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
     """An application whose hourly limit is out of the way, on its own event loop."""
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        clock = MovableClock(START, frozen=True)
-        config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
-        app = Application(config, clock=clock, db=database, groups=default_groups())
-        loop.run_until_complete(app.start(upgrade=False, background=False))
-        try:
-            yield loop, Bot(app, clock)
-        finally:
-            loop.run_until_complete(app.stop())
+    config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
+    with bot_on_own_loop(request.param, tmp_path, config=config) as found:
+        yield found
 
 
 def test_random_report_forms_are_filed_or_refused_by_field(form_bot) -> None:

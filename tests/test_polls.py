@@ -24,7 +24,6 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.conftest import database_on_own_loop
 from tests.support import ConsoleBot, Person, start_bot
 from tests.test_fuzz import REFUSAL
 
@@ -698,21 +697,18 @@ poll_lines = st.builds(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fuzz_bot(request: pytest.FixtureRequest, tmp_path):
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        bot = loop.run_until_complete(start_bot(database))
-        bot.app.config.polls.ballot_secret = SECRET
-        for line in (
-            '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
-            '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',
-        ):
-            reply = loop.run_until_complete(bot.say(ORGANIZER, line))
-            assert not reply.error, reply.text
-        try:
-            yield loop, bot
-        finally:
-            loop.run_until_complete(bot.app.stop())
+@pytest.fixture
+def fuzz_bot(own_loop_bot):
+    """The bot on its own loop, with the ballot secret set and two polls to vote in."""
+    loop, bot = own_loop_bot
+    bot.app.config.polls.ballot_secret = SECRET
+    for line in (
+        '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
+        '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',
+    ):
+        reply = loop.run_until_complete(bot.say(ORGANIZER, line))
+        assert not reply.error, reply.text
+    return loop, bot
 
 
 def test_random_poll_commands_never_break_the_bot(fuzz_bot) -> None:
