@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +26,7 @@ from commands import default_groups
 from storage.db import Database
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def second_org() -> OrgConfig:
@@ -199,3 +203,23 @@ class ConsoleBot:
             for column, value in where.items():
                 query = query.where(getattr(model, column) == value)
             return (await conn.execute(query)).scalar_one()
+
+
+def run_rallybot(
+    args: list[str], cwd: Path, script: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real ``rallybot`` command run in ``cwd`` with ``script`` on its standard input,
+    free of this environment's RALLYBOT_ settings (``env`` adds some)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        input=script,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )

@@ -6,10 +6,7 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
-from tests.support import Bot, ConsoleBot, Person, ok, refused, start_bot
+from tests.support import Bot, ConsoleBot, Person, ok, refused, run_rallybot, start_bot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
@@ -34,7 +31,6 @@ REFUSAL = re.compile(
     r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|Event \d+ is over\.)",
     re.DOTALL,
 )
-ROOT = Path(__file__).resolve().parent.parent
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
 MEETING = (
     '/event create title:"Chapter meeting" kind:meeting start:"2026-11-20 18:00" end:"19:30" '
@@ -652,33 +648,18 @@ def test_export_rsvps_from_the_command_line(tmp_path: Path) -> None:
             "!press Going",
         ]
     )
-    run = _rallybot(["console"], tmp_path, script + "\n")
+    run = run_rallybot(["console"], tmp_path, script + "\n")
     assert run.returncode == 0, run.stderr
     assert "is full, so you are on the waitlist: number 1" in run.stdout
-    exported = _rallybot(["export", "rsvps", "--event", "1"], tmp_path)
+    exported = run_rallybot(["export", "rsvps", "--event", "1"], tmp_path)
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [(r["name"], r["status"], r["waitlist_position"]) for r in rows] == [
         ("ana", "going", ""),
         ("bea", "waitlisted", "1"),
     ]
-    missing = _rallybot(["export", "rsvps", "--event", "7"], tmp_path)
+    missing = run_rallybot(["export", "rsvps", "--event", "7"], tmp_path)
     assert missing.returncode == 2 and "--event: no event 7 in demo" in missing.stderr
-
-
-def _rallybot(args: list[str], cwd: Path, script: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        input=script,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 EVENT_COMMANDS = [

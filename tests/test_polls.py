@@ -8,8 +8,6 @@ import io
 import json
 import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.support import ConsoleBot, Person, start_bot
+from tests.support import ConsoleBot, Person, run_rallybot, start_bot
 from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -571,19 +569,9 @@ async def test_the_weekly_digest_lists_open_polls(database: Database, tmp_path: 
 def test_rallybot_console_keeps_one_ballot_per_member_across_restarts(tmp_path: Path) -> None:
     """The real `rallybot console`, with no secret configured: the secret file made on the
     first run keys the same member's ballot on the next, so a second vote changes it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
     def console(script: str) -> str:
-        run = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "console"],
-            cwd=tmp_path,
-            input=script,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        run = run_rallybot(["console"], tmp_path, script)
         assert run.returncode == 0 and "Traceback" not in run.stdout + run.stderr, run.stderr
         return run.stdout
 
