@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench.common import percentile, person, start_app  # noqa: E402
+from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
 from bot.context import Invocation  # noqa: E402
 from bot.options import US_STATES  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -115,15 +115,12 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         cursor = await conn.execute("SELECT count(*) FROM alert_responses WHERE kind = 'signed'")
         stored = (await cursor.fetchone())[0]
-        raw_began = time.perf_counter()
-        for _ in range(members):
-            await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute(
-                "INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
-                " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')"
-            )
-            await conn.execute("COMMIT")
-        raw = time.perf_counter() - raw_began
+        raw = await bare_insert_transactions(
+            conn,
+            "INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
+            " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')",
+            (() for _ in range(members)),
+        )
     if stored != members:
         raise SystemExit(f"{stored} signatures stored of {members}")
     return {

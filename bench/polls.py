@@ -24,7 +24,7 @@ import aiosqlite
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import percentile, person, start_app  # noqa: E402
+from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
 from bot.config import Config, PollsConfig, demo_org  # noqa: E402
 from commands.poll_count import instant_runoff, plurality  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -63,15 +63,11 @@ async def vote_burst(path: Path, members: int) -> dict[str, float]:
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         cursor = await conn.execute("SELECT count(*) FROM poll_ballots")
         stored = (await cursor.fetchone())[0]
-        raw_began = time.perf_counter()
-        for n in range(2 * members):
-            await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute(
-                "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
-                (f"bench{n:060d}",),
-            )
-            await conn.execute("COMMIT")
-        raw = time.perf_counter() - raw_began
+        raw = await bare_insert_transactions(
+            conn,
+            "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
+            ((f"bench{n:060d}",) for n in range(2 * members)),
+        )
     if stored != members:
         raise SystemExit(f"{stored} ballots stored for {members} members")
     return {
