@@ -14,7 +14,7 @@ from typing import Self
 
 from sqlalchemy import func, select
 
-from adapters.console import Screen, console_senders
+from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, demo_org
@@ -163,6 +163,19 @@ class ConsoleBot:
             **options,  # type: ignore[arg-type]
         )
         return cls(bot, out, screen)
+
+    async def run_console(self, script: str, *, interactive: bool | None = None) -> str:
+        """Run ``script`` through the console adapter to its end (checking it ends well);
+        everything the console printed so far."""
+        adapter = ConsoleAdapter(
+            self.bot.app,
+            self.screen,
+            clock=self.bot.clock,
+            stdin=io.StringIO(script),
+            interactive=interactive,
+        )
+        assert await adapter.run() == 0
+        return self.out.getvalue()
 
     async def ok(self, person: Person | str, line: str) -> Reply:
         """Type a command line as ``person`` and check it was not refused."""

@@ -7,14 +7,13 @@ import io
 import logging
 from pathlib import Path
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.context import Context
 from bot.logs import REDACTED, SecretFilter
 from bot.options import Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply
 from storage.db import Database
-from tests.support import run_rallybot, start_bot
+from tests.support import ConsoleBot, run_rallybot
 
 demo = CommandGroup("demo")
 
@@ -32,14 +31,8 @@ async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
 async def run_console(
     database: Database, script: str, tmp_path: Path, *, interactive: bool = False
 ) -> str:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(database, extra_groups=[demo], senders=console_senders(screen))
-    adapter = ConsoleAdapter(
-        bot.app, screen, clock=bot.clock, stdin=io.StringIO(script), interactive=interactive
-    )
-    assert await adapter.run() == 0
-    return out.getvalue()
+    t = await ConsoleBot.start(database, tmp_path, extra_groups=[demo])
+    return await t.run_console(script, interactive=interactive)
 
 
 async def test_console_script(database: Database, tmp_path: Path) -> None:

@@ -17,12 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
 from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
-from tests.support import Bot, ConsoleBot, Person, ok, refused, run_rallybot, start_bot
+from tests.support import Bot, ConsoleBot, Person, ok, refused, run_rallybot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
@@ -546,10 +545,8 @@ async def test_rsvp_deadline_closes_answers_but_not_cancellations(
 async def test_the_console_flow_waitlist_promotion_and_calendar_file(
     database: Database, tmp_path: Path
 ) -> None:
-    out = io.StringIO()
     files = tmp_path / "files"
-    screen = Screen(out, files)
-    bot = await start_bot(database, senders=console_senders(screen))
+    t = await ConsoleBot.start(database, tmp_path)
     script = "\n".join(
         [
             "!as olu organizer",
@@ -568,9 +565,7 @@ async def test_the_console_flow_waitlist_promotion_and_calendar_file(
             "/event ics id:1",
         ]
     )
-    adapter = ConsoleAdapter(bot.app, screen, clock=bot.clock, stdin=io.StringIO(script + "\n"))
-    assert await adapter.run() == 0
-    text = out.getvalue()
+    text = await t.run_console(script + "\n")
     assert "[#alerts] == Meeting: Budget hearing prep (event 1) ==" in text
     assert "is full, so you are on the waitlist: number 1" in text
     assert "[DM cy] Good news: a place opened up and you're going to “Budget hearing prep”" in text

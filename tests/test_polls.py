@@ -4,7 +4,6 @@ console, on SQLite files and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import stat
@@ -16,13 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.config import ConfigError, load_config
 from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.support import ConsoleBot, Person, run_rallybot, start_bot
+from tests.support import ConsoleBot, Person, run_rallybot
 from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -537,13 +535,8 @@ async def test_console_ranked_poll_announces_the_runoff_winner(database: Databas
         "/poll close id:1",
         "!quit",
     ]
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(database, senders=console_senders(screen))
-    bot.app.config.polls.ballot_secret = SECRET
-    adapter = ConsoleAdapter(bot.app, screen, clock=bot.clock, stdin=io.StringIO("\n".join(script)))
-    assert await adapter.run() == 0
-    text_out = out.getvalue()
+    t = await poll_bot(database, tmp_path)
+    text_out = await t.run_console("\n".join(script))
     assert "Anonymous: nobody, organizers included, can see how you voted." in text_out
     assert "results are shown when it closes" in text_out
     assert "Round 1: Pay 4 · Leave 3 · PD 2 → PD eliminated (fewest votes)" in text_out
