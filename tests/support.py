@@ -1,4 +1,5 @@
-"""Test helpers: an application on a real database, and a way to speak to it as a person."""
+"""Test helpers: an application on a real database, ways to speak to it as a person and to
+read what its console delivered, and the real rallybot command run in a folder."""
 
 from __future__ import annotations
 
