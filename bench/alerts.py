@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -27,49 +27,17 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot.app import Application  # noqa: E402
-from bot.clock import MovableClock  # noqa: E402
-from bot.config import Config, demo_org  # noqa: E402
+from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
 from bot.context import Invocation  # noqa: E402
 from bot.options import US_STATES  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import LayoffReport  # noqa: E402
 
-NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 TYPES = ("public", "academic", "school", "special", "other")
 
 
-def percentile(samples: list[float], pct: float) -> float:
-    """The ``pct``-th percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
-
-
-def person(name: str, role: str = "member") -> Invocation:
-    """Someone at the console of the demo organization."""
-    return Invocation(
-        platform="console",
-        space_id="demo",
-        channel_id="general",
-        user_id=name,
-        display_name=name,
-        platform_roles=frozenset({role}),
-        console=True,
-    )
-
-
-async def start(path: Path) -> Application:
-    app = Application(
-        Config(orgs=[demo_org()]),
-        clock=MovableClock(NOW, frozen=True),
-        db=Database(f"sqlite+aiosqlite:///{path}"),
-    )
-    await app.start(background=False)
-    return app
-
-
 async def layoff_stats(path: Path, count: int) -> dict[str, float]:
-    app = await start(path)
+    app = await start_app(Database(f"sqlite+aiosqlite:///{path}"))
     org_id = app.services.orgs.by_slug("demo")[0].id
     states = list(US_STATES)
     async with app.db.transaction() as conn:
@@ -121,7 +89,7 @@ async def layoff_stats(path: Path, count: int) -> dict[str, float]:
 
 
 async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
-    app = await start(path)
+    app = await start_app(Database(f"sqlite+aiosqlite:///{path}"))
     dispatch = app.dispatcher
     organizer = person("olu", "organizer")
     await dispatch.handle_text(
@@ -147,15 +115,12 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         cursor = await conn.execute("SELECT count(*) FROM alert_responses WHERE kind = 'signed'")
         stored = (await cursor.fetchone())[0]
-        raw_began = time.perf_counter()
-        for _ in range(members):
-            await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute(
-                "INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
-                " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')"
-            )
-            await conn.execute("COMMIT")
-        raw = time.perf_counter() - raw_began
+        raw = await bare_insert_transactions(
+            conn,
+            "INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
+            " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')",
+            (() for _ in range(members)),
+        )
     if stored != members:
         raise SystemExit(f"{stored} signatures stored of {members}")
     return {

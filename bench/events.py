@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,33 +26,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.benchdb import bench_database  # noqa: E402
-from bot.app import Application  # noqa: E402
-from bot.clock import MovableClock  # noqa: E402
-from bot.config import Config, demo_org  # noqa: E402
-from bot.context import Invocation  # noqa: E402
+from bench.common import NOW, percentile, person, start_app  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import EventRsvp, Member  # noqa: E402
-
-NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    """The ``pct``-th percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
-
-
-def person(name: str, role: str = "member") -> Invocation:
-    """Someone at the console of the demo organization."""
-    return Invocation(
-        platform="console",
-        space_id="demo",
-        channel_id="general",
-        user_id=name,
-        display_name=name,
-        platform_roles=frozenset({role}),
-        console=True,
-    )
 
 
 async def _seated(db: Database) -> tuple[int, int]:
@@ -65,8 +40,7 @@ async def _seated(db: Database) -> tuple[int, int]:
 
 async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[str, float]:
     """The rush, the churn and the baseline on ``db``; exits if the capacity did not hold."""
-    app = Application(Config(orgs=[demo_org()]), clock=MovableClock(NOW, frozen=True), db=db)
-    await app.start(background=False)
+    app = await start_app(db)
     dispatch = app.dispatcher
     await dispatch.handle_text(
         person("olu", "organizer"),

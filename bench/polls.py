@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -25,44 +24,17 @@ import aiosqlite
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import Application  # noqa: E402
-from bot.clock import MovableClock  # noqa: E402
+from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
 from bot.config import Config, PollsConfig, demo_org  # noqa: E402
-from bot.context import Invocation  # noqa: E402
 from commands.poll_count import instant_runoff, plurality  # noqa: E402
 from storage.db import Database  # noqa: E402
 
-NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 OPTIONS = ("Compensation", "Benefits", "PD funding", "Power", "MLIS pathways", "Credentials")
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    """The ``pct``-th percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
-
-
-def person(name: str, role: str = "member") -> Invocation:
-    """Someone at the console of the demo organization."""
-    return Invocation(
-        platform="console",
-        space_id="demo",
-        channel_id="general",
-        user_id=name,
-        display_name=name,
-        platform_roles=frozenset({role}),
-        console=True,
-    )
 
 
 async def vote_burst(path: Path, members: int) -> dict[str, float]:
     config = Config(orgs=[demo_org()], polls=PollsConfig(ballot_secret="bench-secret-0123456789"))
-    app = Application(
-        config,
-        clock=MovableClock(NOW, frozen=True),
-        db=Database(f"sqlite+aiosqlite:///{path}"),
-    )
-    await app.start(background=False)
+    app = await start_app(Database(f"sqlite+aiosqlite:///{path}"), config)
     dispatch = app.dispatcher
     await dispatch.handle_text(
         person("olu", "organizer"),
@@ -91,15 +63,11 @@ async def vote_burst(path: Path, members: int) -> dict[str, float]:
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         cursor = await conn.execute("SELECT count(*) FROM poll_ballots")
         stored = (await cursor.fetchone())[0]
-        raw_began = time.perf_counter()
-        for n in range(2 * members):
-            await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute(
-                "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
-                (f"bench{n:060d}",),
-            )
-            await conn.execute("COMMIT")
-        raw = time.perf_counter() - raw_began
+        raw = await bare_insert_transactions(
+            conn,
+            "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
+            ((f"bench{n:060d}",) for n in range(2 * members)),
+        )
     if stored != members:
         raise SystemExit(f"{stored} ballots stored for {members} members")
     return {

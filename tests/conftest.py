@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from storage.db import Database
+from tests.support import Bot, start_bot
 
 PG_URL = os.environ.get(
     "RALLYBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -176,3 +177,26 @@ def database_on_own_loop(
         if schema is not None:
             loop.run_until_complete(schema.drop())
         loop.close()
+
+
+@contextmanager
+def bot_on_own_loop(
+    backend: str, folder: Path, **options: object
+) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
+    """For hypothesis tests: a bot started on a database of :func:`database_on_own_loop`
+    (``options`` go to ``start_bot``), stopped when the block ends."""
+    with database_on_own_loop(backend, folder) as (loop, database):
+        bot = loop.run_until_complete(start_bot(database, **options))  # type: ignore[arg-type]
+        try:
+            yield loop, bot
+        finally:
+            loop.run_until_complete(bot.app.stop())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_loop_bot(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
+    """A bot of :func:`bot_on_own_loop` with the defaults, on SQLite and on PostgreSQL."""
+    with bot_on_own_loop(request.param, tmp_path) as found:
+        yield found

@@ -1,13 +1,21 @@
-"""Test helpers: an application on a real database, and a way to speak to it as a person."""
+"""Test helpers: an application on a real database, ways to speak to it as a person and to
+read what its console delivered, and the real rallybot command run in a folder."""
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Self
 
 from sqlalchemy import func, select
 
+from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, demo_org
@@ -19,6 +27,7 @@ from commands import default_groups
 from storage.db import Database
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def second_org() -> OrgConfig:
@@ -96,13 +105,15 @@ async def start_bot(
     orgs: list[OrgConfig] | None = None,
     senders: Mapping[str, Sender] | None = None,
     clock: MovableClock | None = None,
+    config: Config | None = None,
 ) -> Bot:
-    """An application on ``database`` with the demo organization (and ``orgs``).
+    """An application on ``database`` with the demo organization (and ``orgs``), or with
+    ``config`` when given.
 
     Nothing runs in the background: tests call ``app.settle()`` (or the scheduler and
     delivery engine directly) and move the clock, so they never wait on real time.
     """
-    config = Config(orgs=orgs or [demo_org(), second_org()])
+    config = config or Config(orgs=orgs or [demo_org(), second_org()])
     clock = clock or MovableClock(START, frozen=True)
     app = Application(
         config,
@@ -113,3 +124,116 @@ async def start_bot(
     )
     await app.start(upgrade=False, background=False)
     return Bot(app, clock)
+
+
+async def ok(bot: Bot, person: Person | str, line: str, *, interactive: bool = False) -> Reply:
+    """Type a command line as ``person`` and check it was not refused."""
+    reply = await bot.say(person, line, interactive=interactive)
+    assert not reply.error, reply.text
+    return reply
+
+
+async def refused(bot: Bot, person: Person | str, line: str) -> str:
+    """Type a command line as ``person`` and check it was refused; the refusal's text."""
+    reply = await bot.say(person, line)
+    assert reply.error, reply.text
+    return reply.text
+
+
+class ConsoleBot:
+    """A started bot whose console screen prints every delivered message, and ways to read
+    what was delivered, move time and count rows."""
+
+    def __init__(self, bot: Bot, out: io.StringIO, screen: Screen) -> None:
+        self.bot = bot
+        self.out = out
+        self.screen = screen
+
+    @classmethod
+    async def start(
+        cls, database: Database, tmp_path: Path, *, start: datetime = START, **options: object
+    ) -> Self:
+        """A bot on ``database`` delivering to a console screen (files saved under
+        ``tmp_path``), its clock frozen at ``start``; ``options`` go to :func:`start_bot`."""
+        out = io.StringIO()
+        screen = Screen(out, tmp_path / "files")
+        bot = await start_bot(
+            database,
+            senders=console_senders(screen),
+            clock=MovableClock(start, frozen=True),
+            **options,  # type: ignore[arg-type]
+        )
+        return cls(bot, out, screen)
+
+    async def run_console(self, script: str, *, interactive: bool | None = None) -> str:
+        """Run ``script`` through the console adapter to its end (checking it ends well);
+        everything the console printed so far."""
+        adapter = ConsoleAdapter(
+            self.bot.app,
+            self.screen,
+            clock=self.bot.clock,
+            stdin=io.StringIO(script),
+            interactive=interactive,
+        )
+        assert await adapter.run() == 0
+        return self.out.getvalue()
+
+    async def ok(self, person: Person | str, line: str) -> Reply:
+        """Type a command line as ``person`` and check it was not refused."""
+        return await ok(self.bot, person, line)
+
+    async def refused(self, person: Person | str, line: str) -> str:
+        """Type a command line as ``person`` and check it was refused; the refusal's text."""
+        return await refused(self.bot, person, line)
+
+    def messages(self) -> list[tuple[str, str]]:
+        """Every delivered message as (place, text), in order."""
+        found: list[list[str]] = []
+        for line in self.out.getvalue().splitlines():
+            if line.startswith("["):
+                place, _, rest = line[1:].partition("] ")
+                found.append([place, rest])
+            else:
+                found[-1][1] += "\n" + line.strip()
+        return [(place, text) for place, text in found]
+
+    def at(self, place: str) -> list[str]:
+        """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
+        return [text for where, text in self.messages() if where == place]
+
+    async def step_to(self, moment: datetime) -> None:
+        """Let time pass up to ``moment``, each due item running when it falls due."""
+        bot = self.bot
+        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
+            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
+            await bot.app.settle()
+        bot.clock.advance(moment - bot.clock.now())
+        await bot.app.settle()
+
+    async def count(self, model: type, **where: object) -> int:
+        """How many rows a table has whose columns hold the values in ``where``."""
+        async with self.bot.app.db.transaction() as conn:
+            query = select(func.count()).select_from(model)
+            for column, value in where.items():
+                query = query.where(getattr(model, column) == value)
+            return (await conn.execute(query)).scalar_one()
+
+
+def run_rallybot(
+    args: list[str], cwd: Path, script: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real ``rallybot`` command run in ``cwd`` with ``script`` on its standard input,
+    free of this environment's RALLYBOT_ settings (``env`` adds some)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        input=script,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )

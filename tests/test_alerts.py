@@ -10,11 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from adapters.console import Screen, console_senders
-from bot.clock import MovableClock
-from bot.reply import Reply
 from commands import alerts, default_groups
 from storage.db import Database
 from storage.models import (
@@ -27,7 +24,7 @@ from storage.models import (
     DueItem,
     OutboxMessage,
 )
-from tests.support import Bot, Person, start_bot
+from tests.support import ConsoleBot, Person, ok
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
@@ -49,28 +46,8 @@ CREATE = (
 )
 
 
-class AlertBot:
+class AlertBot(ConsoleBot):
     """A bot with the alert commands whose console prints every delivered message."""
-
-    def __init__(self, bot: Bot, out: io.StringIO, screen: Screen) -> None:
-        self.bot = bot
-        self.out = out
-        self.screen = screen
-
-    def messages(self) -> list[tuple[str, str]]:
-        """Every delivered message as (place, text), in order."""
-        found: list[list[str]] = []
-        for line in self.out.getvalue().splitlines():
-            if line.startswith("["):
-                place, _, rest = line[1:].partition("] ")
-                found.append([place, rest])
-            else:
-                found[-1][1] += "\n" + line.strip()
-        return [(place, text) for place, text in found]
-
-    def at(self, place: str) -> list[str]:
-        """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
-        return [text for where, text in self.messages() if where == place]
 
     def edits(self, place: str) -> list[str]:
         """The edits delivered of the post at one place."""
@@ -80,40 +57,12 @@ class AlertBot:
         """The action id of the newest button with this label."""
         return next(b.action_id for b in reversed(self.screen.all_buttons) if b.label == label)
 
-    async def step_to(self, moment: datetime) -> None:
-        """Let time pass up to ``moment``, each due item running when it falls due."""
-        bot = self.bot
-        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
-            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
-            await bot.app.settle()
-        bot.clock.advance(moment - bot.clock.now())
-        await bot.app.settle()
-
-    async def count(self, model: type, **where: object) -> int:
-        async with self.bot.app.db.transaction() as conn:
-            query = select(func.count()).select_from(model)
-            for column, value in where.items():
-                query = query.where(getattr(model, column) == value)
-            return (await conn.execute(query)).scalar_one()
-
 
 async def alert_bot(database: Database, tmp_path: Path, start: datetime = START) -> AlertBot:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
     wired = any(g is alerts.group for g in default_groups())
-    bot = await start_bot(
-        database,
-        extra_groups=[] if wired else [alerts.group],
-        senders=console_senders(screen),
-        clock=MovableClock(start, frozen=True),
+    return await AlertBot.start(
+        database, tmp_path, start=start, extra_groups=[] if wired else [alerts.group]
     )
-    return AlertBot(bot, out, screen)
-
-
-async def ok(bot: Bot, person: Person | str, line: str) -> Reply:
-    reply = await bot.say(person, line)
-    assert not reply.error, reply.text
-    return reply
 
 
 async def members(t: AlertBot) -> None:

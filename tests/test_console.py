@@ -5,21 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.context import Context
 from bot.logs import REDACTED, SecretFilter
 from bot.options import Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply
 from storage.db import Database
-from tests.support import start_bot
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ConsoleBot, run_rallybot
 
 demo = CommandGroup("demo")
 
@@ -37,14 +31,8 @@ async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
 async def run_console(
     database: Database, script: str, tmp_path: Path, *, interactive: bool = False
 ) -> str:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(database, extra_groups=[demo], senders=console_senders(screen))
-    adapter = ConsoleAdapter(
-        bot.app, screen, clock=bot.clock, stdin=io.StringIO(script), interactive=interactive
-    )
-    assert await adapter.run() == 0
-    return out.getvalue()
+    t = await ConsoleBot.start(database, tmp_path, extra_groups=[demo])
+    return await t.run_console(script, interactive=interactive)
 
 
 async def test_console_script(database: Database, tmp_path: Path) -> None:
@@ -108,28 +96,15 @@ async def test_console_asks_for_missing_fields_on_a_terminal(
     assert "Bea because we need it" in out
 
 
-def _rallybot(args: list[str], cwd: Path, script: str = "", env: dict[str, str] | None = None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
-    full_env.update(env or {})
-    full_env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=full_env,
-    )
-
-
 def test_piped_script_runs_to_the_end_and_the_profile_survives_a_restart(tmp_path: Path) -> None:
     script = "/help\n!as ana organizer\n/profile state:IL timezone:America/Chicago\n/profile\n"
-    first = _rallybot(["console"], tmp_path, script)
+    first = run_rallybot(["console"], tmp_path, script)
     assert first.returncode == 0, first.stderr
     assert "state           IL" in first.stdout
     assert (tmp_path / "rallybot.db").exists()
-    second = _rallybot(["console"], tmp_path, "!as ana\n/profile\n/profile timezone:Mars/Olympus\n")
+    second = run_rallybot(
+        ["console"], tmp_path, "!as ana\n/profile\n/profile timezone:Mars/Olympus\n"
+    )
     assert second.returncode == 0, second.stderr
     assert "timezone        America/Chicago" in second.stdout
     assert "timezone: must be an IANA timezone name" in second.stdout
@@ -138,10 +113,10 @@ def test_piped_script_runs_to_the_end_and_the_profile_survives_a_restart(tmp_pat
 
 def test_db_upgrade_and_config_errors(tmp_path: Path) -> None:
     env = {"RALLYBOT_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
-    done = _rallybot(["db", "upgrade"], tmp_path, env=env)
+    done = run_rallybot(["db", "upgrade"], tmp_path, env=env)
     assert done.returncode == 0 and "database is at revision" in done.stdout
     (tmp_path / "bad.toml").write_text('[slack]\nport = "x"\n')
-    bad = _rallybot(["run", "--config", "bad.toml"], tmp_path)
+    bad = run_rallybot(["run", "--config", "bad.toml"], tmp_path)
     assert bad.returncode == 2
     assert "bad.toml: [slack].port: must be a whole number" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -170,21 +145,21 @@ def test_secrets_never_reach_the_log() -> None:
 
 def test_a_reminder_added_in_one_process_fires_once_and_never_again(tmp_path: Path) -> None:
     add = '!as ana\n/reminder add when:"in 2 hours" text:"Call Rep. Smith"\n'
-    first = _rallybot(["console"], tmp_path, add + "!wait 3h\n")
+    first = run_rallybot(["console"], tmp_path, add + "!wait 3h\n")
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("[DM ana] ⏰ Reminder: Call Rep. Smith") == 1
-    later = _rallybot(["console"], tmp_path, "!as ana\n!wait 6h\n")
+    later = run_rallybot(["console"], tmp_path, "!as ana\n!wait 6h\n")
     assert later.returncode == 0, later.stderr
     assert "Call Rep. Smith" not in later.stdout
 
 
 def test_a_reminder_added_in_one_process_fires_in_the_next(tmp_path: Path) -> None:
-    first = _rallybot(
+    first = run_rallybot(
         ["console"], tmp_path, '!as bea\n/reminder add when:"in 2 hours" text:"Phone bank"\n'
     )
     assert first.returncode == 0 and "Reminder 1 set" in first.stdout, first.stderr
     assert "⏰" not in first.stdout
-    second = _rallybot(["console"], tmp_path, "!wait 2h30m\n")
+    second = run_rallybot(["console"], tmp_path, "!wait 2h30m\n")
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("[DM bea] ⏰ Reminder: Phone bank") == 1
 
@@ -194,16 +169,16 @@ def test_export_layoffs_from_the_command_line(tmp_path: Path) -> None:
         '/layoff report employer:"Springfield Public Library" workers:12 state:IL\n'
         "!as olu organizer\n!wait 20m\n!press Verify\n"
     )
-    filed = _rallybot(["console"], tmp_path, script)
+    filed = run_rallybot(["console"], tmp_path, script)
     assert filed.returncode == 0, filed.stderr
     assert "Status    verified by olu" in filed.stdout
-    exported = _rallybot(["export", "layoffs", "--out", "layoffs.csv"], tmp_path)
+    exported = run_rallybot(["export", "layoffs", "--out", "layoffs.csv"], tmp_path)
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO((tmp_path / "layoffs.csv").read_text())))
     assert [(r["ref"], r["status"], r["workers"], r["reporter"]) for r in rows] == [
         ("L-1", "verified", "12", "")
     ]
-    unknown = _rallybot(["export", "layoffs", "--org", "nowhere"], tmp_path)
+    unknown = run_rallybot(["export", "layoffs", "--org", "nowhere"], tmp_path)
     assert unknown.returncode == 2 and "no organization with slug 'nowhere'" in unknown.stderr
 
 
@@ -229,7 +204,7 @@ def test_a_newcomer_reports_verifies_exports_and_runs_an_alert_in_the_console(
             "/alert sign id:1",
         ]
     )
-    run = _rallybot(["console"], tmp_path, script + "\n")
+    run = run_rallybot(["console"], tmp_path, script + "\n")
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "Your report is L-1" in out
@@ -241,10 +216,10 @@ def test_a_newcomer_reports_verifies_exports_and_runs_an_alert_in_the_console(
     assert "[#alerts (edit of" in out and "1 signed · 0 acted" in out
     assert "Closed. Final: 1 signed" in out
     assert out.rstrip().splitlines()[-1].startswith("Alert 1 closed on ")
-    signers = _rallybot(["export", "signers", "--alert", "1"], tmp_path)
+    signers = run_rallybot(["export", "signers", "--alert", "1"], tmp_path)
     assert signers.returncode == 0, signers.stderr
     rows = list(csv.DictReader(io.StringIO(signers.stdout)))
     assert [(r["name"], r["platform"]) for r in rows] == [("ana", "console")]
-    missing = _rallybot(["export", "signers", "--alert", "9"], tmp_path)
+    missing = run_rallybot(["export", "signers", "--alert", "9"], tmp_path)
     assert missing.returncode == 2 and "--alert: no alert 9 in demo" in missing.stderr
     assert "Traceback" not in out + run.stderr

@@ -6,31 +6,22 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
-from bot.clock import MovableClock
-from bot.reply import Reply
 from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
-from tests.conftest import database_on_own_loop
-from tests.support import Bot, Person, start_bot
+from tests.support import Bot, ConsoleBot, Person, ok, refused, run_rallybot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
@@ -39,7 +30,6 @@ REFUSAL = re.compile(
     r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|Event \d+ is over\.)",
     re.DOTALL,
 )
-ROOT = Path(__file__).resolve().parent.parent
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
 MEETING = (
     '/event create title:"Chapter meeting" kind:meeting start:"2026-11-20 18:00" end:"19:30" '
@@ -52,44 +42,8 @@ LEGDAY = (
 )
 
 
-class EventBot:
+class EventBot(ConsoleBot):
     """A bot whose console prints every delivered message."""
-
-    def __init__(self, bot: Bot, out: io.StringIO, screen: Screen) -> None:
-        self.bot = bot
-        self.out = out
-        self.screen = screen
-
-    def messages(self) -> list[tuple[str, str]]:
-        """Every delivered message as (place, text), in order."""
-        found: list[list[str]] = []
-        for line in self.out.getvalue().splitlines():
-            if line.startswith("["):
-                place, _, rest = line[1:].partition("] ")
-                found.append([place, rest])
-            else:
-                found[-1][1] += "\n" + line.strip()
-        return [(place, text) for place, text in found]
-
-    def at(self, place: str) -> list[str]:
-        """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
-        return [text for where, text in self.messages() if where == place]
-
-    async def step_to(self, moment: datetime) -> None:
-        """Let time pass up to ``moment``, each due item running when it falls due."""
-        bot = self.bot
-        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
-            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
-            await bot.app.settle()
-        bot.clock.advance(moment - bot.clock.now())
-        await bot.app.settle()
-
-    async def count(self, model: type, **where: object) -> int:
-        async with self.bot.app.db.transaction() as conn:
-            query = select(func.count()).select_from(model)
-            for column, value in where.items():
-                query = query.where(getattr(model, column) == value)
-            return (await conn.execute(query)).scalar_one()
 
     async def due_times(self, kind: str) -> list[datetime]:
         async with self.bot.app.db.transaction() as conn:
@@ -100,24 +54,7 @@ class EventBot:
 
 
 async def event_bot(database: Database, tmp_path: Path, start: datetime = START) -> EventBot:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database, senders=console_senders(screen), clock=MovableClock(start, frozen=True)
-    )
-    return EventBot(bot, out, screen)
-
-
-async def ok(bot: Bot, person: Person | str, line: str, **kw: bool) -> Reply:
-    reply = await bot.say(person, line, **kw)
-    assert not reply.error, reply.text
-    return reply
-
-
-async def refused(bot: Bot, person: Person | str, line: str) -> str:
-    reply = await bot.say(person, line)
-    assert reply.error, reply.text
-    return reply.text
+    return await EventBot.start(database, tmp_path, start=start)
 
 
 async def test_create_announces_on_every_platform_with_buttons(
@@ -608,10 +545,8 @@ async def test_rsvp_deadline_closes_answers_but_not_cancellations(
 async def test_the_console_flow_waitlist_promotion_and_calendar_file(
     database: Database, tmp_path: Path
 ) -> None:
-    out = io.StringIO()
     files = tmp_path / "files"
-    screen = Screen(out, files)
-    bot = await start_bot(database, senders=console_senders(screen))
+    t = await ConsoleBot.start(database, tmp_path)
     script = "\n".join(
         [
             "!as olu organizer",
@@ -630,9 +565,7 @@ async def test_the_console_flow_waitlist_promotion_and_calendar_file(
             "/event ics id:1",
         ]
     )
-    adapter = ConsoleAdapter(bot.app, screen, clock=bot.clock, stdin=io.StringIO(script + "\n"))
-    assert await adapter.run() == 0
-    text = out.getvalue()
+    text = await t.run_console(script + "\n")
     assert "[#alerts] == Meeting: Budget hearing prep (event 1) ==" in text
     assert "is full, so you are on the waitlist: number 1" in text
     assert "[DM cy] Good news: a place opened up and you're going to “Budget hearing prep”" in text
@@ -710,33 +643,18 @@ def test_export_rsvps_from_the_command_line(tmp_path: Path) -> None:
             "!press Going",
         ]
     )
-    run = _rallybot(["console"], tmp_path, script + "\n")
+    run = run_rallybot(["console"], tmp_path, script + "\n")
     assert run.returncode == 0, run.stderr
     assert "is full, so you are on the waitlist: number 1" in run.stdout
-    exported = _rallybot(["export", "rsvps", "--event", "1"], tmp_path)
+    exported = run_rallybot(["export", "rsvps", "--event", "1"], tmp_path)
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [(r["name"], r["status"], r["waitlist_position"]) for r in rows] == [
         ("ana", "going", ""),
         ("bea", "waitlisted", "1"),
     ]
-    missing = _rallybot(["export", "rsvps", "--event", "7"], tmp_path)
+    missing = run_rallybot(["export", "rsvps", "--event", "7"], tmp_path)
     assert missing.returncode == 2 and "--event: no event 7 in demo" in missing.stderr
-
-
-def _rallybot(args: list[str], cwd: Path, script: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        input=script,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 EVENT_COMMANDS = [
@@ -815,18 +733,8 @@ _lines = st.builds(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fuzz_bot(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Bot]]:
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        bot = loop.run_until_complete(start_bot(database))
-        try:
-            yield loop, bot
-        finally:
-            loop.run_until_complete(bot.app.stop())
-
-
-def test_random_event_commands_never_break_the_bot(fuzz_bot: tuple[Any, Bot]) -> None:
-    loop, bot = fuzz_bot
+def test_random_event_commands_never_break_the_bot(own_loop_bot: tuple[Any, Bot]) -> None:
+    loop, bot = own_loop_bot
     for line in (MEETING, LEGDAY):
         assert not loop.run_until_complete(bot.say(ORGANIZER, line)).error
     people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +11,7 @@ from bot.errors import ValidationError
 from bot.grammar import tokenize
 from commands.members import PROFILE_OPTIONS
 from storage.models import Identity, Member
-from tests.conftest import database_on_own_loop
-from tests.support import Bot, Person, start_bot
+from tests.support import Person
 
 # A refusal names what was wrong: "field: rule", "/command needs the field(s) …",
 # "/command needs the … role", or the polite not-set-up answer.
@@ -108,20 +104,8 @@ def test_tokenize_only_ever_raises_validation_errors(text: str) -> None:
         assert all(t.value is not None for t in tokens)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fuzz_bot(
-    request: pytest.FixtureRequest, tmp_path
-) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        bot = loop.run_until_complete(start_bot(database))
-        try:
-            yield loop, bot
-        finally:
-            loop.run_until_complete(bot.app.stop())
-
-
-def test_random_command_lines_never_break_the_bot(fuzz_bot) -> None:
-    loop, bot = fuzz_bot
+def test_random_command_lines_never_break_the_bot(own_loop_bot) -> None:
+    loop, bot = own_loop_bot
     people = [
         Person("ana"),
         Person("olu", roles=frozenset({"organizer"})),

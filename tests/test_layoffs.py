@@ -17,15 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from adapters.console import Screen, console_senders
-from bot.app import Application
-from bot.clock import MovableClock
+from adapters.console import Screen
 from bot.config import BotConfig, Config, demo_org
-from commands import default_groups
 from storage.db import Database
 from storage.models import AuditEntry, Identity, LayoffReport, Member, OutboxMessage
-from tests.conftest import database_on_own_loop
-from tests.support import START, Bot, Person, second_org, start_bot
+from tests.conftest import bot_on_own_loop
+from tests.support import START, Bot, ConsoleBot, Person, second_org
 
 OLU = Person("olu", roles=frozenset({"organizer"}))
 MOD_PLACES = ("[#moderation]", "[slack #CMODS]", "[discord #200000000000000002]")
@@ -34,15 +31,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 async def layoff_bot(database: Database, tmp_path: Path) -> tuple[Bot, Screen, io.StringIO]:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database,
-        orgs=[demo_org(), second_org()],
-        senders=console_senders(screen),
-        clock=MovableClock(START, frozen=True),
-    )
-    return bot, screen, out
+    t = await ConsoleBot.start(database, tmp_path, start=START, orgs=[demo_org(), second_org()])
+    return t.bot, t.screen, t.out
 
 
 async def rows(bot: Bot, model: type, **where: object) -> list[object]:
@@ -495,15 +485,9 @@ def form_bot(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, Bot]]:
     """An application whose hourly limit is out of the way, on its own event loop."""
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        clock = MovableClock(START, frozen=True)
-        config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
-        app = Application(config, clock=clock, db=database, groups=default_groups())
-        loop.run_until_complete(app.start(upgrade=False, background=False))
-        try:
-            yield loop, Bot(app, clock)
-        finally:
-            loop.run_until_complete(app.stop())
+    config = Config(orgs=[demo_org()], bot=BotConfig(layoff_reports_per_hour=1_000_000))
+    with bot_on_own_loop(request.param, tmp_path, config=config) as found:
+        yield found
 
 
 def test_random_report_forms_are_filed_or_refused_by_field(form_bot) -> None:

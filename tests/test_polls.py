@@ -4,12 +4,9 @@ console, on SQLite files and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,16 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
-from adapters.console import ConsoleAdapter, Screen, console_senders
-from bot.clock import MovableClock
 from bot.config import ConfigError, load_config
-from bot.reply import Reply
 from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.conftest import database_on_own_loop
-from tests.support import Bot, Person, start_bot
+from tests.support import ConsoleBot, Person, run_rallybot
 from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -128,29 +121,8 @@ def test_polls_config_defaults_overrides_and_mistakes(tmp_path: Path) -> None:
 # through the dispatcher ------------------------------------------------------------------
 
 
-class PollBot:
+class PollBot(ConsoleBot):
     """A bot whose console screen prints every delivered message."""
-
-    def __init__(self, bot: Bot, out: io.StringIO) -> None:
-        self.bot = bot
-        self.out = out
-
-    async def ok(self, person: Person | str, line: str) -> Reply:
-        reply = await self.bot.say(person, line)
-        assert not reply.error, reply.text
-        return reply
-
-    async def refused(self, person: Person | str, line: str) -> str:
-        reply = await self.bot.say(person, line)
-        assert reply.error, reply.text
-        return reply.text
-
-    async def count(self, model: type, **where: object) -> int:
-        async with self.bot.app.db.transaction() as conn:
-            query = select(func.count()).select_from(model)
-            for column, value in where.items():
-                query = query.where(getattr(model, column) == value)
-            return (await conn.execute(query)).scalar_one()
 
     async def ballots(self) -> list[tuple]:
         async with self.bot.app.db.transaction() as conn:
@@ -173,25 +145,12 @@ class PollBot:
                 )
             ).scalar_one()
 
-    async def step_to(self, moment: datetime) -> None:
-        """Let time pass up to ``moment``, each due item running when it falls due."""
-        bot = self.bot
-        while (upcoming := await bot.app.scheduler.next_due()) is not None and upcoming <= moment:
-            bot.clock.advance(max(upcoming - bot.clock.now(), timedelta(0)))
-            await bot.app.settle()
-        bot.clock.advance(moment - bot.clock.now())
-        await bot.app.settle()
-
 
 async def poll_bot(database: Database, tmp_path: Path, *, secret: str | None = SECRET) -> PollBot:
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(
-        database, senders=console_senders(screen), clock=MovableClock(START, frozen=True)
-    )
+    t = await PollBot.start(database, tmp_path, start=START)
     if secret is not None:
-        bot.app.config.polls.ballot_secret = secret
-    return PollBot(bot, out)
+        t.bot.app.config.polls.ballot_secret = secret
+    return t
 
 
 async def test_single_choice_votes_change_and_live_results(database: Database, tmp_path: Path):
@@ -576,13 +535,8 @@ async def test_console_ranked_poll_announces_the_runoff_winner(database: Databas
         "/poll close id:1",
         "!quit",
     ]
-    out = io.StringIO()
-    screen = Screen(out, tmp_path / "files")
-    bot = await start_bot(database, senders=console_senders(screen))
-    bot.app.config.polls.ballot_secret = SECRET
-    adapter = ConsoleAdapter(bot.app, screen, clock=bot.clock, stdin=io.StringIO("\n".join(script)))
-    assert await adapter.run() == 0
-    text_out = out.getvalue()
+    t = await poll_bot(database, tmp_path)
+    text_out = await t.run_console("\n".join(script))
     assert "Anonymous: nobody, organizers included, can see how you voted." in text_out
     assert "results are shown when it closes" in text_out
     assert "Round 1: Pay 4 · Leave 3 · PD 2 → PD eliminated (fewest votes)" in text_out
@@ -608,19 +562,9 @@ async def test_the_weekly_digest_lists_open_polls(database: Database, tmp_path: 
 def test_rallybot_console_keeps_one_ballot_per_member_across_restarts(tmp_path: Path) -> None:
     """The real `rallybot console`, with no secret configured: the secret file made on the
     first run keys the same member's ballot on the next, so a second vote changes it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
     def console(script: str) -> str:
-        run = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "console"],
-            cwd=tmp_path,
-            input=script,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        run = run_rallybot(["console"], tmp_path, script)
         assert run.returncode == 0 and "Traceback" not in run.stdout + run.stderr, run.stderr
         return run.stdout
 
@@ -734,21 +678,18 @@ poll_lines = st.builds(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fuzz_bot(request: pytest.FixtureRequest, tmp_path):
-    with database_on_own_loop(request.param, tmp_path) as (loop, database):
-        bot = loop.run_until_complete(start_bot(database))
-        bot.app.config.polls.ballot_secret = SECRET
-        for line in (
-            '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
-            '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',
-        ):
-            reply = loop.run_until_complete(bot.say(ORGANIZER, line))
-            assert not reply.error, reply.text
-        try:
-            yield loop, bot
-        finally:
-            loop.run_until_complete(bot.app.stop())
+@pytest.fixture
+def fuzz_bot(own_loop_bot):
+    """The bot on its own loop, with the ballot secret set and two polls to vote in."""
+    loop, bot = own_loop_bot
+    bot.app.config.polls.ballot_secret = SECRET
+    for line in (
+        '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
+        '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',
+    ):
+        reply = loop.run_until_complete(bot.say(ORGANIZER, line))
+        assert not reply.error, reply.text
+    return loop, bot
 
 
 def test_random_poll_commands_never_break_the_bot(fuzz_bot) -> None:
