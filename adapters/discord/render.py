@@ -205,8 +205,9 @@ def render_form_as_text(reply: Reply) -> Rendered:
     """A form that cannot open as a modal (the answer came late): say what to type."""
     assert reply.form is not None
     form = reply.form
-    names = " ".join(f"{f.name}:…" for f in form.fields if f.required)
-    hint = f"/{form.command} {names}".strip()
+    known = [f"{name}:{value}" for name, value in form.args.items()]
+    names = [f"{f.name}:…" for f in form.fields if f.required and f.name not in form.args]
+    hint = " ".join([f"/{form.command}", *known, *names])
     return render(Reply(text=f"{reply.text}\nType it as: `{hint}`".strip(), error=True))
 
 
