@@ -153,6 +153,10 @@ async def test_an_event_fills_up_waitlists_and_promotes_with_a_dm(rig: DiscordRi
     rows = list(csv.DictReader(io.StringIO(sheet["data"].decode())))
     assert len(rows) == 3 and sorted(r["status"] for r in rows) == ["going", "going", "no"]
     assert "going: 2 of 2" in text_of(listed)
+    # the promoted member's Can't go, clicked in the DM (no guild): runs in her organization
+    freed = await rig.click(EVA, dm["id"], "Can't go", guild=None)
+    assert "you can't go to “Budget rally”" in text_of(freed), text_of(freed)
+    assert sorted((await rsvps(rig.database)).values()) == ["going", "no", "no"]
     assert standin.invalid_requests == 0
 
 
@@ -206,6 +210,10 @@ async def test_a_legislative_day_asks_its_questions_in_steps(rig: DiscordRig) ->
     (sheet,) = final(listed)["files"]
     assert "step-free entrance" in sheet["data"].decode()
     assert final(listed)["data"]["flags"] & EPHEMERAL
+    # typed instead of clicked, the same questions open
+    typed = await rig.slash(DEE, "event", {"id": 1, "status": "going"}, sub="rsvp")
+    assert typed.responses[0]["type"] == 9
+    assert typed.responses[0]["data"]["title"].endswith("(1/2)")
 
 
 async def test_event_buttons_work_after_a_restart(rig: DiscordRig) -> None:
@@ -250,6 +258,7 @@ async def test_a_single_choice_poll_counts_one_ballot_per_person(rig: DiscordRig
     assert "Anonymous: nobody, organizers included, can see how you voted." in message_text(post)
     voted = await rig.click(BEA, post["id"], "Tuesday")
     assert "Your ballot in poll 1 is counted: Tuesday" in text_of(voted), text_of(voted)
+    assert final(voted)["data"]["flags"] & EPHEMERAL  # only the voter sees their choice
     # a member clicking fast, five times at once: one ballot
     custom_id = button_id(post, "Monday")
     clicks = await asyncio.gather(
@@ -258,6 +267,9 @@ async def test_a_single_choice_poll_counts_one_ballot_per_person(rig: DiscordRig
     answered = await asyncio.gather(*(rig.wait(c) for c in clicks))
     assert all(not text_of(a).startswith("Something went wrong") for a in answered)
     assert sorted(await ballots(rig.database)) == sorted([(0,), (1,)])
+    async with rig.database.sessions() as session:
+        members = (await session.execute(select(PollBallot.member_id))).scalars().all()
+    assert members == [None, None]  # anonymous: no ballot names its voter
     # the live tally: the post is edited once the interval has passed
     rig.clock.advance(timedelta(minutes=2))
     await rig.settle()
@@ -361,3 +373,33 @@ async def test_autocomplete_offers_event_and_poll_ids(rig: DiscordRig) -> None:
             for option in sub.get("options") or []:
                 if option["name"] == "id":
                     assert option.get("autocomplete") is True, (group, sub["name"])
+
+
+async def test_slow_answers_are_deferred_with_their_files(
+    standin: DiscordStandIn, database: Database
+) -> None:
+    config = discord_config(standin, defer_after=timedelta(0))  # every answer is deferred
+    config.polls.ballot_secret = SECRET
+    rig = DiscordRig(standin, database, config)
+    await rig.start_bot()
+    try:
+        post = await event_post(rig, LEGISLATIVE_DAY)
+        # too late for a modal: the command to type, with the values the button carried
+        going = await rig.click(BEA, post["id"], "Going")
+        assert going.responses[0]["type"] == 5
+        assert "/event rsvp id:1 status:going state:…" in text_of(going), text_of(going)
+        ics = await rig.slash(BEA, "event", {"id": 1}, sub="ics")
+        assert ics.responses[0]["type"] == 5 and ics.responses[-1]["type"] == "edit"
+        assert [f["filename"] for f in final(ics)["files"]] == ["event-1.ics"]
+        listed = await rig.slash(ANA, "event", {"id": 1}, sub="attendees")
+        assert [f["filename"] for f in final(listed)["files"]] == ["event-1-rsvps.csv"]
+
+        poll = await poll_post(rig, {"question": "Which day?", "options": "Mon | Tue"})
+        await rig.click(BEA, poll["id"], "Tue")
+        closed = await rig.slash(ANA, "poll", {"id": 1}, sub="close")
+        assert closed.responses[-1]["type"] == "edit"
+        (chart,) = final(closed)["files"]
+        assert chart["data"].startswith(b"\x89PNG")
+        assert standin.messages[closed.messages[0]]["loading"] is False
+    finally:
+        await rig.stop_bot()
