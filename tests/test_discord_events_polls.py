@@ -102,6 +102,12 @@ async def event_post(rig: DiscordRig, options: dict) -> dict:
     return posted[-1]
 
 
+def as_submitted(box: dict, typed: dict[str, str]) -> dict[str, str]:
+    """What Discord submits for a modal: every input, its pre-filled value unless retyped."""
+    inputs = [row["components"][0] for row in box["components"]]
+    return {i["custom_id"]: typed.get(i["custom_id"], i.get("value") or "") for i in inputs}
+
+
 async def rsvps(db: Database) -> dict[int, str]:
     """Every stored answer: member id -> status."""
     async with db.sessions() as session:
@@ -174,7 +180,10 @@ async def test_a_legislative_day_asks_its_questions_in_steps(rig: DiscordRig) ->
     step = rig.message(
         await rig.submit(
             BEA, first["custom_id"],
-            {"state": "IL", "attend": "in-person", "accessibility": "step-free entrance"},
+            as_submitted(
+                first,
+                {"state": "IL", "attend": "in-person", "accessibility": "step-free entrance"},
+            ),
         )
     )
     assert "Step 1 of 2" in step["content"] and step["flags"] & EPHEMERAL
@@ -186,14 +195,17 @@ async def test_a_legislative_day_asks_its_questions_in_steps(rig: DiscordRig) ->
     (last,) = [row["components"][0]["custom_id"] for row in second["components"]]
     assert last == "lead_meeting" and second["title"].endswith("(2/2)")
     # a bad value is refused with the field named, and the answers so far are kept
-    bad = await rig.submit(BEA, second["custom_id"], {"lead_meeting": "perhaps"})
+    bad = await rig.submit(
+        BEA, second["custom_id"], as_submitted(second, {"lead_meeting": "perhaps"})
+    )
     assert "lead_meeting: must be yes or no" in text_of(bad), text_of(bad)
     assert await rsvps(rig.database) == {}
     retry = await rig.click(BEA, rig.message(bad)["id"], "Correct it (2/2)")
     assert retry.responses[0]["type"] == 9, text_of(retry)
     (typed,) = [row["components"][0] for row in retry.responses[0]["data"]["components"]]
     assert typed.get("value") == "perhaps", typed  # shown again as typed, to correct
-    done = await rig.submit(BEA, retry.responses[0]["data"]["custom_id"], {"lead_meeting": "yes"})
+    fixed = retry.responses[0]["data"]
+    done = await rig.submit(BEA, fixed["custom_id"], as_submitted(fixed, {"lead_meeting": "yes"}))
     assert "You're going to “Library Advocacy Day”" in text_of(done), text_of(done)
 
     async with rig.database.sessions() as session:
@@ -403,3 +415,68 @@ async def test_slow_answers_are_deferred_with_their_files(
         assert standin.messages[closed.messages[0]]["loading"] is False
     finally:
         await rig.stop_bot()
+
+
+async def test_every_event_and_poll_command_answers_in_discord(rig: DiscordRig) -> None:
+    standin = rig.standin
+    post = await event_post(rig, LEGISLATIVE_DAY)
+    await rig.slash(BEA, "profile", {"state": "IL"})
+    rsvp = await rig.slash(
+        BEA, "event", {"id": 1, "status": "going", "state": "IL", "lead_meeting": True},
+        sub="rsvp",
+    )
+    assert "You're going" in text_of(rsvp), text_of(rsvp)
+    mention = f"<@{BEA}>"  # what Discord sends for @bea typed in a text option
+    led = await rig.slash(ANA, "event", {"id": 1, "member": mention}, sub="lead")
+    assert "leads the IL delegation at event 1" in text_of(led), text_of(led)
+    met = await rig.slash(
+        ANA, "event",
+        {"id": 1, "state": "IL", "office": "Sen. Duckworth's", "legislator": "Sen. Duckworth",
+         "at": "2026-12-08 11:00", "place": "Hart 524"},
+        sub="meeting",
+    )
+    assert "Duckworth" in text_of(met), text_of(met)
+    milestone = await rig.slash(
+        ANA, "event", {"id": 1, "title": "Hotel block ends", "at": "2026-11-20 17:00"},
+        sub="milestone",
+    )
+    assert "Hotel block ends" in text_of(milestone), text_of(milestone)
+    mine = await rig.slash(BEA, "event", sub="mine")
+    assert "Library Advocacy Day" in text_of(mine) and "Duckworth" in text_of(mine), text_of(mine)
+    listed = await rig.slash(BEA, "event", sub="list")
+    assert "Library Advocacy Day" in text_of(listed)
+    shown = await rig.slash(BEA, "event", {"id": 1}, sub="show")
+    assert set(buttons(rig.message(shown))) == set(buttons(post))
+    remind = await rig.slash(BEA, "event", {"id": 1, "offsets": "1d, 1h"}, sub="remind")
+    assert "Mon Dec 7, 9:00 AM CST; Tue Dec 8, 8:00 AM CST" in text_of(remind), text_of(remind)
+    rig.clock.advance(timedelta(days=36))  # after the day
+    marked = await rig.slash(
+        ANA, "event", {"id": 1, "members": mention, "status": "attended"}, sub="attendance"
+    )
+    assert "Marked attended at event 1" in text_of(marked), text_of(marked)
+    await rig.settle()
+    told = " ".join(message_text(m) for m in standin.messages_in(standin.dm_channels[BEA]))
+    assert "You lead the Illinois delegation" in told, told
+
+    await poll_post(rig, {"question": "Which day?", "options": "Mon | Tue | Wed",
+                          "kind": "approval", "anonymous": False, "results": "live"})
+    typed = await rig.slash(BEA, "poll", {"id": 1, "choices": "Mon | Wed"}, sub="vote")
+    assert "Your ballot in poll 1 is counted: Mon | Wed" in text_of(typed), text_of(typed)
+    opened = await rig.slash(DEE, "poll", {"id": 1}, sub="vote")  # no choice: a modal
+    assert opened.responses[0]["type"] == 9, text_of(opened)
+    box = opened.responses[0]["data"]
+    assert as_submitted(box, {})["id"] == "1"  # the id typed is filled in
+    voted = await rig.submit(DEE, box["custom_id"], as_submitted(box, {"choice": "Tue"}))
+    assert "is counted: Tue" in text_of(voted), text_of(voted)
+    shown = await rig.slash(BEA, "poll", {"id": 1}, sub="show")
+    assert "Mon | Wed" in text_of(shown) and set(buttons(rig.message(shown))) == {
+        "Mon", "Tue", "Wed"
+    }
+    assert "Which day?" in text_of(await rig.slash(BEA, "poll", sub="list"))
+    results = await rig.slash(BEA, "poll", {"id": 1}, sub="results")
+    assert "2 ballots" in text_of(results), text_of(results)
+    withdrawn = await rig.slash(DEE, "poll", {"id": 1}, sub="withdraw")
+    assert "taken back" in text_of(withdrawn), text_of(withdrawn)
+    for interaction in standin.interactions.values():
+        assert interaction.responses and not interaction.late
+        assert "Something went wrong" not in text_of(interaction), text_of(interaction)
