@@ -480,3 +480,22 @@ async def test_every_event_and_poll_command_answers_in_discord(rig: DiscordRig) 
     for interaction in standin.interactions.values():
         assert interaction.responses and not interaction.late
         assert "Something went wrong" not in text_of(interaction), text_of(interaction)
+
+
+async def test_a_double_click_on_a_toggling_option_counts_once(rig: DiscordRig) -> None:
+    standin = rig.standin
+    post = await poll_post(rig, {"question": "Which days?", "options": "Mon | Tue | Wed",
+                                 "kind": "approval"})
+    monday = button_id(post, "Mon")
+    clicks = await asyncio.gather(
+        *(standin.click(DEE, post["id"], monday, guild_id=GUILD) for _ in range(4))
+    )
+    answers = [text_of(await rig.wait(c)) for c in clicks]
+    assert sum("is counted: Mon" in a for a in answers) == 1, answers
+    assert sum("counts once" in a for a in answers) == 3, answers
+    assert await ballots(rig.database) == [(0,)]
+    # a deliberate second click (after another) still takes an option away
+    await rig.click(DEE, post["id"], "Tue")
+    removed = await rig.click(DEE, post["id"], "Mon")
+    assert "is changed: Tue" in text_of(removed), text_of(removed)
+    assert await ballots(rig.database) == [(1,)]

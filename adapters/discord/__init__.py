@@ -25,7 +25,7 @@ import discord
 from discord.webhook.async_ import async_context
 
 from adapters.discord.client import RallyClient, RoutedHTTP, RoutedWebhookAdapter
-from adapters.discord.components import PERSISTENT_ITEMS
+from adapters.discord.components import PERSISTENT_ITEMS, RepeatedClicks
 from adapters.discord.forms import Drafts, missing_required, parse_step_id, step_id
 from adapters.discord.render import (
     Rendered,
@@ -79,6 +79,7 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self.drafts = Drafts()
+        self.repeats = RepeatedClicks()
 
     def senders(self) -> Mapping[str, Sender]:
         """The sender for the outbox's Discord rows."""
@@ -283,7 +284,17 @@ class DiscordAdapter:
     async def handle_component(
         self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
     ) -> None:
-        """A click on a persistent button or a menu choice (from ``components.py``)."""
+        """A click on a persistent button or a menu choice (from ``components.py``); a
+        button clicked again at once by the same person counts once."""
+        message = interaction.message
+        if not values and message is not None and self.repeats.repeated(
+            str(interaction.user.id), str(message.id), action_id
+        ):
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(
+                    "You just clicked that; it counts once.", ephemeral=True
+                )
+            return
         try:
             await self._answer(interaction, self._dispatch_action(interaction, action_id, values))
         except discord.HTTPException as exc:

@@ -9,6 +9,7 @@ and the click is dispatched like the typed command. State lives in the database.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Protocol
 
 import discord
@@ -37,6 +38,31 @@ class ComponentHandler(Protocol):
     ) -> None:
         """Open the next step of a long form (``step`` a number) or send it (``send``)."""
         ...
+
+
+#: a click on the button just clicked, by the same person, within this many seconds
+REPEAT_SECONDS = 1.5
+
+
+class RepeatedClicks:
+    """Notices a button clicked again at once (a double click, a click while the first is
+    being answered), so that it counts once even on a button that toggles, such as an
+    approval poll's option. Only each person's last click per message is kept, in memory,
+    for ``REPEAT_SECONDS``; nothing says who clicked afterwards."""
+
+    def __init__(self, window: float = REPEAT_SECONDS) -> None:
+        self.window = window
+        self._last: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def repeated(self, user_id: str, message_id: str, custom_id: str) -> bool:
+        """Record a click; True if it repeats that person's last click on that message."""
+        now = time.monotonic()
+        if len(self._last) > 10_000:
+            self._last = {k: v for k, v in self._last.items() if now - v[1] < self.window}
+        key = (user_id, message_id)
+        last = self._last.get(key)
+        self._last[key] = (custom_id, now)
+        return last is not None and last[0] == custom_id and now - last[1] < self.window
 
 
 def _handler(interaction: discord.Interaction) -> ComponentHandler:
