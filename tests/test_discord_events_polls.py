@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
+from adapters.discord.components import RepeatedClicks
 from commands.polls import EQUITY_PRIORITIES
 from standins.discord import DiscordStandIn
 from storage.db import Database
@@ -499,3 +501,14 @@ async def test_a_double_click_on_a_toggling_option_counts_once(rig: DiscordRig) 
     removed = await rig.click(DEE, post["id"], "Mon")
     assert "is changed: Tue" in text_of(removed), text_of(removed)
     assert await ballots(rig.database) == [(1,)]
+
+
+def test_repeated_clicks_are_forgotten_after_their_window() -> None:
+    clicks = RepeatedClicks(window=0.05)
+    assert not clicks.repeated(BEA, "m1", "poll.vote?id=1&choice=1")
+    assert clicks.repeated(BEA, "m1", "poll.vote?id=1&choice=1")
+    assert not clicks.repeated(DEE, "m1", "poll.vote?id=1&choice=1")  # someone else
+    assert not clicks.repeated(BEA, "m2", "poll.vote?id=1&choice=1")  # another message
+    time.sleep(0.06)
+    assert not clicks.repeated(BEA, "m1", "poll.vote?id=1&choice=1")
+    assert len(clicks) == 1  # the others are forgotten, not kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import discord
@@ -47,22 +48,30 @@ REPEAT_SECONDS = 1.5
 class RepeatedClicks:
     """Notices a button clicked again at once (a double click, a click while the first is
     being answered), so that it counts once even on a button that toggles, such as an
-    approval poll's option. Only each person's last click per message is kept, in memory,
-    for ``REPEAT_SECONDS``; nothing says who clicked afterwards."""
+    approval poll's option. Each person's last click per message is kept in memory for
+    ``REPEAT_SECONDS`` only, then forgotten: nothing is left to say who clicked what."""
 
     def __init__(self, window: float = REPEAT_SECONDS) -> None:
         self.window = window
-        self._last: dict[tuple[str, str], tuple[str, float]] = {}
+        #: (person, message) -> (custom id, when), oldest first
+        self._last: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many clicks are remembered now."""
+        return len(self._last)
 
     def repeated(self, user_id: str, message_id: str, custom_id: str) -> bool:
         """Record a click; True if it repeats that person's last click on that message."""
         now = time.monotonic()
-        if len(self._last) > 10_000:
-            self._last = {k: v for k, v in self._last.items() if now - v[1] < self.window}
+        while self._last:
+            oldest = next(iter(self._last.values()))
+            if now - oldest[1] < self.window:
+                break
+            self._last.popitem(last=False)
         key = (user_id, message_id)
-        last = self._last.get(key)
+        last = self._last.pop(key, None)
         self._last[key] = (custom_id, now)
-        return last is not None and last[0] == custom_id and now - last[1] < self.window
+        return last is not None and last[0] == custom_id
 
 
 def _handler(interaction: discord.Interaction) -> ComponentHandler:
