@@ -512,3 +512,17 @@ def test_repeated_clicks_are_forgotten_after_their_window() -> None:
     time.sleep(0.06)
     assert not clicks.repeated(BEA, "m1", "poll.vote?id=1&choice=1")
     assert len(clicks) == 1  # the others are forgotten, not kept
+
+
+async def test_a_poll_created_without_options_is_asked_for_in_a_form(rig: DiscordRig) -> None:
+    opened = await rig.slash(ANA, "poll", sub="create")
+    assert opened.responses[0]["type"] == 9, text_of(opened)
+    first = opened.responses[0]["data"]
+    assert first["title"] == "New poll (1/2)"
+    typed = {"question": "Which branch first?", "options": "Elm | Oak | Maple"}
+    step = rig.message(await rig.submit(ANA, first["custom_id"], as_submitted(first, typed)))
+    sent = await rig.click(ANA, step["id"], "Send now")
+    assert "Poll 1 is posted" in text_of(sent), text_of(sent)
+    await rig.settle()
+    (post,) = rig.standin.messages_in(ALERTS)
+    assert set(buttons(post)) == {"Elm", "Oak", "Maple"}
