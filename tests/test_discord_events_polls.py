@@ -526,3 +526,26 @@ async def test_a_poll_created_without_options_is_asked_for_in_a_form(rig: Discor
     await rig.settle()
     (post,) = rig.standin.messages_in(ALERTS)
     assert set(buttons(post)) == {"Elm", "Oak", "Maple"}
+
+
+async def test_a_refused_first_step_is_corrected_there_and_a_cleared_answer_stays_cleared(
+    rig: DiscordRig,
+) -> None:
+    post = await event_post(rig, LEGISLATIVE_DAY)
+    first = (await rig.click(DEE, post["id"], "Going")).responses[0]["data"]
+    typed = {"state": "ZZ", "accessibility": "a seat near the door"}
+    step = rig.message(await rig.submit(DEE, first["custom_id"], as_submitted(first, typed)))
+    refused = await rig.click(DEE, step["id"], "Send now")
+    assert "state: must be a US state" in text_of(refused), text_of(refused)
+    again = (await rig.click(DEE, rig.message(refused)["id"], "Correct it (1/2)")).responses[0]
+    assert again["type"] == 9
+    shown = {row["components"][0]["custom_id"]: row["components"][0].get("value")
+             for row in again["data"]["components"]}
+    assert shown["state"] == "ZZ" and shown["accessibility"] == "a seat near the door"
+    fixed = as_submitted(again["data"], {"state": "WI", "accessibility": ""})
+    step = rig.message(await rig.submit(DEE, again["data"]["custom_id"], fixed))
+    done = await rig.click(DEE, step["id"], "Send now")
+    assert "You're going" in text_of(done), text_of(done)
+    async with rig.database.sessions() as session:
+        (answer,) = (await session.execute(select(EventRsvp))).scalars().all()
+    assert answer.state == "WI" and answer.accessibility is None

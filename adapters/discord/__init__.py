@@ -324,7 +324,11 @@ class DiscordAdapter:
         if draft is None:
             await self._expired(interaction)
             return
-        draft.values.update({k: v for k, v in values.items() if v.strip()})
+        for name, value in values.items():  # a step's inputs all come back, cleared ones too
+            if value.strip():
+                draft.values[name] = value
+            else:
+                draft.values.pop(name, None)
         if page + 1 < len(form_pages(draft.form)):
             send = None if missing_required(draft) else step_id(token, "send")
             rendered = step_done(draft.form, page, step_id(token, page + 1), send)
