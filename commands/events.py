@@ -107,7 +107,22 @@ class Accounts(Text):
         return tuple(names)
 
 
-ID = Ref("id", required=True, help="the event's number, e.g. 3")
+async def suggest_events(ctx: Context, typed: str) -> list[tuple[str, str]]:
+    """The organization's events whose number or title holds what was typed: those to come,
+    soonest first, then those that are over, the latest first."""
+    conn = ctx.repos.conn
+    found = await store.upcoming_events(conn, ctx.org.id, ctx.now)
+    found += await store.past_events(conn, ctx.org.id, ctx.now)
+    tz = ZoneInfo(ctx.org.timezone)
+    folded = typed.strip().lower()
+    return [
+        (f"{e.id}: {e.title} ({local_time(e.starts_at, tz)})", str(e.id))
+        for e in found
+        if folded in str(e.id) or folded in e.title.lower()
+    ][:25]
+
+
+ID = Ref("id", required=True, help="the event's number, e.g. 3", suggest=suggest_events)
 WHEN_HELP = 'e.g. "2027-04-12 09:00" or "4/12 9am", in the event\'s timezone'
 CREATE_OPTIONS = (
     Text("title", required=True, max_length=200, help="a short title"),

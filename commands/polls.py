@@ -115,7 +115,20 @@ class PollOptions(Text):
         return tuple(options)
 
 
-ID = Ref("id", required=True, help="the poll's number, e.g. 5")
+async def suggest_polls(ctx: Context, typed: str) -> list[tuple[str, str]]:
+    """The organization's polls whose number or question holds what was typed: open ones
+    first, then closed ones, newest first in each."""
+    found = await store.org_polls(ctx.repos.conn, ctx.org.id, ("open",))
+    found += await store.org_polls(ctx.repos.conn, ctx.org.id, ("closed",))
+    folded = typed.strip().lower()
+    return [
+        (f"{p.id}: {p.question}" + (" (closed)" if p.state == "closed" else ""), str(p.id))
+        for p in found
+        if folded in str(p.id) or folded in p.question.lower()
+    ][:25]
+
+
+ID = Ref("id", required=True, help="the poll's number, e.g. 5", suggest=suggest_polls)
 CREATE_OPTIONS = (
     Text("question", max_length=300, help="what the poll asks"),
     PollOptions("options", help='2 to 20 options separated by |, e.g. "Pay | Benefits"'),

@@ -281,6 +281,19 @@ async def upcoming_events(
     return [_event(row) for row in rows]
 
 
+async def past_events(
+    conn: AsyncConnection, org_id: int, now: datetime, limit: int = 25
+) -> list[EventRecord]:
+    """An organization's events that are over, the latest first (at most ``limit``)."""
+    query = (
+        select(*_EVENT_COLUMNS)
+        .where(_events.c.org_id == org_id, _events.c.ends_at <= now)
+        .order_by(_events.c.starts_at.desc(), _events.c.id.desc())
+        .limit(limit)
+    )
+    return [_event(row) for row in await conn.execute(query)]
+
+
 async def counts_of(conn: AsyncConnection, event_ids: list[int]) -> dict[int, Counter[str]]:
     """Answers by status for several events: event id → status → count."""
     found: dict[int, Counter[str]] = {event_id: Counter() for event_id in event_ids}

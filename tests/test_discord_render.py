@@ -11,7 +11,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from adapters.discord.render import modal, modal_values, render
+from adapters.discord.render import modal, modal_values, render, render_form_as_text
 from adapters.discord.tree import build_commands, command_of
 from bot.config import ConfigError, load_config
 from bot.registry import Registry
@@ -182,3 +182,18 @@ def test_the_discord_settings_are_checked_with_the_key_named(tmp_path: Path) -> 
     path.write_text("[discord]\nshard_count = 4\nshard_ids = [2, 3]\nsync_on_start = true\n")
     config = load_config(path, environ={"RALLYBOT_DISCORD__GLOBAL_RATE": "40"})
     assert config.discord.shard_ids == [2, 3] and config.discord.global_rate == 40
+
+
+def test_a_form_that_came_too_late_for_a_modal_says_the_whole_command() -> None:
+    # a button's form (a legislative day's Going) keeps the values the button carried
+    form = Form(
+        "Going to Advocacy Day",
+        "event rsvp",
+        [FormField("state", "State delegation", True), FormField("district", "District")],
+        args={"id": "2", "status": "going"},
+    )
+    rendered = render_form_as_text(Reply(text="A few questions.", form=form))
+    assert rendered.content == (
+        "A few questions.\nType it as: `/event rsvp id:2 status:going state:…`"
+    )
+    assert rendered.ephemeral

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -25,12 +25,15 @@ import discord
 from discord.webhook.async_ import async_context
 
 from adapters.discord.client import RallyClient, RoutedHTTP, RoutedWebhookAdapter
-from adapters.discord.components import PERSISTENT_ITEMS
+from adapters.discord.components import PERSISTENT_ITEMS, RepeatedClicks
 from adapters.discord.forms import Drafts, missing_required, parse_step_id, step_id
 from adapters.discord.render import (
+    Rendered,
+    correct_view,
     form_pages,
     modal,
     modal_values,
+    refused_page,
     render,
     render_form_as_text,
     step_done,
@@ -76,6 +79,7 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self.drafts = Drafts()
+        self.repeats = RepeatedClicks()
 
     def senders(self) -> Mapping[str, Sender]:
         """The sender for the outbox's Discord rows."""
@@ -280,7 +284,17 @@ class DiscordAdapter:
     async def handle_component(
         self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
     ) -> None:
-        """A click on a persistent button or a menu choice (from ``components.py``)."""
+        """A click on a persistent button or a menu choice (from ``components.py``); a
+        button clicked again at once by the same person counts once."""
+        message = interaction.message
+        if not values and message is not None and self.repeats.repeated(
+            str(interaction.user.id), str(message.id), action_id
+        ):
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(
+                    "You just clicked that; it counts once.", ephemeral=True
+                )
+            return
         try:
             await self._answer(interaction, self._dispatch_action(interaction, action_id, values))
         except discord.HTTPException as exc:
@@ -310,7 +324,11 @@ class DiscordAdapter:
         if draft is None:
             await self._expired(interaction)
             return
-        draft.values.update({k: v for k, v in values.items() if v.strip()})
+        for name, value in values.items():  # a step's inputs all come back, cleared ones too
+            if value.strip():
+                draft.values[name] = value
+            else:
+                draft.values.pop(name, None)
         if page + 1 < len(form_pages(draft.form)):
             send = None if missing_required(draft) else step_id(token, "send")
             rendered = step_done(draft.form, page, step_id(token, page + 1), send)
@@ -328,16 +346,29 @@ class DiscordAdapter:
         elif step == "send":
             await self._send_draft(interaction, token)
         else:
-            box = modal(draft.form, int(step), step_id(token, step))
+            box = modal(draft.form, int(step), step_id(token, step), draft.values)
             await interaction.response.send_modal(box)
 
     async def _send_draft(self, interaction: discord.Interaction, token: str) -> None:
         draft = self.drafts.get(token, str(interaction.user.id))
         assert draft is not None
-        self.drafts.finish(token)
         values = {f.name: f.default for f in draft.form.fields if f.default}
         values.update(draft.values)
-        await self._answer(interaction, self._dispatch_action(interaction, draft.form.id, values))
+
+        def correct(reply: Reply, rendered: Rendered) -> None:
+            # A value the core refused keeps the draft, with a button back to its step, so
+            # the answers given so far are not lost; anything else ends the draft.
+            page = refused_page(draft.form, reply)
+            if page is None:
+                self.drafts.finish(token)
+                return
+            rendered.view = correct_view(draft.form, page, step_id(token, page))
+
+        await self._answer(
+            interaction,
+            self._dispatch_action(interaction, draft.form.id, values),
+            adjust=correct,
+        )
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
         assert self.app is not None
@@ -357,8 +388,14 @@ class DiscordAdapter:
                     choices.append(discord.app_commands.Choice(name=label[:100], value=value[:100]))
         await interaction.response.autocomplete(choices[:25])
 
-    async def _answer(self, interaction: discord.Interaction, work: Any) -> None:
-        """Answer within Discord's deadline: at once if the core is quick, else defer first."""
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        work: Any,
+        adjust: Callable[[Reply, Rendered], None] | None = None,
+    ) -> None:
+        """Answer within Discord's deadline: at once if the core is quick, else defer first.
+        ``adjust`` may change the rendered answer once the reply is known."""
         task: asyncio.Task[Reply] = asyncio.create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -371,11 +408,15 @@ class DiscordAdapter:
                 await response.send_modal(self._form_modal(interaction, reply.form))
                 return
             rendered = render_form_as_text(reply) if reply.form is not None else render(reply)
+            if adjust is not None:
+                adjust(reply, rendered)
             await response.send_message(**rendered.kwargs(), ephemeral=rendered.ephemeral)
             return
         await response.defer(ephemeral=True, thinking=True)
         reply = await task
         rendered = render_form_as_text(reply) if reply.form is not None else render(reply)
+        if adjust is not None:
+            adjust(reply, rendered)
         if rendered.ephemeral:
             await interaction.edit_original_response(**rendered.edit_kwargs())
             return

@@ -9,6 +9,8 @@ and the click is dispatched like the typed command. State lives in the database.
 from __future__ import annotations
 
 import re
+import time
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import discord
@@ -37,6 +39,39 @@ class ComponentHandler(Protocol):
     ) -> None:
         """Open the next step of a long form (``step`` a number) or send it (``send``)."""
         ...
+
+
+#: a click on the button just clicked, by the same person, within this many seconds
+REPEAT_SECONDS = 1.5
+
+
+class RepeatedClicks:
+    """Notices a button clicked again at once (a double click, a click while the first is
+    being answered), so that it counts once even on a button that toggles, such as an
+    approval poll's option. Each person's last click per message is kept in memory for
+    ``REPEAT_SECONDS`` only, then forgotten: nothing is left to say who clicked what."""
+
+    def __init__(self, window: float = REPEAT_SECONDS) -> None:
+        self.window = window
+        #: (person, message) -> (custom id, when), oldest first
+        self._last: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many clicks are remembered now."""
+        return len(self._last)
+
+    def repeated(self, user_id: str, message_id: str, custom_id: str) -> bool:
+        """Record a click; True if it repeats that person's last click on that message."""
+        now = time.monotonic()
+        while self._last:
+            oldest = next(iter(self._last.values()))
+            if now - oldest[1] < self.window:
+                break
+            self._last.popitem(last=False)
+        key = (user_id, message_id)
+        last = self._last.pop(key, None)
+        self._last[key] = (custom_id, now)
+        return last is not None and last[0] == custom_id
 
 
 def _handler(interaction: discord.Interaction) -> ComponentHandler:

@@ -205,8 +205,9 @@ def render_form_as_text(reply: Reply) -> Rendered:
     """A form that cannot open as a modal (the answer came late): say what to type."""
     assert reply.form is not None
     form = reply.form
-    names = " ".join(f"{f.name}:…" for f in form.fields if f.required)
-    hint = f"/{form.command} {names}".strip()
+    known = [f"{name}:{value}" for name, value in form.args.items()]
+    names = [f"{f.name}:…" for f in form.fields if f.required and f.name not in form.args]
+    hint = " ".join([f"/{form.command}", *known, *names])
     return render(Reply(text=f"{reply.text}\nType it as: `{hint}`".strip(), error=True))
 
 
@@ -218,10 +219,17 @@ def form_pages(form: Form) -> list[list[FormField]]:
     return pages or [[]]
 
 
-def modal(form: Form, page: int = 0, custom_id: str | None = None) -> discord.ui.Modal:
+def modal(
+    form: Form,
+    page: int = 0,
+    custom_id: str | None = None,
+    answers: dict[str, str] | None = None,
+) -> discord.ui.Modal:
     """One step of the form as a modal; its custom id is the form's action id when the form
-    fits in one modal (``custom_id`` names the step of a longer one)."""
+    fits in one modal (``custom_id`` names the step of a longer one). ``answers`` given so
+    far are shown again in their inputs (the steps stay those of the form as first shown)."""
     pages = form_pages(form)
+    answers = answers or {}
     title = form.title if len(pages) == 1 else f"{form.title} ({page + 1}/{len(pages)})"
     if len(title) > MAX_MODAL_TITLE and len(pages) > 1:
         title = truncate(form.title, MAX_MODAL_TITLE - 6) + f" ({page + 1}/{len(pages)})"
@@ -240,7 +248,7 @@ def modal(form: Form, page: int = 0, custom_id: str | None = None) -> discord.ui
                 label=truncate(item.label, MAX_MODAL_TITLE) or item.name,
                 custom_id=item.name,
                 required=item.required,
-                default=truncate(item.default, limit) or None,
+                default=truncate(answers.get(item.name, item.default), limit) or None,
                 max_length=limit,
                 placeholder=truncate(hint, MAX_OPTION_TEXT) or None,
                 style=discord.TextStyle.paragraph if item.long else discord.TextStyle.short,
@@ -273,6 +281,34 @@ def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> R
         )
     text = f"Step {page + 1} of {total} of *{truncate(form.title, 200)}* is saved for 15 minutes."
     return Rendered(content=text, view=view, ephemeral=True)
+
+
+def refused_page(form: Form, reply: Reply) -> int | None:
+    """The step holding the field a refusal names (``"lead_meeting: must be yes or no"``),
+    or None if the reply is not a refusal of one of the form's values."""
+    if not reply.error:
+        return None
+    named = reply.text.partition(":")[0].strip()
+    for number, page in enumerate(form_pages(form)):
+        if any(item.name == named for item in page):
+            return number
+    return None
+
+
+def correct_view(form: Form, page: int, step_custom_id: str) -> discord.ui.View:
+    """A button back to the step of a long form that holds a refused value."""
+    total = len(form_pages(form))
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        FormStep(
+            discord.ui.Button(
+                label=f"Correct it ({page + 1}/{total})",
+                custom_id=step_custom_id,
+                style=discord.ButtonStyle.primary,
+            )
+        )
+    )
+    return view
 
 
 def modal_values(data: dict[str, Any]) -> dict[str, str]:
