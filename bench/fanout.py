@@ -150,10 +150,13 @@ async def naive_slack(url: str, count: int) -> float:
     return time.perf_counter() - start
 
 
-async def both_platforms(recipients: int, rate: float, global_rate: int, tmp: Path) -> dict:
+async def both_platforms(
+    recipients: int, rate: float, global_rate: int, db_url: str | None, tmp: Path
+) -> dict:
     """Slack and Discord DMs through one engine at once; the JSON figures."""
     from adapters.discord import DiscordAdapter
     from bench.fanout_discord import StandInProcess, _config
+    from bench.fanout_discord import through_engine as discord_alone
     from bot.app import Application
 
     slack_floor = recipients / rate
@@ -161,7 +164,7 @@ async def both_platforms(recipients: int, rate: float, global_rate: int, tmp: Pa
     slack_standin = SinkProcess(rate, burst=20, slack=True)
     discord_standin = StandInProcess(global_rate)
     try:
-        async with bench_database(None, tmp) as db:
+        async with bench_database(db_url, tmp) as db:
             config = _config(discord_standin.api_url, global_rate, "sqlite+aiosqlite://")
             adapter = DiscordAdapter(config)
             slack_sender = SlackSender(
@@ -199,7 +202,16 @@ async def both_platforms(recipients: int, rate: float, global_rate: int, tmp: Pa
     finally:
         slack_standin.close()
         discord_standin.close()
+    # the baseline in the same run: the slower platform's fan-out alone, on a fresh stand-in
+    alone_standin = StandInProcess(global_rate)
+    (tmp / "alone").mkdir()
+    try:
+        async with bench_database(db_url, tmp / "alone") as db:
+            alone, _ = await discord_alone(alone_standin, db, recipients, global_rate)
+    finally:
+        alone_standin.close()
     floor = max(slack_floor, discord_floor)
+    print(f"discord alone: {alone:.2f} s for {recipients:,} DMs")
     print(
         f"slack + discord: {seconds:.2f} s for {recipients:,} DMs on each; floors: slack "
         f"{slack_floor:.2f} s, discord {discord_floor:.2f} s (larger {floor:.2f} s, "
@@ -213,6 +225,8 @@ async def both_platforms(recipients: int, rate: float, global_rate: int, tmp: Pa
         "floor_seconds": round(floor, 3),
         "ratio_to_floor": round(seconds / floor, 3),
         "ratio_to_sum_of_floors": round(seconds / (slack_floor + discord_floor), 3),
+        "discord_alone_seconds": round(alone, 3),
+        "ratio_to_discord_alone": round(seconds / alone, 3),
         "slack_429s": slack_stats["limited"],
         "discord_invalid_requests": discord_stats["invalid_requests"],
         "duplicates": slack_stats["duplicated"]
@@ -235,7 +249,7 @@ async def main() -> None:
     if args.platforms:
         with tempfile.TemporaryDirectory() as tmp:
             figures = await both_platforms(
-                args.recipients, args.rate, args.global_rate, Path(tmp)
+                args.recipients, args.rate, args.global_rate, args.db, Path(tmp)
             )
         print(json.dumps(figures))
         return
