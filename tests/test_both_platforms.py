@@ -4,7 +4,8 @@ real slack-bolt/slack_sdk and discord.py, against both stand-ins in the same pro
 `/link` joins accounts across platforms (both ways); a linked member signs once; an alert
 reaches both alert channels and the DMs on each; sign-ons from both update one tally, the
 same on both; RSVPs and poll results agree; alert DMs switched off on one platform stop on
-the other. Runs on a SQLite file and on PostgreSQL (the 1,000 sign-ons on both too).
+the other. Runs on a SQLite file and on PostgreSQL (the 1,000 sign-ons on both too); on
+PostgreSQL also split in two applications, one per platform, on one database.
 """
 
 from __future__ import annotations
@@ -77,15 +78,23 @@ def both_org() -> OrgConfig:
 
 @dataclass
 class Both:
-    """The application and a rig per platform, sharing it."""
+    """The application (or one per platform) and a rig per platform."""
 
-    app: Application
+    apps: list[Application]
     slack: SlackRig
     discord: DiscordRig
 
+    @property
+    def app(self) -> Application:
+        """The application (the first, when split)."""
+        return self.apps[0]
+
     async def settle(self) -> None:
         """Run what is due and send the outbox on both platforms."""
-        await self.discord.settle()
+        for app in self.apps:
+            await app.scheduler.run_due()
+        for app in self.apps:
+            await app.delivery.drain(retries=False)
 
     def advance(self, seconds: float) -> None:
         """Move the shared clock forward."""
@@ -93,8 +102,10 @@ class Both:
 
 
 @asynccontextmanager
-async def both_rig(database: Database) -> AsyncIterator[Both]:
-    """Both stand-ins, and one application with the Slack and the Discord adapter."""
+async def both_rig(database: Database, *, split: Database | None = None) -> AsyncIterator[Both]:
+    """Both stand-ins, and one application with the Slack and the Discord adapter; with
+    ``split`` (a second connection to the same database), two applications instead, one per
+    platform, as two processes on PostgreSQL share the work."""
     slack_standin = SlackStandIn(team_id=TEAM, usergroups={"S0STEWARDS": []})
     await slack_standin.start()
     discord_standin = DiscordStandIn(guilds())
@@ -109,29 +120,33 @@ async def both_rig(database: Database) -> AsyncIterator[Both]:
     slack_adapter = SlackAdapter(config, sender=sender)
     discord_adapter = DiscordAdapter(config)
     clock = MovableClock(START, frozen=True)
-    app = Application(
-        config,
-        clock=clock,
-        db=database,
-        senders={**slack_adapter.senders(), **discord_adapter.senders()},
-    )
-    await app.start(upgrade=False, background=False)
-    await slack_adapter.start(app)
-    await discord_adapter.start(app)
+    if split is None:
+        senders = {**slack_adapter.senders(), **discord_adapter.senders()}
+        apps = [Application(config, clock=clock, db=database, senders=senders)]
+    else:
+        apps = [
+            Application(config, clock=clock, db=database, senders=slack_adapter.senders()),
+            Application(config, clock=clock, db=split, senders=discord_adapter.senders()),
+        ]
+    for app in apps:
+        await app.start(upgrade=False, background=False)
+    await slack_adapter.start(apps[0])
+    await discord_adapter.start(apps[-1])
     session = aiohttp.ClientSession()
     caller = SlackCaller(f"http://127.0.0.1:{slack_adapter.port}/slack/events", SECRET, session)
-    slack = SlackRig(app, slack_adapter, slack_standin, caller)
+    slack = SlackRig(apps[0], slack_adapter, slack_standin, caller)
     discord = DiscordRig(
-        discord_standin, database, config, clock=clock, app=app, adapter=discord_adapter
+        discord_standin, apps[-1].db, config, clock=clock, app=apps[-1], adapter=discord_adapter
     )
     await discord.sync()
     try:
-        yield Both(app, slack, discord)
+        yield Both(apps, slack, discord)
     finally:
         await session.close()
         await discord_adapter.stop()
         await slack_adapter.stop()
-        await app.stop()
+        for app in apps:
+            await app.stop()
         await discord_standin.stop()
         await slack_standin.stop()
 
@@ -315,3 +330,32 @@ async def test_alert_dms_switched_off_on_one_platform_stop_on_the_other(
         dm_channel = both.discord.standin.dm_channels.get(BEA)
         discord_dms = both.discord.standin.messages_in(dm_channel) if dm_channel else []
         assert len(slack_dms) + len(discord_dms) == 1
+
+
+async def test_split_across_two_applications_on_postgresql(pg_url: tuple[str, str]) -> None:
+    url, schema = pg_url
+    slack_side, discord_side = Database(url, schema=schema), Database(url, schema=schema)
+    await slack_side.upgrade()
+    try:
+        async with both_rig(slack_side, split=discord_side) as both:
+            shown = await both.slack.command("U0BEA", "/link")
+            code = CODE.search(shown["text"]).group(0)
+            linked = await both.discord.slash(BEA, "link", {"code": code})
+            assert "one member on discord and slack" in text_of(linked)
+            await both.slack.command("U0ANA", "/profile alert_dms:yes")
+            await send_alert(both)
+            # sent once, by the Slack process; each process delivered its own platform's part
+            assert both.slack.standin.posted_to("C0ALERTS") and both.slack.standin.posted_to(
+                "U0ANA"
+            )
+            assert discord_tally(both) == slack_tally(both) == "0 signed · 0 acted"
+            await both.slack.command("U0BEA", '/alert sign id:1 name:"Bea Reyes"')
+            again = await both.discord.slash(BEA, "alert", {"id": 1, "name": "Bea"}, sub="sign")
+            assert "You already signed alert 1" in text_of(again)
+            await both.discord.slash(CAL, "alert", {"id": 1}, sub="acted")
+            both.advance(30)
+            await both.settle()
+            assert slack_tally(both) == discord_tally(both) == "1 signed · 1 acted"
+    finally:
+        await discord_side.dispose()
+        await slack_side.dispose()
