@@ -5,6 +5,11 @@ through the real slack_sdk into the Slack stand-in (``python -m standins.slack``
 process, answering 429 with Retry-After past ``--rate`` chat.postMessage calls a second);
 the naive baseline is then a slack_sdk loop that sleeps on each 429.
 
+With ``--platforms slack,discord`` one delivery engine sends ``--recipients`` Slack DMs and
+as many Discord DMs at once, into the Slack stand-in and the Discord stand-in (each its own
+process, with its own limit); the platforms' limits are independent, so the two fan-outs
+overlap and the total is measured against the larger of the two floors (and their sum).
+
 The sink (``tests/sink.py``, its own process on 127.0.0.1) answers 429 with Retry-After past
 ``--rate`` calls a second, as a platform does. The engine is told the platform's rate and
 must stay close to the floor (recipients / rate) without losing or doubling a message. The
@@ -145,6 +150,91 @@ async def naive_slack(url: str, count: int) -> float:
     return time.perf_counter() - start
 
 
+async def both_platforms(
+    recipients: int, rate: float, global_rate: int, db_url: str | None, tmp: Path
+) -> dict:
+    """Slack and Discord DMs through one engine at once; the JSON figures."""
+    from adapters.discord import DiscordAdapter
+    from bench.fanout_discord import StandInProcess, _config
+    from bench.fanout_discord import through_engine as discord_alone
+    from bot.app import Application
+
+    slack_floor = recipients / rate
+    discord_floor = 2 * recipients / global_rate  # open the DM channel, post the message
+    slack_standin = SinkProcess(rate, burst=20, slack=True)
+    discord_standin = StandInProcess(global_rate)
+    try:
+        async with bench_database(db_url, tmp) as db:
+            config = _config(discord_standin.api_url, global_rate, "sqlite+aiosqlite://")
+            adapter = DiscordAdapter(config)
+            slack_sender = SlackSender(
+                SLACK_TOKEN, f"{slack_standin.url}/api/", rate=rate, burst=rate / 50,
+                concurrency=32,
+            )
+            senders = {**adapter.senders(), "slack": slack_sender}
+            app = Application(
+                config, db=db, senders=senders, engine_settings=EngineSettings(batch=200)
+            )
+            await app.start(upgrade=False, background=False)
+            await adapter.start(app)
+            try:
+                start = time.perf_counter()
+                async with db.transaction() as conn:
+                    await Messages(conn, app.services.clock.now()).add_all(
+                        (
+                            Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
+                            for n in range(recipients)
+                            for to in (
+                                ("slack", "user", f"U{n:05d}"),
+                                ("discord", "user", str(810000000000000000 + n)),
+                            )
+                        ),
+                        kind="alert",
+                    )
+                await app.delivery.drain(retries=True, give_up_after=900)
+                seconds = time.perf_counter() - start
+            finally:
+                await slack_sender.close()
+                await adapter.stop()
+                await app.stop()
+        slack_stats = await slack_standin.stats()
+        discord_stats = await discord_standin.get("/stats")
+    finally:
+        slack_standin.close()
+        discord_standin.close()
+    # the baseline in the same run: the slower platform's fan-out alone, on a fresh stand-in
+    alone_standin = StandInProcess(global_rate)
+    (tmp / "alone").mkdir()
+    try:
+        async with bench_database(db_url, tmp / "alone") as db:
+            alone, _ = await discord_alone(alone_standin, db, recipients, global_rate)
+    finally:
+        alone_standin.close()
+    floor = max(slack_floor, discord_floor)
+    print(f"discord alone: {alone:.2f} s for {recipients:,} DMs")
+    print(
+        f"slack + discord: {seconds:.2f} s for {recipients:,} DMs on each; floors: slack "
+        f"{slack_floor:.2f} s, discord {discord_floor:.2f} s (larger {floor:.2f} s, "
+        f"one after the other {slack_floor + discord_floor:.2f} s)"
+    )
+    return {
+        "bench": "fanout",
+        "platforms": ["slack", "discord"],
+        "recipients_each": recipients,
+        "seconds": round(seconds, 3),
+        "floor_seconds": round(floor, 3),
+        "ratio_to_floor": round(seconds / floor, 3),
+        "ratio_to_sum_of_floors": round(seconds / (slack_floor + discord_floor), 3),
+        "discord_alone_seconds": round(alone, 3),
+        "ratio_to_discord_alone": round(seconds / alone, 3),
+        "slack_429s": slack_stats["limited"],
+        "discord_invalid_requests": discord_stats["invalid_requests"],
+        "duplicates": slack_stats["duplicated"]
+        + discord_stats["dm_messages"] - discord_stats["dm_recipients"],
+        "lost": 2 * recipients - slack_stats["unique"] - discord_stats["dm_recipients"],
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=5000)
@@ -152,7 +242,17 @@ async def main() -> None:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--platform", choices=("sink", "slack", "discord"), default="sink")
     parser.add_argument("--global-rate", type=int, default=500, help="discord: requests/s")
+    parser.add_argument(
+        "--platforms", choices=("slack,discord",), help="both platforms through one engine"
+    )
     args = parser.parse_args()
+    if args.platforms:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = await both_platforms(
+                args.recipients, args.rate, args.global_rate, args.db, Path(tmp)
+            )
+        print(json.dumps(figures))
+        return
     if args.platform == "discord":
         from bench.fanout_discord import run
 

@@ -1,4 +1,4 @@
-"""The `rallybot` command line: console, run, db upgrade, export and import, discord sync."""
+"""The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync."""
 
 from __future__ import annotations
 
@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("file", help="the CSV file (- for standard input)")
     imports.add_argument("--config", help="path of config.toml (default: built-in demo)")
     imports.add_argument("--org", help="the organization's slug (default: the first one)")
+
+    sub.add_parser(
+        "demo", help="watch one organization on Slack and Discord at once, with no tokens"
+    )
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -220,12 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(getattr(args, "config", None))
-        level = "WARNING" if args.command == "console" else config.bot.log_level
+        level = "WARNING" if args.command in ("console", "demo") else config.bot.log_level
         configure_logging(level, config.secrets())
         if args.command == "console":
             return asyncio.run(_console(config, args.org, args.files))
         if args.command == "db":
             return asyncio.run(_upgrade(config))
+        if args.command == "demo":
+            from adapters.demo import run_demo
+
+            return asyncio.run(run_demo())
         if args.command == "discord":
             return asyncio.run(_discord_sync(config, args.guild))
         if args.command == "import":
