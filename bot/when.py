@@ -238,3 +238,16 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
     if first - now > MAX_AHEAD:
         raise too_far
     return When(first, recurrence)
+
+
+def parse_moment(text: str, option: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """A one-time ``when`` form as an instant (aware UTC), read in ``tz``; a repeat is refused.
+
+    Errors name ``option`` (``deadline``, ``closes``, ``start`` …) rather than ``when``."""
+    try:
+        parsed = parse_when(text, now, tz)
+    except ValidationError as exc:
+        raise ValidationError(option, exc.rule) from None
+    if parsed.recurrence is not None:
+        raise ValidationError(option, 'must be one time, not a repeat; e.g. "friday 5pm"')
+    return parsed.first

@@ -23,7 +23,7 @@ from bot.options import US_STATES, Choice, Option, Ref, Text, TextList, Url, UsS
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
-from bot.when import parse_when
+from bot.when import parse_moment
 from commands.members import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES, District
 from commands.reminders import local_time
 from storage import alerts as store
@@ -315,17 +315,6 @@ async def _caller(ctx: Context) -> tuple[Recipient, ZoneInfo]:
     return who, ZoneInfo(profile.timezone or ctx.org.timezone)
 
 
-def _one_time(text: str, option: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """A time as typed, in the organization's timezone; a repeat is refused."""
-    try:
-        parsed = parse_when(text, now, tz)
-    except ValidationError as exc:
-        raise ValidationError(option, exc.rule) from None
-    if parsed.recurrence is not None:
-        raise ValidationError(option, 'must be one time, not a repeat; e.g. "friday 5pm"')
-    return parsed.first
-
-
 async def _org_alert(ctx: Context, alert_id: int) -> AlertRecord:
     alert = await store.get_alert(ctx.repos.conn, alert_id)
     if alert is None or alert.org_id != ctx.org.id:
@@ -365,9 +354,8 @@ async def create(
     targets: tuple[TargetRecord, ...] | None,
 ) -> Reply:
     """Store a draft alert and show it as members will see it."""
-    closes = (
-        _one_time(deadline, "deadline", ctx.now, ZoneInfo(ctx.org.timezone)) if deadline else None
-    )
+    org_tz = ZoneInfo(ctx.org.timezone)
+    closes = parse_moment(deadline, "deadline", ctx.now, org_tz) if deadline else None
     if script and not targets and "target" in _placeholders(script):
         raise ValidationError(
             "script", "uses {target}, which needs targets (targets:…); or write who to contact"
@@ -435,7 +423,7 @@ async def send(ctx: Context, id: int, at: str | None) -> Reply:
     if alert.state != "draft":
         done = "scheduled" if alert.state == "scheduled" else "sent"
         return Reply(text=f"Alert {id} is already {done}; see /alert status id:{id}.")
-    send_at = _one_time(at, "at", now, tz) if at else now
+    send_at = parse_moment(at, "at", now, tz) if at else now
     if alert.deadline is not None:
         if alert.deadline <= now:
             raise ValidationError(

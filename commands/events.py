@@ -23,7 +23,7 @@ from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
 from bot.timeparse import format_duration, parse_duration
-from bot.when import parse_when
+from bot.when import parse_moment
 from commands.members import District
 from commands.reminders import local_time
 from storage import events as store
@@ -224,24 +224,15 @@ async def _tz_of(ctx: Context) -> ZoneInfo:
     return ZoneInfo(profile.timezone or ctx.org.timezone)
 
 
-def _moment(text: str, option: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """A one-time time as typed, read in ``tz``; errors name ``option``."""
-    try:
-        parsed = parse_when(text, now, tz)
-    except ValidationError as exc:
-        raise ValidationError(option, exc.rule) from None
-    if parsed.recurrence is not None:
-        raise ValidationError(option, 'must be one time, not a repeat; e.g. "2027-04-12 09:00"')
-    return parsed.first
-
-
 def _end(text: str, start: datetime, now: datetime, tz: ZoneInfo) -> datetime:
     """The end: a full time, or a bare time of the start's day (the next day if earlier)."""
     if _BARE_TIME.fullmatch(text.strip().lower()):
         day = start.astimezone(tz).date()
-        end = _moment(f"{day.isoformat()} {text}", "end", now, tz)
-        return end if end > start else _moment(f"{day + timedelta(days=1)} {text}", "end", now, tz)
-    return _moment(text, "end", now, tz)
+        end = parse_moment(f"{day.isoformat()} {text}", "end", now, tz)
+        if end > start:
+            return end
+        return parse_moment(f"{day + timedelta(days=1)} {text}", "end", now, tz)
+    return parse_moment(text, "end", now, tz)
 
 
 def reminder_time(moment: datetime, offset: str, tz: ZoneInfo) -> datetime:
@@ -305,13 +296,13 @@ async def create(
     """Store the event, announce it, and schedule its reminders."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
-    starts = _moment(start, "start", now, tz)
+    starts = parse_moment(start, "start", now, tz)
     ends = _end(end, starts, now, tz) if end else starts + timedelta(hours=1)
     if ends <= starts:
         raise ValidationError("end", f"must be after the start, {local_time(starts, tz)}")
     if ends - starts > LONGEST:
         raise ValidationError("end", "must be within 14 days of the start")
-    deadline = _moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
+    deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
     if deadline is not None and deadline > starts:
         raise ValidationError("rsvp_by", f"must be before the start, {local_time(starts, tz)}")
     offsets = DEFAULT_OFFSETS if reminders is None else reminders
@@ -484,7 +475,7 @@ async def meeting(
     event = await _org_event(ctx, id)
     _legislative(event, "id")
     tz = ZoneInfo(event.timezone)
-    starts = _moment(at, "at", ctx.now, tz)
+    starts = parse_moment(at, "at", ctx.now, tz)
     found = await store.add_meeting(ctx.repos.conn, id, state, office, legislator, starts, place)
     for offset in MEETING_OFFSETS:
         due = reminder_time(starts, offset, tz)
@@ -522,7 +513,7 @@ async def milestone(
     """Store the milestone and schedule its own reminders to those going (and maybe)."""
     event = await _org_event(ctx, id)
     tz = ZoneInfo(event.timezone)
-    moment = _moment(at, "at", ctx.now, tz)
+    moment = parse_moment(at, "at", ctx.now, tz)
     offsets = MILESTONE_OFFSETS if reminders is None else reminders
     found = await store.add_milestone(ctx.repos.conn, id, title, moment, offsets)
     for offset in offsets:

@@ -36,7 +36,7 @@ from bot.options import Choice, Integer, Ref, Text, YesNo
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply, Table
 from bot.scheduler import DueContext
-from bot.when import parse_when
+from bot.when import parse_moment
 from commands import poll_count
 from commands.reminders import local_time
 from storage import polls as store
@@ -465,18 +465,6 @@ async def results_reply(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneI
 # helpers ---------------------------------------------------------------------------------
 
 
-def _one_time(text: str, option: str, now: datetime, tz: ZoneInfo) -> datetime:
-    try:
-        parsed = parse_when(text, now, tz)
-    except ValidationError as exc:
-        raise ValidationError(option, exc.rule) from None
-    if parsed.recurrence is not None:
-        raise ValidationError(option, 'must be one time, not a repeat; e.g. "friday 5pm"')
-    if parsed.first <= now:
-        raise ValidationError(option, "must be in the future")
-    return parsed.first
-
-
 async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
     poll = await store.get_poll(ctx.repos.conn, poll_id)
     if poll is None or poll.org_id != ctx.org.id:
@@ -637,7 +625,7 @@ async def create(
     if anonymous:
         _needs_secret(ctx.services, "anonymous")
     tz = ZoneInfo(ctx.org.timezone)
-    closes_at = _one_time(closes, "closes", ctx.now, tz) if closes else None
+    closes_at = parse_moment(closes, "closes", ctx.now, tz) if closes else None
     member = await ctx.member()
     poll = await store.create_poll(
         ctx.repos.conn,
