@@ -151,6 +151,14 @@ class OrgConfig:
             + [("console", self.slug)]
         )
 
+    def dm_platforms(self) -> tuple[str, ...]:
+        """Platforms where the organization has a space, so its members can get a DM there."""
+        return (
+            ("console",)
+            + (("slack",) if self.slack_team_ids else ())
+            + (("discord",) if self.discord_guild_ids else ())
+        )
+
 
 @dataclass
 class Config:

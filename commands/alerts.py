@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import OrgConfig
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
@@ -189,15 +188,6 @@ SIGN_OPTIONS = (
 
 
 # what members see ------------------------------------------------------------------------
-
-
-def _dm_platforms(org: OrgConfig) -> tuple[str, ...]:
-    """Platforms where the organization has a space, so its members can get a DM there."""
-    return (
-        ("console",)
-        + (("slack",) if org.slack_team_ids else ())
-        + (("discord",) if org.discord_guild_ids else ())
-    )
 
 
 def _buttons(alert: AlertRecord, *, disabled: bool = False) -> list[Action]:
@@ -385,7 +375,7 @@ async def create(
     await ctx.audit("alert.create", f"alert {alert_id}", title=title, kind=kind)
     who, tz = await _caller(ctx)
     dm = _dm(alert, list(targets or ()), who, tz)
-    reach = len(await store.audience(conn, ctx.org.id, audience, _dm_platforms(ctx.org_config)))
+    reach = len(await store.audience(conn, ctx.org.id, audience, ctx.org_config.dm_platforms()))
     channels = ", ".join(
         f"#{c}" if p == "console" else f"{p} #{c}"
         for p, cs in sorted(ctx.org_config.alert_channels.items())
@@ -735,7 +725,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord) -> None:
             f"alert:{alert.id}:dm:{r.member_id}",
             r.member_id,
         )
-        for r in await store.audience(conn, alert.org_id, alert.audience, _dm_platforms(org))
+        for r in await store.audience(conn, alert.org_id, alert.audience, org.dm_platforms())
     ]
     await ctx.messages.add_all(messages, kind="alert", org_id=alert.org_id)
     await store.record_deliveries(conn, alert.id, [(m.member_id or 0, m.key) for m in messages])
@@ -799,7 +789,7 @@ async def nudge(ctx: DueContext) -> None:
             continue
         record, org = ctx.services.orgs.by_id(alert.org_id)
         messages = []
-        for r in await store.to_nudge(ctx.conn, alert.id, _dm_platforms(org)):
+        for r in await store.to_nudge(ctx.conn, alert.id, org.dm_platforms()):
             when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone))
             text = (
                 f"A reminder: “{alert.title}” closes {when}. If it is for you, there is still "

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.config import OrgConfig
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
@@ -164,15 +163,6 @@ DETAIL_OPTIONS = (
 
 
 # showing events --------------------------------------------------------------------------
-
-
-def _dm_platforms(org: OrgConfig) -> tuple[str, ...]:
-    """Platforms where the organization has a space, so its members can get a DM there."""
-    return (
-        ("console",)
-        + (("slack",) if org.slack_team_ids else ())
-        + (("discord",) if org.discord_guild_ids else ())
-    )
 
 
 def when_text(event: EventRecord, tz: ZoneInfo) -> str:
@@ -436,7 +426,7 @@ async def lead(ctx: Context, id: int, member: tuple[str, ...], state: str | None
     await store.set_lead(ctx.repos.conn, id, state, member_id)
     await ctx.audit("event.lead", f"event {id}", state=state, lead=member_id)
     for r in await store.recipients(
-        ctx.repos.conn, id, _dm_platforms(ctx.org_config), member_ids=[member_id]
+        ctx.repos.conn, id, ctx.org_config.dm_platforms(), member_ids=[member_id]
     ):
         text = (
             f"You lead the {US_STATES[state]} delegation at “{event.title}” (event {id}). "
@@ -627,7 +617,7 @@ async def _tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, 
         return
     record, org = ctx.services.orgs.by_id(event.org_id)
     for r in await store.recipients(
-        ctx.repos.conn, event.id, _dm_platforms(org), member_ids=list(promoted)
+        ctx.repos.conn, event.id, org.dm_platforms(), member_ids=list(promoted)
     ):
         tz = ZoneInfo(r.timezone or record.timezone)
         text = (
@@ -958,7 +948,7 @@ async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
         found = await store.recipients(
             ctx.conn,
             event.id,
-            _dm_platforms(org),
+            org.dm_platforms(),
             member_ids=[item.member_id] if own and item.member_id else None,
         )
         for r in found:
@@ -999,7 +989,7 @@ async def meeting_reminder(ctx: DueContext) -> None:
             continue
         event = events[m.event_id]
         record, org = ctx.services.orgs.by_id(event.org_id)
-        for r in await store.recipients(ctx.conn, event.id, _dm_platforms(org), state=m.state):
+        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=m.state):
             tz = ZoneInfo(r.timezone or record.timezone)
             where = f", {m.place}" if m.place else ""
             text = (
@@ -1027,7 +1017,7 @@ async def milestone_reminder(ctx: DueContext) -> None:
             continue
         event = events[ms.event_id]
         record, org = ctx.services.orgs.by_id(event.org_id)
-        for r in await store.recipients(ctx.conn, event.id, _dm_platforms(org)):
+        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms()):
             tz = ZoneInfo(r.timezone or record.timezone)
             text = f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz)}."
             reply = Reply(text=text, ephemeral=False)
