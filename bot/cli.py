@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from bot.app import Application
@@ -13,7 +14,7 @@ from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
 from storage.db import Database, DatabaseError
-from storage.repos import Repos
+from storage.repos import OrgRecord, Repos
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,21 +85,33 @@ EXPORTS = ("layoffs", "signers", "rsvps", "optouts")
 IMPORTS = ("optouts",)
 
 
+@contextlib.asynccontextmanager
+async def _org_app(
+    config: Config, slug: str | None
+) -> AsyncIterator[tuple[Application, OrgRecord]]:
+    """The application without its background work, and the organization named by ``slug``
+    (default: the first one), for the command line's exports and imports."""
+    if not config.orgs:
+        config.orgs.append(demo_org())
+    if slug:
+        config.org(slug)  # refuses an unknown slug by name
+    app = Application(config)
+    await app.start(background=False)
+    try:
+        orgs = app.services.orgs
+        record, _ = orgs.by_slug(slug) if slug else next(iter(orgs))
+        yield app, record
+    finally:
+        await app.stop()
+
+
 async def _export(config: Config, args: argparse.Namespace) -> bytes:
     from storage.alerts import export_signers_csv, get_alert
     from storage.events import export_rsvps_csv, get_event
     from storage.layoffs import export_layoffs_csv
     from storage.optouts import export_optouts
 
-    if not config.orgs:
-        config.orgs.append(demo_org())
-    if args.org:
-        config.org(args.org)  # refuses an unknown slug by name
-    app = Application(config)
-    await app.start(background=False)
-    try:
-        orgs = app.services.orgs
-        record, _ = orgs.by_slug(args.org) if args.org else next(iter(orgs))
+    async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
             if args.what == "layoffs":
                 data = await export_layoffs_csv(conn, record.id)
@@ -122,8 +135,6 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
                 {"via": "rallybot export"},
                 at=app.services.clock.now(),
             )
-    finally:
-        await app.stop()
     return data
 
 
@@ -149,15 +160,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"rallybot: {args.file}: {problem}", file=sys.stderr)
         raise ValueError(f"{args.file}: has no row that can be taken (columns: {COLUMNS})")
-    if not config.orgs:
-        config.orgs.append(demo_org())
-    if args.org:
-        config.org(args.org)  # refuses an unknown slug by name
-    app = Application(config)
-    await app.start(background=False)
-    try:
-        orgs = app.services.orgs
-        record, _ = orgs.by_slug(args.org) if args.org else next(iter(orgs))
+    async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
             outcome = await import_optouts(conn, record.id, rows, app.services.clock.now())
             await Repos(conn).audit(
@@ -174,8 +177,6 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
                 },
                 at=app.services.clock.now(),
             )
-    finally:
-        await app.stop()
     print(f"{record.slug}: {describe_import(outcome, problems, limit=None)}")
     return 1 if problems else 0
 
