@@ -51,7 +51,22 @@ class BotConfig:
     prefix: str = ""
     log_level: str = "INFO"
     files_dir: str = "rallybot-files"
-    layoff_reports_per_hour: int = 5
+    #: the old home of ``[limits] layoff_reports_per_hour``, still read when that is not set
+    layoff_reports_per_hour: int = 0
+
+
+@dataclass
+class LimitsConfig:
+    """[limits]: how much one member may ask of the bot, so no one can crowd out the rest."""
+
+    #: reminders a member may have waiting at once
+    reminders_per_member: int = 50
+    #: polls a member (not an organizer) may create a day, where members may create polls
+    member_polls_per_day: int = 5
+    #: layoff reports one person may file an hour; 0: not set here, so the old
+    #: ``[bot] layoff_reports_per_hour`` if that is set, else 5 (see
+    #: :meth:`Config.layoff_reports_per_hour`)
+    layoff_reports_per_hour: int = 0
 
 
 @dataclass
@@ -169,6 +184,7 @@ class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     polls: PollsConfig = field(default_factory=PollsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     orgs: list[OrgConfig] = field(default_factory=list)
@@ -186,6 +202,12 @@ class Config:
         if password:
             found.append(password)
         return found
+
+    @property
+    def layoff_reports_per_hour(self) -> int:
+        """Layoff reports one person may file an hour: ``[limits]``, else the old ``[bot]``
+        key, else 5."""
+        return self.limits.layoff_reports_per_hour or self.bot.layoff_reports_per_hour or 5
 
     def org(self, slug: str) -> OrgConfig:
         """The organization with this slug."""
@@ -331,8 +353,13 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [discord] defer_after: must be from 0s to 2.5s")
     if config.bot.prefix and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,8}", config.bot.prefix):
         raise ConfigError(f"{src}: [bot] prefix: up to 9 lower-case letters, digits, - or _")
-    if config.bot.layoff_reports_per_hour < 1:
+    if config.bot.layoff_reports_per_hour < 0:
         raise ConfigError(f"{src}: [bot] layoff_reports_per_hour: must be at least 1")
+    if config.limits.layoff_reports_per_hour < 0:
+        raise ConfigError(f"{src}: [limits] layoff_reports_per_hour: must be at least 1")
+    for key in ("reminders_per_member", "member_polls_per_day"):
+        if getattr(config.limits, key) < 1:
+            raise ConfigError(f"{src}: [limits] {key}: must be at least 1")
     if config.scheduler.grace < timedelta(0):
         raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
     if config.alerts.tally_interval < timedelta(seconds=1):

@@ -237,7 +237,7 @@ async def report(ctx: Context, **given: Any) -> Reply:
         )
     recent = _recent_reports(ctx.services)
     person = recent.person(ctx.platform, ctx.invocation.user_id)
-    limit = ctx.services.config.bot.layoff_reports_per_hour
+    limit = ctx.services.config.layoff_reports_per_hour
     if recent.count(person, ctx.now) >= limit:
         raise UserError(
             f"You have filed {limit} reports in the last hour; "

@@ -81,3 +81,21 @@ def test_bad_environment_values_name_the_variable() -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_limits_section_and_the_old_layoff_key(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE, environ={})
+    assert config.limits.reminders_per_member == 50
+    assert config.limits.member_polls_per_day == 5
+    assert config.layoff_reports_per_hour == 5
+    old = tmp_path / "old.toml"
+    old.write_text("[bot]\nlayoff_reports_per_hour = 8\n", encoding="utf-8")
+    assert load_config(old, environ={}).layoff_reports_per_hour == 8
+    both = tmp_path / "both.toml"
+    both.write_text(
+        "[bot]\nlayoff_reports_per_hour = 8\n[limits]\nlayoff_reports_per_hour = 3\n",
+        encoding="utf-8",
+    )
+    assert load_config(both, environ={}).layoff_reports_per_hour == 3
+    with pytest.raises(ConfigError, match=r"\[limits\] member_polls_per_day: must be at least 1"):
+        load_config(None, environ={"RALLYBOT_LIMITS__MEMBER_POLLS_PER_DAY": "0"})
