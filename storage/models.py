@@ -551,6 +551,8 @@ class Poll(Base):
     __tablename__ = "polls"
     __table_args__ = (
         Index("ix_polls_org_state", "org_id", "state"),
+        # a member's polls of the last day, for [limits] member_polls_per_day
+        Index("ix_polls_created_by", "created_by", "created_at"),
         {"sqlite_autoincrement": True},
     )
 

@@ -426,6 +426,14 @@ class Repos:
         if taken.first() is not None:
             await self.update_profile(to_member, {"alert_dms": False})
 
+    async def lock_member(self, member_id: int) -> None:
+        """Hold the member's row until this unit of work ends (``SELECT … FOR UPDATE`` on
+        PostgreSQL; SQLite has one writer at a time), so that what one person may have a
+        limited number of is counted and added by one command at a time."""
+        await self.conn.execute(
+            select(_members.c.id).where(_members.c.id == member_id).with_for_update()
+        )
+
     async def delete_member(self, member_id: int) -> None:
         """Erase a member and everything that cascades from them."""
         await self.conn.execute(delete(_members).where(_members.c.id == member_id))
