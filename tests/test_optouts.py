@@ -501,7 +501,7 @@ def test_cli_import_and_export_round_trip(
         listing.write_bytes(
             "\ufeffPlatform,Account,Display name\n"
             "console,ANA,Ana\n"
-            "discord,80351110224678912,Dora Díaz\n"
+            'discord,80351110224678912,"=HYPERLINK(""http://evil.example"",""Dora"")"\n'
             "teams,U2\n"
             "slack,\n".encode()
         )
@@ -525,6 +525,10 @@ def test_cli_import_and_export_round_trip(
             ("slack", "U1", "1", "member"),
             ("discord", "80351110224678912", "2", "pending"),
         ]  # fmt: skip
+        # a spreadsheet shows the formula-like name as text; reading it back takes the ' off
+        assert export_rows(exported)[2]["display_name"] == (
+            '\'=HYPERLINK("http://evil.example","Dora")'
+        )
         # round trip: the export read back changes nothing and exports the same
         assert main(["import", "optouts", "--config", str(config), str(out)]) == 0
         assert "(1 had them off already); 1 kept" in capsys.readouterr().out
