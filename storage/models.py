@@ -158,6 +158,10 @@ class LinkCode(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the account that entered the code and alone may confirm the join (none: not entered)
+    entered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class AuditEntry(Base):

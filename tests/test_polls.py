@@ -312,8 +312,7 @@ async def test_linked_accounts_have_one_ballot(database: Database, tmp_path: Pat
         await t.ok("ana", f"/poll vote id:{poll} choice:A")
         await t.ok(slack_ana, f"/poll vote id:{poll} choice:B")
     assert await t.count(PollBallot) == 4  # two people, as far as anyone knew
-    code = (await t.ok("ana", "/link")).text.split("code:")[1].split()[0]
-    await t.ok(slack_ana, f"/link code:{code}")
+    await link_accounts(t.bot, "ana", slack_ana)
     assert await t.count(PollBallot) == 2  # one person: the ballot of the code's account stays
     assert "A leads with 1 of 1 ballot." in (await t.ok(slack_ana, "/poll results id:1")).text
     again = await t.ok(slack_ana, "/poll vote id:1 choice:B")

@@ -14,7 +14,7 @@ from bot.registry import CommandGroup
 from bot.scheduler import DueContext
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage, Reminder
-from tests.support import Bot, Person, start_bot
+from tests.support import Bot, Person, link_accounts, start_bot
 
 
 async def reminder_bot(database: Database, start: datetime, **kwargs) -> tuple[Bot, io.StringIO]:  # type: ignore[no-untyped-def]
@@ -155,8 +155,7 @@ async def test_reminders_follow_a_link(database: Database) -> None:
     bot, out = await reminder_bot(database, START)
     slack, discord = Person("U1", platform="slack"), Person("9", platform="discord")
     await bot.say(discord, '/reminder add when:"in 2 hours" text:"From Discord"')
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await bot.say(discord, f"/link code:{code}")
+    await link_accounts(bot, slack, discord)
     listed = await bot.say(slack, "/reminder list")
     assert listed.table is not None and listed.table.rows[0][3] == "From Discord"
     await step_to(bot, START + timedelta(hours=3))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, DatabaseError
 from storage.models import Identity, Member, OrgMember, Profile
-from storage.repos import Repos
+from storage.repos import LinkCodeRecord, Repos
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -140,11 +140,22 @@ async def test_link_codes_work_once(database: Database) -> None:
         repos = Repos(conn)
         ana = await repos.ensure_member("slack", "U1", "Ana", org_id)
         await repos.store_link_code("ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10))
+        bea = await repos.ensure_member("discord", "9", "Bea", org_id)
+        cy = await repos.ensure_member("discord", "8", "Cy", org_id)
+    expires = NOW + timedelta(minutes=10)
     async with database.transaction() as conn:
-        found = await Repos(conn).take_link_code("abcd-efgh")
-        assert found == (ana.id, "slack", NOW + timedelta(minutes=10))
+        repos = Repos(conn)
+        assert await repos.take_link_code("abcd-efgh", bea.identity_id) is None  # not entered
+        entered = await repos.enter_link_code("abcd-efgh", bea.identity_id)
+        assert entered == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
+        assert await repos.enter_link_code("ABCD-EFGH", cy.identity_id) is None
+        assert await repos.take_link_code("ABCD-EFGH", cy.identity_id) is None
     async with database.transaction() as conn:
-        assert await Repos(conn).take_link_code("ABCD-EFGH") is None
+        found = await Repos(conn).take_link_code("abcd-efgh", bea.identity_id)
+        assert found == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
+    async with database.transaction() as conn:
+        assert await Repos(conn).find_link_code("ABCD-EFGH") is None
+        assert await Repos(conn).take_link_code("ABCD-EFGH", bea.identity_id) is None
 
 
 async def test_failed_unit_of_work_keeps_what_was_stored(database: Database) -> None:
