@@ -194,7 +194,7 @@ async def _ask_to_link(ctx: Context, code: str, found: LinkCodeRecord, identity_
         )
     owner = [i for i in await ctx.repos.identities(found.member_id) if i.platform == found.platform]
     name = owner[0].display_name if owner else "an account"
-    minutes = max(1, int((found.expires_at - ctx.now).total_seconds() // 60))
+    minutes = max(1, round((found.expires_at - ctx.now).total_seconds() / 60))
     return Reply(
         title="Link these accounts?",
         text=f"Code {code} is from {name} on {_PLATFORM_NAMES[found.platform]}. Linking "
