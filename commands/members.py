@@ -140,7 +140,9 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             raise ValidationError("code", "is needed with confirm: the code you entered")
         member = await ctx.member()
         new = new_link_code()
-        await ctx.repos.store_link_code(new, member.id, ctx.platform, ctx.now + LINK_TTL)
+        await ctx.repos.store_link_code(
+            new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now
+        )
         return Reply(
             text=f"Your link code is {new}. Within 10 minutes, on your other platform, "
             f"type /link code:{new} — it works once. Give it to no one else: whoever enters "

@@ -370,10 +370,13 @@ class Repos:
     # linking -----------------------------------------------------------------------------
 
     async def store_link_code(
-        self, code: str, member_id: int, platform: str, expires_at: datetime
+        self, code: str, member_id: int, platform: str, expires_at: datetime, now: datetime
     ) -> None:
-        """Keep a one-time code's hash; any earlier code of the member stops working."""
-        await self.conn.execute(delete(_codes).where(_codes.c.member_id == member_id))
+        """Keep a one-time code's hash; any earlier code of the member stops working, and
+        every expired code is dropped (with the account that entered it, if any)."""
+        await self.conn.execute(
+            delete(_codes).where(or_(_codes.c.member_id == member_id, _codes.c.expires_at <= now))
+        )
         await self.conn.execute(
             insert(_codes).values(
                 code_hash=hash_code(code),
