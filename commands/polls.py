@@ -693,9 +693,10 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
     if len(created) >= quota:
         # the oldest of the last day's polls leaves the window first
         freed = created[len(created) - quota] + timedelta(days=1)
+        most = "the most" if len(created) == quota else f"more than the {quota}"
         raise UserError(
             f"You have created {len(created)} poll{'s' if len(created) != 1 else ''} in the "
-            f"last 24 hours, the most one member may create a day; you can create the next "
+            f"last 24 hours, {most} one member may create a day; you can create the next "
             f"one from {local_time(freed, tz)}, or ask an organizer to create it."
         )
 

@@ -69,8 +69,9 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     quota = ctx.services.config.limits.reminders_per_member
     waiting = await count_active(ctx.repos.conn, member.id)
     if waiting >= quota:
+        most = "the most" if waiting == quota else f"more than the {quota}"
         raise UserError(
-            f"You have {waiting} reminder{'s' if waiting != 1 else ''} waiting, the most one "
+            f"You have {waiting} reminder{'s' if waiting != 1 else ''} waiting, {most} one "
             "member may have; cancel one with /reminder cancel id:… first "
             "(/reminder list shows their ids)."
         )

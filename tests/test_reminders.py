@@ -185,6 +185,10 @@ async def test_a_burst_of_adds_cannot_pass_the_reminder_quota(database: Database
     assert not (await bot.say("ana", '/reminder add when:"in 1 hour" text:"Again"')).error
     assert (await bot.say("ana", '/reminder add when:"in 1 hour" text:"Over"')).error
     assert await count(bot, Reminder, state="active") == 6
+    # a lowered limit names itself
+    bot.app.config.limits.reminders_per_member = 3
+    over = await bot.say("ana", '/reminder add when:"in 1 hour" text:"Over"')
+    assert over.text.startswith("You have 5 reminders waiting, more than the 3 one member may")
 
 
 digest_feature = CommandGroup("news")
