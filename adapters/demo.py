@@ -277,7 +277,9 @@ async def _script(cast: Cast, slack: SlackStandIn, discord: DiscordStandIn) -> N
 
     out("\n== 1. dev joins their Slack and Discord accounts")
     shown = await cast.on_slack("dev", "/link")
-    await cast.on_discord("dev", "link", code=CODE.search(shown).group(0))
+    code = CODE.search(shown).group(0)
+    await cast.on_discord("dev", "link", code=code)  # says whose account, asks to confirm
+    await cast.on_discord("dev", "link", code=code, confirm=True)
     out("\n== 2. profiles; cal does not take alerts by DM")
     await cast.on_slack("ana", '/profile name:"Ana Ruiz" state:IL alert_dms:yes')
     await cast.on_discord("bea", "profile", state="IL", alert_dms=True)

@@ -17,6 +17,7 @@ from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
 from commands.optouts import COLUMNS, describe_import, parse_optouts
 from storage import optouts as optout_store
+from storage.repos import LinkCodeRecord
 
 LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
 CLASSIFICATIONS = (
@@ -120,40 +121,58 @@ def new_link_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "console"}
+
+
 @link.command(
-    options=[Text("code", help="the code your other account was given", max_length=20)],
+    options=[
+        Text("code", help="the code your other account was given", max_length=20),
+        YesNo("confirm", help="yes to join the accounts, once you have seen whose they are"),
+    ],
     positional="code",
     help="Get a code, or enter the code from your other platform",
 )
-async def link_command(ctx: Context, code: str | None) -> Reply:
-    """Without a code: make one. With a code: join this account to the one that made it."""
+async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> Reply:
+    """Without a code: make one. With a code: say whose account it would join and ask to
+    confirm; with ``confirm:yes`` from the account that entered it: join the accounts."""
     if code is None:
+        if confirm is not None:
+            raise ValidationError("code", "is needed with confirm: the code you entered")
         member = await ctx.member()
         new = new_link_code()
-        await ctx.repos.store_link_code(new, member.id, ctx.platform, ctx.now + LINK_TTL)
+        await ctx.repos.store_link_code(
+            new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now
+        )
         return Reply(
             text=f"Your link code is {new}. Within 10 minutes, on your other platform, "
-            f"type /link code:{new} — it works once."
+            f"type /link code:{new} — it works once. Give it to no one else: whoever enters "
+            "it and confirms joins their account to yours."
         )
-    found = await ctx.repos.take_link_code(code)
+    found = await ctx.repos.find_link_code(code)
     if found is None:
         raise ValidationError(
             "code", "is not a code we gave out; codes work once — get a new one with /link"
         )
-    keep_id, code_platform, expires_at = found
-    if expires_at <= ctx.now:
+    if found.expires_at <= ctx.now:
         raise ValidationError(
             "code", "has expired (codes last 10 minutes); get a new one with /link"
         )
-    if code_platform == ctx.platform:
+    if found.platform == ctx.platform:
         raise ValidationError(
-            "code", f"was made on {code_platform}; enter it from your account on another platform"
+            "code", f"was made on {found.platform}; enter it from your account on another platform"
         )
     current = await ctx.existing_member()
-    if current is not None and current.id == keep_id:
+    if current is not None and current.id == found.member_id:
         return Reply(text="These accounts are already linked.")
     if current is None:
         current = await ctx.member()
+    if not confirm or found.entered_by != current.identity_id:
+        return await _ask_to_link(ctx, code.strip().upper(), found, current.identity_id)
+    if await ctx.repos.take_link_code(code, current.identity_id) is None:
+        raise ValidationError(
+            "code", "is not a code we gave out; codes work once — get a new one with /link"
+        )
+    keep_id = found.member_id
     await ctx.repos.move_identities(current.id, keep_id)
     for group in ctx.services.registry.groups.values():
         for merge in group.mergers:
@@ -165,6 +184,29 @@ async def link_command(ctx: Context, code: str | None) -> Reply:
         text="Linked. You are one member on "
         + " and ".join(platforms)
         + " now: one signature, one RSVP, one ballot and one set of preferences."
+    )
+
+
+async def _ask_to_link(ctx: Context, code: str, found: LinkCodeRecord, identity_id: int) -> Reply:
+    """Hold the code for this account alone and ask it to confirm, naming whose account the
+    code joins: nothing is joined yet."""
+    if await ctx.repos.enter_link_code(code, identity_id) is None:
+        raise ValidationError(
+            "code", "was entered from another account already; get a new one with /link"
+        )
+    owner = [i for i in await ctx.repos.identities(found.member_id) if i.platform == found.platform]
+    name = owner[0].display_name if owner else "an account"
+    minutes = max(1, round((found.expires_at - ctx.now).total_seconds() / 60))
+    return Reply(
+        title="Link these accounts?",
+        text=f"Code {code} is from {name} on {_PLATFORM_NAMES[found.platform]}. Linking "
+        f"makes this {_PLATFORM_NAMES[ctx.platform]} account and that one a single member, for "
+        "good: whoever uses that account sees and answers for your ballots, RSVPs, "
+        "signatures, reminders and profile, and gets them in /privacy export. Link only if "
+        "both accounts are yours; if someone else gave you this code, do not confirm.\n"
+        f"Confirm within {minutes} minute{'s' if minutes != 1 else ''} with the button, or "
+        f"type /link code:{code} confirm:yes",
+        actions=[Action("Yes, link my accounts", "link", {"code": code, "confirm": "yes"})],
     )
 
 

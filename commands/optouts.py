@@ -9,6 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from storage.csvfile import read_cell
 from storage.optouts import ImportOutcome, OptoutRow
 
 PLATFORMS = ("slack", "discord", "console")
@@ -84,7 +85,8 @@ def _check_account(platform: str, account: str) -> tuple[str, str | None]:
 def parse_optouts(text: str, *, chat: bool = False) -> tuple[list[OptoutRow], list[Problem]]:
     """Read a list: the rows to take and the refused ones, by line. An optional first row of
     column names (``platform,account,display_name``; other columns are left aside) sets the
-    order. ``chat`` text may separate rows with ``;`` as well as new lines."""
+    order. ``chat`` text may separate rows with ``;`` as well as new lines. The ``'`` an
+    export puts before a formula-like cell is taken off, so an exported list reads back."""
     reader = csv.reader(io.StringIO(_split_rows(text) if chat else text))
     rows: list[OptoutRow] = []
     problems: list[Problem] = []
@@ -94,7 +96,7 @@ def parse_optouts(text: str, *, chat: bool = False) -> tuple[list[OptoutRow], li
     try:
         for cells in reader:
             start, line = line, reader.line_num + 1
-            cells = [cell.strip() for cell in cells]
+            cells = [read_cell(cell.strip()) for cell in cells]
             if not any(cells):
                 continue
             if not seen_any:

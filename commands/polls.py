@@ -23,14 +23,14 @@ import os
 import secrets
 import weakref
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.errors import MissingFields, PermissionDenied, ValidationError
+from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.messages import Messages
 from bot.options import Choice, Integer, Ref, Text, YesNo
 from bot.registry import CommandGroup, Role
@@ -595,7 +595,8 @@ async def create(
     template: str | None,
 ) -> Reply:
     """Store an open poll, post it in every alert channel, and schedule its closing."""
-    if not ctx.org_config.members_may_create_polls and await ctx.effective_role() < Role.ORGANIZER:
+    organizer = await ctx.effective_role() >= Role.ORGANIZER
+    if not ctx.org_config.members_may_create_polls and not organizer:
         raise PermissionDenied(
             "/poll create needs the organizer role in this organization; "
             f"you have the {ctx.role.label} role here."
@@ -627,6 +628,8 @@ async def create(
     tz = ZoneInfo(ctx.org.timezone)
     closes_at = parse_moment(closes, "closes", ctx.now, tz) if closes else None
     member = await ctx.member()
+    if not organizer:
+        await _check_poll_quota(ctx, member.id, tz)
     poll = await store.create_poll(
         ctx.repos.conn,
         org_id=ctx.org.id,
@@ -678,6 +681,24 @@ async def create(
         text=f"“{question}” is posted in {where}.\n{_kind_line(poll)}\n{anonymity_line(poll)}\n"
         f"{when}{close_hint}",
     )
+
+
+async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
+    """Refuse a member (not an organizer) who has created ``[limits] member_polls_per_day``
+    polls in the last 24 hours; counted under the member's row lock, so that a burst of
+    commands at once cannot pass the limit."""
+    await ctx.repos.lock_member(member_id)
+    quota = ctx.services.config.limits.member_polls_per_day
+    created = await store.created_since(ctx.repos.conn, member_id, ctx.now - timedelta(days=1))
+    if len(created) >= quota:
+        # the oldest of the last day's polls leaves the window first
+        freed = created[len(created) - quota] + timedelta(days=1)
+        most = "the most" if len(created) == quota else f"more than the {quota}"
+        raise UserError(
+            f"You have created {len(created)} poll{'s' if len(created) != 1 else ''} in the "
+            f"last 24 hours, {most} one member may create a day; you can create the next "
+            f"one from {local_time(freed, tz)}, or ask an organizer to create it."
+        )
 
 
 async def _close_poll(
@@ -1124,6 +1145,7 @@ async def merge(ctx: Context, keep: int, drop: int) -> None:
                     None,
                 )
             )
+    await store.move_created_polls(conn, drop, keep)
     present = await store.ballots_by_keys(
         conn, [(p, k) for p, old, new, _ in moves for k in (old, new)]
     )

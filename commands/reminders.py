@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.errors import ValidationError
+from bot.errors import UserError, ValidationError
 from bot.messages import Message
 from bot.options import Ref, Text
 from bot.registry import CommandGroup
@@ -18,6 +18,7 @@ from storage.queue import NewDueItem
 from storage.reminders import (
     active_reminders,
     add_reminder,
+    count_active,
     get_reminder,
     get_reminders,
     move_reminders,
@@ -64,6 +65,16 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     tz = await _timezone(ctx, member.id)
     parsed = parse_when(when, ctx.now, tz)
     rule = parsed.recurrence
+    await ctx.repos.lock_member(member.id)
+    quota = ctx.services.config.limits.reminders_per_member
+    waiting = await count_active(ctx.repos.conn, member.id)
+    if waiting >= quota:
+        most = "the most" if waiting == quota else f"more than the {quota}"
+        raise UserError(
+            f"You have {waiting} reminder{'s' if waiting != 1 else ''} waiting, {most} one "
+            "member may have; cancel one with /reminder cancel id:… first "
+            "(/reminder list shows their ids)."
+        )
     reminder_id = await add_reminder(
         ctx.repos.conn,
         member_id=member.id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from storage.csvfile import write_csv
 from storage.models import (
     Alert,
     AlertDelivery,
@@ -551,11 +550,7 @@ async def _signer_rows(conn: AsyncConnection, alert_id: int) -> list[list[str]]:
 
 async def export_signers_csv(conn: AsyncConnection, alert_id: int) -> bytes:
     """The signers of an alert as CSV (UTF-8, a header row), for /alert signers and the CLI."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SIGNER_HEADERS)
-    writer.writerows(await _signer_rows(conn, alert_id))
-    return out.getvalue().encode()
+    return write_csv(SIGNER_HEADERS, await _signer_rows(conn, alert_id))
 
 
 # privacy ---------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ and the capacity is never exceeded, whatever arrives at the same moment.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.csvfile import write_csv
 from storage.models import (
     Event,
     EventDelegation,
@@ -551,43 +550,28 @@ async def attendees(conn: AsyncConnection, event_id: int) -> list[Attendee]:
     return found
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    # a cell a spreadsheet would run as a formula is written as text
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 async def export_rsvps_csv(conn: AsyncConnection, event_id: int) -> bytes:
     """An event's answers as CSV, accessibility needs included (for organizers only)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADERS)
+    rows = []
     for a in await attendees(conn, event_id):
         d = a.rsvp.details
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    a.name,
-                    a.platform,
-                    a.rsvp.status,
-                    a.position,
-                    d.state,
-                    d.district,
-                    d.attend,
-                    d.first_time,
-                    d.accessibility,
-                    d.willing_to_lead,
-                    a.rsvp.attendance,
-                    a.rsvp.updated_at.isoformat(),
-                )
-            ]
+        rows.append(
+            (
+                a.name,
+                a.platform,
+                a.rsvp.status,
+                a.position,
+                d.state,
+                d.district,
+                d.attend,
+                d.first_time,
+                d.accessibility,
+                d.willing_to_lead,
+                a.rsvp.attendance,
+                a.rsvp.updated_at,
+            )
         )
-    return out.getvalue().encode()
+    return write_csv(CSV_HEADERS, rows)
 
 
 async def mark_attendance(

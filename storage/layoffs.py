@@ -7,8 +7,6 @@ over a hundred thousand reports.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -19,6 +17,7 @@ from typing import Any
 from sqlalchemy import Date, Select, String, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.csvfile import write_csv
 from storage.models import LayoffReport, Member, OutboxMessage
 
 _reports = LayoffReport.__table__
@@ -420,24 +419,10 @@ def _ref(report_id: int | None) -> str:
     return "" if report_id is None else f"L-{report_id}"
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula is prefixed with '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def export_layoffs_csv(conn: AsyncConnection, org_id: int) -> bytes:
     """Every report of an organization as CSV (UTF-8), with its status. The reporter column
     holds the display name of a named reporter and is empty for every anonymous report."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADERS)
+    rows = []
     for row in await conn.execute(_EXPORT, {"org_id": org_id}):
         values = list(row)
         values[0] = _ref(values[0])
@@ -445,8 +430,8 @@ async def export_layoffs_csv(conn: AsyncConnection, org_id: int) -> bytes:
         values[8] = ", ".join(values[8] or ())
         values[18] = _ref(values[18])
         values[19] = _ref(values[19])
-        writer.writerow([_cell(v) for v in values])
-    return out.getvalue().encode("utf-8")
+        rows.append(values)
+    return write_csv(CSV_HEADERS, rows)
 
 
 async def reports_of_member(conn: AsyncConnection, member_id: int) -> list[dict[str, Any]]:

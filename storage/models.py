@@ -158,6 +158,10 @@ class LinkCode(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the account that entered the code and alone may confirm the join (none: not entered)
+    entered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class AuditEntry(Base):
@@ -551,6 +555,8 @@ class Poll(Base):
     __tablename__ = "polls"
     __table_args__ = (
         Index("ix_polls_org_state", "org_id", "state"),
+        # a member's polls of the last day, for [limits] member_polls_per_day
+        Index("ix_polls_created_by", "created_by", "created_at"),
         {"sqlite_autoincrement": True},
     )
 

@@ -8,8 +8,6 @@ organization, a platform and an account: no member is stored for it.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, false, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.csvfile import write_csv
 from storage.models import Identity, Organization, OrgMember, PendingOptout, Profile
 
 _pending = PendingOptout.__table__
@@ -188,20 +187,15 @@ async def export_optouts(conn: AsyncConnection, org_id: int) -> tuple[bytes, int
         .where(_pending.c.org_id == org_id)
         .order_by(_pending.c.platform, _pending.c.account)
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    person, last, rows = 0, None, 0
+    person, last, rows = 0, None, []
     for member_id, platform, user_id, name in members:
         if member_id != last:
             person, last = person + 1, member_id
-        writer.writerow([platform, user_id, name, person, "member"])
-        rows += 1
+        rows.append([platform, user_id, name, person, "member"])
     for platform, account, name in pending:
         person += 1
-        writer.writerow([platform, account, name, person, "pending"])
-        rows += 1
-    return out.getvalue().encode(), person, rows
+        rows.append([platform, account, name, person, "pending"])
+    return write_csv(EXPORT_COLUMNS, rows), person, len(rows)
 
 
 def _of_accounts(accounts: list[tuple[str, str]]) -> Any:

@@ -117,6 +117,23 @@ async def create_poll(
     return _record(row)
 
 
+async def created_since(conn: AsyncConnection, member_id: int, since: datetime) -> list[datetime]:
+    """When a member created each of their polls after ``since``, oldest first."""
+    rows = await conn.execute(
+        select(_polls.c.created_at)
+        .where(_polls.c.created_by == member_id, _polls.c.created_at > since)
+        .order_by(_polls.c.created_at)
+    )
+    return list(rows.scalars())
+
+
+async def move_created_polls(conn: AsyncConnection, from_member: int, to_member: int) -> None:
+    """The polls a merged member created become the kept member's (one person, one count)."""
+    await conn.execute(
+        update(_polls).where(_polls.c.created_by == from_member).values(created_by=to_member)
+    )
+
+
 async def get_poll(conn: AsyncConnection, poll_id: int, *, lock: bool = False) -> PollRecord | None:
     """One poll; with ``lock``, held against closing until this unit of work ends (PostgreSQL)."""
     query = select(*_POLL_COLUMNS).where(_polls.c.id == poll_id)

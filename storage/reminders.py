@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Reminder
@@ -99,6 +99,17 @@ async def active_reminders(conn: AsyncConnection, member_id: int) -> list[Remind
         )
     )
     return [ReminderRecord(*row) for row in rows]
+
+
+async def count_active(conn: AsyncConnection, member_id: int) -> int:
+    """How many reminders a member has waiting (a repeating one counts once)."""
+    return (
+        await conn.execute(
+            select(func.count())
+            .select_from(_reminders)
+            .where(_reminders.c.member_id == member_id, _reminders.c.state == "active")
+        )
+    ).scalar_one()
 
 
 async def set_reminder_state(

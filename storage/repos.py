@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Update, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -90,6 +90,17 @@ class IdentityRecord:
     display_name: str
 
 
+@dataclass(frozen=True)
+class LinkCodeRecord:
+    """A one-time link code: whose it is, made on which platform, until when, and the
+    account that entered it (None until one does)."""
+
+    member_id: int
+    platform: str
+    expires_at: datetime
+    entered_by: int | None
+
+
 def hash_code(code: str) -> str:
     """The stored form of a one-time code."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
@@ -107,6 +118,7 @@ _audit = AuditEntry.__table__
 _outbox = OutboxMessage.__table__
 _due = DueItem.__table__
 _pending_optouts = PendingOptout.__table__
+_CODE_COLUMNS = (_codes.c.member_id, _codes.c.platform, _codes.c.expires_at, _codes.c.entered_by)
 
 # Statements on the path of every command are built once; the database layer caches their SQL.
 _FIND_IDENTITY_IN_ORG = (
@@ -358,10 +370,13 @@ class Repos:
     # linking -----------------------------------------------------------------------------
 
     async def store_link_code(
-        self, code: str, member_id: int, platform: str, expires_at: datetime
+        self, code: str, member_id: int, platform: str, expires_at: datetime, now: datetime
     ) -> None:
-        """Keep a one-time code's hash; any earlier code of the member stops working."""
-        await self.conn.execute(delete(_codes).where(_codes.c.member_id == member_id))
+        """Keep a one-time code's hash; any earlier code of the member stops working, and
+        every expired code is dropped (with the account that entered it, if any)."""
+        await self.conn.execute(
+            delete(_codes).where(or_(_codes.c.member_id == member_id, _codes.c.expires_at <= now))
+        )
         await self.conn.execute(
             insert(_codes).values(
                 code_hash=hash_code(code),
@@ -371,16 +386,42 @@ class Repos:
             )
         )
 
-    async def take_link_code(self, code: str) -> tuple[int, str, datetime] | None:
-        """Use up a code: its member, platform and expiry, or None if there is none."""
+    async def enter_link_code(self, code: str, identity_id: int) -> LinkCodeRecord | None:
+        """Mark a code as entered by this account, unless another account entered it first:
+        the code as stored, or None if there is no such code or another account holds it."""
+        row = (
+            await self.conn.execute(
+                update(_codes)
+                .where(
+                    _codes.c.code_hash == hash_code(code),
+                    or_(_codes.c.entered_by.is_(None), _codes.c.entered_by == identity_id),
+                )
+                .values(entered_by=identity_id)
+                .returning(*_CODE_COLUMNS)
+            )
+        ).first()
+        return None if row is None else LinkCodeRecord(*row)
+
+    async def find_link_code(self, code: str) -> LinkCodeRecord | None:
+        """A code as stored, whoever entered it; changes nothing."""
+        row = (
+            await self.conn.execute(
+                select(*_CODE_COLUMNS).where(_codes.c.code_hash == hash_code(code))
+            )
+        ).first()
+        return None if row is None else LinkCodeRecord(*row)
+
+    async def take_link_code(self, code: str, identity_id: int) -> LinkCodeRecord | None:
+        """Use up a code entered by this account: the code as it was, or None if there is no
+        such code or this account did not enter it."""
         row = (
             await self.conn.execute(
                 delete(_codes)
-                .where(_codes.c.code_hash == hash_code(code))
-                .returning(_codes.c.member_id, _codes.c.platform, _codes.c.expires_at)
+                .where(_codes.c.code_hash == hash_code(code), _codes.c.entered_by == identity_id)
+                .returning(*_CODE_COLUMNS)
             )
         ).first()
-        return None if row is None else (row[0], row[1], row[2])
+        return None if row is None else LinkCodeRecord(*row)
 
     async def move_identities(self, from_member: int, to_member: int) -> None:
         """Join every account of ``from_member`` to ``to_member``, with their queued messages
@@ -425,6 +466,14 @@ class Repos:
         )
         if taken.first() is not None:
             await self.update_profile(to_member, {"alert_dms": False})
+
+    async def lock_member(self, member_id: int) -> None:
+        """Hold the member's row until this unit of work ends (``SELECT … FOR UPDATE`` on
+        PostgreSQL; SQLite has one writer at a time), so that what one person may have a
+        limited number of is counted and added by one command at a time."""
+        await self.conn.execute(
+            select(_members.c.id).where(_members.c.id == member_id).with_for_update()
+        )
 
     async def delete_member(self, member_id: int) -> None:
         """Erase a member and everything that cascades from them."""

@@ -140,6 +140,18 @@ async def refused(bot: Bot, person: Person | str, line: str) -> str:
     return reply.text
 
 
+async def link_accounts(bot: Bot, first: Person | str, second: Person | str) -> Reply:
+    """Join ``second``'s account to ``first``'s member the way a person does: a code asked
+    for on the first account, entered on the second, which confirms with the button the
+    answer carries; the answer of the join."""
+    code = (await ok(bot, first, "/link")).text.split("code is ")[1].split(".")[0]
+    asked = await ok(bot, second, f"/link code:{code}")
+    (confirm,) = asked.actions
+    joined = await bot.click(second, confirm.id)
+    assert joined.text.startswith("Linked."), joined.text
+    return joined
+
+
 class ConsoleBot:
     """A started bot whose console screen prints every delivered message, and ways to read
     what was delivered, move time and count rows."""

@@ -24,7 +24,7 @@ from storage.models import (
     DueItem,
     OutboxMessage,
 )
-from tests.support import ConsoleBot, Person, ok
+from tests.support import ConsoleBot, Person, link_accounts, ok
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
@@ -285,8 +285,7 @@ async def test_one_signature_per_person_across_linked_accounts(
     await ok(bot, discord, "/alert sign id:1")
     await ok(bot, slack, "/alert acted id:2")
     await ok(bot, discord, "/alert decline id:2")
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await ok(bot, discord, f"/link code:{code}")
+    await link_accounts(bot, slack, discord)
     assert await t.count(AlertResponse, kind="signed") == 1
     assert await t.count(AlertResponse, kind="acted") == 1
     assert await t.count(AlertResponse, kind="declined") == 0
@@ -295,8 +294,7 @@ async def test_one_signature_per_person_across_linked_accounts(
     assert again.text.startswith("You already signed alert 1 on")
     # linked first, then one signature only
     ana_slack, ana_discord = Person("U7", platform="slack"), Person("77", platform="discord")
-    code = (await bot.say(ana_slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await ok(bot, ana_discord, f"/link code:{code}")
+    await link_accounts(bot, ana_slack, ana_discord)
     await ok(bot, ana_slack, "/alert sign id:1")
     assert (await bot.say(ana_discord, "/alert sign id:1")).text.startswith("You already signed")
     assert await t.count(AlertResponse, kind="signed") == 2

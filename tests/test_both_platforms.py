@@ -184,15 +184,23 @@ async def send_alert(both: Both, title: str = "Save the Elm St branch") -> None:
 
 async def test_link_both_ways_and_a_linked_member_signs_once(database: Database) -> None:
     async with both_rig(database) as both:
-        # a code shown on Slack, entered on Discord
+        people = select(func.count()).select_from(Member)
+        # a code shown on Slack, entered on Discord: nothing is joined until its button
         shown = await both.slack.command("U0BEA", "/link")
         code = CODE.search(shown["text"]).group(0)
-        linked = await both.discord.slash(BEA, "link", {"code": code})
+        asked = await both.discord.slash(BEA, "link", {"code": code})
+        assert f"Code {code} is from u0bea on Slack. Linking makes this Discord" in text_of(asked)
+        assert await scalar(database, people) == 2
+        confirm = both.discord.message(asked)["id"]
+        linked = await both.discord.click(BEA, confirm, "Yes, link my accounts")
         assert "Linked. You are one member on discord and slack" in text_of(linked)
         # and a code shown on Discord, entered on Slack
         shown_d = await both.discord.slash(CAL, "link")
         code_d = CODE.search(text_of(shown_d)).group(0)
-        linked_s = await both.slack.command("U0CAL", f"/link code:{code_d}")
+        asked_s = await both.slack.command("U0CAL", f"/link code:{code_d}")
+        assert f"Code {code_d} is from Cal on Discord. Linking makes this Slack" in asked_s["text"]
+        assert await scalar(database, people) == 3
+        linked_s = await both.slack.click("U0CAL", buttons_of(asked_s)["Yes, link my accounts"])
         assert "Linked. You are one member on discord and slack" in linked_s["text"]
         owners = select(func.count(func.distinct(Identity.member_id))).where(
             Identity.user_id.in_(["U0BEA", BEA, "U0CAL", CAL])
@@ -310,7 +318,8 @@ async def test_alert_dms_switched_off_on_one_platform_stop_on_the_other(
     async with both_rig(database) as both:
         shown = await both.discord.slash(BEA, "link")
         code = CODE.search(text_of(shown)).group(0)
-        await both.slack.command("U0BEA", f"/link code:{code}")
+        await both.slack.command("U0BEA", f"/link code:{code} confirm:yes")  # asks first
+        await both.slack.command("U0BEA", f"/link code:{code} confirm:yes")
         await both.slack.command("U0BEA", "/profile alert_dms:no")
         await both.slack.command("U0ANA", "/profile alert_dms:yes")
         await send_alert(both)
@@ -340,7 +349,9 @@ async def test_split_across_two_applications_on_postgresql(pg_url: tuple[str, st
         async with both_rig(slack_side, split=discord_side) as both:
             shown = await both.slack.command("U0BEA", "/link")
             code = CODE.search(shown["text"]).group(0)
-            linked = await both.discord.slash(BEA, "link", {"code": code})
+            asked = await both.discord.slash(BEA, "link", {"code": code})
+            confirm = both.discord.message(asked)["id"]
+            linked = await both.discord.click(BEA, confirm, "Yes, link my accounts")
             assert "one member on discord and slack" in text_of(linked)
             await both.slack.command("U0ANA", "/profile alert_dms:yes")
             await send_alert(both)

@@ -35,6 +35,18 @@ async def run_console(
     return await t.run_console(script, interactive=interactive)
 
 
+async def test_console_link_asks_before_it_joins(database: Database, tmp_path: Path) -> None:
+    t = await ConsoleBot.start(database, tmp_path)
+    out = await t.run_console("!as ana@slack\n/profile state:IL\n/link\n")
+    code = out.split("Your link code is ")[1].split(".")[0]
+    out = await t.run_console(f"!as ana\n/link code:{code}\n/profile\n")
+    assert f"Code {code} is from ana on Slack. Linking makes this console account" in out
+    assert "state           —" in out  # nothing was joined
+    out = await t.run_console("!as ana\n!press Yes, link my accounts\n/profile\n")
+    assert "Linked. You are one member on console and slack now" in out
+    assert "state           IL" in out
+
+
 async def test_console_script(database: Database, tmp_path: Path) -> None:
     out = await run_console(
         database,

@@ -21,7 +21,7 @@ from commands.events import when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
-from tests.support import Bot, ConsoleBot, Person, ok, refused, run_rallybot
+from tests.support import Bot, ConsoleBot, Person, link_accounts, ok, refused, run_rallybot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
@@ -214,8 +214,7 @@ async def test_one_rsvp_per_person_across_linked_accounts(
     await ok(bot, discord, "/event rsvp id:1 status:going")
     waiting = await ok(bot, "cy", "/event rsvp id:1 status:going")
     assert "waitlist: number 1" in waiting.text
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await ok(bot, discord, f"/link code:{code}")
+    await link_accounts(bot, slack, discord)
     await bot.app.settle()
     # the one person holds one seat; the seat the second account held goes to cy
     assert await t.count(EventRsvp) == 2 and await t.count(EventRsvp, status="going") == 2

@@ -22,7 +22,7 @@ from bot.config import BotConfig, Config, demo_org
 from storage.db import Database
 from storage.models import AuditEntry, Identity, LayoffReport, Member, OutboxMessage
 from tests.conftest import bot_on_own_loop
-from tests.support import START, Bot, ConsoleBot, Person, second_org
+from tests.support import START, Bot, ConsoleBot, Person, link_accounts, second_org
 
 OLU = Person("olu", roles=frozenset({"organizer"}))
 MOD_PLACES = ("[#moderation]", "[slack #CMODS]", "[discord #200000000000000002]")
@@ -428,9 +428,7 @@ async def test_privacy_export_and_link_carry_named_reports(
     await file_report(bot, "bea", "Oak Library anonymous:no")
     await file_report(bot, "bea", "Ash Library")  # anonymous: never hers in any export
     await file_report(bot, Person("U1", platform="slack"), "Elm Library anonymous:no")
-    code = (await bot.say("bea", "/link")).text.split("Your link code is ")[1][:9]
-    linked = await bot.say(Person("U1", platform="slack"), f"/link code:{code}")
-    assert linked.text.startswith("Linked."), linked.text
+    await link_accounts(bot, "bea", Person("U1", platform="slack"))
     (bea,) = await rows(bot, Member)
     reports = await rows(bot, LayoffReport)
     assert [r.reporter_member_id for r in reports] == [bea.id, None, bea.id]

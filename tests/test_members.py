@@ -16,7 +16,7 @@ from bot.reply import Reply
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OrgMember, Profile
 from storage.repos import Repos
-from tests.support import Bot, Person, start_bot
+from tests.support import Bot, Person, link_accounts, start_bot
 
 # A feature of the tests' own: one command per role, to check the core's role checks.
 roles_group = CommandGroup("drill", help="role checks")
@@ -148,39 +148,91 @@ async def test_missing_fields_are_named_or_asked_with_a_form(database: Database)
     assert done.text == "organized: from the form"
 
 
-async def test_link_joins_slack_and_discord_into_one_member(database: Database) -> None:
+def code_of(reply: Reply) -> str:
+    """The code a `/link` answer gives."""
+    return reply.text.split("code is ")[1].split(".")[0]
+
+
+async def test_link_asks_to_confirm_and_names_the_other_account(database: Database) -> None:
     bot = await bot_for(database)
     ana_slack = Person("U1", platform="slack")
     ana_discord = Person("111", platform="discord")
     await bot.say(ana_slack, "/profile state:IL")
     await bot.say(ana_discord, "/profile timezone:America/Chicago alert_dms:no")
     assert await bot.count(Member) == 2
-    code = (await bot.say(ana_slack, "/link")).text.split("code is ")[1].split(".")[0]
-    reply = await bot.say(ana_discord, f"/link code:{code}")
+    code = code_of(await bot.say(ana_slack, "/link"))
+    asked = await bot.say(ana_discord, f"/link code:{code.lower()}")
+    # entering a code joins nothing: it says whose account it is and asks
+    assert not asked.error and asked.title == "Link these accounts?"
+    assert asked.text.startswith(f"Code {code} is from U1 on Slack. Linking makes this Discord")
+    assert f"type /link code:{code} confirm:yes" in asked.text
+    assert await bot.count(Member) == 2
+    assert dict((await bot.say(ana_slack, "/profile")).fields)["alert dms"] == "on"
+    (button,) = asked.actions
+    assert button.label == "Yes, link my accounts"
+    assert (button.command, button.args) == ("link", {"code": code, "confirm": "yes"})
+    # the button is the typed command: clicking it joins the two
+    reply = await bot.click(ana_discord, button.id)
     assert "one member on discord and slack" in reply.text, reply.text
     assert await bot.count(Member) == 1 and await bot.count(Identity) == 2
     profile = dict((await bot.say(ana_slack, "/profile")).fields)
     assert profile["state"] == "IL" and profile["timezone"] == "America/Chicago"
     # consent follows the person: the opt-out made on Discord holds on Slack too
     assert profile["alert dms"] == "off"
-    again = await bot.say(ana_discord, f"/link {code}")
-    assert again.error and again.text.startswith("code: is not a code we gave out")
+    for line in (f"/link {code}", f"/link code:{code} confirm:yes"):
+        again = await bot.say(ana_discord, line)
+        assert again.error and again.text.startswith("code: is not a code we gave out")
+
+
+async def test_only_the_account_that_entered_a_code_can_confirm_it(database: Database) -> None:
+    bot = await bot_for(database)
+    owner, victim = Person("U1", platform="slack"), Person("5", platform="discord")
+    other = Person("6", platform="discord")
+    code = code_of(await bot.say(owner, "/link"))
+    # typed with confirm:yes before seeing whose account it is: it asks, nothing is joined
+    first = await bot.say(victim, f"/link code:{code} confirm:yes")
+    assert first.title == "Link these accounts?" and await bot.count(Member) == 2
+    # the code now answers to the account that entered it, and to no other
+    taken = await bot.say(other, f"/link code:{code} confirm:yes")
+    assert taken.error and taken.text == (
+        "code: was entered from another account already; get a new one with /link"
+    )
+    mine = await bot.say(owner, f"/link code:{code} confirm:yes")
+    assert mine.error and "enter it from your account on another platform" in mine.text
+    assert await bot.count(Member) == 2
+    # a click of the confirm button by someone else is the same refusal
+    clicked = await bot.click(other, first.actions[0].id)
+    assert clicked.error and clicked.text.startswith("code: was entered from another account")
+    assert await bot.count(Member) == 2
+    joined = await bot.say(victim, f"/link code:{code} confirm:yes")
+    assert joined.text.startswith("Linked."), joined.text
+    assert await bot.count(Member) == 1
 
 
 async def test_link_code_rules(database: Database) -> None:
     bot = await bot_for(database)
     slack = Person("U1", platform="slack")
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    code = code_of(await bot.say(slack, "/link"))
     same = await bot.say(Person("U2", platform="slack"), f"/link code:{code}")
     assert same.error and "enter it from your account on another platform" in same.text
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
+    code = code_of(await bot.say(slack, "/link"))
     bot.clock.advance(timedelta(minutes=11))
     late = await bot.say(Person("5", platform="discord"), f"/link code:{code}")
     assert late.error and late.text.startswith("code: has expired")
-    # a brand-new account joins directly: no second member is made
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await bot.say(Person("6", platform="discord"), f"/link code:{code}")
-    assert await bot.count(Member) == 1
+    # a code entered in time but confirmed too late is refused too
+    code = code_of(await bot.say(slack, "/link"))
+    bot.clock.advance(timedelta(minutes=9))
+    asked = await bot.say(Person("5", platform="discord"), f"/link code:{code}")
+    assert "Confirm within 1 minute with the button" in asked.text
+    bot.clock.advance(timedelta(minutes=2))
+    late = await bot.click(Person("5", platform="discord"), asked.actions[0].id)
+    assert late.error and late.text.startswith("code: has expired")
+    assert await bot.count(Member) == 2
+    refused = await bot.say(slack, "/link confirm:yes")
+    assert refused.error and refused.text == "code: is needed with confirm: the code you entered"
+    # a brand-new account joins: no second member is left
+    await link_accounts(bot, slack, Person("6", platform="discord"))
+    assert await bot.count(Member) == 2
 
 
 async def test_privacy_export_and_delete(database: Database) -> None:
@@ -231,8 +283,7 @@ async def test_a_member_remembered_by_one_process_and_merged_by_another(
         ana_slack = Person("U1", platform="slack")
         await first.say(ana_discord, "/profile state:IL")  # the first process remembers her
         await second.say(ana_slack, "/profile timezone:America/Chicago")
-        code = (await second.say(ana_slack, "/link")).text.split("code is ")[1].split(".")[0]
-        await second.say(ana_discord, f"/link code:{code}")  # merged away in the second one
+        await link_accounts(second, ana_slack, ana_discord)  # merged away in the second one
         reply = await first.say(ana_discord, "/profile city:Chicago")
         assert not reply.error, reply.text
         shown = dict(reply.fields)

@@ -20,7 +20,7 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.support import ConsoleBot, Person, run_rallybot
+from tests.support import ConsoleBot, Person, link_accounts, run_rallybot
 from tests.test_fuzz import REFUSAL
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
@@ -252,6 +252,37 @@ async def test_members_may_create_polls_only_where_the_org_allows(
     assert "needs the organizer role" in await t.refused("ana", "/poll close id:1")
 
 
+async def test_member_polls_per_day_holds_under_a_burst_and_spares_organizers(
+    database: Database, tmp_path: Path
+):
+    t = await poll_bot(database, tmp_path)
+    await t.ok("ana", "/profile state:IL")
+    replies = await asyncio.gather(
+        *(t.bot.say("ana", f'/poll create question:"Q{n}?" options:"A | B"') for n in range(20))
+    )
+    assert sum(not r.error for r in replies) == 5
+    assert {r.text for r in replies if r.error} == {
+        "You have created 5 polls in the last 24 hours, the most one member may create a day; "
+        "you can create the next one from Tue Nov 3, 9:00 AM CST, or ask an organizer to "
+        "create it."
+    }
+    ana = await t.member_id("ana")
+    assert await t.count(Poll, created_by=ana) == 5
+    for n in range(7):  # organizers are not limited
+        await t.ok(ORGANIZER, f'/poll create question:"O{n}?" options:"A | B"')
+    t.bot.clock.advance(timedelta(hours=24))
+    await t.ok("ana", '/poll create question:"Next day?" options:"A | B"')
+    assert await t.count(Poll, created_by=ana) == 6
+    # the polls of a second account of the same person count with the first once linked
+    slack_ana = Person("UANA", platform="slack")
+    await t.ok(slack_ana, '/poll create question:"From Slack?" options:"A | B"')
+    await link_accounts(t.bot, "ana", slack_ana)
+    t.bot.app.config.limits.member_polls_per_day = 2
+    assert "You have created 2 polls in the last 24 hours" in await t.refused(
+        "ana", '/poll create question:"Q?" options:"A | B"'
+    )
+
+
 async def test_repeated_fast_clicks_count_once(database: Database, tmp_path: Path):
     t = await poll_bot(database, tmp_path)
     await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B | C" results:live')
@@ -281,8 +312,7 @@ async def test_linked_accounts_have_one_ballot(database: Database, tmp_path: Pat
         await t.ok("ana", f"/poll vote id:{poll} choice:A")
         await t.ok(slack_ana, f"/poll vote id:{poll} choice:B")
     assert await t.count(PollBallot) == 4  # two people, as far as anyone knew
-    code = (await t.ok("ana", "/link")).text.split("code:")[1].split()[0]
-    await t.ok(slack_ana, f"/link code:{code}")
+    await link_accounts(t.bot, "ana", slack_ana)
     assert await t.count(PollBallot) == 2  # one person: the ballot of the code's account stays
     assert "A leads with 1 of 1 ballot." in (await t.ok(slack_ana, "/poll results id:1")).text
     again = await t.ok(slack_ana, "/poll vote id:1 choice:B")

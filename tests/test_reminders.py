@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,7 @@ from bot.registry import CommandGroup
 from bot.scheduler import DueContext
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage, Reminder
-from tests.support import Bot, Person, start_bot
+from tests.support import Bot, Person, link_accounts, start_bot
 
 
 async def reminder_bot(database: Database, start: datetime, **kwargs) -> tuple[Bot, io.StringIO]:  # type: ignore[no-untyped-def]
@@ -154,12 +155,40 @@ async def test_reminders_follow_a_link(database: Database) -> None:
     bot, out = await reminder_bot(database, START)
     slack, discord = Person("U1", platform="slack"), Person("9", platform="discord")
     await bot.say(discord, '/reminder add when:"in 2 hours" text:"From Discord"')
-    code = (await bot.say(slack, "/link")).text.split("code is ")[1].split(".")[0]
-    await bot.say(discord, f"/link code:{code}")
+    await link_accounts(bot, slack, discord)
     listed = await bot.say(slack, "/reminder list")
     assert listed.table is not None and listed.table.rows[0][3] == "From Discord"
     await step_to(bot, START + timedelta(hours=3))
     assert "[discord DM 9] ⏰ Reminder: From Discord" in out.getvalue()
+
+
+async def test_a_burst_of_adds_cannot_pass_the_reminder_quota(database: Database) -> None:
+    bot, _ = await reminder_bot(database, START)
+    bot.app.config.limits.reminders_per_member = 5
+    # a repeating reminder is one reminder waiting, however often it fires
+    await bot.say("ana", '/reminder add when:"every day 9am" text:"Daily"')
+    await step_to(bot, START + timedelta(days=2))
+    replies = await asyncio.gather(
+        *(bot.say("ana", f'/reminder add when:"in {n + 1} hours" text:"R{n}"') for n in range(20))
+    )
+    assert sum(not r.error for r in replies) == 4
+    refusals = {r.text for r in replies if r.error}
+    assert refusals == {
+        "You have 5 reminders waiting, the most one member may have; cancel one with "
+        "/reminder cancel id:… first (/reminder list shows their ids)."
+    }
+    assert await count(bot, Reminder, state="active") == 5
+    # another member is not held back by ana's reminders
+    assert not (await bot.say("bea", '/reminder add when:"in 1 hour" text:"Mine"')).error
+    # a cancelled reminder frees its place
+    assert not (await bot.say("ana", "/reminder cancel id:1")).error
+    assert not (await bot.say("ana", '/reminder add when:"in 1 hour" text:"Again"')).error
+    assert (await bot.say("ana", '/reminder add when:"in 1 hour" text:"Over"')).error
+    assert await count(bot, Reminder, state="active") == 6
+    # a lowered limit names itself
+    bot.app.config.limits.reminders_per_member = 3
+    over = await bot.say("ana", '/reminder add when:"in 1 hour" text:"Over"')
+    assert over.text.startswith("You have 5 reminders waiting, more than the 3 one member may")
 
 
 digest_feature = CommandGroup("news")

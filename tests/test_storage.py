@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, DatabaseError
 from storage.models import Identity, Member, OrgMember, Profile
-from storage.repos import Repos
+from storage.repos import LinkCodeRecord, Repos
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -139,12 +139,36 @@ async def test_link_codes_work_once(database: Database) -> None:
     async with database.transaction() as conn:
         repos = Repos(conn)
         ana = await repos.ensure_member("slack", "U1", "Ana", org_id)
-        await repos.store_link_code("ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10))
+        await repos.store_link_code(
+            "ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10), NOW
+        )
+        bea = await repos.ensure_member("discord", "9", "Bea", org_id)
+        cy = await repos.ensure_member("discord", "8", "Cy", org_id)
+    expires = NOW + timedelta(minutes=10)
     async with database.transaction() as conn:
-        found = await Repos(conn).take_link_code("abcd-efgh")
-        assert found == (ana.id, "slack", NOW + timedelta(minutes=10))
+        repos = Repos(conn)
+        assert await repos.take_link_code("abcd-efgh", bea.identity_id) is None  # not entered
+        entered = await repos.enter_link_code("abcd-efgh", bea.identity_id)
+        assert entered == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
+        assert await repos.enter_link_code("ABCD-EFGH", cy.identity_id) is None
+        assert await repos.take_link_code("ABCD-EFGH", cy.identity_id) is None
     async with database.transaction() as conn:
-        assert await Repos(conn).take_link_code("ABCD-EFGH") is None
+        found = await Repos(conn).take_link_code("abcd-efgh", bea.identity_id)
+        assert found == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
+    async with database.transaction() as conn:
+        assert await Repos(conn).find_link_code("ABCD-EFGH") is None
+        assert await Repos(conn).take_link_code("ABCD-EFGH", bea.identity_id) is None
+    # an entered code left unconfirmed goes, with who entered it, once anyone makes a code
+    # after it expired
+    async with database.transaction() as conn:
+        repos = Repos(conn)
+        await repos.store_link_code("WXYZ-2345", ana.id, "slack", expires, NOW)
+        assert await repos.enter_link_code("WXYZ-2345", cy.identity_id) is not None
+        await repos.store_link_code("KLMN-6789", bea.id, "discord", expires, NOW)
+        assert await repos.find_link_code("WXYZ-2345") is not None
+        later = NOW + timedelta(minutes=11)
+        await repos.store_link_code("PQRS-7892", bea.id, "discord", later + (expires - NOW), later)
+        assert await repos.find_link_code("WXYZ-2345") is None
 
 
 async def test_failed_unit_of_work_keeps_what_was_stored(database: Database) -> None:
