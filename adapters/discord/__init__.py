@@ -169,11 +169,13 @@ class DiscordAdapter:
     ) -> Invocation:
         """The person and place of an interaction as the core sees them."""
         user = interaction.user
-        roles: set[str] = set()
+        ids: set[str] = set()
+        names: set[str] = set()
         if isinstance(user, discord.Member):
             for role in user.roles:
                 if not role.is_default():
-                    roles.update((role.name, str(role.id)))
+                    ids.add(str(role.id))
+                    names.add(role.name)
         guild_id = interaction.guild_id
         if guild_id is not None:
             space = str(guild_id)
@@ -185,7 +187,8 @@ class DiscordAdapter:
             channel_id=str(interaction.channel_id or ""),
             user_id=str(user.id),
             display_name=user.display_name,
-            platform_roles=frozenset(roles),
+            platform_roles=frozenset(ids),
+            role_names=frozenset(names),
             is_dm=guild_id is None,
             interactive=interactive,
         )
