@@ -517,8 +517,8 @@ class DiscordStandIn:
         if problem:
             return _bad(problem)
         message.update(_message_fields(body, files))
-        # what the edit allowed to ping, kept to be read; an edit pings no one (``pinged``
-        # stays that of the message's creation)
+        # what the edit allowed to ping, kept to be read; ``pinged`` stays what the message
+        # pinged when it was created
         message["allowed_mentions"] = body.get("allowed_mentions")
         message["edits"] += 1
         message["edited_timestamp"] = _iso_now()
@@ -991,7 +991,7 @@ def pinged(content: str, allowed: dict[str, Any] | None) -> dict[str, Any]:
     mentions are read from ``content`` only (never from embeds); without ``allowed_mentions``
     every mention in it pings; with it, ``@everyone`` and ``@here`` ping only when ``parse``
     holds ``everyone``, a role only when ``parse`` holds ``roles`` or ``roles`` lists its id,
-    a user likewise with ``users``. Edits ping no one."""
+    a user likewise with ``users``. Reckoned when a message is created."""
     if allowed is None:
         allowed = {"parse": ["everyone", "roles", "users"]}
     parse = set(allowed.get("parse") or [])
