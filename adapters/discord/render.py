@@ -25,6 +25,7 @@ import discord
 
 from adapters.discord.components import ActionButton, ActionSelect, FormStep
 from bot.config import DISCORD_ROLE_ID
+from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
 
 MAX_CONTENT = 2000
@@ -221,7 +222,7 @@ def with_ping(rendered: Rendered, notify: str, roles: Mapping[str, int]) -> Rend
     ``here`` is ``@here``, ``channel`` and ``everyone`` are ``@everyone`` (Discord governs
     both with its ``everyone`` flag), a role id or a name in ``roles`` (the guild's roles by
     name) is that role. None when ``notify`` names no role of the guild."""
-    if notify in ("here", "channel", "everyone"):
+    if notify in NOTIFY_ALL:
         mention = "@here" if notify == "here" else "@everyone"
         allowed = discord.AllowedMentions(
             everyone=True, users=False, roles=False, replied_user=False
