@@ -22,6 +22,11 @@ from bot.options import NO, YES
 from bot.timeparse import parse_duration
 
 PLATFORMS = ("slack", "discord", "console")
+#: a configured Discord role of 17 to 20 digits is a role id (a snowflake); anything else is a
+#: role name
+DISCORD_ROLE_ID = re.compile(r"\d{17,20}")
+#: a Slack user group id (user groups are matched by id only, never by handle or name)
+SLACK_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
 
 class ConfigError(Exception):
@@ -135,7 +140,7 @@ class DiscordConfig:
 
 @dataclass
 class RoleSources:
-    """Who holds a role: platform user ids, user groups and role names or ids."""
+    """Who holds a role: platform user ids, Slack user group ids, Discord role ids or names."""
 
     slack_users: list[str] = field(default_factory=list)
     slack_usergroups: list[str] = field(default_factory=list)
@@ -391,6 +396,14 @@ def validate(config: Config) -> None:
             for platform in getattr(org, table_name):
                 if platform not in PLATFORMS:
                     raise ConfigError(f"{where} {table_name}: unknown platform {platform!r}")
+        for role_name in ("organizers", "admins"):
+            for group in getattr(org, role_name).slack_usergroups:
+                if not SLACK_USERGROUP_ID.fullmatch(group):
+                    raise ConfigError(
+                        f"{where} {role_name}.slack_usergroups: {group!r} is not a user group id "
+                        "(S and capital letters or digits, e.g. S0123ABCD); user groups match "
+                        "by id only"
+                    )
         for space in org.spaces():
             if space in spaces:
                 raise ConfigError(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.config import DISCORD_ROLE_ID
 from bot.messages import Messages
 from bot.registry import Role
 from storage import queue
@@ -26,8 +27,11 @@ class Invocation:
     channel_id: str
     user_id: str
     display_name: str = ""
-    #: the platform's roles of the person: Discord role ids and names, Slack user groups
+    #: the platform's roles of the person: Discord role ids, Slack user group ids; at the
+    #: console, the role word of ``!as``
     platform_roles: frozenset[str] = frozenset()
+    #: Discord only: the names of the person's roles, matched exactly (case included)
+    role_names: frozenset[str] = frozenset()
     is_dm: bool = False
     #: a person is there to answer a form
     interactive: bool = False
@@ -36,17 +40,25 @@ class Invocation:
 
 
 def config_role(org: OrgConfig, inv: Invocation) -> Role:
-    """The role the configuration gives this person through their platform roles."""
-    roles = {r.lower() for r in inv.platform_roles}
+    """The role the configuration gives this person through their platform roles.
+
+    A configured Discord role of 17 to 20 digits matches only the role with that id; any
+    other entry matches only a role with exactly that name. Slack user groups match by id."""
 
     def holds(sources: RoleSources) -> bool:
-        if inv.console and roles & {r.lower() for r in sources.console_roles}:
+        if inv.console and {r.lower() for r in inv.platform_roles} & {
+            r.lower() for r in sources.console_roles
+        }:
             return True
         if inv.platform == "slack":
-            groups = {g.lower() for g in sources.slack_usergroups}
-            return inv.user_id in sources.slack_users or bool(roles & groups)
+            groups = inv.platform_roles & set(sources.slack_usergroups)
+            return inv.user_id in sources.slack_users or bool(groups)
         if inv.platform == "discord":
-            return bool(roles & {r.lower() for r in sources.discord_roles})
+            ids, names = inv.platform_roles, inv.role_names
+            return any(
+                entry in (ids if DISCORD_ROLE_ID.fullmatch(entry) else names)
+                for entry in sources.discord_roles
+            )
         return False
 
     if holds(org.admins):

@@ -139,6 +139,43 @@ class Choice(Option):
         raise self.error("must be one of " + ", ".join(self.values))
 
 
+#: the ``notify:`` values that ping everyone in a channel (the rest name a role)
+NOTIFY_ALL = ("here", "channel", "everyone")
+_DISCORD_ROLE_MENTION = re.compile(r"<@&(\d{17,20})>")
+_SLACK_GROUP_MENTION = re.compile(r"<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class Notify(Option):
+    """Whom a channel post pings: ``here``, ``channel`` or ``everyone`` (with or without
+    ``@``), or a role: a Discord role id or exact name, or a Slack user group id. A pasted
+    role mention (``<@&id>``, ``<!subteam^ID>``) is taken as its id."""
+
+    max_length: int = 100
+
+    def convert(self, text: str) -> str:
+        folded = normalise_choice(text.removeprefix("@"))
+        if folded in NOTIFY_ALL:
+            return folded
+        pasted = _DISCORD_ROLE_MENTION.fullmatch(text) or _SLACK_GROUP_MENTION.fullmatch(text)
+        if pasted:
+            return pasted.group(1)
+        if any(c in text for c in "\n\r<>"):
+            raise self.error(
+                "must be here, channel, everyone, or a role: a Discord role id or name, or "
+                "a Slack user group id (one line, without < or >)"
+            )
+        return text
+
+
+#: the organizer's deliberate ping of what a command announces, the same on every surface
+NOTIFY = Notify(
+    "notify",
+    help="ping here, channel, everyone, or a role (Discord role id or name, Slack user group "
+    "id); organizers only",
+)
+
+
 @dataclass(frozen=True)
 class Ref(Option):
     """A row id as shown by the bot: ``42``, or with its prefix, ``L-42``."""

@@ -135,6 +135,10 @@ class Reply:
     form: Form | None = None
     ephemeral: bool = True
     error: bool = False
+    #: an organizer's deliberate ping, for a channel post only (never a DM or an edit):
+    #: "here", "channel", "everyone" or a role (a Discord role id or name, a Slack user group
+    #: id); without it nothing in the message pings anyone
+    notify: str = ""
 
     @classmethod
     def say(cls, text: str, *, ephemeral: bool = True) -> Reply:
@@ -221,6 +225,7 @@ def to_payload(reply: Reply) -> str:
                 for a in reply.actions
             ],
             "ephemeral": reply.ephemeral,
+            "notify": reply.notify,
         },
         separators=(",", ":"),
     )
@@ -255,4 +260,5 @@ def from_payload(text: str) -> Reply:
         ],
         actions=actions,
         ephemeral=data.get("ephemeral", False),
+        notify=data.get("notify", ""),
     )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
-from bot.options import US_STATES, Choice, Option, Ref, Text, TextList, Url, UsState
+from bot.options import NOTIFY, US_STATES, Choice, Option, Ref, Text, TextList, Url, UsState
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
@@ -402,12 +402,14 @@ async def create(
     options=[
         ID,
         Text("at", max_length=100, help='when to send it, e.g. "tomorrow 9am"; now if left out'),
+        NOTIFY,
     ],
     role=Role.ORGANIZER,
     help="Send an alert now, or at a time",
 )
-async def send(ctx: Context, id: int, at: str | None) -> Reply:
-    """Schedule the fan-out (now or at ``at``), the nudge and the closing."""
+async def send(ctx: Context, id: int, at: str | None, notify: str | None) -> Reply:
+    """Schedule the fan-out (now or at ``at``), the nudge and the closing. ``notify`` is kept
+    with the fan-out, so the channel posts ping what was asked whenever they go out."""
     alert = await _org_alert(ctx, id)
     tz, now = ZoneInfo(ctx.org.timezone), ctx.now
     if alert.state != "draft":
@@ -426,7 +428,13 @@ async def send(ctx: Context, id: int, at: str | None) -> Reply:
     if not await store.mark_scheduled(ctx.repos.conn, id, send_at):
         return Reply(text=f"Alert {id} is already sent or scheduled.")
     common = {"ref_id": id, "org_id": ctx.org.id}
-    await ctx.schedule(kind="alert_send", due_at=send_at, key=f"alert:{id}:send", **common)
+    await ctx.schedule(
+        kind="alert_send",
+        due_at=send_at,
+        key=f"alert:{id}:send",
+        payload={"notify": notify} if notify else None,
+        **common,
+    )
     if alert.deadline is not None:
         nudge_at = alert.deadline - ctx.services.config.alerts.nudge_before
         if send_at < nudge_at < alert.deadline:
@@ -436,11 +444,12 @@ async def send(ctx: Context, id: int, at: str | None) -> Reply:
         await ctx.schedule(
             kind="alert_close", due_at=alert.deadline, key=f"alert:{id}:close", **common
         )
-    await ctx.audit("alert.send", f"alert {id}", at=send_at.isoformat())
+    await ctx.audit("alert.send", f"alert {id}", at=send_at.isoformat(), notify=notify or "")
     when = local_time(send_at, tz) if at else "now"
+    pinging = f" (pinging {notify})" if notify else ""
     return Reply(
-        text=f"Alert {id} goes out {when}: posted in the alert channels and sent by DM to its "
-        f"audience. Follow it with /alert status id:{id}."
+        text=f"Alert {id} goes out {when}: posted in the alert channels{pinging} and sent by DM "
+        f"to its audience. Follow it with /alert status id:{id}."
     )
 
 
@@ -689,18 +698,20 @@ async def _due_alerts(ctx: DueContext, *states: str) -> list[tuple[DueRow, Alert
 @group.on_due("alert_send")
 async def fan_out(ctx: DueContext) -> None:
     """Post each alert in every alert channel and DM its audience, in a few statements."""
-    for _, alert in await _due_alerts(ctx, "scheduled"):
+    for item, alert in await _due_alerts(ctx, "scheduled"):
         if _closed(alert, ctx.now) is None:
-            await _send_alert(ctx, replace(alert, state="sent", sent_at=ctx.now))
+            sent = replace(alert, state="sent", sent_at=ctx.now)
+            await _send_alert(ctx, sent, str(item.payload.get("notify") or ""))
 
 
-async def _send_alert(ctx: DueContext, alert: AlertRecord) -> None:
+async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
+    """The channel posts (pinging ``notify``, if the organizer asked) and the DMs."""
     record, org = ctx.services.orgs.by_id(alert.org_id)
     tz = ZoneInfo(record.timezone)
     conn = ctx.conn
     await store.mark_sent(conn, alert.id, ctx.now)
     zero = Counts()
-    post = _post(alert, zero, tz)
+    post = replace(_post(alert, zero, tz), notify=notify)
     for platform, channels in sorted(org.alert_channels.items()):
         for channel in channels:
             outbox_id = await ctx.messages.to_channel(

@@ -8,7 +8,7 @@ events, meetings and milestones, get a calendar file, and are reminded in their 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ import icalendar
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
-from bot.options import US_STATES, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.options import NOTIFY, US_STATES, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
@@ -264,7 +264,7 @@ async def _account(ctx: Context, name: str, option: str) -> int:
 
 @group.command(
     "create",
-    options=CREATE_OPTIONS,
+    options=[*CREATE_OPTIONS, NOTIFY],
     role=Role.ORGANIZER,
     form_title="New event",
     help="Create an event and announce it in the alert channels",
@@ -282,8 +282,10 @@ async def create(
     capacity: int | None,
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
+    notify: str | None,
 ) -> Reply:
-    """Store the event, announce it, and schedule its reminders."""
+    """Store the event, announce it (pinging ``notify``, if asked), and schedule its
+    reminders."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
     starts = parse_moment(start, "start", now, tz)
@@ -325,7 +327,7 @@ async def create(
                 org_id=ctx.org.id,
                 payload={"offset": offset},
             )
-    post = _announcement(event)
+    post = replace(_announcement(event), notify=notify or "")
     places = []
     for platform, channels in sorted(ctx.org_config.alert_channels.items()):
         for channel in channels:
@@ -338,7 +340,9 @@ async def create(
                 org_id=ctx.org.id,
             )
             places.append(f"#{channel}" if platform == "console" else f"{platform} #{channel}")
-    await ctx.audit("event.create", f"event {event.id}", title=title, kind=kind)
+    await ctx.audit(
+        "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
+    )
     where = ", ".join(places) or "no channel (none is configured)"
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(

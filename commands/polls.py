@@ -21,6 +21,7 @@ import hmac
 import io
 import os
 import secrets
+import unicodedata
 import weakref
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,15 @@ def _split(text: str, separator: str) -> list[str]:
     return [part.strip() for part in text.split(separator) if part.strip()]
 
 
+def option_key(text: str) -> str:
+    """What makes two options the same: equal after NFKC, casefolding, removing format
+    characters (Unicode category Cf: zero-width and bidi controls) and collapsing spaces, so
+    "Benefits", "ＢＥＮＥＦＩＴＳ", "bene\u200bfits" and "Benefits\u202e" are one option."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", kept).split())
+
+
 @dataclass(frozen=True)
 class PollOptions(Text):
     """2 to 20 options separated by ``|``, each at most 80 characters, no two alike."""
@@ -103,15 +113,21 @@ class PollOptions(Text):
                 f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options separated by | "
                 f'(got {len(options)}), e.g. "Compensation | Benefits"'
             )
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for option in options:
             if len(option) > OPTION_LENGTH:
                 raise self.error(f"each option must be at most {OPTION_LENGTH} characters")
             if ">" in option:
                 raise self.error(f"{option!r}: an option must not contain > (it orders a ranking)")
-            if option.casefold() in seen:
-                raise self.error(f"lists {option!r} twice; each option once")
-            seen.add(option.casefold())
+            key = option_key(option)
+            if not key:
+                raise self.error(f"{option!r}: an option needs a visible character")
+            if key in seen:
+                raise self.error(
+                    f"lists {seen[key]!r} and {option!r}, which are the same option (compared "
+                    "without case, width, invisible characters or extra spaces); each option once"
+                )
+            seen[key] = option
         return tuple(options)
 
 
@@ -482,9 +498,9 @@ def _check_open(poll: PollRecord, now: datetime, tz: ZoneInfo) -> None:
 
 def _position(poll: PollRecord, text: str, field: str) -> int:
     """An option by its text (any case) or its number."""
-    folded = text.strip().casefold()
+    folded = option_key(text)
     for i, option in enumerate(poll.options):
-        if option.casefold() == folded:
+        if option_key(option) == folded:
             return i
     if folded.isdigit() and 1 <= int(folded) <= len(poll.options):
         return int(folded) - 1

@@ -9,7 +9,8 @@ interactions and answer them:
   follow-ups and edits of the original response (``/webhooks/{app}/{token}...``), channel
   messages (``POST``/``PATCH /channels/{id}/messages``, JSON or multipart with files,
   ``nonce`` + ``enforce_nonce`` deduplicated as Discord does) and DM channels
-  (``POST /users/@me/channels``).
+  (``POST /users/@me/channels``). Each new message records its ``allowed_mentions`` and
+  whom it ``pinged`` by Discord's rules for them.
 - Rate limits as Discord sets them: every answer carries ``X-RateLimit-Limit``,
   ``-Remaining``, ``-Reset``, ``-Reset-After`` and ``-Bucket``; past a route's bucket (per
   channel) or the global limit (``global_rate`` requests a second; interaction endpoints are
@@ -36,6 +37,7 @@ import asyncio
 import itertools
 import json
 import math
+import re
 import secrets
 import sys
 import time
@@ -515,6 +517,9 @@ class DiscordStandIn:
         if problem:
             return _bad(problem)
         message.update(_message_fields(body, files))
+        # what the edit allowed to ping, kept to be read; ``pinged`` stays what the message
+        # pinged when it was created
+        message["allowed_mentions"] = body.get("allowed_mentions")
         message["edits"] += 1
         message["edited_timestamp"] = _iso_now()
         return _json(message)
@@ -546,6 +551,8 @@ class DiscordStandIn:
             "deduplicated": 0,
             "loading": loading,
             **_message_fields(body, files),
+            "allowed_mentions": body.get("allowed_mentions"),
+            "pinged": pinged(body.get("content") or "", body.get("allowed_mentions")),
         }
         if interaction is not None:
             message["interaction_id"] = interaction.id
@@ -971,6 +978,30 @@ def _message_fields(body: dict[str, Any], files: list[dict[str, Any]]) -> dict[s
         fields.setdefault("attachments", [])
     fields["file_data"] = {f["filename"]: f["data"].decode("latin-1") for f in files}
     return fields
+
+
+_EVERYONE_MENTION = re.compile(r"@(?:everyone|here)")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def pinged(content: str, allowed: dict[str, Any] | None) -> dict[str, Any]:
+    """Whom a new message pings, as Discord decides it (Message Resource, "Allowed Mentions
+    Object", https://discord.com/developers/docs/resources/message#allowed-mentions-object):
+    mentions are read from ``content`` only (never from embeds); without ``allowed_mentions``
+    every mention in it pings; with it, ``@everyone`` and ``@here`` ping only when ``parse``
+    holds ``everyone``, a role only when ``parse`` holds ``roles`` or ``roles`` lists its id,
+    a user likewise with ``users``. Reckoned when a message is created."""
+    if allowed is None:
+        allowed = {"parse": ["everyone", "roles", "users"]}
+    parse = set(allowed.get("parse") or [])
+    roles = {str(r) for r in allowed.get("roles") or []}
+    users = {str(u) for u in allowed.get("users") or []}
+    return {
+        "everyone": "everyone" in parse and bool(_EVERYONE_MENTION.search(content)),
+        "roles": [r for r in _ROLE_MENTION.findall(content) if "roles" in parse or r in roles],
+        "users": [u for u in _USER_MENTION.findall(content) if "users" in parse or u in users],
+    }
 
 
 def check_message(body: dict[str, Any]) -> str | None:

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import sys
 import time
 import uuid
@@ -60,6 +61,36 @@ MAX_INPUT_LENGTH = 3000
 MAX_PRIVATE_METADATA = 3000
 MAX_CALLBACK_ID = 255
 MAX_MESSAGE_TEXT = 40_000
+
+
+_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
+_PLAIN_MENTION = re.compile(r"(?<![\w&])@(here|channel|everyone)\b")
+
+
+def _mrkdwn_texts(obj: Any) -> list[str]:
+    """Every mrkdwn text in blocks (plain_text never holds a mention)."""
+    if isinstance(obj, list):
+        return [t for item in obj for t in _mrkdwn_texts(item)]
+    if isinstance(obj, dict):
+        if obj.get("type") == "mrkdwn":
+            return [str(obj.get("text", ""))]
+        return [t for value in obj.values() for t in _mrkdwn_texts(value)]
+    return []
+
+
+def broadcasts(args: dict[str, Any]) -> list[str]:
+    """Whom a message notifies beyond its readers, as Slack decides it: the special mentions
+    ``<!here>``, ``<!channel>``, ``<!everyone>`` and ``<!subteam^ID>`` in its text or its
+    mrkdwn ("Formatting text for app surfaces", Special mentions,
+    https://api.slack.com/reference/surfaces/formatting#special-mentions); a plain
+    ``@channel`` only with ``parse: "full"`` or ``link_names`` (chat.postMessage, arguments
+    ``parse``, which defaults to none, and ``link_names``). Escaped text
+    (``&lt;!channel&gt;``) notifies no one."""
+    texts = [str(args.get("text", "")), *_mrkdwn_texts(args.get("blocks") or [])]
+    found = {m for text in texts for m in _SPECIAL_MENTION.findall(text)}
+    if args.get("parse") == "full" or str(args.get("link_names", "")).lower() in ("1", "true"):
+        found |= {m for text in texts for m in _PLAIN_MENTION.findall(text)}
+    return sorted(found)
 
 
 def _text_of(obj: Any) -> str:
@@ -307,9 +338,10 @@ class SlackStandIn:
         return [c.args for c in self.calls if c.method == method]
 
     def posted_to(self, channel: str) -> list[dict[str, Any]]:
-        """Messages accepted for one channel or user, each with the ``ts`` Slack gave it."""
+        """Messages accepted for one channel or user, each with the ``ts`` Slack gave it and
+        whom it ``pinged`` (see ``broadcasts``)."""
         return [
-            {**c.args, "ts": c.answer.get("ts")}
+            {**c.args, "ts": c.answer.get("ts"), "pinged": broadcasts(c.args)}
             for c in self.calls
             if c.method == "chat.postMessage" and c.args.get("channel") == channel
         ]

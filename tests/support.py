@@ -44,12 +44,15 @@ def second_org() -> OrgConfig:
 
 @dataclass
 class Person:
-    """Someone typing: a name on a platform, with the platform roles they hold."""
+    """Someone typing: a name on a platform, with the platform roles they hold (``roles``:
+    Discord role ids, Slack user group ids, the console's role word; ``role_names``: the
+    names of their Discord roles)."""
 
     name: str
     platform: str = "console"
     roles: frozenset[str] = frozenset()
     space: str | None = None
+    role_names: frozenset[str] = frozenset()
 
 
 class Bot:
@@ -74,6 +77,7 @@ class Bot:
             user_id=person.name,
             display_name=person.name.title(),
             platform_roles=person.roles,
+            role_names=person.role_names,
             interactive=interactive,
             console=person.platform == "console",
         )

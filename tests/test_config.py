@@ -57,6 +57,10 @@ def test_environment_overrides(tmp_path: Path) -> None:
             "slack space T1 also belongs to a",
         ),
         ('[[orgs]]\nslug = "a"\nalert_channels = { irc = ["#x"] }\n', "unknown platform 'irc'"),
+        (
+            '[[orgs]]\nslug = "a"\norganizers = { slack_usergroups = ["stewards"] }\n',
+            "organizers.slack_usergroups: 'stewards' is not a user group id",
+        ),
         ("this is not toml", "not valid TOML"),
     ],
 )

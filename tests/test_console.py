@@ -235,3 +235,25 @@ def test_a_newcomer_reports_verifies_exports_and_runs_an_alert_in_the_console(
     missing = run_rallybot(["export", "signers", "--alert", "9"], tmp_path)
     assert missing.returncode == 2 and "--alert: no alert 9 in demo" in missing.stderr
     assert "Traceback" not in out + run.stderr
+
+
+async def test_stored_text_prints_no_terminal_escapes(database: Database, tmp_path: Path) -> None:
+    # a member's reminder carrying escape sequences: a window title (OSC), a screen clear and
+    # colours (CSI, 7- and 8-bit), a carriage return that would overwrite the line, a bell
+    hostile = "\x1b]0;pwned\x07Call \x1b[31mRep.\x1b[0m\x9b2J Smith\r\x07\x1bc\tnow"
+    out = await run_console(
+        database,
+        "\n".join(
+            [
+                f'/reminder add when:"in 1 hour" text:"{hostile}"',
+                "/reminder list",
+                "!wait 2h",
+            ]
+        ),
+        tmp_path,
+    )
+    assert "] ⏰ Reminder: Call Rep. Smith\tnow" in out, out
+    assert "1   Mon Nov 2, 10:00 AM CST  once     Call Rep. Smith" in out, out
+    controls = [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    assert controls == [], controls
+    assert "pwned" not in out

@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import MissingFields, ValidationError
 from bot.grammar import Token, split_command, tokenize
-from bot.options import Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.options import NOTIFY, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
 from bot.registry import CommandGroup, Registry, Role
 from bot.reply import Action, Reply, decode_action, encode_action, truncate
 
@@ -205,3 +205,26 @@ def test_nul_characters_and_unparsable_addresses_are_refused_by_name() -> None:
         Text("city").parse("Spring\x00field")
     with pytest.raises(ValidationError, match=r"^source: must be an http"):
         Url("source").parse("http://[")
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("here", "here"),
+        ("@Here", "here"),
+        ("CHANNEL", "channel"),
+        ("@everyone", "everyone"),
+        ("500000000000000010", "500000000000000010"),
+        ("<@&500000000000000010>", "500000000000000010"),  # a Discord role mention, pasted
+        ("<!subteam^S0STEWARDS|@stewards>", "S0STEWARDS"),  # as Slack sends a group mention
+        ("Stewards", "Stewards"),  # a Discord role name, kept exactly
+    ],
+)
+def test_notify_reads_everyone_values_and_roles(typed: str, value: str) -> None:
+    assert NOTIFY.parse(typed) == value
+
+
+def test_notify_refuses_markup_and_names_the_field() -> None:
+    with pytest.raises(ValidationError) as refused:
+        NOTIFY.parse("<!channel> hi")
+    assert str(refused.value).startswith("notify: must be here, channel, everyone, or a role")

@@ -102,12 +102,16 @@ async def test_roles_come_from_each_platform_and_denials_name_the_role(database:
     denied = await bot.say("ana", "/drill organize note:x")
     assert denied.error
     assert denied.text == "/drill organize needs the organizer role; you have the member role here."
-    # Discord: role names or ids on the member, from the config (demo org: none, second org:
-    # "Steward"); Slack: user ids.
+    # Discord: role names (exactly) or ids on the member, from the config (demo org: none,
+    # second org: "Steward"); Slack: user ids.
     steward = Person(
-        "77", platform="discord", roles=frozenset({"steward"}), space="300000000000000001"
+        "77", platform="discord", role_names=frozenset({"Steward"}), space="300000000000000001"
     )
     assert (await bot.say(steward, "/drill organize note:hi")).text == "organized: hi"
+    lookalike = Person(
+        "78", platform="discord", role_names=frozenset({"steward"}), space="300000000000000001"
+    )
+    assert (await bot.say(lookalike, "/drill organize note:hi")).error
     slack_org = Person("UWIORG", platform="slack", space="TWI")
     assert (await bot.say(slack_org, "/drill organize note:hi")).text == "organized: hi"
     slack_member = Person("UOTHER", platform="slack", space="TWI")

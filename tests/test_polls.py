@@ -216,7 +216,23 @@ async def test_bad_input_is_named_by_field(database: Database, tmp_path: Path):
         "options: needs 2 to 20 options separated by | (got 21)"
     )
     twice = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | a"')
-    assert twice.startswith("options: lists 'a' twice")
+    assert twice.startswith("options: lists 'A' and 'a', which are the same option")
+    # the same after NFKC, casefolding, removing format and bidi characters, collapsing spaces
+    for lookalike in (
+        "ＰＤ ｆｕｎｄｉｎｇ",  # full-width
+        "PD\u200b funding",  # a zero-width space
+        "\u202ePD funding",  # a right-to-left override
+        "PD\u2066 funding\u2069",  # an isolate
+        "pd   FUNDING",  # case and spaces
+    ):
+        same = await t.refused(
+            ORGANIZER, f'/poll create question:"Q?" options:"PD funding | Pay | {lookalike}"'
+        )
+        assert same.startswith(
+            f"options: lists 'PD funding' and {lookalike!r}, which are the same option"
+        ), same
+    invisible = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | \u200b"')
+    assert invisible == "options: '\\u200b': an option needs a visible character", invisible
     no_max = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | B" kind:multiple')
     assert no_max.startswith("max: is needed for kind:multiple")
     stray = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | B" max:2')

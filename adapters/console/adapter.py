@@ -63,7 +63,6 @@ class ConsoleAdapter:
         self.screen = screen
         self.clock = clock
         self.stdin = stdin or sys.stdin
-        self.stdout = screen.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         orgs = list(app.services.orgs)
         if not orgs:
@@ -111,8 +110,7 @@ class ConsoleAdapter:
         )
         while True:
             if self.interactive:
-                self.stdout.write(f"{self.actor.label}> ")
-                self.stdout.flush()
+                self.screen.prompt(f"{self.actor.label}> ")
             line = await self.readline()
             if line is None:
                 return 0
@@ -149,8 +147,7 @@ class ConsoleAdapter:
                 continue
             hint = f" [{' | '.join(item.choices)}]" if item.choices else ""
             need = " (required)" if item.required else ""
-            self.stdout.write(f"{item.label}{need}{hint}: ")
-            self.stdout.flush()
+            self.screen.prompt(f"{item.label}{need}{hint}: ")
             line = await self.readline()
             if line is None:
                 self.write("\n(form cancelled)")

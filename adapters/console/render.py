@@ -1,8 +1,32 @@
-"""Plain-text rendering of the core's replies for the console."""
+"""Plain-text rendering of the core's replies for the console.
+
+Stored text is printed on a terminal, so it is made inert first (``printable``): escape
+sequences (CSI, OSC, DCS and the rest, which could move the cursor, retitle the window,
+clear the screen or fake other output) are removed, and so is every other C0 and C1
+control character but the newline and the tab.
+"""
 
 from __future__ import annotations
 
+import re
+
 from bot.reply import Action, Reply, Select, format_table
+
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # CSI, 8-bit
+    r"|[\x1b][\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)"  # OSC, DCS, SOS, PM, APC to their end
+    r"|[\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)"  # the same, 8-bit
+    r"|\x1b[ -/]*[0-~]",  # any other escape
+    re.DOTALL,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: escape sequences and control characters removed, newlines
+    and tabs kept."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def render(reply: Reply, place: str, first_button: int = 1) -> str:
@@ -30,7 +54,7 @@ def render(reply: Reply, place: str, first_button: int = 1) -> str:
                 number += 1
     if buttons:
         lines.append("  ".join(buttons))
-    body = "\n".join(lines) if lines else "(empty)"
+    body = printable("\n".join(lines)) if lines else "(empty)"
     tag = f"[{place}] " if place else ""
     indent = " " * len(tag)
     out = body.splitlines() or [""]

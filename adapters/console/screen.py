@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from adapters.console.render import render
+from adapters.console.render import printable, render
 from bot.delivery import Outgoing, SendResult
 from bot.reply import Action, Reply, Select
 
@@ -37,8 +37,12 @@ class Screen:
         self._posted = 0
 
     def write(self, text: str) -> None:
-        """Print a block of text."""
-        self.stdout.write(text + "\n")
+        """Print a block of text (made safe for the terminal)."""
+        self.prompt(text + "\n")
+
+    def prompt(self, text: str) -> None:
+        """Print ``text`` without a line end (made safe for the terminal)."""
+        self.stdout.write(printable(text))
         self.stdout.flush()
 
     def show(self, reply: Reply, place: str) -> str:

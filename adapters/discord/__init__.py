@@ -28,6 +28,7 @@ from adapters.discord.client import RallyClient, RoutedHTTP, RoutedWebhookAdapte
 from adapters.discord.components import PERSISTENT_ITEMS, RepeatedClicks
 from adapters.discord.forms import Drafts, missing_required, parse_step_id, step_id
 from adapters.discord.render import (
+    NO_MENTIONS,
     Rendered,
     correct_view,
     form_pages,
@@ -169,11 +170,13 @@ class DiscordAdapter:
     ) -> Invocation:
         """The person and place of an interaction as the core sees them."""
         user = interaction.user
-        roles: set[str] = set()
+        ids: set[str] = set()
+        names: set[str] = set()
         if isinstance(user, discord.Member):
             for role in user.roles:
                 if not role.is_default():
-                    roles.update((role.name, str(role.id)))
+                    ids.add(str(role.id))
+                    names.add(role.name)
         guild_id = interaction.guild_id
         if guild_id is not None:
             space = str(guild_id)
@@ -185,7 +188,8 @@ class DiscordAdapter:
             channel_id=str(interaction.channel_id or ""),
             user_id=str(user.id),
             display_name=user.display_name,
-            platform_roles=frozenset(roles),
+            platform_roles=frozenset(ids),
+            role_names=frozenset(names),
             is_dm=guild_id is None,
             interactive=interactive,
         )
@@ -240,6 +244,7 @@ class DiscordAdapter:
                 await interaction.response.send_message(
                     f"Something went wrong on our side (ref {ref}). Please try again.",
                     ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
                 )
 
     async def _command(self, interaction: discord.Interaction) -> None:
@@ -249,6 +254,7 @@ class DiscordAdapter:
                 "That command is not known here any more; an admin may need to run "
                 "`rallybot discord sync`.",
                 ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
             )
             return
         command, raw, _ = found
@@ -292,7 +298,9 @@ class DiscordAdapter:
         ):
             with contextlib.suppress(discord.HTTPException):
                 await interaction.response.send_message(
-                    "You just clicked that; it counts once.", ephemeral=True
+                    "You just clicked that; it counts once.",
+                    ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
                 )
             return
         try:
@@ -315,6 +323,7 @@ class DiscordAdapter:
         await interaction.response.send_message(
             "This form is no longer kept (forms last 15 minutes); please run the command again.",
             ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     async def _step_submitted(
@@ -421,7 +430,9 @@ class DiscordAdapter:
             await interaction.edit_original_response(**rendered.edit_kwargs())
             return
         await interaction.followup.send(**rendered.kwargs(), ephemeral=False)
-        await interaction.edit_original_response(content="Posted.", embeds=[], view=None)
+        await interaction.edit_original_response(
+            content="Posted.", embeds=[], view=None, allowed_mentions=NO_MENTIONS
+        )
 
 
 async def sync_commands(config: Config, registry: Registry, guild_id: str | None) -> int:

@@ -128,7 +128,12 @@ class RallyClient(discord.AutoShardedClient):
         on_setup: Any,
         on_interaction: Any,
     ) -> None:
-        options: dict[str, Any] = {"intents": intents(), "chunk_guilds_at_startup": False}
+        options: dict[str, Any] = {
+            "intents": intents(),
+            "chunk_guilds_at_startup": False,
+            # the default of every message: nothing pings (each send says so as well)
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
         if shard_count:
             options["shard_count"] = shard_count
             if shard_ids:

@@ -7,17 +7,25 @@ titles and input labels 45, 5 inputs. Longer text is cut with an ellipsis
 (``bot.reply.truncate``), never refused by Discord. A short plain answer is message
 content; anything with a title, fields, a table or more text than content allows is an
 embed. Charts are shown inside the embed; other files (CSV, .ics) are attachments.
+
+Every message says which mentions may ping (``allowed_mentions``): none, so that
+``@everyone`` or a role mention in text a member typed is shown but pings no one. An
+organizer's ``notify:`` on a channel post (``with_ping``) allows exactly the mention asked
+for.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import discord
 
 from adapters.discord.components import ActionButton, ActionSelect, FormStep
+from bot.config import DISCORD_ROLE_ID
+from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
 
 MAX_CONTENT = 2000
@@ -37,6 +45,8 @@ MAX_MODAL_TITLE = 45
 MAX_MODAL_INPUTS = 5
 MAX_INPUT_LENGTH = 4000
 MAX_FILE_DESCRIPTION = 1024
+#: what a message may ping unless an organizer asked for more: nothing
+NO_MENTIONS = discord.AllowedMentions.none()
 ERROR_COLOUR = discord.Colour.red()
 COLOUR = discord.Colour.blurple()
 
@@ -56,6 +66,7 @@ class Rendered:
     view: discord.ui.View | None = None
     files: list[File] = field(default_factory=list)
     ephemeral: bool = True
+    allowed_mentions: discord.AllowedMentions = NO_MENTIONS
 
     def discord_files(self) -> list[discord.File]:
         """Fresh file objects (discord.py consumes them on each send)."""
@@ -70,7 +81,11 @@ class Rendered:
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for a new message."""
-        out: dict[str, Any] = {"content": self.content, "embeds": self.embeds}
+        out: dict[str, Any] = {
+            "content": self.content,
+            "embeds": self.embeds,
+            "allowed_mentions": self.allowed_mentions,
+        }
         if self.view is not None:
             out["view"] = self.view
         if self.files:
@@ -84,6 +99,7 @@ class Rendered:
             "embeds": self.embeds,
             "view": self.view,
             "attachments": self.discord_files(),
+            "allowed_mentions": self.allowed_mentions,
         }
 
 
@@ -199,6 +215,29 @@ def render(reply: Reply) -> Rendered:
         rendered.content = "Done."
     rendered.view = view_of(reply.actions)
     return rendered
+
+
+def with_ping(rendered: Rendered, notify: str, roles: Mapping[str, int]) -> Rendered | None:
+    """A channel post with the organizer's ping in front, allowing that mention only:
+    ``here`` is ``@here``, ``channel`` and ``everyone`` are ``@everyone`` (Discord governs
+    both with its ``everyone`` flag), a role id or a name in ``roles`` (the guild's roles by
+    name) is that role. None when ``notify`` names no role of the guild."""
+    if notify in NOTIFY_ALL:
+        mention = "@here" if notify == "here" else "@everyone"
+        allowed = discord.AllowedMentions(
+            everyone=True, users=False, roles=False, replied_user=False
+        )
+    else:
+        role_id = int(notify) if DISCORD_ROLE_ID.fullmatch(notify) else roles.get(notify)
+        if role_id is None:
+            return None
+        mention = f"<@&{role_id}>"
+        allowed = discord.AllowedMentions(
+            everyone=False, users=False, roles=[discord.Object(role_id)], replied_user=False
+        )
+    room = MAX_CONTENT - len(mention) - 1
+    content = f"{mention} {truncate(rendered.content, room)}" if rendered.content else mention
+    return replace(rendered, content=content, allowed_mentions=allowed)
 
 
 def render_form_as_text(reply: Reply) -> Rendered:

@@ -11,6 +11,9 @@
   to the engine as "retry after", which pauses the whole platform. An account that refuses
   DMs (403) or a channel that is gone (404) is a permanent failure: retrying would only
   add to Discord's invalid-request count.
+- Mentions: nothing a message says pings anyone, except an organizer's ``notify:`` on a
+  new channel post (never a DM or an edit); a role given by name is looked up among the
+  channel's guild's roles.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import weakref
 import aiohttp
 import discord
 
-from adapters.discord.render import render
+from adapters.discord.render import Rendered, render, with_ping
 from bot.delivery import Outgoing, SendResult
 from storage import discord as store
 from storage.db import Database
@@ -113,6 +116,21 @@ class DiscordSender:
         except Exception:
             log.exception("could not store %d DM channel ids; they will be asked again", len(batch))
 
+    @staticmethod
+    def _pinging(
+        client: discord.Client, channel_id: int, rendered: Rendered, notify: str
+    ) -> Rendered:
+        """The post with the organizer's ping; as it was (with a warning) when the role is
+        not one of the channel's guild."""
+        channel = client.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        roles = {role.name: role.id for role in guild.roles} if guild is not None else {}
+        pinging = with_ping(rendered, notify, roles)
+        if pinging is None:
+            log.warning("notify: no role %r in the guild of channel %s", notify, channel_id)
+            return rendered
+        return pinging
+
     async def send(self, message: Outgoing) -> SendResult:
         """Post, DM or edit one message; map Discord's answer onto the engine's outcomes."""
         client = self.client
@@ -136,6 +154,8 @@ class DiscordSender:
                         **rendered.edit_kwargs()
                     )
                     return SendResult.sent(message.edit_ref)
+                if message.reply.notify and message.target_kind == "channel":
+                    rendered = self._pinging(client, channel_id, rendered, message.reply.notify)
                 sent = await channel.send(**rendered.kwargs(), nonce=nonce_for(message.key))
             return SendResult.sent(str(sent.id))
         except discord.RateLimited as exc:

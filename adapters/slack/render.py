@@ -6,6 +6,12 @@ and at most 10 fields, 150 in a header, 75 in a button's or option's text, 25 el
 an actions block, 100 options in a menu, 24 characters in a modal's title. Text longer than
 a limit is cut with an ellipsis (``bot.reply.truncate``). A button's action id is the core's
 stateless id, so a click is dispatched like the typed command.
+
+Mentions are deliberate: every text is escaped (``&``, ``<``, ``>``, as Slack's "Formatting
+text for app surfaces" asks), so ``<!channel>`` typed by a member shows as typed, and
+messages go with ``parse: "none"`` and no ``link_names``, so a plain ``@channel`` stays
+text. Only an organizer's ``notify:`` on a channel post adds ``<!here>``, ``<!channel>``,
+``<!everyone>`` or ``<!subteam^ID>`` (``message(..., announce=True)``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from bot.config import SLACK_USERGROUP_ID
+from bot.options import NOTIFY_ALL
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
 
 MESSAGE_BLOCKS = 50
@@ -167,7 +175,7 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
     if reply.table is not None and reply.table.headers:
         blocks.extend(_table_sections(format_table(reply.table)))
     if reply.files:
-        names = ", ".join(f.name for f in reply.files)
+        names = escape(", ".join(f.name for f in reply.files))
         blocks.append({"type": "context", "elements": [_mrkdwn(truncate(f"Files: {names}", 3000))]})
     actions = _actions(reply)
     if len(blocks) + len(actions) > limit:
@@ -181,9 +189,28 @@ def fallback_text(reply: Reply) -> str:
     return truncate(_bold(escape(reply.plain_text())) or " ", MESSAGE_TEXT)
 
 
-def message(reply: Reply) -> dict[str, Any]:
-    """Arguments for chat.postMessage / chat.update / chat.postEphemeral: text and blocks."""
-    return {"text": fallback_text(reply), "blocks": reply_blocks(reply)}
+def mention(notify: str) -> str:
+    """Slack's markup for an organizer's ping: ``<!here>``, ``<!channel>``, ``<!everyone>``
+    or a user group's ``<!subteam^ID>``; empty for a role that is not a Slack user group id
+    (a Discord role)."""
+    if notify in NOTIFY_ALL:
+        return f"<!{notify}>"
+    if SLACK_USERGROUP_ID.fullmatch(notify):
+        return f"<!subteam^{notify}>"
+    return ""
+
+
+def message(reply: Reply, *, announce: bool = False) -> dict[str, Any]:
+    """Arguments for chat.postMessage / chat.update / chat.postEphemeral: text and blocks,
+    parsed by nobody (``parse: "none"``). With ``announce`` (a new channel post), the
+    reply's ``notify`` is put in front."""
+    ping = mention(reply.notify) if announce else ""
+    if not ping:
+        return {"text": fallback_text(reply), "blocks": reply_blocks(reply), "parse": "none"}
+    text = truncate(f"{ping} {fallback_text(reply)}", MESSAGE_TEXT)
+    blocks = [{"type": "section", "text": _mrkdwn(ping)}]
+    blocks += reply_blocks(reply, limit=MESSAGE_BLOCKS - 1)
+    return {"text": text, "blocks": blocks, "parse": "none"}
 
 
 def response(reply: Reply) -> dict[str, Any]:

@@ -131,7 +131,9 @@ class SlackSender:
         return result
 
     async def _send(self, message: Outgoing, token: str | None) -> SendResult:
-        body = render.message(message.reply)
+        # an organizer's ping goes with a new channel post only, never a DM or an edit
+        announce = message.target_kind == "channel" and not message.edit_ref
+        body = render.message(message.reply, announce=announce)
         if token is not None:
             body["token"] = token
         try:
