@@ -3,7 +3,8 @@
 ``SlackAdapter`` is what `rallybot run` starts when ``[slack] enabled``. In HTTP mode it
 serves ``POST /slack/events`` (every slash command, interaction and event; a request whose
 signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
-with 401 before anything runs) and ``GET /healthz`` on ``[slack] host`` and ``port``. In
+with 401 before anything runs, a replayed one is not run again: ``adapters/slack/edge.py``)
+and ``GET /healthz`` on ``[slack] host`` and ``port``. In
 Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
 app is installed into workspaces through OAuth (``GET /slack/install``,
 ``adapters/slack/oauth.py``). Every Web API call it makes, the delivery engine's included,
@@ -23,6 +24,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
+from adapters.slack.edge import EventsGate
 from adapters.slack.oauth import Installations
 from adapters.slack.sender import API_LOG, SlackSender
 
@@ -68,6 +70,7 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.installations: Installations | None = None
+        self._gate: EventsGate | None = None
 
     def senders(self) -> Mapping[str, Sender]:
         """The delivery engine's Slack sender."""
@@ -88,11 +91,8 @@ class SlackAdapter:
             session=self._session,
             logger=API_LOG,
         )
-        socket = settings.mode == "socket"
-        self.bot = SlackBot(
-            app, settings, client, verify_requests=not socket, installations=installations
-        )
-        if socket:
+        self.bot = SlackBot(app, settings, client, installations=installations)
+        if settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(
                 self.bot.bolt, settings.app_token, web_client=client
             )
@@ -105,6 +105,7 @@ class SlackAdapter:
         if flow is not None:
             web_app.router.add_get(flow.install_path, self._install)
             web_app.router.add_get(flow.redirect_uri_path, self._installed)
+        self._gate = EventsGate(settings.signing_secret, app.db)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
@@ -114,9 +115,11 @@ class SlackAdapter:
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
 
     async def _events(self, request: web.Request) -> web.Response:
-        assert self.bot is not None
-        answer = await self.bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(answer)
+        assert self.bot is not None and self._gate is not None
+        admitted = await self._gate.admit(request)
+        if admitted is None:
+            return web.Response(status=200, text="")
+        return await to_aiohttp_response(await self.bot.bolt.async_dispatch(admitted))
 
     async def _install(self, request: web.Request) -> web.Response:
         assert self.bot is not None and self.bot.bolt.oauth_flow is not None
