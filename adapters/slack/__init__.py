@@ -6,13 +6,14 @@ signature is wrong or missing, or whose timestamp is more than 5 minutes off, is
 with 401 before anything runs, a replayed one is not run again: ``adapters/slack/edge.py``)
 and ``GET /healthz`` on ``[slack] host`` and ``port``. In
 Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
-app is installed into workspaces through OAuth (``GET /slack/install``,
-``adapters/slack/oauth.py``). Every Web API call it makes, the delivery engine's included,
-goes to ``[slack] api_url``.
+app is installed into workspaces through OAuth (``GET /slack/install``, limited per client
+address, and ``adapters/slack/oauth.py``). Every Web API call it makes, the delivery
+engine's included, goes to ``[slack] api_url``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
@@ -25,8 +26,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
 from adapters.slack.edge import EventsGate
-from adapters.slack.oauth import Installations
+from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, Installations
 from adapters.slack.sender import API_LOG, SlackSender
+from bot.ratelimit import KeyedAllowance
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -71,6 +73,7 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self.installations: Installations | None = None
         self._gate: EventsGate | None = None
+        self._installs = KeyedAllowance(INSTALLS_PER_MINUTE, INSTALLS_PER_MINUTE)
 
     def senders(self) -> Mapping[str, Sender]:
         """The delivery engine's Slack sender."""
@@ -123,6 +126,16 @@ class SlackAdapter:
 
     async def _install(self, request: web.Request) -> web.Response:
         assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        assert self.installations is not None
+        wait = self._installs.take(request.remote or "")
+        if not wait and await self.installations.states.live() >= LIVE_STATES:
+            wait = float(self.installations.states.expiration_seconds)
+        if wait:
+            return web.Response(
+                status=429,
+                text="Too many installations started; try again later.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
         flow = self.bot.bolt.oauth_flow
         return await to_aiohttp_response(
             await flow.handle_installation(await to_bolt_request(request))
