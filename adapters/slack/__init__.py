@@ -4,15 +4,16 @@
 serves ``POST /slack/events`` (every slash command, interaction and event; a request whose
 signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
 with 401 before anything runs, a replayed one is not run again: ``adapters/slack/edge.py``)
-and ``GET /healthz`` on ``[slack] host`` and ``port``. In
-Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
-app is installed into workspaces through OAuth (``GET /slack/install``, limited per client
-address, and ``adapters/slack/oauth.py``). Every Web API call it makes, the delivery
-engine's included, goes to ``[slack] api_url``.
+and ``GET /healthz`` (503 while the database does not answer) on ``[slack] host`` and
+``port``. In Socket Mode it connects with the app token. With ``client_id`` and
+``client_secret`` the app is installed into workspaces through OAuth
+(``GET /slack/install``, limited per client address, and ``adapters/slack/oauth.py``).
+Every Web API call it makes, the delivery engine's included, goes to ``[slack] api_url``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from functools import partial
@@ -29,6 +30,7 @@ from adapters.slack.edge import EventsGate
 from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, Installations
 from adapters.slack.sender import API_LOG, SlackSender
 from bot.ratelimit import KeyedAllowance
+from storage.db import DatabaseError
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 __all__ = ["SlackAdapter", "SlackBot", "SlackSender"]
 
 EVENTS_PATH = "/slack/events"
+#: how long ``/healthz`` waits for the database before calling it unreachable, in seconds
+HEALTH_TIMEOUT = 5.0
+
+log = logging.getLogger("rallybot.slack")
 
 
 class SlackAdapter:
@@ -73,6 +79,7 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self.installations: Installations | None = None
         self._gate: EventsGate | None = None
+        self._app: Application | None = None
         self._installs = KeyedAllowance(INSTALLS_PER_MINUTE, INSTALLS_PER_MINUTE)
 
     def senders(self) -> Mapping[str, Sender]:
@@ -94,6 +101,7 @@ class SlackAdapter:
             session=self._session,
             logger=API_LOG,
         )
+        self._app = app
         self.bot = SlackBot(app, settings, client, installations=installations)
         if settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(
@@ -147,6 +155,14 @@ class SlackAdapter:
         return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
     async def _health(self, _request: web.Request) -> web.Response:
+        assert self._app is not None
+        try:
+            await self._app.db.ping(within=HEALTH_TIMEOUT)
+        except DatabaseError as exc:
+            log.warning("health check: %s", exc)
+            return web.json_response(
+                {"ok": False, "mode": self.settings.mode, "database": "unreachable"}, status=503
+            )
         return web.json_response({"ok": True, "mode": self.settings.mode})
 
     async def stop(self) -> None:
