@@ -22,6 +22,8 @@ from bot.options import NO, YES
 from bot.timeparse import parse_duration
 
 PLATFORMS = ("slack", "discord", "console")
+#: the values ``[bot] log_level`` takes (any case)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -252,11 +254,17 @@ def _coerce(value: Any, typ: Any, where: str, *, from_env: bool = False) -> Any:
         (inner,) = get_args(typ)
         if from_env and isinstance(value, str):
             text = value.strip()
-            value = (
-                json.loads(text)
-                if text.startswith("[")
-                else [v.strip() for v in text.split(",") if v.strip()]
-            )
+            try:
+                value = (
+                    json.loads(text)
+                    if text.startswith("[")
+                    else [v.strip() for v in text.split(",") if v.strip()]
+                )
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{where}: not a JSON list ({exc.msg} at character {exc.pos + 1}); "
+                    'write ["a", "b"] or a, b'
+                ) from None
         if not isinstance(value, list):
             raise ConfigError(f"{where}: must be a list")
         if inner in (str, int, bool):
@@ -333,6 +341,11 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
 def validate(config: Config) -> None:
     """Check the rules that span keys: unique slugs, known timezones, modes, channels."""
     src = config.source
+    if config.bot.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(
+            f"{src}: [bot] log_level: {config.bot.log_level!r} is not a log level; "
+            f"use one of {', '.join(LOG_LEVELS)}"
+        )
     if config.slack.mode not in ("http", "socket"):
         raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')
     if not 0 <= config.slack.port <= 65535:

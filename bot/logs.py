@@ -43,5 +43,7 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    # Migrations narrate every step at INFO; keep them to warnings.
-    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    # Migrations narrate every step at INFO, and APScheduler every job it adds, runs and
+    # stops; keep them to warnings.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))

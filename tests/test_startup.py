@@ -1,7 +1,8 @@
 """Start-up failures of the real `rallybot` command, each told in one line: a database that
 cannot be used (a missing folder, a file that is not a database, a lock held elsewhere, a
-PostgreSQL server that is not there or has no such database); and ``/healthz`` answering
-503 while the database is away."""
+PostgreSQL server that is not there or has no such database), the Slack port in use, a
+bad log level or JSON override; and ``/healthz`` answering 503 while the database is
+away."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from storage.db import LOCK_WAIT, Database
 from tests.conftest import PG_URL, require_postgres
@@ -122,6 +124,29 @@ def test_postgresql_that_does_not_answer(tmp_path: Path) -> None:
     line = one_line(run_with(tmp_path, url=url), "[database] url")
     assert f"127.0.0.1:{port}" in line and "refused" in line
     assert "pw-not-shown" not in line
+
+
+def test_the_slack_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(run_with(tmp_path, port=port), "[slack] port")
+    assert f"{port} on 127.0.0.1 is in use" in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("RALLYBOT_BOT__LOG_LEVEL", "LOUD", "[bot] log_level"),
+        ("RALLYBOT_DISCORD__SHARD_IDS", "[0, 1", "RALLYBOT_DISCORD__SHARD_IDS"),
+    ],
+)
+def test_a_bad_setting_from_the_environment_names_its_key(
+    tmp_path: Path, variable: str, value: str, named: str
+) -> None:
+    line = one_line(run_with(tmp_path, env={variable: value}), named)
+    assert value.split(",")[0] in line or "JSON" in line
 
 
 # --- /healthz -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ Every Web API call it makes, the delivery engine's included, goes to ``[slack] a
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from adapters.slack.app import SlackBot
 from adapters.slack.edge import EventsGate
 from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, Installations
 from adapters.slack.sender import API_LOG, SlackSender
+from bot.config import ConfigError
 from bot.ratelimit import KeyedAllowance
 from storage.db import DatabaseError
 
@@ -120,7 +122,13 @@ class SlackAdapter:
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(
+                _bind_error(self.config.source, settings.host, settings.port, exc)
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
@@ -177,3 +185,14 @@ class SlackAdapter:
             await self._session.close()
             self._session = None
         await self.sender.close()
+
+
+def _bind_error(source: str, host: str, port: int, exc: OSError) -> str:
+    """The one line that says why the HTTP server could not listen where configured."""
+    if exc.errno == errno.EADDRINUSE:
+        why = "is in use by another program"
+    elif exc.errno == errno.EACCES:
+        why = "needs privileges this process lacks (use a port above 1023)"
+    else:
+        why = f"cannot be listened on ({exc.strerror or exc})"
+    return f"{source}: [slack] port: {port} on {host} {why}"
