@@ -9,13 +9,16 @@ PostgreSQL (through asyncpg) is the scale-out path.
 (a folder that does not exist, a file that is not a database, a lock held by another
 program for longer than ``LOCK_WAIT``, a PostgreSQL server that does not answer or has no
 such database) comes back as one ``DatabaseError`` naming ``[database] url``. ``ping`` is
-the health check's question.
+the health check's question. With ``echo``, SQLAlchemy's statement log goes to the
+process's own log handlers (and so through their secret filter), not to a handler of its
+own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import socket
 import sqlite3
 from collections.abc import AsyncIterator
@@ -89,7 +92,11 @@ class Database:
         self.url = parsed
         self.is_sqlite = backend == "sqlite"
         self.schema = schema
-        kwargs: dict[str, Any] = {"echo": echo}
+        if echo:
+            # Records go up to the root handlers (and their secret filter); SQLAlchemy's own
+            # echo would add a handler of its own that prints them unfiltered.
+            logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["async_creator"] = connector(parsed.database or "", timeout=30)
             # Every unit of work ends in COMMIT or ROLLBACK itself; a reset on check-in

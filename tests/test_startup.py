@@ -1,8 +1,8 @@
 """Start-up failures of the real `rallybot` command, each told in one line: a database that
 cannot be used (a missing folder, a file that is not a database, a lock held elsewhere, a
 PostgreSQL server that is not there or has no such database), the Slack port in use, a
-bad log level or JSON override; and ``/healthz`` answering 503 while the database is
-away."""
+bad log level or JSON override; ``/healthz`` answering 503 while the database is away; and
+``[database] echo`` logs going through the secret filter."""
 
 from __future__ import annotations
 
@@ -222,3 +222,25 @@ async def test_healthz_answers_503_while_the_database_is_unreachable(pg_url, cap
                     "database": "unreachable",
                 }
         assert "Traceback" not in caplog.text
+
+
+# --- [database] echo ------------------------------------------------------------------------
+
+
+def test_echo_logs_go_through_the_secret_filter(tmp_path: Path) -> None:
+    configured = "xoxb-1111-2222-configuredTokenValue"
+    installed = "xoxb-3333-4444-installedThroughOauth"
+    script = f'!as ana\n/reminder add when:"in 2 hours" text:"paste {configured} and {installed}"\n'
+    done = run_rallybot(
+        ["console"],
+        tmp_path,
+        script,
+        env={"RALLYBOT_DATABASE__ECHO": "true", "RALLYBOT_SLACK__BOT_TOKEN": configured},
+    )
+    assert done.returncode == 0, done.stderr
+    echoed = [
+        line for line in (done.stdout + done.stderr).splitlines() if "sqlalchemy.engine" in line
+    ]
+    assert any("INSERT INTO reminders" in line for line in echoed)  # the statement log is on
+    assert not [line for line in echoed if configured in line or installed in line]
+    assert any("paste [redacted] and [redacted]" in line for line in echoed)
