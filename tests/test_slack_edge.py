@@ -1,20 +1,21 @@
 """The Slack HTTP edge under bad and replayed requests, on SQLite and PostgreSQL: refused
 cheaply (401 or 400, one short log line, no traceback) before slack-bolt parses anything,
-and a signed request sent twice run once, by one process or by two on one database."""
+and a signed request sent twice run once: by one process, or on PostgreSQL by two."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from standins.slack import sign, slash_command_body
 from storage.db import Database
-from storage.models import Reminder
+from storage.models import Reminder, SlackRequestSeen
 from tests.slack_support import SECRET, TEAM, SlackRig, slack_rig, until
 
 FORM = "application/x-www-form-urlencoded"
@@ -159,13 +160,12 @@ async def test_a_replayed_slash_command_runs_once(database, caplog) -> None:
         assert await count_reminders(database) == 2
 
 
-async def test_a_request_replayed_to_another_process_on_the_same_database_runs_once(
-    database, db_url
-) -> None:
-    url, schema = db_url
-    other = Database(url, schema=schema)
+async def test_a_request_replayed_to_another_process_on_postgresql_runs_once(pg_url) -> None:
+    url, schema = pg_url
+    first, other = Database(url, schema=schema), Database(url, schema=schema)
+    await first.upgrade()
     try:
-        async with slack_rig(database) as one, slack_rig(other) as two:
+        async with slack_rig(first) as one, slack_rig(other) as two:
             body, response_url = reminder_request(one)
             stamp = int(time.time())
             assert (await one.caller.post(body, timestamp=stamp))[0] == 200
@@ -175,6 +175,25 @@ async def test_a_request_replayed_to_another_process_on_the_same_database_runs_o
             assert "/layoff" in (await two.command("U0ANA", "/help"))["text"]
             await asyncio.sleep(0.2)
             assert answers_at(one, response_url) == 1
-            assert await count_reminders(database) == 1
+            assert await count_reminders(first) == 1
     finally:
+        await first.dispose()
         await other.dispose()
+
+
+async def test_signatures_past_their_window_are_forgotten_on_postgresql(pg_url) -> None:
+    url, schema = pg_url
+    database = Database(url, schema=schema)
+    await database.upgrade()
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    async with database.transaction() as conn:
+        await conn.execute(insert(SlackRequestSeen).values(digest="0" * 64, expires_at=past))
+    try:
+        async with slack_rig(database) as rig:
+            assert "/layoff" in (await rig.command("U0ANA", "/help"))["text"]
+            async with database.reading() as conn:
+                rows = (await conn.execute(select(SlackRequestSeen.expires_at))).scalars().all()
+            (kept,) = rows  # the old one dropped, the new one kept until its window ends
+            assert datetime.now(UTC) < kept <= datetime.now(UTC) + timedelta(minutes=5, seconds=1)
+    finally:
+        await database.dispose()

@@ -181,6 +181,8 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._gate is not None:
+            await self._gate.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
