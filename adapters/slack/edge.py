@@ -11,22 +11,21 @@ again later (https://api.slack.com/authentication/verifying-requests-from-slack)
   sends; a signed ``payload=`` or JSON body that is not a JSON object) is refused with 400;
 - a signed request whose exact timestamp and signature were already answered within the
   window (a replay, or a proxy sending it twice) is answered 200 with an empty body and not
-  run again. Slack's own retries are new requests, signed anew and marked with
-  ``X-Slack-Retry-Num``; the event ids they carry are dropped by ``SlackBot``.
+  run again. Slack's own retries of an event, marked with ``X-Slack-Retry-Num``, are
+  dropped by ``SlackBot`` by the event id they carry.
 
 Each refusal writes one short line at INFO, never the body or the signature.
 
 The signatures answered are remembered by the process, and on PostgreSQL in the database
 as well (``storage/slack_requests.py``), so the guarantee holds across every process
 serving one Slack app behind a load balancer. Requests that arrive while one batch of
-signatures is being written wait for the next, written in one statement on one connection,
-on a connection of its own, so a burst costs a few round trips, never a wait for the pool
-behind the commands' work. On
-SQLite, the one-process deployment, the process's memory is the whole memory: there every
-write waits its turn behind the one writer, and a write before each acknowledgement made
-acknowledgements wait behind the commands' own writes (``bench/slack_burst.py``: p99 from
-about 100 ms to about 600 ms). If the database cannot be written, the process's memory
-alone decides, with a warning.
+signatures is being written wait for the next, written in one statement on a connection
+of its own, so a burst costs a few round trips, never a wait for the pool behind the
+commands' work. On SQLite, the one-process deployment, the process's memory is the whole
+memory: there every write waits its turn behind the one writer, and a write before each
+acknowledgement made acknowledgements wait behind the commands' own writes
+(``bench/slack_burst.py``: p99 from about 100 ms to about 600 ms). If the database cannot
+be written, the process's memory alone decides, with a warning.
 """
 
 from __future__ import annotations
