@@ -99,10 +99,12 @@ class Application:
         self._background = False
 
     async def start(self, *, upgrade: bool | None = None, background: bool = True) -> None:
-        """Bring the schema up to date (SQLite by default) or check it, load organizations,
-        then (with ``background``) start the scheduler and the delivery engine."""
+        """Check the database can be used (``DatabaseError`` naming the cause), bring the
+        schema up to date (SQLite by default) or check it, load organizations, then (with
+        ``background``) start the scheduler and the delivery engine."""
         if upgrade is None:
             upgrade = self.db.is_sqlite
+        await self.db.probe()
         if upgrade:
             await self.db.upgrade()
         else:

@@ -184,6 +184,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
 async def _upgrade(config: Config) -> int:
     db = Database(config.database.url)
     try:
+        await db.probe()
         await db.upgrade()
         current, _ = await db.revision()
     finally:

@@ -27,6 +27,8 @@ PLATFORMS = ("slack", "discord", "console")
 DISCORD_ROLE_ID = re.compile(r"\d{17,20}")
 #: a Slack user group id (user groups are matched by id only, never by handle or name)
 SLACK_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
+#: the values ``[bot] log_level`` takes (any case)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -257,11 +259,17 @@ def _coerce(value: Any, typ: Any, where: str, *, from_env: bool = False) -> Any:
         (inner,) = get_args(typ)
         if from_env and isinstance(value, str):
             text = value.strip()
-            value = (
-                json.loads(text)
-                if text.startswith("[")
-                else [v.strip() for v in text.split(",") if v.strip()]
-            )
+            try:
+                value = (
+                    json.loads(text)
+                    if text.startswith("[")
+                    else [v.strip() for v in text.split(",") if v.strip()]
+                )
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{where}: not a JSON list ({exc.msg} at character {exc.pos + 1}); "
+                    'write ["a", "b"] or a, b'
+                ) from None
         if not isinstance(value, list):
             raise ConfigError(f"{where}: must be a list")
         if inner in (str, int, bool):
@@ -338,6 +346,11 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
 def validate(config: Config) -> None:
     """Check the rules that span keys: unique slugs, known timezones, modes, channels."""
     src = config.source
+    if config.bot.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(
+            f"{src}: [bot] log_level: {config.bot.log_level!r} is not a log level; "
+            f"use one of {', '.join(LOG_LEVELS)}"
+        )
     if config.slack.mode not in ("http", "socket"):
         raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')
     if not 0 <= config.slack.port <= 65535:

@@ -1,4 +1,5 @@
-"""Pacing for outgoing calls: a token bucket that a platform's 429 answers can pause.
+"""Pacing: a token bucket for outgoing calls that a platform's 429 answers can pause, and an
+allowance per client for requests coming in.
 
 Rate limits are about real seconds on the network, so these use the monotonic clock, not
 the application's movable clock.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 
 
 class TokenBucket:
@@ -43,3 +45,32 @@ class TokenBucket:
                     self._tokens -= 1.0
                     return
                 await asyncio.sleep((1.0 - self._tokens) / self.rate)
+
+
+class KeyedAllowance:
+    """At most ``per_minute`` requests a minute for each key (a client's address), bursts of
+    up to ``burst``; answered at once, never waited for. At most ``keys`` keys are tracked,
+    the least recently seen forgotten first, so the memory itself stays bounded."""
+
+    def __init__(self, per_minute: float, burst: float, *, keys: int = 10_000) -> None:
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.rate = per_minute / 60.0
+        self.burst = max(burst, 1.0)
+        self.keys = keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str) -> float:
+        """Take one request for ``key``: 0 when allowed, else the seconds until it would be."""
+        now = time.monotonic()
+        tokens, stamp = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.rate
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.keys:
+            self._buckets.popitem(last=False)
+        return wait

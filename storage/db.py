@@ -4,12 +4,23 @@ SQLite (through aiosqlite) runs in WAL mode with a busy timeout and foreign keys
 every write transaction begins with ``BEGIN IMMEDIATE`` behind a process-wide lock, so
 there is one writer at a time and no transaction fails half-way on a lock upgrade.
 PostgreSQL (through asyncpg) is the scale-out path.
+
+``probe`` is the first contact at start-up: whatever keeps the database from being used
+(a folder that does not exist, a file that is not a database, a lock held by another
+program for longer than ``LOCK_WAIT``, a PostgreSQL server that does not answer or has no
+such database) comes back as one ``DatabaseError`` naming ``[database] url``. ``ping`` is
+the health check's question. With ``echo``, SQLAlchemy's statement log goes to the
+process's own log handlers (and so through their secret filter), not to a handler of its
+own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
+import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +30,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -33,6 +44,10 @@ from storage.sqlite_driver import connector
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 _DRIVERS = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
+#: how long start-up waits for another program's lock on a SQLite file, in seconds
+LOCK_WAIT = 5.0
+#: how long start-up waits for PostgreSQL to answer, in seconds
+CONNECT_WAIT = 10.0
 
 
 class DatabaseError(Exception):
@@ -77,7 +92,11 @@ class Database:
         self.url = parsed
         self.is_sqlite = backend == "sqlite"
         self.schema = schema
-        kwargs: dict[str, Any] = {"echo": echo}
+        if echo:
+            # Records go up to the root handlers (and their secret filter); SQLAlchemy's own
+            # echo would add a handler of its own that prints them unfiltered.
+            logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["async_creator"] = connector(parsed.database or "", timeout=30)
             # Every unit of work ends in COMMIT or ROLLBACK itself; a reset on check-in
@@ -100,6 +119,55 @@ class Database:
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return "sqlite" if self.is_sqlite else "postgresql"
+
+    async def probe(self) -> None:
+        """Check that the database can be used, fast: a ``DatabaseError`` naming
+        ``[database] url`` and the cause when it cannot. A SQLite file that does not exist
+        yet is made (in a folder that does)."""
+        if self.is_sqlite:
+            await asyncio.to_thread(self._probe_sqlite)
+            return
+        await self.ping(within=CONNECT_WAIT)
+
+    def _probe_sqlite(self) -> None:
+        path = self.url.database or ""
+        if path in ("", ":memory:") or path.startswith("file:"):
+            return
+        folder = Path(path).resolve().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"[database] url: the folder {folder} does not exist (the SQLite file goes there)"
+            )
+        try:
+            conn = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+            try:
+                conn.execute("PRAGMA schema_version")
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(_sqlite_problem(path, exc)) from None
+
+    async def ping(self, within: float = 5.0) -> None:
+        """Ask the database a trivial question; a ``DatabaseError`` when it does not answer
+        within ``within`` seconds or answers with an error."""
+        where = self._where()
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            raise DatabaseError(
+                f"[database] url: {where} did not answer within {within:g} s"
+            ) from None
+        except Exception as exc:  # every driver's own errors, told apart below
+            raise DatabaseError(f"[database] url: {where}: {_describe(exc)}") from None
+
+    def _where(self) -> str:
+        if self.is_sqlite:
+            return f"the SQLite file {self.url.database}"
+        host = self.url.host or "localhost"
+        return f"PostgreSQL database {self.url.database!r} at {host}:{self.url.port or 5432}"
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -159,6 +227,39 @@ class Database:
             await self._writer.close()
             self._writer = None
         await self.engine.dispose()
+
+
+def _sqlite_problem(path: str, exc: sqlite3.DatabaseError) -> str:
+    """What a SQLite error at start-up means, in one line."""
+    reason = str(exc)
+    if "not a database" in reason or "malformed" in reason:
+        return f"[database] url: {path} is not a SQLite database"
+    if "locked" in reason or "busy" in reason:
+        return (
+            f"[database] url: {path} is locked by another program "
+            f"(waited {LOCK_WAIT:g} s); stop it or try again"
+        )
+    return f"[database] url: cannot use the SQLite file {path} ({reason})"
+
+
+def _describe(exc: BaseException) -> str:
+    """A driver's error in a few words, never with the password."""
+    cause: BaseException = exc
+    while getattr(cause, "orig", None) is not None:  # SQLAlchemy's wrapper of the driver's
+        cause = cause.orig  # type: ignore[attr-defined]
+    sqlstate = getattr(cause, "sqlstate", None)  # PostgreSQL's error code, through asyncpg
+    if sqlstate == "3D000":
+        return "no such database (create it first)"
+    if sqlstate in ("28000", "28P01"):
+        return "the user or password was refused"
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused (is the server running, on that port?)"
+    if isinstance(cause, socket.gaierror):
+        return "the host name is not known"
+    if isinstance(cause, OSError):
+        return cause.strerror or type(cause).__name__
+    first_line = str(cause).strip().splitlines()[:1]
+    return first_line[0] if first_line else type(cause).__name__
 
 
 @asynccontextmanager

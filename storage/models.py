@@ -619,3 +619,14 @@ class PollPost(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     #: the tally text last shown, so an unchanged tally is not edited again
     shown: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SlackRequestSeen(Base):
+    """A signed Slack request already answered, kept while its signature could be replayed
+    (Slack's 5 minutes). Only a digest of the timestamp and signature is stored: nothing of
+    who sent it or what it said."""
+
+    __tablename__ = "slack_requests_seen"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -3,15 +3,19 @@
 ``SlackAdapter`` is what `rallybot run` starts when ``[slack] enabled``. In HTTP mode it
 serves ``POST /slack/events`` (every slash command, interaction and event; a request whose
 signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
-with 401 before anything runs) and ``GET /healthz`` on ``[slack] host`` and ``port``. In
-Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the
-app is installed into workspaces through OAuth (``GET /slack/install``,
-``adapters/slack/oauth.py``). Every Web API call it makes, the delivery engine's included,
-goes to ``[slack] api_url``.
+with 401 before anything runs, a replayed one is not run again: ``adapters/slack/edge.py``)
+and ``GET /healthz`` (503 while the database does not answer) on ``[slack] host`` and
+``port``. In Socket Mode it connects with the app token. With ``client_id`` and
+``client_secret`` the app is installed into workspaces through OAuth
+(``GET /slack/install``, limited per client address, and ``adapters/slack/oauth.py``).
+Every Web API call it makes, the delivery engine's included, goes to ``[slack] api_url``.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import math
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
@@ -23,8 +27,12 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
-from adapters.slack.oauth import Installations
+from adapters.slack.edge import EventsGate
+from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, Installations
 from adapters.slack.sender import API_LOG, SlackSender
+from bot.config import ConfigError
+from bot.ratelimit import KeyedAllowance
+from storage.db import DatabaseError
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -34,6 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["SlackAdapter", "SlackBot", "SlackSender"]
 
 EVENTS_PATH = "/slack/events"
+#: how long ``/healthz`` waits for the database before calling it unreachable, in seconds
+HEALTH_TIMEOUT = 5.0
+
+log = logging.getLogger("rallybot.slack")
 
 
 class SlackAdapter:
@@ -68,6 +80,9 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.installations: Installations | None = None
+        self._gate: EventsGate | None = None
+        self._app: Application | None = None
+        self._installs = KeyedAllowance(INSTALLS_PER_MINUTE, INSTALLS_PER_MINUTE)
 
     def senders(self) -> Mapping[str, Sender]:
         """The delivery engine's Slack sender."""
@@ -88,11 +103,9 @@ class SlackAdapter:
             session=self._session,
             logger=API_LOG,
         )
-        socket = settings.mode == "socket"
-        self.bot = SlackBot(
-            app, settings, client, verify_requests=not socket, installations=installations
-        )
-        if socket:
+        self._app = app
+        self.bot = SlackBot(app, settings, client, installations=installations)
+        if settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(
                 self.bot.bolt, settings.app_token, web_client=client
             )
@@ -105,21 +118,40 @@ class SlackAdapter:
         if flow is not None:
             web_app.router.add_get(flow.install_path, self._install)
             web_app.router.add_get(flow.redirect_uri_path, self._installed)
+        self._gate = EventsGate(settings.signing_secret, app.db)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(
+                _bind_error(self.config.source, settings.host, settings.port, exc)
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
 
     async def _events(self, request: web.Request) -> web.Response:
-        assert self.bot is not None
-        answer = await self.bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(answer)
+        assert self.bot is not None and self._gate is not None
+        admitted = await self._gate.admit(request)
+        if admitted is None:
+            return web.Response(status=200, text="")
+        return await to_aiohttp_response(await self.bot.bolt.async_dispatch(admitted))
 
     async def _install(self, request: web.Request) -> web.Response:
         assert self.bot is not None and self.bot.bolt.oauth_flow is not None
+        assert self.installations is not None
+        wait = self._installs.take(request.remote or "")
+        if not wait and await self.installations.states.live() >= LIVE_STATES:
+            wait = float(self.installations.states.expiration_seconds)
+        if wait:
+            return web.Response(
+                status=429,
+                text="Too many installations started; try again later.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
         flow = self.bot.bolt.oauth_flow
         return await to_aiohttp_response(
             await flow.handle_installation(await to_bolt_request(request))
@@ -131,6 +163,14 @@ class SlackAdapter:
         return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
     async def _health(self, _request: web.Request) -> web.Response:
+        assert self._app is not None
+        try:
+            await self._app.db.ping(within=HEALTH_TIMEOUT)
+        except DatabaseError as exc:
+            log.warning("health check: %s", exc)
+            return web.json_response(
+                {"ok": False, "mode": self.settings.mode, "database": "unreachable"}, status=503
+            )
         return web.json_response({"ok": True, "mode": self.settings.mode})
 
     async def stop(self) -> None:
@@ -141,7 +181,20 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._gate is not None:
+            await self._gate.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
         await self.sender.close()
+
+
+def _bind_error(source: str, host: str, port: int, exc: OSError) -> str:
+    """The one line that says why the HTTP server could not listen where configured."""
+    if exc.errno == errno.EADDRINUSE:
+        why = "is in use by another program"
+    elif exc.errno == errno.EACCES:
+        why = "needs privileges this process lacks (use a port above 1023)"
+    else:
+        why = f"cannot be listened on ({exc.strerror or exc})"
+    return f"{source}: [slack] port: {port} on {host} {why}"
