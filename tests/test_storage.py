@@ -214,3 +214,46 @@ async def test_migration_0004_fills_the_month_of_existing_reports(
             assert months.scalars().all() == ["2026-03", "2026-11"]
     finally:
         await db.dispose()
+
+
+async def test_migration_0010_gives_existing_reports_random_references(
+    db_url: tuple[str, str | None],
+) -> None:
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    try:
+        await db.upgrade("0008")
+        async with db.transaction() as conn:
+            repos = Repos(conn)
+            orgs = [await repos.sync_org(slug, slug, "America/Chicago", []) for slug in "ab"]
+            for org in orgs:
+                for _ in range(30):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO layoff_reports (org_id, employer, employer_key, kind, "
+                            "classifications, anonymous, ok_to_contact, status, received_week) "
+                            f"VALUES ({org.id}, 'x', 'x', 'layoff', '[]', true, false, "
+                            "'pending', '2026-11-02')"
+                        )
+                    )
+        await db.upgrade()
+        async with db.reading() as conn:
+            found = (
+                await conn.execute(text("SELECT org_id, ref FROM layoff_reports ORDER BY id"))
+            ).all()
+        for org in orgs:
+            refs = [ref for org_id, ref in found if org_id == org.id]
+            assert len(refs) == len(set(refs)) == 30
+            assert all(1000 <= ref <= 99_999 for ref in refs)
+            assert refs != sorted(refs)
+        async with db.transaction() as conn:
+            with pytest.raises(IntegrityError):
+                async with conn.begin_nested():
+                    await conn.execute(
+                        text(
+                            f"UPDATE layoff_reports SET ref = {found[1][1]} "
+                            f"WHERE ref = {found[0][1]}"
+                        )
+                    )
+    finally:
+        await db.dispose()
