@@ -6,12 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import bindparam, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, DatabaseError
-from storage.models import Identity, Member, OrgMember, Profile
+from storage.models import Identity, LayoffReport, Member, OrgMember, Profile
 from storage.repos import Repos
+from storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -236,8 +237,21 @@ async def test_migration_0010_gives_existing_reports_random_references(
                             "'pending', '2026-11-02')"
                         )
                     )
+            # the first report's moderation post is still held back, the second's was sent
+            for report_id, state in ((1, "pending"), (2, "sent")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (platform, target_kind, target, payload, kind, "
+                        "idempotency_key, state, attempts, next_attempt_at, created_at) VALUES "
+                        "('console', 'channel', 'moderation', '{}', 'moderation', "
+                        f"'layoff:{report_id}:mod:console:moderation', '{state}', 0, :at, :at)"
+                    ).bindparams(bindparam("at", type_=UTCDateTime())),
+                    {"at": NOW},
+                )
         await db.upgrade()
         async with db.reading() as conn:
+            shown = select(LayoffReport.visible_from).order_by(LayoffReport.id).limit(3)
+            assert (await conn.execute(shown)).scalars().all() == [NOW, None, None]
             found = (
                 await conn.execute(text("SELECT org_id, ref FROM layoff_reports ORDER BY id"))
             ).all()
