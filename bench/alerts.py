@@ -48,6 +48,7 @@ async def layoff_stats(path: Path, count: int) -> dict[str, float]:
                 rows.append(
                     {
                         "org_id": org_id,
+                        "ref": 1000 + n,
                         "employer": f"Library {n % 5000}",
                         "employer_key": f"library {n % 5000}",
                         "library_type": TYPES[n % 5],

@@ -114,7 +114,7 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
     async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
             if args.what == "layoffs":
-                data = await export_layoffs_csv(conn, record.id)
+                data = await export_layoffs_csv(conn, record.id, app.services.clock.now())
             elif args.what == "signers":
                 alert = None if args.alert is None else await get_alert(conn, args.alert)
                 if alert is None or alert.org_id != record.id:

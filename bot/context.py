@@ -186,7 +186,13 @@ class Context:
                     self.role = max(self.role, Role[granted.upper()])
         return self.role
 
-    async def audit(self, action: str, target: str = "", **detail: object) -> None:
-        """Record an organizer's or admin's action in the audit log."""
+    async def audit(
+        self, action: str, target: str = "", *, day_only: bool = False, **detail: object
+    ) -> None:
+        """Record an organizer's or admin's action in the audit log; with ``day_only`` its
+        time is the day's start (UTC), for an action whose moment must not be kept."""
         member = await self.member()
-        await self.repos.audit(self.org.id, member.id, action, target, detail, at=self.now)
+        at = self.now
+        if day_only:
+            at = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        await self.repos.audit(self.org.id, member.id, action, target, detail, at=at)

@@ -2,8 +2,17 @@
 
 An anonymous report keeps nothing about who sent it: no member or account row, no time finer
 than its week, no log line; its moderation post waits a random 2 to 15 minutes, so nothing
-stored tells when it arrived. Organizers verify, reject or merge reports; only verified ones
-count in /layoff stats and /layoff list.
+stored tells when it arrived, and until that post is due the report is seen by no command,
+export or count (its reference answers like one that does not exist). A report's reference
+(L-4821) is a random number, so references do not tell the order reports arrived in.
+Organizers verify, reject or merge reports; only verified ones count in /layoff stats and
+/layoff list; audit entries about an anonymous report keep the day only.
+
+One person may file ``[limits] layoff_reports_per_hour`` reports per clock hour, counted in the
+database under keyed hashes only, ``HMAC(ballot secret, account)`` and, for a member,
+``HMAC(ballot secret, member)`` too, so linked accounts count together and an account without
+a member row gets none; each count is one atomic statement, so the limit holds across
+processes and restarts. A count is deleted when its hour ends.
 """
 
 from __future__ import annotations
@@ -13,15 +22,16 @@ import calendar
 import hashlib
 import hmac
 import io
+import math
 import re
 import secrets
-import weakref
 from dataclasses import astuple, dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.options import Choice, Option, Ref, Text, TextList, Url, UsState, YesNo, normalise_choice
@@ -29,9 +39,9 @@ from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply, Table
 from commands.members import CLASSIFICATIONS, LIBRARY_TYPES
 from storage import layoffs as store
+from storage.repos import MemberRecord, Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.scheduler import DueContext
 
 group = CommandGroup("layoff", help="Report layoffs, furloughs, cuts and closures")
@@ -40,7 +50,8 @@ KINDS = ("layoff", "furlough", "hours-cut", "position-eliminated", "closure", "h
 HOUR = timedelta(hours=1)
 DUPLICATE_WINDOW = timedelta(days=30)
 _RANDOM = secrets.SystemRandom()
-_HASH_KEY = secrets.token_bytes(32)
+#: the due items that delete the hourly counts once their hour is over
+FORGET_COUNTS = "layoff.forget-counts"
 
 
 @dataclass(frozen=True)
@@ -114,41 +125,54 @@ def on_date(value: date | MonthDay | None, today: date, field: str, *, past: boo
     return min(candidates, key=lambda d: (abs((d - today).days), d))
 
 
-class RecentReports:
-    """When each person filed reports in the last hour, kept in this process's memory only.
-    People are known by an HMAC of their account under a key made at start, never by id."""
-
-    def __init__(self) -> None:
-        self._times: dict[bytes, list[datetime]] = {}
-
-    @staticmethod
-    def person(platform: str, user_id: str) -> bytes:
-        """The keyed hash that stands for an account."""
-        return hmac.new(_HASH_KEY, f"{platform}\n{user_id}".encode(), hashlib.sha256).digest()
-
-    def count(self, person: bytes, now: datetime) -> int:
-        """Reports filed in the hour before ``now``."""
-        times = [t for t in self._times.pop(person, ()) if t > now - HOUR]
-        if times:
-            self._times[person] = times
-        return len(times)
-
-    def add(self, person: bytes, now: datetime) -> None:
-        """Note a report filed now."""
-        if len(self._times) > 10_000:
-            self._times = {p: ts for p, ts in self._times.items() if ts[-1] > now - HOUR}
-        self._times.setdefault(person, []).append(now)
+def _hour(moment: datetime) -> datetime:
+    """The start of the clock hour of ``moment``."""
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
-#: one RecentReports per application (by its services), dropped with the application
-_limits: dict[int, RecentReports] = {}
+def person_key(secret: bytes, person: str) -> str:
+    """The keyed hash a person is counted under: an HMAC-SHA256 of ``m:<member id>`` or
+    ``a:<platform>:<account>``."""
+    return hmac.new(secret, f"rallybot layoff limit|{person}".encode(), hashlib.sha256).hexdigest()
 
 
-def _recent_reports(services: Services) -> RecentReports:
-    if id(services) not in _limits:
-        _limits[id(services)] = RecentReports()
-        weakref.finalize(services, _limits.pop, id(services), None)
-    return _limits[id(services)]
+async def _quietly_found(ctx: Context) -> MemberRecord | None:
+    """The member an anonymous reporter already is, if any, so that linked accounts share one
+    limit; looked up without the account in any log line, and nothing is stored."""
+    inv = ctx.invocation
+    async with ctx.services.db.reading(quiet=True) as conn:
+        return await Repos(conn).find_member(inv.platform, inv.user_id)
+
+
+async def _count_report(ctx: Context, anonymous: bool, member: MemberRecord | None) -> None:
+    """Count this report against the person's hourly limit, or refuse it."""
+    secret = ballot_secret(ctx.services)
+    if secret is None and anonymous:
+        raise ValidationError(
+            "anonymous",
+            "anonymous reports need a ballot secret, which this bot does not have: an admin "
+            "sets [polls] ballot_secret, the same for every bot process; until then, add "
+            "anonymous:no to file it with your name",
+        )
+    inv = ctx.invocation
+    # The account always (it may have filed before it became a member), and the member,
+    # whose linked accounts count together.
+    people = [f"a:{inv.platform}:{inv.user_id}"] + ([f"m:{member.id}"] if member else [])
+    limit = ctx.services.config.layoff_reports_per_hour
+    hour = _hour(ctx.now)
+    for person in people:
+        # Without a secret only named reports get here, whose reporter is on the report anyway.
+        key = person_key(secret or b"", person)
+        if not await store.count_report(ctx.repos.conn, key, hour, limit):
+            # the refusal rolls back what was counted before it
+            minutes = math.ceil((hour + HOUR - ctx.now).total_seconds() / 60)
+            raise UserError(
+                f"You have filed {limit} reports this hour, the most one person may; "
+                f"you can file the next in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+    await ctx.schedule(
+        kind=FORGET_COUNTS, due_at=hour + HOUR, key=f"{FORGET_COUNTS}:{hour:%Y-%m-%dT%H}"
+    )
 
 
 def _today(ctx: Context) -> date:
@@ -193,9 +217,9 @@ def _moderation_reply(r: store.LayoffRecord, outcome: str = "") -> Reply:
         ("Possible duplicate", dup and f"of L-{dup} (same employer within 30 days)"),
         ("Status", outcome or "pending review"),
     ]
-    args, closed = {"id": str(r.id)}, bool(outcome)
+    args, closed = {"id": str(r.ref)}, bool(outcome)
     return Reply(
-        title=f"Layoff report L-{r.id}",
+        title=f"Layoff report L-{r.ref}",
         fields=[(name, value) for name, value in shown if value],
         actions=[
             Action("Verify", "layoff verify", args, style="primary", disabled=closed),
@@ -235,18 +259,15 @@ async def report(ctx: Context, **given: Any) -> Reply:
         raise ValidationError(
             "ok_to_contact", "works with named reports only: add anonymous:no to give your name"
         )
-    recent = _recent_reports(ctx.services)
-    person = recent.person(ctx.platform, ctx.invocation.user_id)
-    limit = ctx.services.config.layoff_reports_per_hour
-    if recent.count(person, ctx.now) >= limit:
-        raise UserError(
-            f"You have filed {limit} reports in the last hour; "
-            "please wait a little before the next."
-        )
     conn = ctx.repos.conn
     today = _today(ctx)
     effective = on_date(given["effective_date"], today, "effective_date", past=False)
     member = None if anonymous else await ctx.member()
+    await _count_report(ctx, anonymous, member or await _quietly_found(ctx))
+    # An anonymous report (and its moderation post) waits a random while before anyone
+    # can see it.
+    delay = timedelta(seconds=_RANDOM.randint(120, 900)) if anonymous else timedelta(0)
+    shown_from = ctx.now + delay
     given.update(
         kind=given["kind"] or "layoff",
         classifications=list(given["classifications"] or ()),
@@ -254,59 +275,68 @@ async def report(ctx: Context, **given: Any) -> Reply:
         anonymous=anonymous,
         ok_to_contact=bool(given["ok_to_contact"]),
     )
-    report_id = await store.add_report(
+    report_id, ref = await store.add_report(
         conn,
         store.NewReport(
             org_id=ctx.org.id,
             reporter_member_id=None if member is None else member.id,
             possible_duplicate_of=await store.possible_duplicate(
-                conn, ctx.org.id, given["employer"], today - DUPLICATE_WINDOW
+                conn, ctx.org.id, given["employer"], today - DUPLICATE_WINDOW, ctx.now
             ),
             received_week=today - timedelta(days=today.weekday()),
+            visible_from=shown_from if anonymous else None,
             **given,
         ),
     )
-    record = await store.get_report(conn, ctx.org.id, report_id)
+    record = await store.get_report(conn, ctx.org.id, ref, shown_from)
     assert record is not None
-    # An anonymous report's post (and the outbox row's time) waits a random while.
-    delay = timedelta(seconds=_RANDOM.randint(120, 900)) if anonymous else timedelta(0)
-    post = {"kind": "moderation", "org_id": ctx.org.id, "not_before": ctx.now + delay}
+    post = {"kind": "moderation", "org_id": ctx.org.id, "not_before": shown_from}
     reply = _moderation_reply(record)
     for platform, channel, key in _mod_keys(ctx, report_id):
         await ctx.messages.to_channel(platform, channel, reply, key=key, **post)
-    recent.add(person, ctx.now)
     who = "It carries your name, which only organizers see."
     if anonymous:
         who = "It is anonymous: nothing about who sent it is kept."
     return Reply(
-        text=f"Thank you. Your report is L-{report_id}. {who} Organizers will review it "
+        text=f"Thank you. Your report is L-{ref}. {who} Organizers will review it "
         "before it counts in /layoff stats."
     )
 
 
-async def _report_here(ctx: Context, report_id: int, field: str = "id") -> store.LayoffRecord:
-    record = await store.get_report(ctx.repos.conn, ctx.org.id, report_id)
+async def _report_here(ctx: Context, ref: int, field: str = "id") -> store.LayoffRecord:
+    """The report with this reference, as anyone may see it now, or a refusal naming
+    ``field`` (the same for a report not yet visible as for one that does not exist)."""
+    record = await store.get_report(ctx.repos.conn, ctx.org.id, ref, ctx.now)
     if record is None:
-        raise ValidationError(field, f"no report L-{report_id} here")
+        raise ValidationError(field, f"no report L-{ref} here")
     return record
 
 
 async def _decide(
-    ctx: Context, record: store.LayoffRecord, status: str, of: int | None = None
+    ctx: Context, record: store.LayoffRecord, status: str, of: store.LayoffRecord | None = None
 ) -> Reply:
     """Move a pending report to ``status``, audit it and edit its moderation posts."""
     moderator = await ctx.member()
-    conn, org_id, ref = ctx.repos.conn, ctx.org.id, f"L-{record.id}"
+    conn, org_id, ref = ctx.repos.conn, ctx.org.id, f"L-{record.ref}"
     if not await store.moderate(
-        conn, org_id, record.id, status=status, by=moderator.id, at=ctx.now, duplicate_of=of
+        conn,
+        org_id,
+        record.id,
+        status=status,
+        by=moderator.id,
+        at=ctx.now,
+        duplicate_of=of and of.id,
     ):
-        current = await _report_here(ctx, record.id)
+        current = await _report_here(ctx, record.ref)
         return Reply(text=f"{ref} is already {current.status}; nothing changed.")
     action = {"verified": "verify", "rejected": "reject", "duplicate": "duplicate"}[status]
-    await ctx.audit(f"layoff.{action}", ref, **({"of": f"L-{of}"} if of else {}))
-    outcome = f"duplicate of L-{of}" if of else status
+    about_anonymous = record.anonymous or (of is not None and of.anonymous)
+    detail = {"of": f"L-{of.ref}"} if of else {}
+    await ctx.audit(f"layoff.{action}", ref, day_only=about_anonymous, **detail)
+    outcome = f"duplicate of L-{of.ref}" if of else status
     shown = _moderation_reply(
-        replace(record, status=status, duplicate_of=of), f"{outcome} by {moderator.display_name}"
+        replace(record, status=status, duplicate_of=of and of.ref),
+        f"{outcome} by {moderator.display_name}",
     )
     keys = [key for _, _, key in _mod_keys(ctx, record.id)]
     for post in await store.moderation_posts(conn, keys):
@@ -343,7 +373,7 @@ async def duplicate(ctx: Context, id: int, of: int) -> Reply:
     original = await _report_here(ctx, of, "of")
     if of == id or original.duplicate_of == id:
         raise ValidationError("of", f"must be another report than L-{id} and not its duplicate")
-    return await _decide(ctx, record, "duplicate", of)
+    return await _decide(ctx, record, "duplicate", original)
 
 
 @lru_cache(maxsize=64)
@@ -386,7 +416,9 @@ def _counts(counts: list[store.Count], unnamed: str) -> str:
 async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) -> Reply:
     """Counts of verified reports, and a bar chart by month."""
     since_day = on_date(since, _today(ctx), "since", past=True)
-    found = await store.layoff_stats(ctx.repos.conn, ctx.org.id, state=state, since=since_day)
+    found = await store.layoff_stats(
+        ctx.repos.conn, ctx.org.id, ctx.now, state=state, since=since_day
+    )
     scope = (f" in {state}" if state else "") + (f" since {since_day}" if since_day else "")
     if not found.reports:
         return Reply(text=f"No verified layoff reports{scope} yet.")
@@ -420,13 +452,13 @@ async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) 
 )
 async def list_reports(ctx: Context, state: str | None) -> Reply:
     """The 20 latest verified reports, without reporters."""
-    reports = await store.recent_verified(ctx.repos.conn, ctx.org.id, state=state)
+    reports = await store.recent_verified(ctx.repos.conn, ctx.org.id, ctx.now, state=state)
     where = f" in {state}" if state else ""
     if not reports:
         return Reply(text=f"No verified layoff reports{where} yet.")
     rows = [
         [
-            f"L-{r.id}",
+            f"L-{r.ref}",
             r.employer,
             _place(r.city, r.state),
             r.kind,
@@ -444,7 +476,7 @@ async def list_reports(ctx: Context, state: str | None) -> Reply:
 @group.command("export", role=Role.ORGANIZER, help="Every report as a CSV file (organizers)")
 async def export(ctx: Context) -> Reply:
     """Every report of the organization with its status; anonymous ones name no reporter."""
-    data = await store.export_layoffs_csv(ctx.repos.conn, ctx.org.id)
+    data = await store.export_layoffs_csv(ctx.repos.conn, ctx.org.id, ctx.now)
     await ctx.audit("layoff.export", ctx.org.slug)
     return Reply(
         text="Every layoff report with its status. Anonymous reports have no reporter.",
@@ -455,7 +487,7 @@ async def export(ctx: Context) -> Reply:
 @group.on_digest
 async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     """The week's newly verified reports, for the weekly digest."""
-    count, workers = await store.verified_since(ctx.conn, org_id, since)
+    count, workers = await store.verified_since(ctx.conn, org_id, since, ctx.now)
     if not count:
         return []
     noun = "report" if count == 1 else "reports"
@@ -465,10 +497,16 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
 @group.on_export
 async def export_member(ctx: Context, member_id: int) -> list[dict[str, Any]]:
     """A member's own named reports, for /privacy export."""
-    return await store.reports_of_member(ctx.repos.conn, member_id)
+    return await store.reports_of_member(ctx.repos.conn, member_id, ctx.now)
 
 
 @group.on_merge
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """Named reports follow the person when /link joins two members."""
     await store.move_reports(ctx.repos.conn, drop, keep)
+
+
+@group.on_due(FORGET_COUNTS)
+async def forget_counts(ctx: DueContext) -> None:
+    """An hour is over: the counts of the hourly limit for it (and any older) are deleted."""
+    await store.forget_past_hours(ctx.conn, _hour(ctx.now))

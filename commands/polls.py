@@ -19,17 +19,15 @@ import asyncio
 import hashlib
 import hmac
 import io
-import os
 import secrets
 import unicodedata
-import weakref
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.messages import Messages
@@ -169,41 +167,6 @@ VOTE_OPTIONS = (
 
 
 # the ballot secret and voter keys --------------------------------------------------------
-
-#: the ballot secret each application (by its services) uses, dropped with the application
-_secrets: dict[int, bytes | None] = {}
-
-
-def _secret_file(path: Path) -> bytes:
-    """The secret kept in ``path``, made there once (mode 0600) if there is none yet."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip().encode()
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="ascii").strip().encode()
-
-
-def ballot_secret(services: Services) -> bytes | None:
-    """The key of anonymous voter keys: ``[polls] ballot_secret``; else, on a SQLite file, one
-    made once beside the database; on an in-memory SQLite database one for the process; on
-    PostgreSQL none (every process must share one, so it has to be configured)."""
-    configured = services.config.polls.ballot_secret
-    if configured:
-        return configured.encode()
-    if id(services) not in _secrets:
-        db = services.db
-        found: bytes | None = None
-        if db.is_sqlite:
-            name = db.url.database or ""
-            if name in ("", ":memory:") or name.startswith("file::memory:"):
-                found = secrets.token_bytes(32)
-            else:
-                found = _secret_file(Path(name + ".ballot-secret"))
-        _secrets[id(services)] = found
-        weakref.finalize(services, _secrets.pop, id(services), None)
-    return _secrets[id(services)]
 
 
 def anonymous_key(secret: bytes, poll_id: int, member_id: int) -> str:

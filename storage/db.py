@@ -110,6 +110,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+        self._engine_options = kwargs
+        self._quiet: AsyncEngine | None = None
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         #: SQLite's one writer: a connection kept open for every unit of work
@@ -183,13 +185,28 @@ class Database:
                 yield conn
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A unit of work that only reads: on SQLite it does not wait for, or hold, the writer."""
-        async with self.engine.connect() as conn:
+    async def reading(self, *, quiet: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A unit of work that only reads: on SQLite it does not wait for, or hold, the writer.
+        With ``quiet``, its statements are logged without their parameters (a lookup by the
+        account of someone who must leave no trace)."""
+        async with (self._quiet_engine() if quiet else self.engine).connect() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(rallybot_read_only=True)
             async with conn.begin():
                 yield conn
+
+    def _quiet_engine(self) -> AsyncEngine:
+        """An engine that logs statements without their parameters, made when first needed.
+        It has connections of its own, so a unit of work that holds one of the main pool never
+        waits for another from the same pool."""
+        if self._quiet is None:
+            options = dict(self._engine_options, hide_parameters=True)
+            if not self.is_sqlite:
+                options.update(pool_size=2, max_overflow=8)
+            self._quiet = create_async_engine(self.url, **options)
+            if self.is_sqlite:
+                _sqlite_pragmas(self._quiet)
+        return self._quiet
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""
@@ -226,6 +243,9 @@ class Database:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        if self._quiet is not None:
+            await self._quiet.dispose()
+            self._quiet = None
         await self.engine.dispose()
 
 

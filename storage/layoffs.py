@@ -1,30 +1,48 @@
 """Layoff reports: storing and moderating them, and counting the verified ones in SQL.
 
-An anonymous report has no reporter and no time finer than ``received_week``; nothing here
-adds one. Counts are GROUP BY queries on the (org_id, status) index, so statistics stay fast
-over a hundred thousand reports.
+An anonymous report has no reporter and no time of arrival finer than ``received_week``;
+nothing here adds one. Until its ``visible_from`` (when its moderation post is due) every read
+here passes it over, so its reference answers like one that does not exist. People see and
+type a report's ``ref``, a random number unique in its organization, never its row id.
+Counts are GROUP BY queries on the (org_id, status) index, so statistics stay fast over a
+hundred thousand reports. The hourly limit keeps, per person, only a keyed hash and a count
+for the current clock hour.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Select, String, bindparam, func, insert, select, update
+from sqlalchemy import Date, Select, String, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.csvfile import write_csv
-from storage.models import LayoffReport, Member, OutboxMessage
+from storage.models import LayoffReport, LayoffReportCount, Member, OutboxMessage
+from storage.types import UTCDateTime
 
 _reports = LayoffReport.__table__
+_counts = LayoffReportCount.__table__
 _outbox = OutboxMessage.__table__
 _reporters = Member.__table__.alias("reporters")
 _moderators = Member.__table__.alias("moderators")
+_duplicates = _reports.alias("duplicates")
+_possible = _reports.alias("possible")
 _r = _reports.c
+
+#: The one rule of every read: a report is passed over until its moderation post is due.
+_VISIBLE = or_(_r.visible_from.is_(None), _r.visible_from <= bindparam("now", type_=UTCDateTime()))
+
+#: where a new report's reference is drawn: a few tries among 4 and 5 digits, then wider
+REF_RANGES = ((1000, 99_999),) * 8 + ((100_000, 999_999),) * 8 + ((1_000_000, 99_999_999),) * 8
+_RANDOM = secrets.SystemRandom()
 
 
 def employer_key(name: str) -> str:
@@ -57,15 +75,20 @@ class NewReport:
     anonymous: bool
     ok_to_contact: bool
     reporter_member_id: int | None
+    #: the row id of an earlier report on the same employer
     possible_duplicate_of: int | None
     received_week: date
+    #: when the report may be seen (its moderation post is due); None: at once
+    visible_from: datetime | None
 
 
 @dataclass(frozen=True)
 class LayoffRecord:
-    """A stored report, with its named reporter's display name (for organizers only)."""
+    """A stored report, with its named reporter's display name (for organizers only);
+    ``duplicate_of`` and ``possible_duplicate_of`` are the other reports' references."""
 
     id: int
+    ref: int
     employer: str
     library_type: str | None
     city: str | None
@@ -91,7 +114,7 @@ class LayoffRecord:
 class ListedReport:
     """What `/layoff list` shows of a verified report: never who sent it."""
 
-    id: int
+    ref: int
     employer: str
     city: str | None
     state: str | None
@@ -133,10 +156,10 @@ class ModerationPost:
     target: str
 
 
-_INSERT = insert(_reports).returning(_r.id)
 _GET = (
     select(
         _r.id,
+        _r.ref,
         _r.employer,
         _r.library_type,
         _r.city,
@@ -153,12 +176,14 @@ _GET = (
         _r.ok_to_contact,
         _reporters.c.display_name,
         _r.status,
-        _r.duplicate_of,
-        _r.possible_duplicate_of,
+        _duplicates.c.ref,
+        _possible.c.ref,
         _r.received_week,
     )
     .outerjoin(_reporters, _reporters.c.id == _r.reporter_member_id)
-    .where(_r.org_id == bindparam("org_id"), _r.id == bindparam("report_id"))
+    .outerjoin(_duplicates, _duplicates.c.id == _r.duplicate_of)
+    .outerjoin(_possible, _possible.c.id == _r.possible_duplicate_of)
+    .where(_r.org_id == bindparam("org_id"), _r.ref == bindparam("ref"), _VISIBLE)
 )
 _POSSIBLE_DUPLICATE = (
     select(_r.id)
@@ -167,6 +192,7 @@ _POSSIBLE_DUPLICATE = (
         _r.employer_key == bindparam("key"),
         _r.received_week >= bindparam("since", type_=Date),
         _r.status != "rejected",
+        _VISIBLE,
     )
     .order_by(_r.id.desc())
     .limit(1)
@@ -183,6 +209,8 @@ _MODERATE = (
         moderated_by=bindparam("by"),
         moderated_at=bindparam("at"),
         duplicate_of=bindparam("of"),
+        # seen and decided: visible to every reader from now on, whatever its clock
+        visible_from=None,
     )
     .returning(_r.id)
 )
@@ -194,39 +222,58 @@ _VERIFIED_SINCE = select(func.count(), func.sum(_r.workers)).where(
     _r.org_id == bindparam("org_id"),
     _r.status == "verified",
     _r.moderated_at >= bindparam("since"),
+    _VISIBLE,
 )
 
 
-async def add_report(conn: AsyncConnection, report: NewReport) -> int:
-    """Store a new (pending) report; return its id."""
+@cache
+def _insert_report(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (org_id, ref) DO NOTHING RETURNING id, once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(_reports).on_conflict_do_nothing(index_elements=["org_id", "ref"]).returning(_r.id)
+    )
+
+
+async def add_report(conn: AsyncConnection, report: NewReport) -> tuple[int, int]:
+    """Store a new (pending) report under a random reference free in its organization;
+    return its row id and its reference."""
     values = asdict(report)
     values["source_url"] = values.pop("source")
     values["union_represented"] = values.pop("union")
     values["employer_key"] = employer_key(report.employer)
     values["month"] = f"{report.effective_date or report.received_week:%Y-%m}"
     values["status"] = "pending"
-    return (await conn.execute(_INSERT, values)).scalar_one()
+    statement = _insert_report(conn.dialect.name)
+    for low, high in REF_RANGES:
+        values["ref"] = _RANDOM.randint(low, high)
+        report_id = (await conn.execute(statement, values)).scalar_one_or_none()
+        if report_id is not None:
+            return report_id, values["ref"]
+    raise RuntimeError(f"no free report reference found in organization {report.org_id}")
 
 
 async def possible_duplicate(
-    conn: AsyncConnection, org_id: int, employer: str, since: date
+    conn: AsyncConnection, org_id: int, employer: str, since: date, now: datetime
 ) -> int | None:
-    """The latest report on the same employer received since ``since`` (rejected ones aside)."""
+    """The row id of the latest report on the same employer received since ``since``
+    (rejected ones and ones not yet visible aside)."""
     key = employer_key(employer)
     if not key:
         return None
-    return (
-        await conn.execute(_POSSIBLE_DUPLICATE, {"org_id": org_id, "key": key, "since": since})
-    ).scalar_one_or_none()
+    params = {"org_id": org_id, "key": key, "since": since, "now": now}
+    return (await conn.execute(_POSSIBLE_DUPLICATE, params)).scalar_one_or_none()
 
 
-async def get_report(conn: AsyncConnection, org_id: int, report_id: int) -> LayoffRecord | None:
-    """One report of an organization."""
-    row = (await conn.execute(_GET, {"org_id": org_id, "report_id": report_id})).first()
+async def get_report(
+    conn: AsyncConnection, org_id: int, ref: int, now: datetime
+) -> LayoffRecord | None:
+    """The report of an organization with this reference, if it is visible ``now``."""
+    row = (await conn.execute(_GET, {"org_id": org_id, "ref": ref, "now": now})).first()
     if row is None:
         return None
     values = list(row)
-    values[7] = tuple(values[7] or ())
+    values[8] = tuple(values[8] or ())
     return LayoffRecord(*values)
 
 
@@ -240,7 +287,8 @@ async def moderate(
     at: datetime,
     duplicate_of: int | None = None,
 ) -> bool:
-    """Decide a pending report; False if it was no longer pending."""
+    """Decide a pending report (by row id, as :func:`get_report` found it); False if it was
+    no longer pending."""
     params = {
         "in_org": org_id,
         "report_id": report_id,
@@ -267,7 +315,7 @@ async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[Moder
 def _stats_statement(by_state: bool, by_since: bool) -> Select[Any]:
     """One pass over the verified reports in the covering index, grouped by state, library
     type and month (a few thousand groups at most), built once per set of filters."""
-    where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
+    where = [_r.org_id == bindparam("org_id"), _r.status == "verified", _VISIBLE]
     if by_state:
         where.append(_r.state == bindparam("state", type_=String))
     if by_since:
@@ -295,12 +343,17 @@ def _ranked(totals: dict[str | None, list[int]], *, by_label: bool = False) -> l
 
 
 async def layoff_stats(
-    conn: AsyncConnection, org_id: int, *, state: str | None = None, since: date | None = None
+    conn: AsyncConnection,
+    org_id: int,
+    now: datetime,
+    *,
+    state: str | None = None,
+    since: date | None = None,
 ) -> LayoffStats:
     """Verified reports of an organization counted in SQL, optionally of one state and from
     a date on (the effective date, or the week received when there is none)."""
     statement = _stats_statement(state is not None, since is not None)
-    params: dict[str, Any] = {"org_id": org_id}
+    params: dict[str, Any] = {"org_id": org_id, "now": now}
     if state is not None:
         params["state"] = state
     if since is not None:
@@ -329,11 +382,11 @@ async def layoff_stats(
 
 @cache
 def _recent_statement(by_state: bool) -> Select[Any]:
-    where = [_r.org_id == bindparam("org_id"), _r.status == "verified"]
+    where = [_r.org_id == bindparam("org_id"), _r.status == "verified", _VISIBLE]
     if by_state:
         where.append(_r.state == bindparam("state", type_=String))
     return (
-        select(_r.id, _r.employer, _r.city, _r.state, _r.kind, _r.workers, _r.effective_date)
+        select(_r.ref, _r.employer, _r.city, _r.state, _r.kind, _r.workers, _r.effective_date)
         .where(*where)
         .order_by(_r.id.desc())
         .limit(bindparam("limit"))
@@ -341,19 +394,27 @@ def _recent_statement(by_state: bool) -> Select[Any]:
 
 
 async def recent_verified(
-    conn: AsyncConnection, org_id: int, *, state: str | None = None, limit: int = 20
+    conn: AsyncConnection,
+    org_id: int,
+    now: datetime,
+    *,
+    state: str | None = None,
+    limit: int = 20,
 ) -> list[ListedReport]:
     """The latest verified reports, newest first."""
-    params: dict[str, Any] = {"org_id": org_id, "limit": limit}
+    params: dict[str, Any] = {"org_id": org_id, "now": now, "limit": limit}
     if state is not None:
         params["state"] = state
     rows = await conn.execute(_recent_statement(state is not None), params)
     return [ListedReport(*row) for row in rows]
 
 
-async def verified_since(conn: AsyncConnection, org_id: int, since: datetime) -> tuple[int, int]:
+async def verified_since(
+    conn: AsyncConnection, org_id: int, since: datetime, now: datetime
+) -> tuple[int, int]:
     """How many reports were verified since ``since``, and their known workers."""
-    count, workers = (await conn.execute(_VERIFIED_SINCE, {"org_id": org_id, "since": since})).one()
+    params = {"org_id": org_id, "since": since, "now": now}
+    count, workers = (await conn.execute(_VERIFIED_SINCE, params)).one()
     return count, int(workers or 0)
 
 
@@ -385,7 +446,7 @@ CSV_HEADERS = (
 )
 _EXPORT = (
     select(
-        _r.id,
+        _r.ref,
         _r.status,
         _r.employer,
         _r.library_type,
@@ -403,27 +464,35 @@ _EXPORT = (
         _r.ok_to_contact,
         _reporters.c.display_name,
         _r.received_week,
-        _r.duplicate_of,
-        _r.possible_duplicate_of,
+        _duplicates.c.ref,
+        _possible.c.ref,
         _moderators.c.display_name,
         _r.moderated_at,
     )
     .outerjoin(_reporters, (_reporters.c.id == _r.reporter_member_id) & ~_r.anonymous)
     .outerjoin(_moderators, _moderators.c.id == _r.moderated_by)
-    .where(_r.org_id == bindparam("org_id"))
+    .outerjoin(_duplicates, _duplicates.c.id == _r.duplicate_of)
+    .outerjoin(_possible, _possible.c.id == _r.possible_duplicate_of)
+    .where(_r.org_id == bindparam("org_id"), _VISIBLE)
+    .order_by(_r.id)
+)
+_OF_MEMBER = (
+    select(_r.ref, _r.employer, _r.kind, _r.status, _r.ok_to_contact, _r.received_week)
+    .where(_r.reporter_member_id == bindparam("member_id"), _VISIBLE)
     .order_by(_r.id)
 )
 
 
-def _ref(report_id: int | None) -> str:
-    return "" if report_id is None else f"L-{report_id}"
+def _ref(ref: int | None) -> str:
+    return "" if ref is None else f"L-{ref}"
 
 
-async def export_layoffs_csv(conn: AsyncConnection, org_id: int) -> bytes:
-    """Every report of an organization as CSV (UTF-8), with its status. The reporter column
-    holds the display name of a named reporter and is empty for every anonymous report."""
+async def export_layoffs_csv(conn: AsyncConnection, org_id: int, now: datetime) -> bytes:
+    """Every report of an organization visible ``now`` as CSV (UTF-8), with its status. The
+    reporter column holds the display name of a named reporter and is empty for every
+    anonymous report."""
     rows = []
-    for row in await conn.execute(_EXPORT, {"org_id": org_id}):
+    for row in await conn.execute(_EXPORT, {"org_id": org_id, "now": now}):
         values = list(row)
         values[0] = _ref(values[0])
         values[7] = "unknown" if values[7] is None else values[7]
@@ -434,13 +503,11 @@ async def export_layoffs_csv(conn: AsyncConnection, org_id: int) -> bytes:
     return write_csv(CSV_HEADERS, rows)
 
 
-async def reports_of_member(conn: AsyncConnection, member_id: int) -> list[dict[str, Any]]:
+async def reports_of_member(
+    conn: AsyncConnection, member_id: int, now: datetime
+) -> list[dict[str, Any]]:
     """A member's own named reports, for /privacy export (anonymous ones name no one)."""
-    rows = await conn.execute(
-        select(_r.id, _r.employer, _r.kind, _r.status, _r.ok_to_contact, _r.received_week)
-        .where(_r.reporter_member_id == member_id)
-        .order_by(_r.id)
-    )
+    rows = await conn.execute(_OF_MEMBER, {"member_id": member_id, "now": now})
     return [
         {
             "ref": f"L-{rid}",
@@ -460,3 +527,35 @@ async def move_reports(conn: AsyncConnection, from_member: int, to_member: int) 
         await conn.execute(
             update(_reports).where(column == from_member).values({column.name: to_member})
         )
+
+
+# the hourly limit ----------------------------------------------------------------------------
+
+
+@cache
+def _count_report(dialect: str) -> Any:
+    """One more report for a person this hour, unless the count has reached the limit:
+    INSERT … ON CONFLICT DO UPDATE … WHERE count < limit RETURNING count, once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(_counts).values(
+        person=bindparam("person"), hour=bindparam("hour", type_=UTCDateTime()), count=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["person", "hour"],
+        set_={"count": _counts.c.count + 1},
+        where=_counts.c.count < bindparam("limit"),
+    ).returning(_counts.c.count)
+
+
+async def count_report(conn: AsyncConnection, person: str, hour: datetime, limit: int) -> bool:
+    """Count a report for ``person`` (a keyed hash) in the clock hour starting at ``hour``,
+    in one atomic statement; False, counting nothing, if ``limit`` were passed. Rows of
+    hours already over are deleted first."""
+    await forget_past_hours(conn, hour)
+    params = {"person": person, "hour": hour, "limit": limit}
+    return (await conn.execute(_count_report(conn.dialect.name), params)).first() is not None
+
+
+async def forget_past_hours(conn: AsyncConnection, hour: datetime) -> None:
+    """Delete the counts of every hour before the one starting at ``hour``."""
+    await conn.execute(delete(_counts).where(_counts.c.hour < hour))

@@ -276,10 +276,11 @@ class Reminder(Base):
 
 class LayoffReport(Base):
     """A report of layoffs, furloughs, cuts or closures. Anonymous ones keep no reporter and
-    no time finer than the week they arrived."""
+    no time of their arrival: only the week, and the moment their moderation post was due."""
 
     __tablename__ = "layoff_reports"
     __table_args__ = (
+        UniqueConstraint("org_id", "ref"),
         Index("ix_layoff_reports_org_status", "org_id", "status"),
         Index("ix_layoff_reports_org_employer", "org_id", "employer_key"),
         # covers /layoff stats: one ordered pass, no sort, no table lookups
@@ -291,12 +292,19 @@ class LayoffReport(Base):
             "library_type",
             "month",
             "workers",
+            "visible_from",
         ),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    #: the number people see and type (L-4821): random, unique in the organization, so it
+    #: does not tell the order reports arrived in
+    ref: Mapped[int] = mapped_column(Integer)
+    #: when an anonymous report's moderation post is due: before then no command, export or
+    #: count shows it; None (named reports, and every report once moderated) is visible
+    visible_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     employer: Mapped[str] = mapped_column(String(200))
     #: the employer's name folded for finding possible duplicates
     employer_key: Mapped[str] = mapped_column(String(200))
@@ -336,6 +344,19 @@ class LayoffReport(Base):
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LayoffReportCount(Base):
+    """How many layoff reports one person filed in the current clock hour: the person only as
+    a keyed hash (``HMAC(ballot secret, person)``), nothing else. Rows of past hours are
+    deleted when their hour ends."""
+
+    __tablename__ = "layoff_report_counts"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the start of the clock hour counted (UTC)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Alert(Base):

@@ -9,6 +9,7 @@ nonces and within the rate limits. Runs on a SQLite file and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -133,15 +134,17 @@ async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig
     assert "cancel" in text_of(cancelled).lower()
 
     report = await rig.slash(
-        BEA, "layoff", {"employer": "Elm St Public Library", "workers": "12", "state": "IL"},
+        BEA,
+        "layoff",
+        {"employer": "Elm St Public Library", "workers": "12", "state": "IL", "anonymous": False},
         sub="report",
     )
-    assert "Your report is L-1" in text_of(report)
-    denied = await rig.slash(BEA, "layoff", {"id": 1}, sub="verify")
+    ref = int(re.findall(r"Your report is L-(\d+)\.", text_of(report))[0])
+    denied = await rig.slash(BEA, "layoff", {"id": ref}, sub="verify")
     assert "needs the organizer role" in text_of(denied)
     # organizers by role name (ana) and admins by role id (cal)
-    verified = await rig.slash(ANA, "layoff", {"id": "1"}, sub="verify")
-    assert "L-1 is now marked verified" in text_of(verified)
+    verified = await rig.slash(ANA, "layoff", {"id": ref}, sub="verify")
+    assert f"L-{ref} is now marked verified" in text_of(verified)
     stats = await rig.slash(CAL, "layoff", sub="stats")
     stats_message = final(stats)
     assert stats_message["files"] and stats_message["files"][0]["filename"].endswith(".png")
@@ -176,11 +179,11 @@ async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig
         box = signed.responses[0]["data"]
         signed = await rig.submit(BEA, box["custom_id"], {"name": "Bea Reyes"}, guild=None)
     assert "signed" in text_of(signed).lower(), text_of(signed)
-    # the report's moderation message arrives minutes later, with its buttons
+    # the report's moderation message, with its buttons
     rig.clock.advance(timedelta(minutes=20))
     await rig.settle()
     (moderation,) = standin.messages_in(MODS)
-    assert "L-1" in message_text(moderation) and "Verify" in buttons(moderation)
+    assert f"L-{ref}" in message_text(moderation) and "Verify" in buttons(moderation)
     # every first answer was a callback, none left waiting
     for interaction in standin.interactions.values():
         assert interaction.responses, interaction.payload["data"]
@@ -226,6 +229,7 @@ async def test_buttons_keep_working_after_a_restart(rig: DiscordRig) -> None:
 async def test_a_missing_field_opens_a_modal_and_a_long_form_goes_in_steps(
     rig: DiscordRig,
 ) -> None:
+    rig.app.config.polls.ballot_secret = "a-test-ballot-secret-0123456789"  # anonymous reports
     # a short form is one modal whose custom id is the command's action id
     short = await rig.slash(BEA, "reminder", {"text": "Call"}, sub="add")
     assert short.responses[0]["type"] == 9  # MODAL
@@ -255,7 +259,7 @@ async def test_a_missing_field_opens_a_modal_and_a_long_form_goes_in_steps(
     between = await rig.submit(BEA, second["custom_id"], answers)
     assert "Step 2 of 3" in text_of(between)
     done = await rig.click(BEA, step["id"], "Send now")
-    assert "Your report is L-1" in text_of(done)
+    assert re.search(r"Your report is L-\d{4,5}\. It is anonymous", text_of(done))
     # the draft is gone: sending it twice does nothing
     again = await rig.click(BEA, step["id"], "Send now")
     assert "no longer kept" in text_of(again)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.slack_support import SlackRig, slack_rig, until
 
 ORG = "U0ORG"
 ANA = "U0ANA"
+BALLOT_SECRET = "a-test-ballot-secret-0123456789"
 
 
 async def count(rig: SlackRig, model: type) -> int:
@@ -64,21 +66,22 @@ async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with slack_rig(database) as rig:
+        rig.app.config.polls.ballot_secret = BALLOT_SECRET  # for anonymous reports
         filed = await rig.command(
             "U0WHISTLE",
             '/layoff report employer:"Elm County Library" kind:layoff workers:3 state:IL',
         )
-        assert "L-1" in filed["text"]
+        (ref,) = re.findall(r"Your report is L-(\d+)\.", filed["text"])
         assert await count(rig, Member) == 0
         rig.app.services.clock.advance(timedelta(minutes=16))
         await rig.app.settle()
         (post,) = rig.standin.posted_to("C0MODS")
-        assert "Layoff report L-1" in post["text"]
+        assert f"Layoff report L-{ref}" in post["text"]
         moderation = buttons(post["blocks"])
         denied = await rig.click(ANA, moderation["Verify"])
         assert "needs the organizer role" in denied["text"]
         verified = await rig.click(ORG, moderation["Verify"])
-        assert verified["text"] == "L-1 is now marked verified."
+        assert verified["text"] == f"L-{ref} is now marked verified."
         await rig.app.settle()
         (edit,) = rig.standin.sent("chat.update")
         assert edit["channel"] == "C0MODS" and "verified" in edit["text"]
@@ -91,6 +94,7 @@ async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
 
 async def test_a_missing_field_opens_a_modal_and_errors_show_inline(database) -> None:
     async with slack_rig(database) as rig:
+        rig.app.config.polls.ballot_secret = BALLOT_SECRET  # for anonymous reports
         asked = await rig.caller.post(
             slash_command_body(
                 "/layoff",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -143,9 +144,9 @@ RUN_SCRIPT = (
     ("U0ANA", "/privacy export", "Here is everything the bot keeps about you."),
     ("U0ANA", '/reminder add when:"in 2 hours" text:"Call Rep. Smith"', "Reminder 1 set"),
     ("U0ANA", "/reminder list", "Call Rep. Smith"),
-    ("U0WHO", '/layoff report employer:"Elm Library" kind:layoff', "L-1"),
-    ("U0ANA", "/layoff verify id:1", "needs the organizer role"),
-    ("U0ORG", "/layoff verify id:1", "L-1 is now marked verified."),
+    ("U0WHO", '/layoff report employer:"Elm Library" kind:layoff anonymous:no', "Your report"),
+    ("U0ANA", "/layoff verify id:REF", "needs the organizer role"),
+    ("U0ORG", "/layoff verify id:L-REF", "is now marked verified."),
     ("U0ORG", '/alert create title:"Save Elm" body:"Sign." kind:sign-on', "Preview of alert 1"),
     ("U0ANA", "/alert list", "There are no open alerts right now."),
 )
@@ -218,8 +219,9 @@ organizers = {{ slack_users = ["U0ORG"] }}
                     break
                 await asyncio.sleep(0.05)
             caller = SlackCaller(f"{base}/slack/events", SECRET, session)
+            ref = ""  # the layoff report's reference, once it is filed
             for user, line, expected in RUN_SCRIPT:
-                name, _, text = line.partition(" ")
+                name, _, text = line.replace("REF", ref).partition(" ")
                 url = standin.response_url()
                 body = slash_command_body(name, text, team_id=TEAM, user_id=user, response_url=url)
                 status, _, _ = await caller.post(body)
@@ -228,6 +230,7 @@ organizers = {{ slack_users = ["U0ORG"] }}
                 await until(lambda t=token: [r for r in standin.responses if r["_token"] == t])
                 (answer,) = [r for r in standin.responses if r["_token"] == token]
                 assert expected in answer["text"], (line, answer["text"])
+                ref = "".join(re.findall(r"Your report is L-(\d+)\.", answer["text"])) or ref
             await until(lambda: any("data" in u for u in standin.uploads.values()))
             forged, _, _ = await caller.post(
                 slash_command_body("/help", "", team_id=TEAM, user_id="U0ANA"), secret="forged"

@@ -6,12 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import bindparam, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, DatabaseError
-from storage.models import Identity, Member, OrgMember, Profile
+from storage.models import Identity, LayoffReport, Member, OrgMember, Profile
 from storage.repos import LinkCodeRecord, Repos
+from storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -236,5 +237,61 @@ async def test_migration_0004_fills_the_month_of_existing_reports(
         async with db.reading() as conn:
             months = await conn.execute(text("SELECT month FROM layoff_reports ORDER BY id"))
             assert months.scalars().all() == ["2026-03", "2026-11"]
+    finally:
+        await db.dispose()
+
+
+async def test_migration_0010_gives_existing_reports_random_references(
+    db_url: tuple[str, str | None],
+) -> None:
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    try:
+        await db.upgrade("0008")
+        async with db.transaction() as conn:
+            repos = Repos(conn)
+            orgs = [await repos.sync_org(slug, slug, "America/Chicago", []) for slug in "ab"]
+            for org in orgs:
+                for _ in range(30):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO layoff_reports (org_id, employer, employer_key, kind, "
+                            "classifications, anonymous, ok_to_contact, status, received_week) "
+                            f"VALUES ({org.id}, 'x', 'x', 'layoff', '[]', true, false, "
+                            "'pending', '2026-11-02')"
+                        )
+                    )
+            # the first report's moderation post is still held back, the second's was sent
+            for report_id, state in ((1, "pending"), (2, "sent")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (platform, target_kind, target, payload, kind, "
+                        "idempotency_key, state, attempts, next_attempt_at, created_at) VALUES "
+                        "('console', 'channel', 'moderation', '{}', 'moderation', "
+                        f"'layoff:{report_id}:mod:console:moderation', '{state}', 0, :at, :at)"
+                    ).bindparams(bindparam("at", type_=UTCDateTime())),
+                    {"at": NOW},
+                )
+        await db.upgrade()
+        async with db.reading() as conn:
+            shown = select(LayoffReport.visible_from).order_by(LayoffReport.id).limit(3)
+            assert (await conn.execute(shown)).scalars().all() == [NOW, None, None]
+            found = (
+                await conn.execute(text("SELECT org_id, ref FROM layoff_reports ORDER BY id"))
+            ).all()
+        for org in orgs:
+            refs = [ref for org_id, ref in found if org_id == org.id]
+            assert len(refs) == len(set(refs)) == 30
+            assert all(1000 <= ref <= 99_999 for ref in refs)
+            assert refs != sorted(refs)
+        async with db.transaction() as conn:
+            with pytest.raises(IntegrityError):
+                async with conn.begin_nested():
+                    await conn.execute(
+                        text(
+                            f"UPDATE layoff_reports SET ref = {found[1][1]} "
+                            f"WHERE ref = {found[0][1]}"
+                        )
+                    )
     finally:
         await db.dispose()
