@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from bot.clock import MovableClock
 from bot.delivery import DeliveryEngine, EngineSettings
@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.models import DueItem, OutboxMessage
 from storage.queue import claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
+from tests.support import start_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 # The sender's own timeout (3 s) fires before the engine's.
@@ -322,3 +323,75 @@ async def test_two_processes_share_1000_due_items_on_postgresql(pg_url: tuple[st
             )
         ).scalar_one()
     assert done == 1000
+
+
+async def test_a_running_bot_sleeps_while_nothing_it_may_claim_is_due(
+    database: Database, sink: Sink
+) -> None:
+    # Rows the engine may not claim yet: an edit of a post that failed, an edit of a post
+    # held back for an hour, that held-back post, and a post leased by another process for
+    # an hour. A running bot must sleep (count its queries, not seconds of CPU), and close
+    # the edit of the failed post as failed, with the reason.
+    sender = SinkSender(sink.url, rate=4000)
+    bot = await start_bot(database, senders={"sink": sender})
+    now = bot.clock.now()
+    async with database.transaction() as conn:
+        messages = Messages(conn, now)
+        gone = await messages.to_channel(
+            "sink", "c1", Reply(text="0 signed"), kind="alert", key="gone"
+        )
+        held = await messages.to_channel(
+            "sink",
+            "c2",
+            Reply(text="report"),
+            kind="moderation",
+            key="held",
+            not_before=now + timedelta(hours=1),
+        )
+        leased = await messages.to_channel(
+            "sink", "c3", Reply(text="x"), kind="alert", key="leased"
+        )
+        assert gone and held and leased
+        for original, key in ((gone, "gone:edit"), (held, "held:edit")):
+            await messages.edit(
+                original, "sink", "channel", "c1", Reply(text="1 signed"), kind="tally", key=key
+            )
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == gone)
+            .values(state="failed", error="channel_not_found")
+        )
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == leased)
+            .values(
+                state="sending",
+                lease_owner="other-process",
+                lease_expires_at=now + timedelta(hours=1),
+            )
+        )
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    await bot.app.delivery.start()
+    try:
+        await asyncio.sleep(1.0)
+    finally:
+        await bot.app.delivery.stop()
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        await sender.close()
+    assert statements < 40, f"{statements} queries in one idle second"
+    async with database.transaction() as conn:
+        edit = (
+            await conn.execute(
+                select(OutboxMessage.state, OutboxMessage.error).where(
+                    OutboxMessage.idempotency_key == "gone:edit"
+                )
+            )
+        ).one()
+    assert edit.state == "failed" and "channel_not_found" in (edit.error or "")
+    assert len(sink.received) == 0
