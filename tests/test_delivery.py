@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import signal
@@ -20,7 +21,7 @@ from bot.messages import Messages
 from bot.reply import Reply
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage
-from storage.queue import claim_outbox, schedule
+from storage.queue import KIND_PRIORITY, PRIORITY_CLASSES, claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
 from tests.support import start_bot
 
@@ -395,3 +396,82 @@ async def test_a_running_bot_sleeps_while_nothing_it_may_claim_is_due(
         ).one()
     assert edit.state == "failed" and "channel_not_found" in (edit.error or "")
     assert len(sink.received) == 0
+
+
+async def test_alerts_go_before_a_backlog_of_reminders(database: Database, sink: Sink) -> None:
+    # 60 reminders to 60 people were queued first, then an alert, an event reminder and a
+    # moderation post: the urgent class goes first, then the event class, then the rest.
+    clock = MovableClock()
+    async with database.transaction() as conn:
+        messages = Messages(conn, clock.now())
+        for n in range(60):
+            await messages.to_person("sink", f"u{n}", Reply(text="r"), kind="reminder", key=f"r{n}")
+        await messages.to_person("sink", "u0", Reply(text="e"), kind="event_reminder", key="e")
+        await messages.to_person("sink", "u1", Reply(text="a"), kind="alert", key="a")
+        await messages.to_channel("sink", "mod", Reply(text="m"), kind="moderation", key="m")
+    sender = SinkSender(sink.url, rate=4000, concurrency=1)
+    engine = DeliveryEngine(database, clock, {"sink": sender}, FAST)
+    await engine.drain()
+    await sender.close()
+    assert sink.order[:3] == ["a", "m", "e"]
+    assert len(sink.order) == 63
+
+
+def _message_kinds(path: Path) -> set[str]:
+    """The kinds of message a module hands to ``Messages`` (posts, DMs, fan-outs, edits),
+    read from its source: a literal ``kind=``, a dict entry ``"kind": ...`` spread into the
+    call, or a parameter of the enclosing function, followed to the literals its callers
+    pass."""
+    tree = ast.parse(path.read_text())
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.AsyncFunctionDef)}
+    kinds: set[str] = set()
+
+    def literals(node: ast.expr, where: ast.AsyncFunctionDef) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        assert isinstance(node, ast.Name), f"{path.name}: a kind that is not a literal"
+        params = [a.arg for a in where.args.args]
+        assert node.id in params, f"{path.name}: cannot follow kind {node.id}"
+        found: set[str] = set()
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == where.name:
+                index = params.index(node.id)
+                given = [k.value for k in call.keywords if k.arg == node.id]
+                found |= literals((given or call.args[index : index + 1])[0], where)
+        return found
+
+    for where in functions.values():
+        for call in ast.walk(where):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("to_channel", "to_person", "add_all", "edit")
+                and getattr(call.func.value, "attr", getattr(call.func.value, "id", ""))
+                == "messages"
+            ):
+                continue
+            for keyword in call.keywords:
+                if keyword.arg == "kind":
+                    kinds |= literals(keyword.value, where)
+                elif keyword.arg is None and isinstance(keyword.value, ast.Name):
+                    spread = [
+                        a.value
+                        for a in ast.walk(where)
+                        if isinstance(a, ast.Assign)
+                        and getattr(a.targets[0], "id", "") == keyword.value.id
+                        and isinstance(a.value, ast.Dict)
+                    ]
+                    for table in spread:
+                        for key, value in zip(table.keys, table.values, strict=True):
+                            if isinstance(key, ast.Constant) and key.value == "kind":
+                                kinds |= literals(value, where)
+    return kinds
+
+
+def test_every_kind_of_message_sent_has_a_priority_class() -> None:
+    used = set().union(
+        *(_message_kinds(p) for folder in ("bot", "commands") for p in (ROOT / folder).glob("*.py"))
+    )
+    assert {"alert", "reminder", "moderation", "tally", "event_reminder"} <= used
+    assert used - set(KIND_PRIORITY) == set(), "classify these kinds in storage.queue"
+    assert set(KIND_PRIORITY.values()) == set(PRIORITY_CLASSES)
