@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -203,6 +204,11 @@ class Outbox:
             self.added += len(messages)
 
 
+#: the rows still to send, written as the claim index's own condition so that the
+#: databases see that index serves the query
+_UNSENT = _outbox.c.state.in_([literal_column("'pending'"), literal_column("'sending'")])
+
+
 def _claimable(
     original: Any, platform: str, owner: str, full: Collection[str], waiting: Collection[str]
 ) -> list[Any]:
@@ -213,6 +219,7 @@ def _claimable(
     an edit edits: a row without its reference is sent as a new post)."""
     clauses = [
         _outbox.c.platform == platform,
+        _UNSENT,
         or_(
             _outbox.c.state == "pending",
             and_(_outbox.c.state == "sending", _outbox.c.lease_owner != owner),
