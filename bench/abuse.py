@@ -94,8 +94,7 @@ async def one_run(
     db_url: str | None, folder: Path, members: int, flood: int, rate: float
 ) -> dict[str, float]:
     """Send the alert to ``members`` members with ``flood`` reminders falling due; figures."""
-    standin = SinkProcess(rate, burst=rate / 5, slack=True)
-    folder.mkdir()
+    standin = SinkProcess(rate, burst=rate / 2, slack=True)
     try:
         async with bench_database(db_url, folder) as db:
             config = Config(
@@ -157,9 +156,9 @@ async def main() -> None:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        alone = await one_run(args.db, Path(tmp) / "alone", args.members, 0, args.rate)
+        alone = await one_run(args.db, Path(tempfile.mkdtemp(dir=tmp)), args.members, 0, args.rate)
         flooded = await one_run(
-            args.db, Path(tmp) / "flooded", args.members, args.reminders, args.rate
+            args.db, Path(tempfile.mkdtemp(dir=tmp)), args.members, args.reminders, args.rate
         )
     ratio = flooded["p99_s"] / alone["p99_s"]
     print(
