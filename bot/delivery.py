@@ -82,9 +82,9 @@ class SendResult:
         return cls(ok=True, ref=ref, pause=pause)
 
     @classmethod
-    def limited(cls, seconds: float, *, everything: bool = True) -> SendResult:
-        """A 429: wait ``seconds``; ``everything`` pauses all sends to the platform."""
-        return cls(retry_after=seconds, pause=seconds if everything else None, error="rate limited")
+    def limited(cls, seconds: float) -> SendResult:
+        """A 429: wait ``seconds``, and pause all sends to the platform as long."""
+        return cls(retry_after=seconds, pause=seconds, error="rate limited")
 
     @classmethod
     def retry(cls, error: str) -> SendResult:

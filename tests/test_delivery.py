@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select, update
 from bot.clock import MovableClock
 from bot.delivery import DeliveryEngine, EngineSettings
 from bot.messages import Messages
+from bot.ratelimit import DestinationPacer, Pace
 from bot.reply import Reply
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage
@@ -475,3 +476,19 @@ def test_every_kind_of_message_sent_has_a_priority_class() -> None:
     assert {"alert", "reminder", "moderation", "tally", "event_reminder"} <= used
     assert used - set(KIND_PRIORITY) == set(), "classify these kinds in storage.queue"
     assert set(KIND_PRIORITY.values()) == set(PRIORITY_CLASSES)
+
+
+def test_a_destination_takes_its_burst_then_waits_for_its_turn() -> None:
+    pacer = DestinationPacer(Pace(interval=30.0, burst=2, inflight=3))
+    for _ in range(2):
+        assert pacer.room("C1", post=True)
+        pacer.claim("C1", post=True)
+    assert not pacer.room("C1", post=True) and pacer.room("C1", post=False)
+    assert pacer.busy() == ([], ["C1"])
+    assert pacer.turn("C1") == 0.0 and pacer.turn("C1") == 0.0
+    pacer.claim("C1", post=False)  # an edit: no turn, but a call in flight
+    assert pacer.busy() == (["C1"], []) and not pacer.room("C1", post=False)
+    for _ in range(3):
+        pacer.finish("C1")
+    assert pacer.busy() == ([], ["C1"]) and pacer.room("C2", post=True)
+    assert 29.0 < (pacer.next_turn() or 0.0) <= 30.0
