@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/slack_burst.py
 	$(BIN)/python bench/fanout.py --platform discord
 	$(BIN)/python bench/fanout.py --platforms slack,discord
+	$(BIN)/python bench/abuse.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/events.py

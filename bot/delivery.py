@@ -1,13 +1,17 @@
 """The delivery engine: every outgoing message is an outbox row, sent once, as fast as allowed.
 
 Handlers add rows inside their unit of work (``storage.queue.Outbox``); the engine claims
-due rows per platform with a lease, sends them through that platform's ``Sender`` at the
-rate and concurrency the sender declares, obeys 429 answers (retry-after, and a pause of
-the whole platform when the sender says so), retries transient failures with exponential
+due rows per platform with a lease (the most urgent priority class first, then the
+earliest due), sends them through that platform's ``Sender`` at the rate and concurrency
+the sender declares, keeps each destination (a channel, a person's direct messages) to the
+pace the sender declares for it without holding up the others (rows for a destination that
+cannot take them now are not claimed), obeys 429 answers (retry-after, and a pause of the
+whole platform when the sender says so), retries transient failures with exponential
 backoff and jitter up to ``max_attempts``, and records each outcome in its own small
 transaction right after the platform answers, so a crash leaves at most the messages then
 in flight unrecorded. Another process (or this one after a restart) claims rows whose
-lease ran out; see the README for what that can and cannot guarantee.
+lease ran out; see the README for what that can and cannot guarantee. Between rounds it
+sleeps until the next row it could claim falls due (or a destination's next turn).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.ratelimit import TokenBucket
+from bot.ratelimit import DestinationPacer, Pace, TokenBucket
 from bot.reply import Reply, from_payload
 from storage.db import Database
 from storage.queue import (
@@ -78,9 +82,9 @@ class SendResult:
         return cls(ok=True, ref=ref, pause=pause)
 
     @classmethod
-    def limited(cls, seconds: float, *, everything: bool = True) -> SendResult:
-        """A 429: wait ``seconds``; ``everything`` pauses all sends to the platform."""
-        return cls(retry_after=seconds, pause=seconds if everything else None, error="rate limited")
+    def limited(cls, seconds: float) -> SendResult:
+        """A 429: wait ``seconds``, and pause all sends to the platform as long."""
+        return cls(retry_after=seconds, pause=seconds, error="rate limited")
 
     @classmethod
     def retry(cls, error: str) -> SendResult:
@@ -101,6 +105,8 @@ class Sender(Protocol):
     rate: float
     burst: float
     concurrency: int
+    #: how much one destination (a channel, a person's direct messages) takes
+    pace: Pace
 
     async def send(self, message: Outgoing) -> SendResult:
         """Send one message; never raise for what the platform answered."""
@@ -125,6 +131,9 @@ class EngineSettings:
     max_backoff: float = 300.0
     send_timeout: float = 15.0
     poll: float = 2.0
+    #: the shortest sleep after a round that claimed nothing (a row another process is
+    #: claiming at that moment is skipped by the claim, yet seen as due)
+    idle: float = 0.05
 
     def __post_init__(self) -> None:
         if timedelta(seconds=self.send_timeout) + self.lease_margin >= self.lease:
@@ -144,6 +153,7 @@ class EngineSettings:
 class _Platform:
     sender: Sender
     bucket: TokenBucket
+    pacer: DestinationPacer
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     inflight: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -165,7 +175,9 @@ class DeliveryEngine:
         self.settings = settings or EngineSettings()
         self.owner = owner or f"deliver-{secrets.token_hex(6)}"
         self.platforms = {
-            name: _Platform(sender, TokenBucket(sender.rate, sender.burst))
+            name: _Platform(
+                sender, TokenBucket(sender.rate, sender.burst), DestinationPacer(sender.pace)
+            )
             for name, sender in senders.items()
         }
         self.stats: Counter[str] = Counter()
@@ -195,13 +207,15 @@ class DeliveryEngine:
             await asyncio.wait(pending, timeout=self.settings.send_timeout)
 
     async def drain(self, *, retries: bool = False, give_up_after: float = 60.0) -> None:
-        """Send everything due now; with ``retries``, also wait out retries and pauses."""
+        """Send everything due now, waiting for busy destinations' turns; with ``retries``,
+        also wait out retries and pauses; stop after ``give_up_after`` seconds of waiting."""
         deadline = time.monotonic() + give_up_after
         while True:
             await asyncio.gather(*(self._until_idle(name) for name in self.platforms))
-            if not retries:
-                return
-            waits = [await self._seconds_to_next(name) for name in self.platforms]
+            if retries:
+                waits = [await self._seconds_to_next(name) for name in self.platforms]
+            else:
+                waits = [await self._paced_now(name) for name in self.platforms]
             waits = [w for w in waits if w is not None]
             if not waits or time.monotonic() > deadline:
                 return
@@ -210,8 +224,9 @@ class DeliveryEngine:
     async def _loop(self, name: str) -> None:
         state = self.platforms[name]
         while True:
+            claimed = 0
             try:
-                await self._until_idle(name)
+                claimed = await self._until_idle(name)
                 wait = await self._seconds_to_next(name)
             except asyncio.CancelledError:
                 raise
@@ -219,56 +234,115 @@ class DeliveryEngine:
                 log.exception("delivery to %s stumbled; trying again shortly", name)
                 wait = self.settings.poll
             state.wake.clear()
-            timeout = (
-                self.settings.poll if wait is None else min(max(wait, 0.0), self.settings.poll)
-            )
+            timeout = self.settings.poll if wait is None else min(wait, self.settings.poll)
+            timeout = max(timeout, 0.0 if claimed else self.settings.idle)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.wake.wait(), timeout)
 
     async def _seconds_to_next(self, name: str) -> float | None:
-        async with self.db.transaction() as conn:
-            at = await next_outbox_time(conn, name)
-        if at is None:
-            return None
-        return (at - self.clock.now()).total_seconds()
+        """Seconds until this engine could claim a row it cannot claim now: one falls due,
+        another process's lease runs out, or a busy destination gets its next turn."""
+        state = self.platforms[name]
+        full, waiting = state.pacer.busy()
+        async with self.db.reading() as conn:
+            at = await next_outbox_time(conn, name, self.owner, full=full, waiting=waiting)
+        waits = [state.pacer.next_turn()]
+        if at is not None:
+            waits.append((at - self.clock.now()).total_seconds())
+        found = [w for w in waits if w is not None]
+        return min(found) if found else None
 
-    async def _until_idle(self, name: str) -> None:
-        """Claim and send until nothing of this platform is due and nothing is in flight."""
+    async def _paced_now(self, name: str) -> float | None:
+        """Seconds until a busy destination's next turn, if a row due now waits for one."""
+        turn = self.platforms[name].pacer.next_turn()
+        if turn is None:
+            return None
+        async with self.db.reading() as conn:
+            at = await next_outbox_time(conn, name, self.owner)
+        return turn if at is not None and at <= self.clock.now() else None
+
+    async def _until_idle(self, name: str) -> int:
+        """Claim and send until nothing of this platform can be claimed and nothing is in
+        flight; how many rows were claimed."""
         state = self.platforms[name]
         limit = max(1, state.sender.concurrency)
+        total = 0
         while True:
             free = limit - len(state.inflight)
             claimed: list[OutboxRow] = []
             if free > 0 and (free >= max(1, limit // 2) or not state.inflight):
-                now = self.clock.now()
-                async with self.db.transaction() as conn:
-                    claimed = await claim_outbox(
-                        conn,
-                        name,
-                        self.owner,
-                        now,
-                        now + self.settings.lease,
-                        min(free, self.settings.batch),
-                    )
+                claimed = await self._claim(name, min(free, self.settings.batch))
+                total += len(claimed)
                 for row in claimed:
                     task = asyncio.create_task(self._deliver(state, row))
                     state.inflight.add(task)
                     task.add_done_callback(state.inflight.discard)
             if not claimed and not state.inflight:
-                return
+                return total
             if state.inflight and (not claimed or len(state.inflight) >= limit):
-                await asyncio.wait(state.inflight, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    state.inflight,
+                    timeout=state.pacer.next_turn(),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+
+    async def _claim(self, name: str, limit: int) -> list[OutboxRow]:
+        """Lease up to ``limit`` due rows whose destinations can take them now."""
+        pacer = self.platforms[name].pacer
+        full, waiting = pacer.busy()
+        counted: list[tuple[str, bool]] = []
+
+        def accept(target: str, post: bool) -> bool:
+            if not pacer.room(target, post=post):
+                return False
+            pacer.claim(target, post=post)
+            counted.append((target, post))
+            return True
+
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as conn:
+                return await claim_outbox(
+                    conn,
+                    name,
+                    self.owner,
+                    now,
+                    now + self.settings.lease,
+                    limit,
+                    full=full,
+                    waiting=waiting,
+                    accept=accept,
+                )
+        except BaseException:
+            for target, post in counted:
+                pacer.finish(target, post=post)
+            raise
 
     async def _deliver(self, state: _Platform, row: OutboxRow) -> None:
+        post = row.edit_ref is None  # a new post, which takes a turn of its destination
+        turn_taken = False
+        try:
+            await state.bucket.acquire()
+            if self.clock.now() > row.lease_expires_at - self.settings.send_window:
+                # Waited too long for our turn: a send begun now could still be under way
+                # when the lease runs out and another process claims the message. Hand it
+                # back.
+                async with self.db.transaction() as conn:
+                    await reschedule(
+                        conn, row.id, self.owner, self.clock.now(), count_attempt=False
+                    )
+                self.stats["handed_back"] += 1
+                return
+            if post:
+                turn_taken = True
+                if wait := state.pacer.turn(row.target):
+                    await asyncio.sleep(wait)
+            await self._send(state, row)
+        finally:
+            state.pacer.finish(row.target, post=post and not turn_taken)
+
+    async def _send(self, state: _Platform, row: OutboxRow) -> None:
         settings = self.settings
-        await state.bucket.acquire()
-        if self.clock.now() > row.lease_expires_at - settings.send_window:
-            # Waited too long for our turn: a send begun now could still be under way when
-            # the lease runs out and another process claims the message. Hand it back.
-            async with self.db.transaction() as conn:
-                await reschedule(conn, row.id, self.owner, self.clock.now(), count_attempt=False)
-            self.stats["handed_back"] += 1
-            return
         message = Outgoing(
             id=row.id,
             platform=row.platform,

@@ -1,4 +1,5 @@
-"""Pacing: a token bucket for outgoing calls that a platform's 429 answers can pause, and an
+"""Pacing: a token bucket for outgoing calls that a platform's 429 answers can pause, the
+pace of each destination (a channel, a person's direct messages) of a platform, and an
 allowance per client for requests coming in.
 
 Rate limits are about real seconds on the network, so these use the monotonic clock, not
@@ -8,8 +9,10 @@ the application's movable clock.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 
 
 class TokenBucket:
@@ -74,3 +77,103 @@ class KeyedAllowance:
         while len(self._buckets) > self.keys:
             self._buckets.popitem(last=False)
         return wait
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How much one destination of a platform (a channel, or a person's direct messages)
+    takes: at most ``inflight`` calls under way at once (posts and edits), and new posts at
+    one per ``interval`` seconds on average with bursts of ``burst`` (no pace when 0)."""
+
+    interval: float = 0.0
+    burst: int = 1
+    inflight: int = 4
+
+    def __post_init__(self) -> None:
+        if self.interval < 0 or self.burst < 1 or self.inflight < 1:
+            raise ValueError("pace: interval must be at least 0, burst and inflight at least 1")
+
+
+class DestinationPacer:
+    """Keeps each destination within its :class:`Pace`, so that one busy destination never
+    holds up the others: the engine asks which destinations can take nothing now (or no new
+    post now) and claims around them.
+
+    New posts follow a generic cell rate algorithm: ``_free_at`` is when a destination's
+    schedule of posts is next free; a post may begin while that is at most
+    ``(burst - 1) * interval`` ahead. A claimed post counts against its destination from
+    the claim and takes its turn when it begins."""
+
+    def __init__(self, pace: Pace) -> None:
+        self.pace = pace
+        self._free_at: dict[str, float] = {}
+        #: calls claimed and not finished, by destination
+        self._calls: Counter[str] = Counter()
+        #: posts claimed whose turn is not taken yet, by destination
+        self._posts: Counter[str] = Counter()
+
+    @property
+    def _allowance(self) -> float:
+        return (self.pace.burst - 1) * self.pace.interval
+
+    def _turns(self, target: str, now: float) -> float:
+        """How many posts the destination may begin now, before the claimed ones."""
+        if not self.pace.interval:
+            return math.inf
+        ahead = max(now, self._free_at.get(target, 0.0)) - now
+        if ahead > self._allowance:
+            return 0
+        return math.floor((self._allowance - ahead) / self.pace.interval) + 1
+
+    def room(self, target: str, *, post: bool) -> bool:
+        """Whether the destination may take one more call now (a new post, with ``post``)."""
+        if self._calls[target] >= self.pace.inflight:
+            return False
+        return not post or self._turns(target, time.monotonic()) > self._posts[target]
+
+    def busy(self) -> tuple[list[str], list[str]]:
+        """The destinations that may take no call now, and those that may take an edit but
+        no new post now."""
+        now = time.monotonic()
+        self._free_at = {t: at for t, at in self._free_at.items() if at > now}
+        full = [t for t, n in self._calls.items() if n >= self.pace.inflight]
+        waiting = {t for t in self._free_at if not self._turns(t, now)}
+        waiting.update(t for t, n in self._posts.items() if n and self._turns(t, now) <= n)
+        return full, sorted(waiting.difference(full))
+
+    def claim(self, target: str, *, post: bool) -> None:
+        """Count a claimed call against its destination until :meth:`finish`."""
+        self._calls[target] += 1
+        if post:
+            self._posts[target] += 1
+
+    def turn(self, target: str) -> float:
+        """Take a claimed post's turn; how long to wait for it (0 when it is now)."""
+        self._posts[target] -= 1
+        if not self._posts[target]:
+            del self._posts[target]
+        if not self.pace.interval:
+            return 0.0
+        now = time.monotonic()
+        free_at = max(now, self._free_at.get(target, 0.0))
+        self._free_at[target] = free_at + self.pace.interval
+        return max(0.0, free_at - now - self._allowance)
+
+    def finish(self, target: str, *, post: bool = False) -> None:
+        """A claimed call ended (``post``: a post that never took its turn)."""
+        self._calls[target] -= 1
+        if not self._calls[target]:
+            del self._calls[target]
+        if post:
+            self._posts[target] -= 1
+            if not self._posts[target]:
+                del self._posts[target]
+
+    def next_turn(self) -> float | None:
+        """Seconds until the first destination now waiting for a post's turn gets one."""
+        if not self.pace.interval:
+            return None
+        now = time.monotonic()
+        times = [at - self._allowance - now for at in self._free_at.values()]
+        times = [t for t in times if t > 0]
+        return min(times) if times else None

@@ -12,9 +12,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -189,6 +191,16 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_claim", "platform", "state", "next_attempt_at"),
+        # the claim's order, over the rows still to send only
+        Index(
+            "ix_outbox_claim_order",
+            "platform",
+            "priority",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("state IN ('pending', 'sending')"),
+            postgresql_where=text("state IN ('pending', 'sending')"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -205,6 +217,8 @@ class OutboxMessage(Base):
         ForeignKey("members.id", ondelete="CASCADE"), nullable=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(32))
+    #: the rank of the kind's priority class (``storage.queue.PRIORITY_CLASSES``): lower first
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     payload: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     #: for an edit: the message whose post is edited

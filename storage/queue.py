@@ -9,12 +9,25 @@ lease is still held, so a slow process never overwrites what another already did
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -65,6 +78,7 @@ _OUTBOX_FIELDS = (
     "target",
     "payload",
     "kind",
+    "priority",
     "idempotency_key",
     "org_id",
     "member_id",
@@ -88,6 +102,42 @@ def _insert_once(
         .on_conflict_do_nothing(index_elements=[key])
     )
     return stmt.returning(table.c.id) if returning else stmt
+
+
+#: The priority classes of outgoing messages, first served first. ``urgent``: answers to
+#: something a person just did, action alerts (posts, DMs, nudges, tallies, closing),
+#: moderation posts and waitlist news; ``event``: event announcements and reminders;
+#: ``routine``: personal reminders, digests and polls. A row stores its class's rank.
+PRIORITY_CLASSES = ("urgent", "event", "routine")
+
+#: The class of each kind of message; a kind not named here is ``DEFAULT_PRIORITY``.
+KIND_PRIORITY = {
+    "alert": "urgent",
+    "alert_nudge": "urgent",
+    "tally": "urgent",
+    "alert_close": "urgent",
+    "moderation": "urgent",
+    "event_promoted": "urgent",
+    "event": "event",
+    "event_reminder": "event",
+    "event_lead": "event",
+    "reminder": "routine",
+    "digest": "routine",
+    "poll": "routine",
+    "poll_results": "routine",
+    "poll_edit": "routine",
+}
+DEFAULT_PRIORITY = "routine"
+
+
+def priority_of(kind: str) -> str:
+    """The priority class of a kind of message."""
+    return KIND_PRIORITY.get(kind, DEFAULT_PRIORITY)
+
+
+def priority_rank(kind: str) -> int:
+    """The stored rank of a kind's priority class (0 is served first)."""
+    return PRIORITY_CLASSES.index(priority_of(kind))
 
 
 @dataclass(frozen=True)
@@ -124,6 +174,7 @@ class Outbox:
             "target": message.target,
             "payload": message.payload,
             "kind": message.kind,
+            "priority": priority_rank(message.kind),
             "idempotency_key": message.key,
             "org_id": message.org_id,
             "member_id": message.member_id,
@@ -153,32 +204,96 @@ class Outbox:
             self.added += len(messages)
 
 
-async def claim_outbox(
-    conn: AsyncConnection, platform: str, owner: str, now: datetime, until: datetime, limit: int
-) -> list[OutboxRow]:
-    """Lease up to ``limit`` messages of a platform that are due now."""
-    original = aliased(_outbox)
-    ready = or_(
-        _outbox.c.state == "pending",
-        and_(
-            _outbox.c.state == "sending",
-            _outbox.c.lease_expires_at < now,
-            _outbox.c.lease_owner != owner,
+#: the rows still to send, written as the claim index's own condition so that the
+#: databases see that index serves the query
+_UNSENT = _outbox.c.state.in_([literal_column("'pending'"), literal_column("'sending'")])
+
+
+def _claimable(
+    original: Any, platform: str, owner: str, full: Collection[str], waiting: Collection[str]
+) -> list[Any]:
+    """What makes a message of a platform claimable, whenever it falls due: waiting, or
+    leased by another process (claimable once that lease runs out); not an edit whose
+    original is still to be sent; not for a destination that can take nothing now, nor a
+    new post for one that can take no new post now (``original`` is the outer-joined row
+    an edit edits: a row without its reference is sent as a new post)."""
+    clauses = [
+        _outbox.c.platform == platform,
+        _UNSENT,
+        or_(
+            _outbox.c.state == "pending",
+            and_(_outbox.c.state == "sending", _outbox.c.lease_owner != owner),
         ),
-    )
-    edit_ready = or_(
-        _outbox.c.edit_of.is_(None),
-        exists().where(original.c.id == _outbox.c.edit_of, original.c.state == "sent"),
-    )
+        or_(_outbox.c.edit_of.is_(None), original.c.state.in_(("sent", "failed"))),
+    ]
+    if full:
+        clauses.append(_outbox.c.target.not_in(list(full)))
+    if waiting:
+        clauses.append(
+            or_(original.c.platform_ref.is_not(None), _outbox.c.target.not_in(list(waiting)))
+        )
+    return clauses
+
+
+async def claim_outbox(
+    conn: AsyncConnection,
+    platform: str,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    *,
+    full: Collection[str] = (),
+    waiting: Collection[str] = (),
+    accept: Callable[[str, bool], bool] | None = None,
+) -> list[OutboxRow]:
+    """Lease up to ``limit`` messages of a platform that are due now: the first priority
+    class first, then the earliest due, then the oldest.
+
+    Destinations in ``full`` are left out, and new posts to those in ``waiting``. ``accept``
+    is asked in that order about each candidate (its destination, and whether it is a new
+    post rather than an edit) and only those it accepts are leased. An edit whose original
+    failed is closed as failed with the reason instead: it can never be sent."""
+    original = aliased(_outbox, name="original")
     candidates = (
-        select(_outbox.c.id)
-        .where(_outbox.c.platform == platform, ready, _outbox.c.next_attempt_at <= now, edit_ready)
-        .order_by(_outbox.c.id)
+        select(
+            _outbox.c.id,
+            _outbox.c.target,
+            original.c.state.label("original_state"),
+            original.c.platform_ref.label("original_ref"),
+        )
+        .outerjoin(original, original.c.id == _outbox.c.edit_of)
+        .where(
+            *_claimable(original, platform, owner, full, waiting),
+            or_(_outbox.c.state == "pending", _outbox.c.lease_expires_at < now),
+            _outbox.c.next_attempt_at <= now,
+        )
+        .order_by(_outbox.c.priority, _outbox.c.next_attempt_at, _outbox.c.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = [row[0] for row in await conn.execute(candidates)]
+        candidates = candidates.with_for_update(skip_locked=True, of=_outbox)
+    found = list(await conn.execute(candidates))
+    orphans = [r.id for r in found if r.original_state == "failed"]
+    if orphans:
+        reason = select(original.c.error).where(original.c.id == _outbox.c.edit_of)
+        await conn.execute(
+            update(_outbox)
+            .where(_outbox.c.id.in_(orphans))
+            .values(
+                state="failed",
+                error=literal("the message it edits was not sent: ", String)
+                + func.coalesce(reason.scalar_subquery(), "failed"),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+    ids = [
+        r.id
+        for r in found
+        if r.original_state != "failed"
+        and (accept is None or accept(r.target, r.original_ref is None))
+    ]
     if not ids:
         return []
     await conn.execute(
@@ -190,7 +305,7 @@ async def claim_outbox(
         select(_outbox, original.c.platform_ref.label("edit_ref"))
         .outerjoin(original, original.c.id == _outbox.c.edit_of)
         .where(_outbox.c.id.in_(ids))
-        .order_by(_outbox.c.id)
+        .order_by(_outbox.c.priority, _outbox.c.next_attempt_at, _outbox.c.id)
     )
     return [
         OutboxRow(
@@ -281,14 +396,28 @@ async def mark_failed(conn: AsyncConnection, row_id: int, owner: str, error: str
     )
 
 
-async def next_outbox_time(conn: AsyncConnection, platform: str) -> datetime | None:
-    """When the earliest waiting message of a platform falls due."""
+async def next_outbox_time(
+    conn: AsyncConnection,
+    platform: str,
+    owner: str,
+    *,
+    full: Collection[str] = (),
+    waiting: Collection[str] = (),
+) -> datetime | None:
+    """When the first message of a platform that ``claim_outbox`` could take (with the same
+    ``full`` and ``waiting``) becomes claimable: its due time, or when another process's
+    lease on it runs out."""
+    original = aliased(_outbox, name="original")
+    at = case(
+        (_outbox.c.state == "sending", _outbox.c.lease_expires_at),
+        else_=_outbox.c.next_attempt_at,
+    )
     return (
         await conn.execute(
-            select(_outbox.c.next_attempt_at)
-            .where(_outbox.c.platform == platform, _outbox.c.state.in_(("pending", "sending")))
-            .order_by(_outbox.c.next_attempt_at)
-            .limit(1)
+            select(func.min(at))
+            .select_from(_outbox)
+            .outerjoin(original, original.c.id == _outbox.c.edit_of)
+            .where(*_claimable(original, platform, owner, full, waiting))
         )
     ).scalar_one_or_none()
 

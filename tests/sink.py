@@ -27,6 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.delivery import Outgoing, SendResult
+from bot.ratelimit import Pace
 
 
 @dataclass
@@ -171,6 +172,7 @@ class SinkSender:
         self.rate = rate
         self.burst = burst
         self.concurrency = concurrency
+        self.pace = Pace()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 

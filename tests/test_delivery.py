@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import signal
@@ -12,16 +13,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from bot.clock import MovableClock
 from bot.delivery import DeliveryEngine, EngineSettings
 from bot.messages import Messages
+from bot.ratelimit import DestinationPacer, Pace
 from bot.reply import Reply
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage
-from storage.queue import claim_outbox, schedule
+from storage.queue import KIND_PRIORITY, PRIORITY_CLASSES, claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
+from tests.support import start_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 # The sender's own timeout (3 s) fires before the engine's.
@@ -322,3 +325,170 @@ async def test_two_processes_share_1000_due_items_on_postgresql(pg_url: tuple[st
             )
         ).scalar_one()
     assert done == 1000
+
+
+async def test_a_running_bot_sleeps_while_nothing_it_may_claim_is_due(
+    database: Database, sink: Sink
+) -> None:
+    # Rows the engine may not claim yet: an edit of a post that failed, an edit of a post
+    # held back for an hour, that held-back post, and a post leased by another process for
+    # an hour. A running bot must sleep (count its queries, not seconds of CPU), and close
+    # the edit of the failed post as failed, with the reason.
+    sender = SinkSender(sink.url, rate=4000)
+    bot = await start_bot(database, senders={"sink": sender})
+    now = bot.clock.now()
+    async with database.transaction() as conn:
+        messages = Messages(conn, now)
+        gone = await messages.to_channel(
+            "sink", "c1", Reply(text="0 signed"), kind="alert", key="gone"
+        )
+        held = await messages.to_channel(
+            "sink",
+            "c2",
+            Reply(text="report"),
+            kind="moderation",
+            key="held",
+            not_before=now + timedelta(hours=1),
+        )
+        leased = await messages.to_channel(
+            "sink", "c3", Reply(text="x"), kind="alert", key="leased"
+        )
+        assert gone and held and leased
+        for original, key in ((gone, "gone:edit"), (held, "held:edit")):
+            await messages.edit(
+                original, "sink", "channel", "c1", Reply(text="1 signed"), kind="tally", key=key
+            )
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == gone)
+            .values(state="failed", error="channel_not_found")
+        )
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == leased)
+            .values(
+                state="sending",
+                lease_owner="other-process",
+                lease_expires_at=now + timedelta(hours=1),
+            )
+        )
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    await bot.app.delivery.start()
+    try:
+        await asyncio.sleep(1.0)
+    finally:
+        await bot.app.delivery.stop()
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        await sender.close()
+    assert statements < 40, f"{statements} queries in one idle second"
+    async with database.transaction() as conn:
+        edit = (
+            await conn.execute(
+                select(OutboxMessage.state, OutboxMessage.error).where(
+                    OutboxMessage.idempotency_key == "gone:edit"
+                )
+            )
+        ).one()
+    assert edit.state == "failed" and "channel_not_found" in (edit.error or "")
+    assert len(sink.received) == 0
+
+
+async def test_alerts_go_before_a_backlog_of_reminders(database: Database, sink: Sink) -> None:
+    # 60 reminders to 60 people were queued first, then an alert, an event reminder and a
+    # moderation post: the urgent class goes first, then the event class, then the rest.
+    clock = MovableClock()
+    async with database.transaction() as conn:
+        messages = Messages(conn, clock.now())
+        for n in range(60):
+            await messages.to_person("sink", f"u{n}", Reply(text="r"), kind="reminder", key=f"r{n}")
+        await messages.to_person("sink", "u0", Reply(text="e"), kind="event_reminder", key="e")
+        await messages.to_person("sink", "u1", Reply(text="a"), kind="alert", key="a")
+        await messages.to_channel("sink", "mod", Reply(text="m"), kind="moderation", key="m")
+    sender = SinkSender(sink.url, rate=4000, concurrency=1)
+    engine = DeliveryEngine(database, clock, {"sink": sender}, FAST)
+    await engine.drain()
+    await sender.close()
+    assert sink.order[:3] == ["a", "m", "e"]
+    assert len(sink.order) == 63
+
+
+def _message_kinds(path: Path) -> set[str]:
+    """The kinds of message a module hands to ``Messages`` (posts, DMs, fan-outs, edits),
+    read from its source: a literal ``kind=``, a dict entry ``"kind": ...`` spread into the
+    call, or a parameter of the enclosing function, followed to the literals its callers
+    pass."""
+    tree = ast.parse(path.read_text())
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.AsyncFunctionDef)}
+    kinds: set[str] = set()
+
+    def literals(node: ast.expr, where: ast.AsyncFunctionDef) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        assert isinstance(node, ast.Name), f"{path.name}: a kind that is not a literal"
+        params = [a.arg for a in where.args.args]
+        assert node.id in params, f"{path.name}: cannot follow kind {node.id}"
+        found: set[str] = set()
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == where.name:
+                index = params.index(node.id)
+                given = [k.value for k in call.keywords if k.arg == node.id]
+                found |= literals((given or call.args[index : index + 1])[0], where)
+        return found
+
+    for where in functions.values():
+        for call in ast.walk(where):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("to_channel", "to_person", "add_all", "edit")
+                and getattr(call.func.value, "attr", getattr(call.func.value, "id", ""))
+                == "messages"
+            ):
+                continue
+            for keyword in call.keywords:
+                if keyword.arg == "kind":
+                    kinds |= literals(keyword.value, where)
+                elif keyword.arg is None and isinstance(keyword.value, ast.Name):
+                    spread = [
+                        a.value
+                        for a in ast.walk(where)
+                        if isinstance(a, ast.Assign)
+                        and getattr(a.targets[0], "id", "") == keyword.value.id
+                        and isinstance(a.value, ast.Dict)
+                    ]
+                    for table in spread:
+                        for key, value in zip(table.keys, table.values, strict=True):
+                            if isinstance(key, ast.Constant) and key.value == "kind":
+                                kinds |= literals(value, where)
+    return kinds
+
+
+def test_every_kind_of_message_sent_has_a_priority_class() -> None:
+    used = set().union(
+        *(_message_kinds(p) for folder in ("bot", "commands") for p in (ROOT / folder).glob("*.py"))
+    )
+    assert {"alert", "reminder", "moderation", "tally", "event_reminder"} <= used
+    assert used - set(KIND_PRIORITY) == set(), "classify these kinds in storage.queue"
+    assert set(KIND_PRIORITY.values()) == set(PRIORITY_CLASSES)
+
+
+def test_a_destination_takes_its_burst_then_waits_for_its_turn() -> None:
+    pacer = DestinationPacer(Pace(interval=30.0, burst=2, inflight=3))
+    for _ in range(2):
+        assert pacer.room("C1", post=True)
+        pacer.claim("C1", post=True)
+    assert not pacer.room("C1", post=True) and pacer.room("C1", post=False)
+    assert pacer.busy() == ([], ["C1"])
+    assert pacer.turn("C1") == 0.0 and pacer.turn("C1") == 0.0
+    pacer.claim("C1", post=False)  # an edit: no turn, but a call in flight
+    assert pacer.busy() == (["C1"], []) and not pacer.room("C1", post=False)
+    for _ in range(3):
+        pacer.finish("C1")
+    assert pacer.busy() == ([], ["C1"]) and pacer.room("C2", post=True)
+    assert 29.0 < (pacer.next_turn() or 0.0) <= 30.0

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import MovableClock
+from bot.messages import Messages
+from bot.reply import Reply
 from standins.discord import DiscordStandIn
 from storage.db import Database
 from storage.models import AlertResponse, Identity, LayoffReport, Member, OutboxMessage
@@ -386,6 +388,45 @@ async def test_channel_posts_stay_within_the_route_and_global_limits(
         assert sum(1 for m in standin.messages.values() if m["content"].startswith("dm ")) == 12
         # discord.py read the bucket headers and waited; the client paced the global limit
         assert standin.invalid_requests == 0, standin.limited_buckets
+    finally:
+        await rig.stop_bot()
+        await standin.stop()
+
+
+async def test_a_busy_channel_holds_no_slot_the_dms_need(database: Database) -> None:
+    # 40 posts queued for one channel (Discord lets it take 2 every 0.2 s), then 10 DMs to
+    # ten people: the channel's posts go one at a time and the DMs go alongside, instead
+    # of queueing behind posts that hold every slot while they wait for the channel.
+    standin = DiscordStandIn(guilds(), channel_limit=2, channel_window=0.2, global_rate=50)
+    await standin.start()
+    rig = DiscordRig(
+        standin, database, discord_config(standin, global_rate=50), clock=MovableClock(START)
+    )
+    try:
+        await rig.start_bot()
+        assert rig.app is not None
+        async with rig.app.db.transaction() as conn:
+            out = Messages(conn, rig.clock.now())
+            for i in range(40):
+                await out.to_channel(
+                    "discord", ALERTS, Reply(text=f"post {i}"), kind="poll", key=f"post-{i}"
+                )
+            for i in range(10):
+                await out.to_person(
+                    "discord",
+                    str(820000000000000000 + i),
+                    Reply(text=f"dm {i}"),
+                    kind="poll",
+                    key=f"dm-{i}",
+                )
+        await rig.settle(retries=True)
+        order = [m["content"].split()[0] for m in standin.messages.values()]
+        assert order.count("post") == 40 and order.count("dm") == 10
+        last_dm = len(order) - 1 - order[::-1].index("dm")
+        assert order[:last_dm].count("post") <= 4, order
+        assert [m["content"] for m in standin.messages_in(ALERTS)] == [
+            f"post {i}" for i in range(40)
+        ]
     finally:
         await rig.stop_bot()
         await standin.stop()

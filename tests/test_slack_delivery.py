@@ -4,6 +4,8 @@ real slack_sdk into the Slack stand-in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -208,3 +210,42 @@ def test_mrkdwn_is_escaped_and_bold_is_slacks() -> None:
     shown = render.message(reply)
     assert shown["blocks"][1]["text"]["text"] == "*Save the branch* &amp; tell &lt;Rep. Smith&gt;"
     assert shown["text"] == "*Alert*\n*Save the branch* &amp; tell &lt;Rep. Smith&gt;"
+
+
+async def test_a_flooded_channel_spends_no_turn_of_the_others(database) -> None:
+    # One person has 40 reminders due at once, then five others one each; the platform
+    # allows 5 calls a second and each channel one post every half second. The others'
+    # reminders must not wait behind the flood: no call is spent on a post its channel
+    # cannot take yet, and no claim takes rows only to hand them back.
+    limits = Limits(per_channel=(2.0, 3.0))
+    standin = SlackStandIn(limits=limits)
+    await standin.start()
+    sender = SlackSender(
+        standin.bot_token, standin.api_url, rate=5.0, burst=1.0, channel_interval=0.5
+    )
+    engine = DeliveryEngine(database, SystemClock(), {"slack": sender}, EngineSettings(poll=0.1))
+    others = [f"U0OTHER{n}" for n in range(5)]
+    try:
+        async with database.transaction() as conn:
+            messages = Messages(conn, SystemClock().now())
+            for n in range(40):
+                await messages.to_person(
+                    "slack", "U0FLOOD", Reply(text=f"flood {n}"), kind="reminder", key=f"f{n}"
+                )
+            for user in others:
+                await messages.to_person(
+                    "slack", user, Reply(text="yours"), kind="reminder", key=f"o:{user}"
+                )
+        await engine.start()
+        deadline = asyncio.get_running_loop().time() + 20
+        while not all(standin.posted_to(user) for user in others):
+            assert asyncio.get_running_loop().time() < deadline, "the others never came"
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.stop()
+        await sender.close()
+        await standin.stop()
+    order = [args["channel"] for args in standin.sent("chat.postMessage")]
+    last_other = max(order.index(user) for user in others)
+    assert order[:last_other].count("U0FLOOD") <= 3, order
+    assert standin.limited == 0

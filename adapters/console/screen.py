@@ -13,6 +13,7 @@ from typing import TextIO
 
 from adapters.console.render import printable, render
 from bot.delivery import Outgoing, SendResult
+from bot.ratelimit import Pace
 from bot.reply import Action, Reply, Select
 
 
@@ -84,6 +85,7 @@ class ConsoleSender:
     rate = 10_000.0
     burst = 10_000.0
     concurrency = 1
+    pace = Pace()
 
     def __init__(self, screen: Screen, platform: str) -> None:
         self.screen = screen

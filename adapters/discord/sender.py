@@ -8,7 +8,8 @@
 - Rate limits: discord.py waits out each route's bucket (``X-RateLimit-*``) before it is
   empty and retries a 429 after its ``retry_after``; the client paces every request within
   the global limit (``[discord] global_rate``). A 429 that discord.py gives up on comes back
-  to the engine as "retry after", which pauses the whole platform. An account that refuses
+  to the engine as "retry after", which pauses the whole platform. The engine sends one
+  call at a time to each channel (the sender's declared pace). An account that refuses
   DMs (403) or a channel that is gone (404) is a permanent failure: retrying would only
   add to Discord's invalid-request count.
 - Mentions: nothing a message says pings anyone, except an organizer's ``notify:`` on a
@@ -21,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import weakref
 
 import aiohttp
 import discord
 
 from adapters.discord.render import Rendered, render, with_ping
 from bot.delivery import Outgoing, SendResult
+from bot.ratelimit import Pace
 from storage import discord as store
 from storage.db import Database
 
@@ -55,14 +56,17 @@ class DiscordSender:
         self.rate = rate
         self.burst = max(1.0, rate / 10)
         self.concurrency = 32
+        #: one call at a time per channel (the engine keeps to it): posts keep their order,
+        #: and discord.py's bucket for the channel is never raced by calls it has not seen
+        #: answered. Discord: "rate limits are applied on a per-route basis", the channel
+        #: id being a top-level resource of the route
+        #: (https://discord.com/developers/docs/topics/rate-limits#rate-limits).
+        self.pace = Pace(inflight=1)
         self.client: discord.Client | None = None
         self._dm_channels: dict[str, int] = {}
         self._opening: dict[str, asyncio.Future[int]] = {}
         self._unsaved: dict[str, str] = {}
         self._saving: asyncio.Task[None] | None = None
-        self._channel_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
 
     def attach(self, client: discord.Client, db: Database) -> None:
         """Send through ``client``, keeping DM channel ids in ``db``."""
@@ -145,18 +149,14 @@ class DiscordSender:
                 channel_id = int(message.target)
                 kind = discord.ChannelType.text
             channel = client.get_partial_messageable(channel_id, type=kind)
-            # one call at a time per channel: posts keep their order, and discord.py's
-            # bucket for the channel is never raced by calls it has not seen answered
-            lock = self._channel_locks.setdefault(channel_id, asyncio.Lock())
-            async with lock:
-                if message.edit_ref:
-                    await channel.get_partial_message(int(message.edit_ref)).edit(
-                        **rendered.edit_kwargs()
-                    )
-                    return SendResult.sent(message.edit_ref)
-                if message.reply.notify and message.target_kind == "channel":
-                    rendered = self._pinging(client, channel_id, rendered, message.reply.notify)
-                sent = await channel.send(**rendered.kwargs(), nonce=nonce_for(message.key))
+            if message.edit_ref:
+                await channel.get_partial_message(int(message.edit_ref)).edit(
+                    **rendered.edit_kwargs()
+                )
+                return SendResult.sent(message.edit_ref)
+            if message.reply.notify and message.target_kind == "channel":
+                rendered = self._pinging(client, channel_id, rendered, message.reply.notify)
+            sent = await channel.send(**rendered.kwargs(), nonce=nonce_for(message.key))
             return SendResult.sent(str(sent.id))
         except discord.RateLimited as exc:
             return SendResult.limited(exc.retry_after)

@@ -4,17 +4,16 @@ Posts go through ``chat.postMessage`` to a channel id, direct messages to the us
 opens the app's conversation with them and answers with its channel id, which the message's
 reference keeps), edits through ``chat.update`` with that reference (``channel:ts``), files
 through ``files_upload_v2`` into the same conversation. Slack allows about one message a
-second in one channel, with short bursts: the sender paces each channel itself (bursts of
-two, under what Slack takes, as requests may arrive closer than they left), waiting for
-a turn that is near and handing the message back to the engine (without counting an
-attempt) when it is not. A 429 hands back its ``Retry-After`` and pauses the whole platform for it.
+second in one channel, with short bursts: the sender declares that pace per channel (bursts
+of two, under what Slack takes, as requests may arrive closer than they left) and the
+delivery engine keeps each channel to it, claiming nothing for a channel that has no turn
+now, so a busy channel never holds up the others. A 429 hands back its ``Retry-After`` and
+pauses the whole platform for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -23,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from bot.delivery import Outgoing, SendResult
+from bot.ratelimit import Pace
 
 #: slack_sdk formats a debug line of every request and answer when its logger's own level
 #: is unset, even when nothing would print it; a set level spares that work
@@ -54,21 +54,23 @@ class SlackSender:
         concurrency: int = 16,
         channel_interval: float = 1.0,
         channel_burst: int = 2,
-        longest_wait: float = 1.0,
         timeout: int = 10,
     ) -> None:
         self.rate = rate
         self.burst = burst
         self.concurrency = concurrency
-        self.channel_interval = channel_interval
-        self.channel_burst = max(1, channel_burst)
-        self.longest_wait = longest_wait
+        # Slack: "chat.postMessage has special rate limiting conditions ... generally allow
+        # an app to post 1 message per second to a specific channel", with short bursts
+        # (https://api.slack.com/methods/chat.postMessage#rate_limiting). Edits
+        # (chat.update, Tier 3) are outside that pace; a channel has at most the burst in
+        # flight.
+        burst_of = max(1, channel_burst)
+        self.pace = Pace(interval=channel_interval, burst=burst_of, inflight=burst_of)
         self._token = token
         self._api_url = api_url
         self._timeout = timeout
         self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._next_turn: dict[str, float] = {}
         #: set for an app installed through OAuth: tokens by organization
         self.tokens: TokenSource | None = None
 
@@ -94,24 +96,6 @@ class SlackSender:
             await self._session.close()
             self._session = None
             self._client = None
-
-    def _turn(self, channel: str) -> float:
-        """Reserve the channel's next turn; return how long to wait for it (0 for now), or
-        a negative number of seconds when the turn is too far off to wait for here.
-
-        Each channel gets one message per ``channel_interval`` with bursts of
-        ``channel_burst`` (a generic cell rate algorithm: ``_next_turn`` is when the
-        channel's schedule is next free)."""
-        now = time.monotonic()
-        if len(self._next_turn) > 10_000:
-            self._next_turn = {c: t for c, t in self._next_turn.items() if t > now}
-        free_at = max(now, self._next_turn.get(channel, 0.0))
-        allowance = (self.channel_burst - 1) * self.channel_interval
-        wait = max(0.0, free_at - now - allowance)
-        if wait > self.longest_wait:
-            return -wait
-        self._next_turn[channel] = free_at + self.channel_interval
-        return wait
 
     async def send(self, message: Outgoing) -> SendResult:
         """Post, direct-message or edit one message; map Slack's answer onto the engine's.
@@ -141,11 +125,6 @@ class SlackSender:
                 channel, _, ts = message.edit_ref.partition(":")
                 await self.client.chat_update(channel=channel, ts=ts, **body)
                 return SendResult.sent(message.edit_ref)
-            wait = self._turn(message.target)
-            if wait < 0:
-                return SendResult.limited(-wait, everything=False)
-            if wait:
-                await asyncio.sleep(wait)
             answer = await self.client.chat_postMessage(channel=message.target, **body)
             channel = str(answer["channel"])
             for file in message.reply.files:

@@ -2,7 +2,7 @@
 hourly count of reports per person as a keyed hash
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import storage.types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
