@@ -45,7 +45,9 @@ async def test_text_from_members_notifies_no_one(database) -> None:
         listed = await rig.command(ANA, "/reminder list")
         assert "&lt;!channel&gt; @channel" in listed["text"]
         quiet(listed)
-        report = await rig.command(ANA, f'/layoff report employer:"{LOUD} Library" workers:3')
+        report = await rig.command(
+            ANA, f'/layoff report employer:"{LOUD} Library" workers:3 anonymous:no'
+        )
         quiet(report)
         rig.app.services.clock.advance(timedelta(hours=3))
         await rig.app.settle()
