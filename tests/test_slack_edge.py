@@ -69,6 +69,19 @@ BAD_REQUESTS: list[tuple[str, Any, int]] = [
         401,
     ),
     (
+        # Python refuses to read a number of more than 4,300 digits (a ValueError)
+        "a timestamp of 5,000 digits",
+        lambda: (
+            b"command=%2Fhelp",
+            {
+                "Content-Type": FORM,
+                "X-Slack-Request-Timestamp": "9" * 5000,
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        ),
+        401,
+    ),
+    (
         "an unsigned payload that is not JSON",
         lambda: (b"payload=%7Bnot+json", {"Content-Type": FORM}),
         401,

@@ -150,7 +150,7 @@ class EventsGate:
         signature = request.headers.get("X-Slack-Signature", "")
         if not timestamp or not signature:
             raise self._refuse(web.HTTPUnauthorized, "not signed")
-        if not timestamp.isascii() or not timestamp.isdigit():
+        if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
             raise self._refuse(web.HTTPUnauthorized, "the timestamp is not a whole number")
         now = time.time()
         if abs(now - int(timestamp)) > WINDOW:
