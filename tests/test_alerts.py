@@ -17,10 +17,10 @@ from storage.db import Database
 from storage.models import (
     Alert,
     AlertDelivery,
-    AlertPost,
     AlertResponse,
     AlertTarget,
     AuditEntry,
+    ChannelPost,
     DueItem,
     OutboxMessage,
 )
@@ -136,7 +136,7 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
     assert "Please tell your representative" in eve
     # not in the audience (WI, no profile) or no alert DMs
     assert not t.at("DM bea") and not t.at("DM cy") and not t.at("DM olu")
-    assert await t.count(AlertDelivery) == 4 and await t.count(AlertPost) == 3
+    assert await t.count(AlertDelivery) == 4 and await t.count(ChannelPost) == 3
     assert await t.count(AuditEntry, action="alert.create") == 1
     assert await t.count(AuditEntry, action="alert.send") == 1
 
@@ -342,7 +342,7 @@ async def test_the_tally_is_coalesced_per_interval(database: Database, tmp_path:
     for i in range(50):
         await ok(bot, Person(f"m{i}"), "/alert sign id:1")
         await bot.app.delivery.drain()  # posts go out as they come; the tally waits
-    assert await t.count(DueItem, kind="alert_tally") == 1
+    assert await t.count(DueItem, kind="posts.refresh") == 1
     assert await t.count(OutboxMessage, kind="tally") == 0
     bot.clock.advance(timedelta(seconds=5))
     await bot.app.settle()
@@ -354,7 +354,7 @@ async def test_the_tally_is_coalesced_per_interval(database: Database, tmp_path:
     await ok(bot, "zed", "/alert withdraw id:1")
     bot.clock.advance(timedelta(seconds=5))
     await bot.app.settle()
-    assert await t.count(DueItem, kind="alert_tally", state="done") == 2
+    assert await t.count(DueItem, kind="posts.refresh", state="done") == 2
     assert await t.count(OutboxMessage, kind="tally") == 3
 
 
