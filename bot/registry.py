@@ -215,25 +215,25 @@ class Registry:
         for group in self.groups.values():
             yield from group.commands.values()
 
+    def _joined(self, field: str, what: str, start: dict[str, Any]) -> dict[str, Any]:
+        """``start`` and every group's table named ``field``, refusing a key declared twice."""
+        joined = dict(start)
+        for group in self.groups.values():
+            for kind, value in getattr(group, field).items():
+                if kind in joined:
+                    raise ValueError(f"{what} {kind!r} are declared twice")
+                joined[kind] = value
+        return joined
+
     def due_handlers(self) -> dict[str, DueHandler]:
         """Every feature's due-item handlers by kind, and the refresh of live posts."""
-        handlers: dict[str, DueHandler] = {posts.REFRESH: posts.refresh_due}
-        for group in self.groups.values():
-            for kind, handler in group.due_handlers.items():
-                if kind in handlers:
-                    raise ValueError(f"due items of kind {kind!r} have two handlers")
-                handlers[kind] = handler
-        return handlers
+        return self._joined(
+            "due_handlers", "handlers of due items of kind", {posts.REFRESH: posts.refresh_due}
+        )
 
     def live_views(self) -> dict[str, LiveView]:
         """Every feature's live views by subject kind."""
-        views: dict[str, LiveView] = {}
-        for group in self.groups.values():
-            for kind, view in group.live_views.items():
-                if kind in views:
-                    raise ValueError(f"posts about {kind!r} have two live views")
-                views[kind] = view
-        return views
+        return self._joined("live_views", "live views of posts about", {})
 
     def get(self, name: str) -> Command:
         """The command with this full name (``event rsvp``)."""

@@ -3,7 +3,7 @@ a digest of what it last showed (so an edit that changes nothing is not sent).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, select, update
@@ -20,20 +20,6 @@ _SET_SHOWN = (
 
 
 @dataclass(frozen=True)
-class PostRecord:
-    """One post of a subject in one channel."""
-
-    id: int
-    subject_kind: str
-    subject_id: int
-    org_id: int
-    platform: str
-    channel: str
-    outbox_id: int
-    shown: str
-
-
-@dataclass(frozen=True)
 class NewPost:
     """A post to record: its subject, where it went and the outbox row that posts it."""
 
@@ -43,7 +29,15 @@ class NewPost:
     platform: str
     channel: str
     outbox_id: int
+    #: a digest of what it shows
     shown: str
+
+
+@dataclass(frozen=True)
+class PostRecord(NewPost):
+    """A recorded post of a subject in one channel."""
+
+    id: int
 
 
 async def add_posts(conn: AsyncConnection, posts: list[NewPost], now: datetime) -> None:
@@ -75,16 +69,7 @@ async def posts_of(
     if not subject_ids:
         return []
     rows = await conn.execute(
-        select(
-            _posts.c.id,
-            _posts.c.subject_kind,
-            _posts.c.subject_id,
-            _posts.c.org_id,
-            _posts.c.platform,
-            _posts.c.channel,
-            _posts.c.outbox_id,
-            _posts.c.shown,
-        )
+        select(*(_posts.c[f.name] for f in fields(PostRecord)))
         .where(_posts.c.subject_kind == subject_kind, _posts.c.subject_id.in_(subject_ids))
         .order_by(_posts.c.id)
     )

@@ -49,10 +49,6 @@ CREATE = (
 class AlertBot(ConsoleBot):
     """A bot with the alert commands whose console prints every delivered message."""
 
-    def edits(self, place: str) -> list[str]:
-        """The edits delivered of the post at one place."""
-        return [text for where, text in self.messages() if where.startswith(f"{place} (edit of ")]
-
     def button(self, label: str) -> str:
         """The action id of the newest button with this label."""
         return next(b.action_id for b in reversed(self.screen.all_buttons) if b.label == label)
