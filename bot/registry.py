@@ -215,11 +215,11 @@ class Registry:
         for group in self.groups.values():
             yield from group.commands.values()
 
-    def _joined(self, field: str, what: str, start: dict[str, Any]) -> dict[str, Any]:
-        """``start`` and every group's table named ``field``, refusing a key declared twice."""
+    def _joined(self, table: str, what: str, start: dict[str, Any]) -> dict[str, Any]:
+        """``start`` and every group's table named ``table``, refusing a key declared twice."""
         joined = dict(start)
         for group in self.groups.values():
-            for kind, value in getattr(group, field).items():
+            for kind, value in getattr(group, table).items():
                 if kind in joined:
                     raise ValueError(f"{what} {kind!r} are declared twice")
                 joined[kind] = value
