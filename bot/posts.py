@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.reply import Reply, to_payload
 from storage import posts as store
@@ -162,7 +162,7 @@ async def refresh_soon(
     interval = view.interval(services.config).total_seconds()
     bucket = int(ctx.now.timestamp() // interval)
     due_at = datetime.fromtimestamp((bucket + 1) * interval, UTC)
-    item = {
+    item: dict[str, Any] = {
         "kind": REFRESH,
         "due_at": due_at,
         "key": f"{subject_kind}:{subject_id}:tally:{bucket}",
