@@ -11,14 +11,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot import posts
 from bot.errors import MissingFields, ValidationError
 from bot.grammar import Token
 from bot.options import Option
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
+    from bot.config import Config
     from bot.context import Context
+    from bot.posts import Unit
     from bot.reply import Reply
     from bot.scheduler import DueContext
 
@@ -27,6 +30,19 @@ MemberHook = Callable[["Context", int], Awaitable[Any]]
 MergeHook = Callable[["Context", int, int], Awaitable[None]]
 DueHandler = Callable[["DueContext"], Awaitable[None]]
 DigestHook = Callable[["DueContext", int, "datetime"], Awaitable[list[str]]]
+Render = Callable[["Unit", int], Awaitable["Reply | None"]]
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """How a feature shows one kind of subject in its channel posts (see ``bot.posts``)."""
+
+    #: the post as it should look now; None leaves the posts as they are
+    render: Render
+    #: the outbox kind of the posts' edits (its priority class comes with it)
+    edit_kind: str
+    #: for subjects refreshed as people answer: the interval that coalesces the edits
+    interval: Callable[[Config], timedelta] | None = None
 
 
 class Role(enum.IntEnum):
@@ -107,6 +123,7 @@ class CommandGroup:
     mergers: list[MergeHook] = field(default_factory=list)
     due_handlers: dict[str, DueHandler] = field(default_factory=dict)
     digests: list[DigestHook] = field(default_factory=list)
+    live_views: dict[str, LiveView] = field(default_factory=dict)
 
     def command(
         self,
@@ -163,6 +180,21 @@ class CommandGroup:
 
         return register
 
+    def live_view(
+        self,
+        subject_kind: str,
+        *,
+        edit_kind: str,
+        interval: Callable[[Config], timedelta] | None = None,
+    ) -> Callable[[Render], Render]:
+        """Register how this feature's channel posts about a ``subject_kind`` look now."""
+
+        def register(render: Render) -> Render:
+            self.live_views[subject_kind] = LiveView(render, edit_kind, interval)
+            return render
+
+        return register
+
     def on_digest(self, hook: DigestHook) -> DigestHook:
         """Register this feature's lines for the weekly digest (none: nothing to say)."""
         self.digests.append(hook)
@@ -183,15 +215,25 @@ class Registry:
         for group in self.groups.values():
             yield from group.commands.values()
 
-    def due_handlers(self) -> dict[str, DueHandler]:
-        """Every feature's due-item handlers by kind."""
-        handlers: dict[str, DueHandler] = {}
+    def _joined(self, table: str, what: str, start: dict[str, Any]) -> dict[str, Any]:
+        """``start`` and every group's table named ``table``, refusing a key declared twice."""
+        joined = dict(start)
         for group in self.groups.values():
-            for kind, handler in group.due_handlers.items():
-                if kind in handlers:
-                    raise ValueError(f"due items of kind {kind!r} have two handlers")
-                handlers[kind] = handler
-        return handlers
+            for kind, value in getattr(group, table).items():
+                if kind in joined:
+                    raise ValueError(f"{what} {kind!r} are declared twice")
+                joined[kind] = value
+        return joined
+
+    def due_handlers(self) -> dict[str, DueHandler]:
+        """Every feature's due-item handlers by kind, and the refresh of live posts."""
+        return self._joined(
+            "due_handlers", "handlers of due items of kind", {posts.REFRESH: posts.refresh_due}
+        )
+
+    def live_views(self) -> dict[str, LiveView]:
+        """Every feature's live views by subject kind."""
+        return self._joined("live_views", "live views of posts about", {})
 
     def get(self, name: str) -> Command:
         """The command with this full name (``event rsvp``)."""

@@ -12,13 +12,15 @@ import io
 import re
 import string
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import posts
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
 from bot.options import NOTIFY, US_STATES, Choice, Option, Ref, Text, TextList, Url, UsState
+from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
@@ -214,12 +216,6 @@ def _tally(alert: AlertRecord, counts: Counts) -> str:
     return f"{counts.signed} signed · {acted}" if alert.kind == "sign-on" else acted
 
 
-def _shown(alert: AlertRecord, counts: Counts) -> str:
-    """What a channel post shows of the counts (and whether closed): edited when it changes."""
-    line = _tally(alert, counts)
-    return f"Closed · {line}" if alert.state == "closed" else line
-
-
 def _closed(alert: AlertRecord, now: datetime) -> datetime | None:
     """When the alert closed (its deadline may have passed before the closing ran)."""
     if alert.state == "closed":
@@ -376,11 +372,7 @@ async def create(
     who, tz = await _caller(ctx)
     dm = _dm(alert, list(targets or ()), who, tz)
     reach = len(await store.audience(conn, ctx.org.id, audience, ctx.org_config.dm_platforms()))
-    channels = ", ".join(
-        f"#{c}" if p == "console" else f"{p} #{c}"
-        for p, cs in sorted(ctx.org_config.alert_channels.items())
-        for c in cs
-    )
+    channels = posts.place_names(posts.places(ctx.org_config.alert_channels))
     buttons = "  ".join(f"[{b.label}]" for b in dm.actions if isinstance(b, Action))
     text = (
         f"Members will see (the script is filled in from your profile as an example):\n\n"
@@ -582,15 +574,7 @@ async def _answering(ctx: Context, alert_id: int) -> _Answering:
 async def _thanks(ctx: Context, alert: AlertRecord, text: str) -> Reply:
     """Answer with the live count, and have the channel tallies refreshed (coalesced)."""
     counts = await store.counts(ctx.repos.conn, alert.id)
-    interval = ctx.services.config.alerts.tally_interval.total_seconds()
-    bucket = int(ctx.now.timestamp() // interval)
-    await ctx.schedule(
-        kind="alert_tally",
-        due_at=datetime.fromtimestamp((bucket + 1) * interval, UTC),
-        key=f"alert:{alert.id}:tally:{bucket}",
-        ref_id=alert.id,
-        org_id=ctx.org.id,
-    )
+    await posts.refresh_soon(ctx, "alert", alert.id)
     return Reply(text=f"{text} Alert {alert.id} so far: {_tally(alert, counts)}.")
 
 
@@ -710,22 +694,10 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
     tz = ZoneInfo(record.timezone)
     conn = ctx.conn
     await store.mark_sent(conn, alert.id, ctx.now)
-    zero = Counts()
-    post = replace(_post(alert, zero, tz), notify=notify)
-    for platform, channels in sorted(org.alert_channels.items()):
-        for channel in channels:
-            outbox_id = await ctx.messages.to_channel(
-                platform,
-                channel,
-                post,
-                kind="alert",
-                key=f"alert:{alert.id}:post:{platform}:{channel}",
-                org_id=alert.org_id,
-            )
-            if outbox_id is not None:
-                await store.add_post(
-                    conn, alert.id, platform, channel, outbox_id, _shown(alert, zero)
-                )
+    post = replace(_post(alert, Counts(), tz), notify=notify)
+    await posts.announce(
+        ctx, "alert", alert.id, post, kind="alert", channels=org.alert_channels, org_id=alert.org_id
+    )
     targets = await store.alert_targets(conn, alert.id)
     messages = [
         Message(
@@ -742,54 +714,30 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
     await store.record_deliveries(conn, alert.id, [(m.member_id or 0, m.key) for m in messages])
 
 
-async def _edit_posts(
-    ctx: DueContext, alerts: dict[int, tuple[AlertRecord, str]], kind: str
-) -> None:
-    """Edit each post of these alerts whose tally (or closing) changed; ``alerts`` maps an id
-    to the alert and the key its edits are named by."""
-    if not alerts:
-        return
-    counts = await store.counts_of(ctx.conn, list(alerts))
-    changed: list[tuple[int, str]] = []
-    for post in await store.posts_of(ctx.conn, list(alerts)):
-        alert, key = alerts[post.alert_id]
-        shown = _shown(alert, counts[alert.id])
-        if shown == post.shown:
-            continue
-        record, _ = ctx.services.orgs.by_id(alert.org_id)
-        await ctx.messages.edit(
-            post.outbox_id,
-            post.platform,
-            "channel",
-            post.channel,
-            _post(alert, counts[alert.id], ZoneInfo(record.timezone)),
-            kind=kind,
-            key=f"{key}:{post.platform}:{post.channel}",
-            org_id=alert.org_id,
-        )
-        changed.append((post.id, shown))
-    await store.set_shown(ctx.conn, changed)
-
-
-@group.on_due("alert_tally")
-async def refresh_tallies(ctx: DueContext) -> None:
-    """Refresh the channel tallies: one edit per post per interval, only where it changed."""
-    due = await _due_alerts(ctx, "sent", "closed")
-    await _edit_posts(ctx, {alert.id: (alert, item.key or "") for item, alert in due}, "tally")
+@group.live_view("alert", edit_kind="tally", interval=lambda config: config.alerts.tally_interval)
+async def channel_view(ctx: Unit, alert_id: int) -> Reply | None:
+    """An alert's channel post as it should look now: its tally, or closed with the final one.
+    Posts are edited at most once per ``[alerts] tally_interval``."""
+    alert = await store.get_alert(ctx.repos.conn, alert_id)
+    if alert is None or alert.state not in ("sent", "closed"):
+        return None
+    counts = await store.counts(ctx.repos.conn, alert_id)
+    record, _ = ctx.services.orgs.by_id(alert.org_id)
+    return _post(alert, counts, ZoneInfo(record.timezone))
 
 
 @group.on_due("alert_close")
 async def close(ctx: DueContext) -> None:
     """Close alerts at their deadline: final tally, buttons disabled; later answers refused."""
-    closing: dict[int, tuple[AlertRecord, str]] = {}
+    closing: dict[int, str] = {}
     for item, alert in await _due_alerts(ctx, "scheduled", "sent"):
         await store.mark_closed(ctx.conn, alert.id, ctx.now)
         detail = {"title": alert.title}
         await ctx.repos.audit(
             alert.org_id, None, "alert.close", f"alert {alert.id}", detail, at=ctx.now
         )
-        closing[alert.id] = (replace(alert, state="closed", closed_at=ctx.now), item.key or "")
-    await _edit_posts(ctx, closing, "alert_close")
+        closing[alert.id] = item.key or ""
+    await posts.refresh(ctx, "alert", closing, kind="alert_close")
 
 
 @group.on_due("alert_nudge")

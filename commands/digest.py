@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import posts
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from bot.scheduler import DueContext
@@ -30,13 +31,6 @@ async def _send_digest(ctx: DueContext, org_id: int, key: str) -> None:
     if not sections:
         return
     reply = Reply(title=f"This week in {record.name}", text="\n\n".join(sections), ephemeral=False)
-    for platform, channels in sorted(org.alert_channels.items()):
-        for channel in channels:
-            await ctx.messages.to_channel(
-                platform,
-                channel,
-                reply,
-                kind="digest",
-                key=f"{key}:{platform}:{channel}",
-                org_id=record.id,
-            )
+    await posts.post_to_channels(
+        ctx, org.alert_channels, reply, kind="digest", key=key, org_id=record.id
+    )

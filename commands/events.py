@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from bot import posts
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
 from bot.options import NOTIFY, US_STATES, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
@@ -207,6 +209,13 @@ def _announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
     )
 
 
+@group.live_view("event", edit_kind="event")
+async def channel_view(ctx: Unit, event_id: int) -> Reply | None:
+    """An event's announcement as it should look now, for editing its posts when it changes."""
+    event = await store.get_event(ctx.repos.conn, event_id)
+    return None if event is None else _announcement(event)
+
+
 async def _tz_of(ctx: Context) -> ZoneInfo:
     """The caller's timezone: their profile's, else the organization's."""
     member = await ctx.existing_member()
@@ -327,23 +336,19 @@ async def create(
                 org_id=ctx.org.id,
                 payload={"offset": offset},
             )
-    post = replace(_announcement(event), notify=notify or "")
-    places = []
-    for platform, channels in sorted(ctx.org_config.alert_channels.items()):
-        for channel in channels:
-            await ctx.messages.to_channel(
-                platform,
-                channel,
-                post,
-                kind="event",
-                key=f"event:{event.id}:post:{platform}:{channel}",
-                org_id=ctx.org.id,
-            )
-            places.append(f"#{channel}" if platform == "console" else f"{platform} #{channel}")
+    posted = await posts.announce(
+        ctx,
+        "event",
+        event.id,
+        replace(_announcement(event), notify=notify or ""),
+        kind="event",
+        channels=ctx.org_config.alert_channels,
+        org_id=ctx.org.id,
+    )
     await ctx.audit(
         "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
     )
-    where = ", ".join(places) or "no channel (none is configured)"
+    where = posts.place_names(posted) or "no channel (none is configured)"
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(
         title=f"Event {event.id} created",

@@ -22,16 +22,17 @@ import io
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot import posts
 from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
-from bot.messages import Messages
 from bot.options import Choice, Integer, Ref, Text, YesNo
+from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply, Table
 from bot.scheduler import DueContext
@@ -39,13 +40,10 @@ from bot.when import parse_moment
 from commands import poll_count
 from commands.reminders import local_time
 from storage import polls as store
-from storage import queue
 from storage.polls import BallotRecord, PollRecord
 from storage.repos import MemberRecord, Repos
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from bot.app import Services
 
 group = CommandGroup("poll", help="Polls: vote, rank priorities, see results")
@@ -499,25 +497,6 @@ async def _find_voter(ctx: Context) -> MemberRecord | None:
     return await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
 
 
-async def _schedule_tally(ctx: Context, poll: PollRecord) -> None:
-    """Have a live poll's channel tallies refreshed (one edit per interval), scheduled in a
-    transaction of its own so that nothing dates the ballot's write."""
-    interval = ctx.services.config.polls.tally_interval.total_seconds()
-    bucket = int(ctx.now.timestamp() // interval)
-    due_at = datetime.fromtimestamp((bucket + 1) * interval, UTC)
-    async with ctx.services.db.transaction() as conn:
-        added = await queue.schedule(
-            conn,
-            kind="poll_tally",
-            due_at=due_at,
-            key=f"poll:{poll.id}:tally:{bucket}",
-            ref_id=poll.id,
-            org_id=poll.org_id,
-        )
-    if added is not None and ctx.services.scheduler is not None:
-        ctx.services.scheduler.notify(due_at)
-
-
 def _store_ballot(
     ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
@@ -550,7 +529,7 @@ async def _write_ballot(
         else:
             await store.remove_ballot(conn, poll.id, key)
     if poll.results == "live":
-        await _schedule_tally(ctx, poll)
+        await posts.refresh_soon(ctx, "poll", poll.id, alone=True)
 
 
 # creating and closing --------------------------------------------------------------------
@@ -623,23 +602,15 @@ async def create(
         now=ctx.now,
     )
     await ctx.audit("poll.create", f"poll {poll.id}", question=question, kind=kind)
-    post = _post(poll, [], tz)
-    places = []
-    for platform, channels in sorted(ctx.org_config.alert_channels.items()):
-        for channel in channels:
-            outbox_id = await ctx.messages.to_channel(
-                platform,
-                channel,
-                post,
-                kind="poll",
-                key=f"poll:{poll.id}:post:{platform}:{channel}",
-                org_id=poll.org_id,
-            )
-            if outbox_id is not None:
-                await store.add_post(
-                    ctx.repos.conn, poll.id, platform, channel, outbox_id, _shown(poll, [])
-                )
-                places.append(f"#{channel}" if platform == "console" else f"{platform} #{channel}")
+    posted = await posts.announce(
+        ctx,
+        "poll",
+        poll.id,
+        _post(poll, [], tz),
+        kind="poll",
+        channels=ctx.org_config.alert_channels,
+        org_id=poll.org_id,
+    )
     if closes_at is not None:
         await ctx.schedule(
             kind="poll_close",
@@ -648,7 +619,7 @@ async def create(
             ref_id=poll.id,
             org_id=poll.org_id,
         )
-    where = ", ".join(places) or "no channel (none is configured)"
+    where = posts.place_names(posted) or "no channel (none is configured)"
     when = f"It closes {local_time(closes_at, tz)}" if closes_at else "Close it with"
     close_hint = (
         f"; or earlier with /poll close id:{poll.id}."
@@ -680,67 +651,27 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
         )
 
 
-async def _close_poll(
-    services: Services,
-    conn: AsyncConnection,
-    messages: Messages,
-    poll: PollRecord,
-    now: datetime,
-) -> Reply | None:
+async def _close_poll(ctx: Unit, poll: PollRecord) -> Reply | None:
     """Close a poll: post its results with a chart in every alert channel and close the
     buttons of its posts. None if it was closed already."""
-    if not await store.mark_closed(conn, poll.id, now):
+    conn = ctx.repos.conn
+    if not await store.mark_closed(conn, poll.id, ctx.now):
         return None
-    closed = replace(poll, state="closed", closed_at=now)
-    record, org = services.orgs.by_id(poll.org_id)
-    tz = ZoneInfo(record.timezone)
-    ballots = await store.ballots(conn, poll.id)
-    results = await results_reply(closed, ballots, tz)
-    for platform, channels in sorted(org.alert_channels.items()):
-        for channel in channels:
-            await messages.to_channel(
-                platform,
-                channel,
-                results,
-                kind="poll_results",
-                key=f"poll:{poll.id}:results:{platform}:{channel}",
-                org_id=poll.org_id,
-            )
-    await _edit_posts(conn, messages, services, {poll.id: (closed, f"poll:{poll.id}:closed")})
+    closed = replace(poll, state="closed", closed_at=ctx.now)
+    record, org = ctx.services.orgs.by_id(poll.org_id)
+    results = await results_reply(
+        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone)
+    )
+    await posts.post_to_channels(
+        ctx,
+        org.alert_channels,
+        results,
+        kind="poll_results",
+        key=f"poll:{poll.id}:results",
+        org_id=poll.org_id,
+    )
+    await posts.refresh(ctx, "poll", {poll.id: f"poll:{poll.id}:closed"})
     return results
-
-
-async def _edit_posts(
-    conn: AsyncConnection,
-    messages: Messages,
-    services: Services,
-    polls: dict[int, tuple[PollRecord, str]],
-) -> None:
-    """Edit each post of these polls whose tally line changed; ``polls`` maps an id to the poll
-    and the key its edits are named by."""
-    changed: list[tuple[int, str]] = []
-    read: dict[int, list[BallotRecord]] = {}
-    for post in await store.posts_of(conn, list(polls)):
-        poll, key = polls[post.poll_id]
-        if poll.id not in read:
-            read[poll.id] = await store.ballots(conn, poll.id)
-        ballots = read[poll.id]
-        shown = _shown(poll, ballots)
-        if shown == post.shown:
-            continue
-        record, _ = services.orgs.by_id(poll.org_id)
-        await messages.edit(
-            post.outbox_id,
-            post.platform,
-            "channel",
-            post.channel,
-            _post(poll, ballots, ZoneInfo(record.timezone)),
-            kind="poll_edit",
-            key=f"{key}:{post.platform}:{post.channel}",
-            org_id=poll.org_id,
-        )
-        changed.append((post.id, shown))
-    await store.set_shown(conn, changed)
 
 
 @group.command(
@@ -752,7 +683,7 @@ async def close(ctx: Context, id: int) -> Reply:
     if poll.state == "closed":
         return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
     await ctx.cancel_due("poll_close", id)
-    results = await _close_poll(ctx.services, ctx.repos.conn, ctx.messages, poll, ctx.now)
+    results = await _close_poll(ctx, poll)
     if results is None:
         return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
     await ctx.audit("poll.close", f"poll {id}")
@@ -769,19 +700,21 @@ async def close_due(ctx: DueContext) -> None:
     polls = await store.get_polls(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
     for poll in polls.values():
         if poll.state == "open":
-            await _close_poll(ctx.services, ctx.conn, ctx.messages, poll, ctx.now)
+            await _close_poll(ctx, poll)
             await ctx.repos.audit(
                 poll.org_id, None, "poll.close", f"poll {poll.id}", {}, at=ctx.now
             )
 
 
-@group.on_due("poll_tally")
-async def refresh_tallies(ctx: DueContext) -> None:
-    """Refresh live polls' channel tallies: one edit per post per interval, where it changed."""
-    polls = await store.get_polls(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
-    keys = {i.ref_id: i.key or "" for i in ctx.items if i.ref_id}
-    due = {pid: (poll, keys[pid]) for pid, poll in polls.items() if poll.state == "open"}
-    await _edit_posts(ctx.conn, ctx.messages, ctx.services, due)
+@group.live_view("poll", edit_kind="poll_edit", interval=lambda config: config.polls.tally_interval)
+async def channel_view(ctx: Unit, poll_id: int) -> Reply | None:
+    """A poll's channel post as it should look now: its tally line, or closed. Live polls'
+    posts are edited at most once per ``[polls] tally_interval``."""
+    poll = await store.get_poll(ctx.repos.conn, poll_id)
+    if poll is None:
+        return None
+    record, _ = ctx.services.orgs.by_id(poll.org_id)
+    return _post(poll, await store.ballots(ctx.repos.conn, poll_id), ZoneInfo(record.timezone))
 
 
 # voting ----------------------------------------------------------------------------------

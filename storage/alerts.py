@@ -24,11 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from storage import posts as posts_store
 from storage.csvfile import write_csv
 from storage.models import (
     Alert,
     AlertDelivery,
-    AlertPost,
     AlertResponse,
     AlertTarget,
     Identity,
@@ -43,7 +43,6 @@ _alerts = Alert.__table__
 _targets = AlertTarget.__table__
 _responses = AlertResponse.__table__
 _deliveries = AlertDelivery.__table__
-_posts = AlertPost.__table__
 _identities = Identity.__table__
 _members = Member.__table__
 _org_members = OrgMember.__table__
@@ -106,18 +105,6 @@ class Recipient:
     state: str | None
     district: str | None
     timezone: str | None
-
-
-@dataclass(frozen=True)
-class PostRecord:
-    """An alert's message in one channel."""
-
-    id: int
-    alert_id: int
-    platform: str
-    channel: str
-    outbox_id: int
-    shown: str
 
 
 @dataclass(frozen=True)
@@ -201,9 +188,6 @@ _ADD_DELIVERY = insert(_deliveries).values(
     .where(_outbox.c.idempotency_key == bindparam("key"))
     .scalar_subquery(),
     nudged=False,
-)
-_SET_SHOWN = (
-    update(_posts).where(_posts.c.id == bindparam("post_id")).values(shown=bindparam("shown"))
 )
 
 
@@ -460,51 +444,15 @@ async def mark_nudged(conn: AsyncConnection, alert_id: int) -> None:
     )
 
 
-# channel posts ---------------------------------------------------------------------------
-
-
-async def add_post(
-    conn: AsyncConnection, alert_id: int, platform: str, channel: str, outbox_id: int, shown: str
-) -> None:
-    """Record an alert's message in a channel."""
-    await conn.execute(
-        insert(_posts).values(
-            alert_id=alert_id, platform=platform, channel=channel, outbox_id=outbox_id, shown=shown
-        )
-    )
-
-
-async def posts_of(conn: AsyncConnection, alert_ids: list[int]) -> list[PostRecord]:
-    """The channel messages of several alerts."""
-    rows = await conn.execute(
-        select(
-            _posts.c.id,
-            _posts.c.alert_id,
-            _posts.c.platform,
-            _posts.c.channel,
-            _posts.c.outbox_id,
-            _posts.c.shown,
-        )
-        .where(_posts.c.alert_id.in_(alert_ids))
-        .order_by(_posts.c.id)
-    )
-    return [PostRecord(*row) for row in rows]
-
-
-async def set_shown(conn: AsyncConnection, shown: list[tuple[int, str]]) -> None:
-    """Remember what each post now shows: (post id, tally text)."""
-    if shown:
-        await conn.execute(_SET_SHOWN, [{"post_id": pid, "shown": text} for pid, text in shown])
-
-
 async def delivery_figures(conn: AsyncConnection, alert_id: int) -> dict[str, Counter[str]]:
     """Outbox states of an alert's direct messages ("dm") and channel posts ("post")."""
     found: dict[str, Counter[str]] = {"dm": Counter(), "post": Counter()}
-    for name, table in (("dm", _deliveries), ("post", _posts)):
+    posts = posts_store.outbox_ids("alert", alert_id)
+    dms = select(_deliveries.c.outbox_id).where(_deliveries.c.alert_id == alert_id)
+    for name, rows_of in (("dm", dms), ("post", posts)):
         rows = await conn.execute(
             select(_outbox.c.state, func.count())
-            .join(table, table.c.outbox_id == _outbox.c.id)
-            .where(table.c.alert_id == alert_id)
+            .where(_outbox.c.id.in_(rows_of))
             .group_by(_outbox.c.state)
         )
         for state, n in rows:

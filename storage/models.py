@@ -459,22 +459,6 @@ class AlertDelivery(Base):
     nudged: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class AlertPost(Base):
-    """An alert's message in one channel, whose tally and buttons are edited in place."""
-
-    __tablename__ = "alert_posts"
-    __table_args__ = (UniqueConstraint("alert_id", "platform", "channel"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
-    platform: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(64))
-    #: the outbox row that posted it: edits name it
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
-    #: the tally text last shown, so an unchanged tally is not edited again
-    shown: Mapped[str] = mapped_column(String(200), default="")
-
-
 class Event(Base):
     """An event members RSVP to: a legislative day, a meeting, a webinar, a rally, a training."""
 
@@ -640,20 +624,26 @@ class PollBallot(Base):
     choices: Mapped[list[int]] = mapped_column(JSON)
 
 
-class PollPost(Base):
-    """A poll's message in one channel, whose tally and buttons are edited in place."""
+class ChannelPost(Base):
+    """A post in a channel about one subject (an alert, a poll, an event), whose content and
+    buttons are edited in place when what it shows changes."""
 
-    __tablename__ = "poll_posts"
-    __table_args__ = (UniqueConstraint("poll_id", "platform", "channel"),)
+    __tablename__ = "channel_posts"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "platform", "channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    #: what the post is about: "alert", "poll" or "event", and that row's id
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(64))
     #: the outbox row that posted it: edits name it
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
-    #: the tally text last shown, so an unchanged tally is not edited again
+    #: a digest of what the post last showed, so an edit that changes nothing is not sent
     shown: Mapped[str] = mapped_column(String(300), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SlackRequestSeen(Base):

@@ -1,4 +1,4 @@
-"""Polls: the polls, their ballots (one per voter key and poll) and their channel posts."""
+"""Polls: the polls and their ballots (one per voter key and poll)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import OrgMember, Poll, PollBallot, PollPost, Profile
+from storage.models import OrgMember, Poll, PollBallot, Profile
 
 _polls = Poll.__table__
 _ballots = PollBallot.__table__
-_posts = PollPost.__table__
 _org_members = OrgMember.__table__
 _profiles = Profile.__table__
 
@@ -44,18 +43,6 @@ class BallotRecord:
     voter_key: str
     member_id: int | None
     choices: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class PostRecord:
-    """A poll's message in one channel."""
-
-    id: int
-    poll_id: int
-    platform: str
-    channel: str
-    outbox_id: int
-    shown: str
 
 
 _POLL_COLUMNS = (
@@ -311,42 +298,3 @@ async def rekey_ballot(
         .where(_ballots.c.poll_id == poll_id, _ballots.c.voter_key == old)
         .values(voter_key=new, member_id=member_id)
     )
-
-
-# posts -----------------------------------------------------------------------------------
-
-
-async def add_post(
-    conn: AsyncConnection, poll_id: int, platform: str, channel: str, outbox_id: int, shown: str
-) -> None:
-    """Remember a poll's post in a channel, for its tally edits."""
-    await conn.execute(
-        insert(_posts).values(
-            poll_id=poll_id, platform=platform, channel=channel, outbox_id=outbox_id, shown=shown
-        )
-    )
-
-
-async def posts_of(conn: AsyncConnection, poll_ids: list[int]) -> list[PostRecord]:
-    """The channel posts of these polls."""
-    if not poll_ids:
-        return []
-    rows = await conn.execute(
-        select(
-            _posts.c.id,
-            _posts.c.poll_id,
-            _posts.c.platform,
-            _posts.c.channel,
-            _posts.c.outbox_id,
-            _posts.c.shown,
-        )
-        .where(_posts.c.poll_id.in_(poll_ids))
-        .order_by(_posts.c.id)
-    )
-    return [PostRecord(*row) for row in rows]
-
-
-async def set_shown(conn: AsyncConnection, shown: list[tuple[int, str]]) -> None:
-    """Record the tally text each edited post now shows."""
-    for post_id, text in shown:
-        await conn.execute(update(_posts).where(_posts.c.id == post_id).values(shown=text))

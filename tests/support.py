@@ -217,6 +217,10 @@ class ConsoleBot:
         """The texts delivered at one place, e.g. "DM ana" or "slack #CALERTS"."""
         return [text for where, text in self.messages() if where == place]
 
+    def edits(self, place: str) -> list[str]:
+        """The edits delivered of the post at one place."""
+        return [text for where, text in self.messages() if where.startswith(f"{place} (edit of ")]
+
     async def step_to(self, moment: datetime) -> None:
         """Let time pass up to ``moment``, each due item running when it falls due."""
         bot = self.bot

@@ -17,10 +17,10 @@ from storage.db import Database
 from storage.models import (
     Alert,
     AlertDelivery,
-    AlertPost,
     AlertResponse,
     AlertTarget,
     AuditEntry,
+    ChannelPost,
     DueItem,
     OutboxMessage,
 )
@@ -48,10 +48,6 @@ CREATE = (
 
 class AlertBot(ConsoleBot):
     """A bot with the alert commands whose console prints every delivered message."""
-
-    def edits(self, place: str) -> list[str]:
-        """The edits delivered of the post at one place."""
-        return [text for where, text in self.messages() if where.startswith(f"{place} (edit of ")]
 
     def button(self, label: str) -> str:
         """The action id of the newest button with this label."""
@@ -136,7 +132,7 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
     assert "Please tell your representative" in eve
     # not in the audience (WI, no profile) or no alert DMs
     assert not t.at("DM bea") and not t.at("DM cy") and not t.at("DM olu")
-    assert await t.count(AlertDelivery) == 4 and await t.count(AlertPost) == 3
+    assert await t.count(AlertDelivery) == 4 and await t.count(ChannelPost) == 3
     assert await t.count(AuditEntry, action="alert.create") == 1
     assert await t.count(AuditEntry, action="alert.send") == 1
 
@@ -342,7 +338,7 @@ async def test_the_tally_is_coalesced_per_interval(database: Database, tmp_path:
     for i in range(50):
         await ok(bot, Person(f"m{i}"), "/alert sign id:1")
         await bot.app.delivery.drain()  # posts go out as they come; the tally waits
-    assert await t.count(DueItem, kind="alert_tally") == 1
+    assert await t.count(DueItem, kind="posts.refresh") == 1
     assert await t.count(OutboxMessage, kind="tally") == 0
     bot.clock.advance(timedelta(seconds=5))
     await bot.app.settle()
@@ -354,7 +350,7 @@ async def test_the_tally_is_coalesced_per_interval(database: Database, tmp_path:
     await ok(bot, "zed", "/alert withdraw id:1")
     bot.clock.advance(timedelta(seconds=5))
     await bot.app.settle()
-    assert await t.count(DueItem, kind="alert_tally", state="done") == 2
+    assert await t.count(DueItem, kind="posts.refresh", state="done") == 2
     assert await t.count(OutboxMessage, kind="tally") == 3
 
 

@@ -418,11 +418,22 @@ async def test_alerts_go_before_a_backlog_of_reminders(database: Database, sink:
     assert len(sink.order) == 63
 
 
+#: calls that hand a message kind on: ``messages.…(kind=)`` and ``posts.…(kind=)``, and the
+#: edit kind a feature's ``group.live_view(edit_kind=)`` declares
+_SENDS = {
+    "messages": ("to_channel", "to_person", "add_all", "edit"),
+    "posts": ("announce", "post_to_channels", "refresh"),
+    "group": ("live_view",),
+}
+
+
 def _message_kinds(path: Path) -> set[str]:
-    """The kinds of message a module hands to ``Messages`` (posts, DMs, fan-outs, edits),
-    read from its source: a literal ``kind=``, a dict entry ``"kind": ...`` spread into the
-    call, or a parameter of the enclosing function, followed to the literals its callers
-    pass."""
+    """The kinds of message a module hands to ``Messages`` (posts, DMs, fan-outs, edits) or to
+    ``bot.posts`` (announcements, posts in channels, refreshes, a live view's edit kind), read
+    from its source: a literal ``kind=`` (``edit_kind=``), a dict entry ``"kind": ...`` spread
+    into the call, or a parameter of the enclosing function, followed to the literals its
+    callers pass. A keyword-only parameter (``bot.posts``) is named by each caller, which is
+    read as a call of its own; a view's ``edit_kind`` is read from its declaration."""
     tree = ast.parse(path.read_text())
     functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.AsyncFunctionDef)}
     kinds: set[str] = set()
@@ -430,7 +441,13 @@ def _message_kinds(path: Path) -> set[str]:
     def literals(node: ast.expr, where: ast.AsyncFunctionDef) -> set[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return {node.value}
+        if isinstance(node, ast.BoolOp):
+            return set().union(*(literals(value, where) for value in node.values))
+        if isinstance(node, ast.Attribute) and node.attr == "edit_kind":
+            return set()
         assert isinstance(node, ast.Name), f"{path.name}: a kind that is not a literal"
+        if node.id in [a.arg for a in where.args.kwonlyargs]:
+            return set()
         params = [a.arg for a in where.args.args]
         assert node.id in params, f"{path.name}: cannot follow kind {node.id}"
         found: set[str] = set()
@@ -443,16 +460,13 @@ def _message_kinds(path: Path) -> set[str]:
 
     for where in functions.values():
         for call in ast.walk(where):
-            if not (
-                isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ("to_channel", "to_person", "add_all", "edit")
-                and getattr(call.func.value, "attr", getattr(call.func.value, "id", ""))
-                == "messages"
-            ):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+                continue
+            owner = getattr(call.func.value, "attr", getattr(call.func.value, "id", ""))
+            if call.func.attr not in _SENDS.get(owner, ()):
                 continue
             for keyword in call.keywords:
-                if keyword.arg == "kind":
+                if keyword.arg in ("kind", "edit_kind"):
                     kinds |= literals(keyword.value, where)
                 elif keyword.arg is None and isinstance(keyword.value, ast.Name):
                     spread = [

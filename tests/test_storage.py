@@ -6,11 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import bindparam, insert, inspect, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import Database, DatabaseError
-from storage.models import Identity, LayoffReport, Member, OrgMember, Profile
+from storage.db import Database, DatabaseError, alembic_config
+from storage.models import ChannelPost, Identity, LayoffReport, Member, OrgMember, Profile
 from storage.repos import LinkCodeRecord, Repos
 from storage.types import UTCDateTime
 
@@ -293,5 +296,118 @@ async def test_migration_0010_gives_existing_reports_random_references(
                             f"WHERE ref = {found[0][1]}"
                         )
                     )
+    finally:
+        await db.dispose()
+
+
+async def test_migration_0013_copies_alert_and_poll_posts_into_channel_posts(
+    db_url: tuple[str, str | None],
+) -> None:
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    at = bindparam("at", type_=UTCDateTime())
+
+    async def rows(conn: AsyncConnection, query: str) -> list[tuple[object, ...]]:
+        return [tuple(r) for r in await conn.execute(text(query))]
+
+    try:
+        await db.upgrade("0012")
+        async with db.transaction() as conn:
+            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            for n, (platform, channel) in enumerate(
+                [("slack", "CALERTS"), ("discord", "200"), ("slack", "CALERTS")], 1
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (platform, target_kind, target, payload, kind, "
+                        "idempotency_key, state, attempts, next_attempt_at, created_at) VALUES "
+                        f"('{platform}', 'channel', '{channel}', '{{}}', 'post', 'post:{n}', "
+                        "'sent', 0, :at, :at)"
+                    ).bindparams(at),
+                    {"at": NOW + timedelta(minutes=n)},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO alerts (org_id, title, body, kind, audience, state, created_at) "
+                    f"VALUES ({org.id}, 'Call', 'Today', 'call', '{{}}', 'sent', :at)"
+                ).bindparams(at),
+                {"at": NOW},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO polls (org_id, question, options, kind, anonymous, results, "
+                    f"state, created_at) VALUES ({org.id}, 'When?', '[\"a\", \"b\"]', 'single', "
+                    "false, 'live', 'open', :at)"
+                ).bindparams(at),
+                {"at": NOW},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO alert_posts (alert_id, platform, channel, outbox_id, shown) "
+                    "VALUES (1, 'slack', 'CALERTS', 1, '0 acted'), "
+                    "(1, 'discord', '200', 2, '4 acted')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO poll_posts (poll_id, platform, channel, outbox_id, shown) "
+                    "VALUES (1, 'slack', 'CALERTS', 3, '2 ballots so far')"
+                )
+            )
+        await db.upgrade()
+        async with db.reading() as conn:
+            copied = await rows(
+                conn,
+                "SELECT subject_kind, subject_id, org_id, platform, channel, outbox_id, shown "
+                "FROM channel_posts ORDER BY outbox_id",
+            )
+            posted = (
+                await conn.execute(
+                    select(ChannelPost.posted_at, ChannelPost.shown_at).order_by(
+                        ChannelPost.outbox_id
+                    )
+                )
+            ).all()
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert copied == [
+            ("alert", 1, org.id, "slack", "CALERTS", 1, "0 acted"),
+            ("alert", 1, org.id, "discord", "200", 2, "4 acted"),
+            ("poll", 1, org.id, "slack", "CALERTS", 3, "2 ballots so far"),
+        ]
+        assert [tuple(p) for p in posted] == [(NOW + timedelta(minutes=n),) * 2 for n in (1, 2, 3)]
+        assert "alert_posts" not in tables and "poll_posts" not in tables
+        # one post per subject and channel
+        async with db.transaction() as conn:
+            with pytest.raises(IntegrityError):
+                async with conn.begin_nested():
+                    await conn.execute(
+                        text(
+                            "INSERT INTO channel_posts (subject_kind, subject_id, org_id, "
+                            "platform, channel, outbox_id, shown, posted_at, shown_at) VALUES "
+                            f"('poll', 1, {org.id}, 'slack', 'CALERTS', 1, '', :at, :at)"
+                        ).bindparams(at),
+                        {"at": NOW},
+                    )
+
+        # and back: the old tables get their rows again
+        def downgrade(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0012")
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        async with db.reading() as conn:
+            alert_posts = await rows(
+                conn, "SELECT alert_id, platform, channel, outbox_id, shown FROM alert_posts"
+            )
+            poll_posts = await rows(
+                conn, "SELECT poll_id, platform, channel, outbox_id, shown FROM poll_posts"
+            )
+        assert sorted(alert_posts) == [
+            (1, "discord", "200", 2, "4 acted"),
+            (1, "slack", "CALERTS", 1, "0 acted"),
+        ]
+        assert poll_posts == [(1, "slack", "CALERTS", 3, "2 ballots so far")]
     finally:
         await db.dispose()
