@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
@@ -12,76 +11,29 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.delivery import DeliveryEngine, EngineSettings, Sender
 from bot.dispatch import Dispatcher
-from bot.member_cache import MemberCache
 from bot.registry import CommandGroup, Registry
 from bot.scheduler import Scheduler
+from bot.services import OrgDirectory, Services
 from storage.db import Database
 from storage.repos import OrgRecord, Repos
 
 
-class OrgDirectory:
-    """Which organization owns which Slack team, Discord guild or console room."""
-
-    def __init__(self) -> None:
-        self._by_space: dict[tuple[str, str], tuple[OrgRecord, OrgConfig]] = {}
-        self._by_slug: dict[str, tuple[OrgRecord, OrgConfig]] = {}
-
-    def add(self, record: OrgRecord, config: OrgConfig) -> None:
-        """Register an organization and its spaces."""
-        self._by_slug[record.slug] = (record, config)
-        for space in config.spaces():
-            self._by_space[space] = (record, config)
-
-    def lookup(self, platform: str, space_id: str) -> tuple[OrgRecord, OrgConfig] | None:
-        """The organization that owns a space, or None where the bot is not set up."""
-        return self._by_space.get((platform, space_id))
-
-    def by_slug(self, slug: str) -> tuple[OrgRecord, OrgConfig]:
-        """The organization with this slug."""
-        return self._by_slug[slug]
-
-    def by_id(self, org_id: int) -> tuple[OrgRecord, OrgConfig]:
-        """The organization with this database id."""
-        for record, config in self._by_slug.values():
-            if record.id == org_id:
-                return record, config
-        raise KeyError(org_id)
-
-    def __iter__(self) -> Iterator[tuple[OrgRecord, OrgConfig]]:
-        return iter(self._by_slug.values())
-
-
-@dataclass
-class Services:
-    """What every handler can reach through its context."""
-
-    config: Config
-    db: Database
-    clock: Clock
-    registry: Registry
-    orgs: OrgDirectory
-    members: MemberCache = field(default_factory=MemberCache)
-    delivery: DeliveryEngine | None = None
-    scheduler: Scheduler | None = None
-
-
 class Application:
-    """rallybot in one process: database, organizations, dispatcher (and adapters on top)."""
+    """rallybot in one process: database, organizations, dispatcher (and adapters on top).
+
+    ``groups`` are the features it serves (the command line passes every one); the core
+    knows none of them by name."""
 
     def __init__(
         self,
         config: Config,
         *,
+        groups: Iterable[CommandGroup],
         clock: Clock | None = None,
-        groups: Iterable[CommandGroup] | None = None,
         db: Database | None = None,
         senders: Mapping[str, Sender] | None = None,
         engine_settings: EngineSettings | None = None,
     ) -> None:
-        if groups is None:
-            from commands import default_groups
-
-            groups = default_groups()
         self.config = config
         self.db = db or Database(config.database.url, echo=config.database.echo)
         self.services = Services(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 #: the secret each application (by its services) found or made, dropped with the application
 _found: dict[int, bytes | None] = {}

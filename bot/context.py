@@ -14,8 +14,8 @@ from storage import queue
 from storage.repos import MemberRecord, OrgRecord, Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import OrgConfig, RoleSources
+    from bot.services import Services
 
 
 @dataclass(frozen=True)

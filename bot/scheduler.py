@@ -41,7 +41,7 @@ from storage.queue import (
 from storage.repos import Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

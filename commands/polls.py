@@ -46,7 +46,7 @@ from storage.repos import MemberRecord, Repos
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from bot.app import Services
+    from bot.services import Services
 
 group = CommandGroup("poll", help="Polls: vote, rank priorities, see results")
 

@@ -16,7 +16,7 @@ from adapters.discord.tree import build_commands, command_of
 from bot.config import ConfigError, load_config
 from bot.registry import Registry
 from bot.reply import Action, File, Form, FormField, Reply, Select, Table, decode_action
-from commands import default_groups
+from rallybot.groups import default_groups
 from standins.discord import check_command, check_message, check_modal
 
 

@@ -22,6 +22,7 @@ from bot.clock import MovableClock
 from bot.config import Config, SlackConfig
 from bot.registry import CommandGroup
 from bot.reply import Reply
+from rallybot.groups import default_groups
 from standins.slack import (
     SlackCaller,
     SlackStandIn,
@@ -96,7 +97,11 @@ async def test_socket_mode_answers_through_the_websocket(database) -> None:
     config = slack_config(standin, mode="socket", signing_secret="")
     adapter = SlackAdapter(config)
     app = Application(
-        config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
+        config,
+        groups=default_groups(),
+        clock=MovableClock(START, frozen=True),
+        db=database,
+        senders=adapter.senders(),
     )
     await app.start(upgrade=False, background=False)
     await adapter.start(app)
@@ -192,7 +197,7 @@ organizers = {{ slack_users = ["U0ORG"] }}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "rallybot",
         "run",
         "--config",
         str(config),

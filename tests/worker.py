@@ -25,7 +25,7 @@ from bot.messages import Messages
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from bot.scheduler import DueContext
-from commands import default_groups
+from rallybot.groups import default_groups
 from storage.db import Database
 from storage.models import DueItem, OutboxMessage
 from storage.queue import schedule

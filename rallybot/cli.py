@@ -13,6 +13,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
+from rallybot.groups import default_groups
 from storage.db import Database, DatabaseError
 from storage.repos import OrgRecord, Repos
 
@@ -70,7 +71,9 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         config.orgs.append(demo_org())
     clock = MovableClock()
     screen = Screen(sys.stdout, files or config.bot.files_dir)
-    app = Application(config, clock=clock, senders=console_senders(screen))
+    app = Application(
+        config, groups=default_groups(), clock=clock, senders=console_senders(screen)
+    )
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)
@@ -95,7 +98,7 @@ async def _org_app(
         config.orgs.append(demo_org())
     if slug:
         config.org(slug)  # refuses an unknown slug by name
-    app = Application(config)
+    app = Application(config, groups=default_groups())
     await app.start(background=False)
     try:
         orgs = app.services.orgs
@@ -196,7 +199,6 @@ async def _upgrade(config: Config) -> int:
 async def _discord_sync(config: Config, guild: str | None) -> int:
     from adapters.discord import sync_commands
     from bot.registry import Registry
-    from commands import default_groups
 
     if guild is not None and not guild.isdigit():
         raise ValueError(f"--guild: {guild!r} is not a Discord guild id (digits)")
@@ -207,7 +209,7 @@ async def _discord_sync(config: Config, guild: str | None) -> int:
 
 
 async def _run(config: Config) -> int:
-    from adapters.runner import enabled_adapters, serve
+    from rallybot.runner import enabled_adapters, serve
 
     adapters = enabled_adapters(config)
     if not adapters:
@@ -233,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return asyncio.run(_upgrade(config))
         if args.command == "demo":
-            from adapters.demo import run_demo
+            from rallybot.demo import run_demo
 
             return asyncio.run(run_demo())
         if args.command == "discord":
@@ -255,6 +257,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
