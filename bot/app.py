@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.ballot_secret import find_ballot_secret
 from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.delivery import DeliveryEngine, EngineSettings, Sender
@@ -53,7 +54,8 @@ class Application:
     async def start(self, *, upgrade: bool | None = None, background: bool = True) -> None:
         """Check the database can be used (``DatabaseError`` naming the cause), bring the
         schema up to date (SQLite by default) or check it, load organizations, then (with
-        ``background``) start the scheduler and the delivery engine."""
+        ``background``) start the scheduler and the delivery engine. The ballot secret is
+        found here, once (on a SQLite file it may be made now, beside the database)."""
         if upgrade is None:
             upgrade = self.db.is_sqlite
         await self.db.probe()
@@ -61,6 +63,7 @@ class Application:
             await self.db.upgrade()
         else:
             await self.db.check_schema()
+        self.services.ballot_secret = find_ballot_secret(self.config, self.db)
         try:
             records = await self._sync_orgs()
         except IntegrityError:  # another process, starting at the same moment, got there first

@@ -79,3 +79,6 @@ class Services:
     members: MemberCache = field(default_factory=MemberCache)
     delivery: Wakeable | None = None
     scheduler: DueNotifier | None = None
+    #: the key of keyed hashes of people (anonymous ballots, the hourly report count), found
+    #: once when the application starts; None where there is none (see bot.ballot_secret)
+    ballot_secret: bytes | None = None

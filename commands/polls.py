@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.messages import Messages
@@ -186,7 +185,7 @@ def _orphan_key() -> str:
 
 def _needs_secret(services: Services, field: str = "id") -> bytes:
     """The ballot secret, or a refusal naming ``field`` that says how to get one."""
-    secret = ballot_secret(services)
+    secret = services.ballot_secret
     if secret is None:
         raise ValidationError(
             field,
@@ -1069,7 +1068,7 @@ async def _anonymous_ballots(
     ctx: Context, member_id: int
 ) -> dict[tuple[int, str], tuple[int, ...]]:
     """A member's anonymous ballots, found by making their key for every anonymous poll."""
-    secret = ballot_secret(ctx.services)
+    secret = ctx.services.ballot_secret
     if secret is None:
         return {}
     polls = await store.anonymous_poll_ids(ctx.repos.conn)
@@ -1113,7 +1112,7 @@ async def merge(ctx: Context, keep: int, drop: int) -> None:
     moves: list[tuple[int, str, str, int | None]] = []
     for poll_id, key, _ in await store.named_ballots(conn, drop):
         moves.append((poll_id, key, _named_key(keep), keep))
-    secret = ballot_secret(ctx.services)
+    secret = ctx.services.ballot_secret
     if secret is not None:
         for poll_id in await store.anonymous_poll_ids(conn):
             moves.append(
