@@ -32,7 +32,7 @@ def message_payload(reply: Reply) -> dict:
 
 
 def test_a_short_answer_is_content_and_a_long_one_is_cut_with_an_ellipsis() -> None:
-    short = message_payload(Reply.say("Reminder 1 set."))
+    short = message_payload(Reply(text="Reminder 1 set."))
     assert short["content"] == "Reminder 1 set." and short["embeds"] == []
     long_text = "word " * 2000  # 10,000 characters
     long = message_payload(Reply(text=long_text))

@@ -43,7 +43,7 @@ RELEASE: dict[str, asyncio.Event] = {}
 async def wait_here(ctx) -> Reply:
     """Hold the command until the test sets its event."""
     await RELEASE["event"].wait()
-    return Reply.say("done at last")
+    return Reply(text="done at last")
 
 
 async def test_the_acknowledgement_comes_before_the_work(database) -> None:
