@@ -1,4 +1,5 @@
-"""The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync."""
+"""The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync,
+roles."""
 
 from __future__ import annotations
 
@@ -57,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="watch one organization on Slack and Discord at once, with no tokens"
     )
 
+    roles = sub.add_parser("roles", help="raise a member's role beyond what platform roles give")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True)
+    for action, said in (("grant", "give"), ("revoke", "take back")):
+        change = roles_sub.add_parser(action, help=f"{said} a granted role")
+        change.add_argument("--org", required=True, help="the organization's slug")
+        change.add_argument("--platform", required=True, choices=PLATFORMS, help="where")
+        change.add_argument("--account", required=True, help="the platform's user id")
+        if action == "grant":
+            change.add_argument("--role", required=True, choices=GRANTABLE, help="the role")
+        change.add_argument("--config", help="path of config.toml (default: built-in demo)")
+    listing = roles_sub.add_parser("list", help="the roles granted in an organization")
+    listing.add_argument("--org", required=True, help="the organization's slug")
+    listing.add_argument("--config", help="path of config.toml (default: built-in demo)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
@@ -86,6 +101,8 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
 
 EXPORTS = ("layoffs", "signers", "rsvps", "optouts")
 IMPORTS = ("optouts",)
+PLATFORMS = ("slack", "discord", "console")
+GRANTABLE = ("organizer", "admin")
 
 
 @contextlib.asynccontextmanager
@@ -184,6 +201,57 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+async def _roles(config: Config, args: argparse.Namespace) -> int:
+    """Grant, revoke or list the roles kept in the database for an organization's members; a
+    member's role is the higher of this and what their platform roles give, on every linked
+    account, from their next command on. Each grant and revocation is audited."""
+    async with _org_app(config, args.org) as (app, record):
+        async with app.db.transaction() as conn:
+            repos = Repos(conn)
+            if args.roles_command == "list":
+                print(await _granted(repos, record))
+                return 0
+            account = args.account.strip()
+            if not account:
+                raise ValueError("--account: must not be empty")
+            who = f"{args.platform} account {account!r}"
+            member = await repos.find_member(args.platform, account)
+            if args.roles_command == "grant":
+                if member is None:  # not seen yet: the grant waits for them as a member
+                    member = await repos.ensure_member(args.platform, account, account, record.id)
+                role, granted = args.role, args.role
+                done = f"now has the {role} role, on every account of the member"
+            else:
+                role = None if member is None else await repos.granted_role(record.id, member.id)
+                if member is None or role is None:
+                    raise ValueError(f"--account: {who} has no role granted in {record.slug}")
+                granted = None
+                done = f"no longer has the {role} role it was granted"
+            await repos.grant_role(record.id, member.id, granted)
+            await repos.audit(
+                record.id,
+                None,
+                f"role.{args.roles_command}",
+                f"member {member.id}",
+                {"via": "rallybot roles", "role": role},
+                at=app.services.clock.now(),
+            )
+    print(f"{record.slug}: {who} (member {member.id}) {done}")
+    return 0
+
+
+async def _granted(repos: Repos, record: OrgRecord) -> str:
+    """The roles granted in an organization, a line per member with their accounts."""
+    lines = []
+    for member_id, role in await repos.granted_roles(record.id):
+        identities = await repos.identities(member_id)
+        accounts = ", ".join(f"{i.platform}:{i.user_id} ({i.display_name})" for i in identities)
+        lines.append(f"member {member_id}\t{role}\t{accounts}")
+    return "\n".join(lines) or (
+        f"{record.slug}: no role is granted; roles come from the configuration"
+    )
+
+
 async def _upgrade(config: Config) -> int:
     db = Database(config.database.url)
     try:
@@ -240,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo())
         if args.command == "discord":
             return asyncio.run(_discord_sync(config, args.guild))
+        if args.command == "roles":
+            return asyncio.run(_roles(config, args))
         if args.command == "import":
             return asyncio.run(_import(config, args))
         if args.command == "export":
