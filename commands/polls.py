@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 group = CommandGroup("poll", help="Polls: vote, rank priorities, see results")
+group.home_section("Polls", "list", rank=30)
 
 KINDS = ("single", "multiple", "ranked", "approval")
 RESULTS = ("live", "after-close")
