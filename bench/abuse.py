@@ -40,6 +40,7 @@ from bot.app import Application  # noqa: E402
 from bot.clock import MovableClock  # noqa: E402
 from bot.config import Config, LimitsConfig, demo_org  # noqa: E402
 from bot.context import Invocation  # noqa: E402
+from rallybot.groups import default_groups  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
 
@@ -102,7 +103,9 @@ async def one_run(
             )
             clock = MovableClock()
             sender = SlackSender(SLACK_TOKEN, f"{standin.url}/api/")
-            app = Application(config, clock=clock, db=db, senders={"slack": sender})
+            app = Application(
+                config, groups=default_groups(), clock=clock, db=db, senders={"slack": sender}
+            )
             await app.start(upgrade=False, background=False)
             try:
                 for n in range(members):

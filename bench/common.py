@@ -14,6 +14,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, demo_org
 from bot.context import Invocation
+from rallybot.groups import default_groups
 from storage.db import Database
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -42,7 +43,10 @@ async def start_app(db: Database, config: Config | None = None) -> Application:
     """An application on ``db`` (the demo organization unless ``config`` is given), its clock
     frozen at ``NOW``; nothing runs in the background, the benchmark settles it."""
     app = Application(
-        config or Config(orgs=[demo_org()]), clock=MovableClock(NOW, frozen=True), db=db
+        config or Config(orgs=[demo_org()]),
+        groups=default_groups(),
+        clock=MovableClock(NOW, frozen=True),
+        db=db,
     )
     await app.start(background=False)
     return app

@@ -27,6 +27,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, demo_org
 from bot.context import Invocation
+from rallybot.groups import default_groups
 from storage.db import Database
 
 STATES = ["IL", "WI", "OR", "NY", "TX", "CA", "MN", "GA"]
@@ -45,6 +46,7 @@ class ThroughCore:
     def __init__(self, path: Path, members: int) -> None:
         self.app = Application(
             Config(orgs=[demo_org()]),
+            groups=default_groups(),
             clock=MovableClock(),
             db=Database(f"sqlite+aiosqlite:///{path}"),
         )

@@ -158,6 +158,7 @@ async def both_platforms(
     from bench.fanout_discord import StandInProcess, _config
     from bench.fanout_discord import through_engine as discord_alone
     from bot.app import Application
+    from rallybot.groups import default_groups
 
     slack_floor = recipients / rate
     discord_floor = 2 * recipients / global_rate  # open the DM channel, post the message
@@ -173,7 +174,11 @@ async def both_platforms(
             )
             senders = {**adapter.senders(), "slack": slack_sender}
             app = Application(
-                config, db=db, senders=senders, engine_settings=EngineSettings(batch=200)
+                config,
+                groups=default_groups(),
+                db=db,
+                senders=senders,
+                engine_settings=EngineSettings(batch=200),
             )
             await app.start(upgrade=False, background=False)
             await adapter.start(app)

@@ -34,6 +34,7 @@ from bot.app import Application
 from bot.config import Config, DiscordConfig, OrgConfig
 from bot.messages import Message, Messages
 from bot.reply import Reply
+from rallybot.groups import default_groups
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ async def through_engine(
     """5,000 DMs through the outbox, the engine and the adapter's sender."""
     config = _config(standin.api_url, rate, "sqlite+aiosqlite://")
     adapter = DiscordAdapter(config)
-    app = Application(config, db=db, senders=adapter.senders())
+    app = Application(config, groups=default_groups(), db=db, senders=adapter.senders())
     await app.start(upgrade=False, background=False)
     await adapter.start(app)
     try:

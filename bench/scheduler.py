@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from bot.app import Application  # noqa: E402
 from bot.clock import MovableClock  # noqa: E402
 from bot.config import Config, demo_org  # noqa: E402
+from rallybot.groups import default_groups  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import DueItem, Identity, Member, OutboxMessage, Reminder  # noqa: E402
 
@@ -40,7 +41,10 @@ BURST_AT = T0 + timedelta(days=1)
 
 def app_for(path: Path, clock: MovableClock) -> Application:
     return Application(
-        Config(orgs=[demo_org()]), clock=clock, db=Database(f"sqlite+aiosqlite:///{path}")
+        Config(orgs=[demo_org()]),
+        groups=default_groups(),
+        clock=clock,
+        db=Database(f"sqlite+aiosqlite:///{path}"),
     )
 
 

@@ -165,7 +165,7 @@ async def run(args: argparse.Namespace) -> None:
             config = Path(tmp) / "config.toml"
             config.write_text(config_text(db, port, api_url), encoding="utf-8")
             env = {"RALLYBOT_SLACK__SIGNING_SECRET": SECRET, "RALLYBOT_SLACK__BOT_TOKEN": TOKEN}
-            bot = Child(["-m", "bot.cli", "run", "--config", str(config)], env)
+            bot = Child(["-m", "rallybot", "run", "--config", str(config)], env)
             connector = aiohttp.TCPConnector(limit=args.concurrency)
             async with aiohttp.ClientSession(connector=connector) as session:
                 base = f"http://127.0.0.1:{port}"

@@ -2,86 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.ballot_secret import find_ballot_secret
 from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.delivery import DeliveryEngine, EngineSettings, Sender
 from bot.dispatch import Dispatcher
-from bot.member_cache import MemberCache
 from bot.registry import CommandGroup, Registry
 from bot.scheduler import Scheduler
+from bot.services import OrgDirectory, Services
 from storage.db import Database
 from storage.repos import OrgRecord, Repos
 
 
-class OrgDirectory:
-    """Which organization owns which Slack team, Discord guild or console room."""
-
-    def __init__(self) -> None:
-        self._by_space: dict[tuple[str, str], tuple[OrgRecord, OrgConfig]] = {}
-        self._by_slug: dict[str, tuple[OrgRecord, OrgConfig]] = {}
-
-    def add(self, record: OrgRecord, config: OrgConfig) -> None:
-        """Register an organization and its spaces."""
-        self._by_slug[record.slug] = (record, config)
-        for space in config.spaces():
-            self._by_space[space] = (record, config)
-
-    def lookup(self, platform: str, space_id: str) -> tuple[OrgRecord, OrgConfig] | None:
-        """The organization that owns a space, or None where the bot is not set up."""
-        return self._by_space.get((platform, space_id))
-
-    def by_slug(self, slug: str) -> tuple[OrgRecord, OrgConfig]:
-        """The organization with this slug."""
-        return self._by_slug[slug]
-
-    def by_id(self, org_id: int) -> tuple[OrgRecord, OrgConfig]:
-        """The organization with this database id."""
-        for record, config in self._by_slug.values():
-            if record.id == org_id:
-                return record, config
-        raise KeyError(org_id)
-
-    def __iter__(self) -> Iterator[tuple[OrgRecord, OrgConfig]]:
-        return iter(self._by_slug.values())
-
-
-@dataclass
-class Services:
-    """What every handler can reach through its context."""
-
-    config: Config
-    db: Database
-    clock: Clock
-    registry: Registry
-    orgs: OrgDirectory
-    members: MemberCache = field(default_factory=MemberCache)
-    delivery: DeliveryEngine | None = None
-    scheduler: Scheduler | None = None
-
-
 class Application:
-    """rallybot in one process: database, organizations, dispatcher (and adapters on top)."""
+    """rallybot in one process: database, organizations, dispatcher (and adapters on top).
+
+    ``groups`` are the features it serves (the command line passes every one); the core
+    knows none of them by name."""
 
     def __init__(
         self,
         config: Config,
         *,
+        groups: Iterable[CommandGroup],
         clock: Clock | None = None,
-        groups: Iterable[CommandGroup] | None = None,
         db: Database | None = None,
         senders: Mapping[str, Sender] | None = None,
         engine_settings: EngineSettings | None = None,
     ) -> None:
-        if groups is None:
-            from commands import default_groups
-
-            groups = default_groups()
         self.config = config
         self.db = db or Database(config.database.url, echo=config.database.echo)
         self.services = Services(
@@ -101,7 +54,8 @@ class Application:
     async def start(self, *, upgrade: bool | None = None, background: bool = True) -> None:
         """Check the database can be used (``DatabaseError`` naming the cause), bring the
         schema up to date (SQLite by default) or check it, load organizations, then (with
-        ``background``) start the scheduler and the delivery engine."""
+        ``background``) start the scheduler and the delivery engine. The ballot secret is
+        found here, once (on a SQLite file it may be made now, beside the database)."""
         if upgrade is None:
             upgrade = self.db.is_sqlite
         await self.db.probe()
@@ -109,6 +63,7 @@ class Application:
             await self.db.upgrade()
         else:
             await self.db.check_schema()
+        self.services.ballot_secret = find_ballot_secret(self.config, self.db)
         try:
             records = await self._sync_orgs()
         except IntegrityError:  # another process, starting at the same moment, got there first

@@ -2,7 +2,7 @@
 them (anonymous ballots, the hourly count of layoff reports).
 
 It is ``[polls] ballot_secret`` when configured; else, on a SQLite file, a secret made once in
-a file beside the database (mode 0600); on an in-memory SQLite database one for the process;
+a file beside the database (mode 0600); on an in-memory SQLite database one for the run;
 on PostgreSQL none, because every process must share one, so it has to be configured. The
 secret is never in the database, so the database alone cannot link a hash to a person.
 """
@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.app import Services
-
-#: the secret each application (by its services) found or made, dropped with the application
-_found: dict[int, bytes | None] = {}
+from bot.config import Config
+from storage.db import Database
 
 
 def _secret_file(path: Path) -> bytes:
@@ -33,22 +28,17 @@ def _secret_file(path: Path) -> bytes:
     return path.read_text(encoding="ascii").strip().encode()
 
 
-def ballot_secret(services: Services) -> bytes | None:
+def find_ballot_secret(config: Config, db: Database) -> bytes | None:
     """The key of keyed hashes of people: ``[polls] ballot_secret``; else, on a SQLite file, one
-    made once beside the database; on an in-memory SQLite database one for the process; on
-    PostgreSQL none (every process must share one, so it has to be configured)."""
-    configured = services.config.polls.ballot_secret
+    made once beside the database; on an in-memory SQLite database a new one; on PostgreSQL
+    none (every process must share one, so it has to be configured). The application finds
+    it once, when it starts, and keeps it in its services."""
+    configured = config.polls.ballot_secret
     if configured:
         return configured.encode()
-    if id(services) not in _found:
-        db = services.db
-        found: bytes | None = None
-        if db.is_sqlite:
-            name = db.url.database or ""
-            if name in ("", ":memory:") or name.startswith("file::memory:"):
-                found = secrets.token_bytes(32)
-            else:
-                found = _secret_file(Path(name + ".ballot-secret"))
-        _found[id(services)] = found
-        weakref.finalize(services, _found.pop, id(services), None)
-    return _found[id(services)]
+    if not db.is_sqlite:
+        return None
+    name = db.url.database or ""
+    if name in ("", ":memory:") or name.startswith("file::memory:"):
+        return secrets.token_bytes(32)
+    return _secret_file(Path(name + ".ballot-secret"))

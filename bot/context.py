@@ -14,8 +14,8 @@ from storage import queue
 from storage.repos import MemberRecord, OrgRecord, Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import OrgConfig, RoleSources
+    from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,6 @@ class Context:
     command: str
     _member: MemberRecord | None = field(default=None, repr=False)
     _role_checked: bool = field(default=False, repr=False)
-    #: the member came from the process's cache (so a foreign-key failure may mean stale)
-    from_cache: bool = field(default=False, repr=False)
     #: the member was looked up in this unit of work and may be cached once it commits
     _remember: bool = field(default=False, repr=False)
     _messages: Messages | None = field(default=None, repr=False)
@@ -107,7 +105,7 @@ class Context:
             cache = self.services.members
             cached = cache.get(inv.platform, inv.user_id, self.org.id, name)
             if cached is not None:
-                self._member, self.from_cache = cached, True
+                self._member = cached
             else:
                 self._member = await self.repos.ensure_member(
                     inv.platform, inv.user_id, name, self.org.id
@@ -123,7 +121,7 @@ class Context:
                 inv.platform, inv.user_id, self.org.id, inv.display_name or inv.user_id
             )
             if cached is not None:
-                self._member, self.from_cache = cached, True
+                self._member = cached
             else:
                 self._member = await self.repos.find_member(inv.platform, inv.user_id)
         return self._member

@@ -22,8 +22,8 @@ from bot.reply import Form, FormField, Reply, decode_action
 from storage.repos import OrgRecord, Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import OrgConfig
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from storage import queue
 from storage.posts import NewPost
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
     from bot.context import Context
     from bot.messages import Messages
     from bot.scheduler import DueContext

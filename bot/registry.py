@@ -111,6 +111,17 @@ class Command:
         return values
 
 
+@dataclass(frozen=True)
+class HomeSection:
+    """A part of a person's home page (Slack's App Home): a heading over what one of the
+    feature's commands answers the person, run with no options; ``rank`` orders the parts,
+    smallest first."""
+
+    heading: str
+    command: str
+    rank: int
+
+
 @dataclass
 class CommandGroup:
     """The commands of one feature (``/layoff``, ``/alert``, …) and its privacy hooks."""
@@ -124,6 +135,7 @@ class CommandGroup:
     due_handlers: dict[str, DueHandler] = field(default_factory=dict)
     digests: list[DigestHook] = field(default_factory=list)
     live_views: dict[str, LiveView] = field(default_factory=dict)
+    home_sections: list[HomeSection] = field(default_factory=list)
 
     def command(
         self,
@@ -200,6 +212,11 @@ class CommandGroup:
         self.digests.append(hook)
         return hook
 
+    def home_section(self, heading: str, action: str = "", *, rank: int) -> None:
+        """Show ``/<group> <action>`` (as the person, with no options) on their home page under
+        ``heading``, at ``rank`` among every feature's sections (smallest first)."""
+        self.home_sections.append(HomeSection(heading, f"{self.name} {action}".strip(), rank))
+
 
 class Registry:
     """Every command the application offers."""
@@ -210,6 +227,10 @@ class Registry:
             if group.name in self.groups:
                 raise ValueError(f"/{group.name} is declared twice")
             self.groups[group.name] = group
+        for section in self.home_sections():
+            group_name, _, action = section.command.partition(" ")
+            if action not in self.groups[group_name].commands:
+                raise ValueError(f"the home section {section.heading!r} shows no command")
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         for group in self.groups.values():
@@ -234,6 +255,11 @@ class Registry:
     def live_views(self) -> dict[str, LiveView]:
         """Every feature's live views by subject kind."""
         return self._joined("live_views", "live views of posts about", {})
+
+    def home_sections(self) -> list[HomeSection]:
+        """Every feature's parts of a person's home page, in rank order."""
+        found = [s for group in self.groups.values() for s in group.home_sections]
+        return sorted(found, key=lambda s: s.rank)
 
     def get(self, name: str) -> Command:
         """The command with this full name (``event rsvp``)."""

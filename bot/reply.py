@@ -141,11 +141,6 @@ class Reply:
     notify: str = ""
 
     @classmethod
-    def say(cls, text: str, *, ephemeral: bool = True) -> Reply:
-        """A plain text answer."""
-        return cls(text=text, ephemeral=ephemeral)
-
-    @classmethod
     def refuse(cls, text: str) -> Reply:
         """A refusal, seen by the caller only."""
         return cls(text=text, ephemeral=True, error=True)

@@ -41,7 +41,7 @@ from storage.queue import (
 from storage.repos import Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,6 @@ class Scheduler:
         self._armed_at: datetime | None = None
         self._lock = asyncio.Lock()
         self._ticking = asyncio.Lock()
-        #: due items this process has closed
-        self.ran = 0
 
     @property
     def grace(self) -> timedelta:
@@ -254,7 +252,6 @@ class Scheduler:
                     ids = [i.id for i in batch if (state == "missed") == ctx.missed(i)]
                     if await finish_due(conn, ids, self.owner, state, now) != len(ids):
                         raise LeaseLost(f"a due item of {ids} was taken over")
-        self.ran += len(items)
         if messages.added and services.delivery is not None:
             services.delivery.wake()
         for due_at in scheduled:

@@ -33,6 +33,7 @@ from storage.queue import DueRow
 from storage.repos import MemberRecord, ProfileRecord
 
 group = CommandGroup("alert", help="Action alerts: sign on, call, email, show up")
+group.home_section("Open alerts and my actions", "list", rank=20)
 
 KINDS = ("sign-on", "call", "email", "show-up", "other")
 KIND_LABELS = {

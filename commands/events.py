@@ -31,6 +31,7 @@ from storage import events as store
 from storage.events import Details, EventRecord, Outcome, Recipient
 
 group = CommandGroup("event", help="Events and RSVP: legislative days, meetings, rallies")
+group.home_section("My RSVPs", "mine", rank=10)
 
 KINDS = ("legislative-day", "meeting", "webinar", "rally", "training")
 KIND_LABELS = {

@@ -31,7 +31,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.options import Choice, Option, Ref, Text, TextList, Url, UsState, YesNo, normalise_choice
@@ -146,7 +145,7 @@ async def _quietly_found(ctx: Context) -> MemberRecord | None:
 
 async def _count_report(ctx: Context, anonymous: bool, member: MemberRecord | None) -> None:
     """Count this report against the person's hourly limit, or refuse it."""
-    secret = ballot_secret(ctx.services)
+    secret = ctx.services.ballot_secret
     if secret is None and anonymous:
         raise ValidationError(
             "anonymous",

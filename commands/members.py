@@ -74,6 +74,7 @@ PROFILE_OPTIONS = (
 )
 
 profile = CommandGroup("profile", help="What you tell the bot about yourself")
+profile.home_section("Preferences", rank=50)
 link = CommandGroup("link", help="Join your Slack and Discord accounts into one member")
 privacy = CommandGroup(
     "privacy", help="Your data: export it or erase it; organizers: alert-DM opt-out lists"

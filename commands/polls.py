@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import posts
-from bot.ballot_secret import ballot_secret
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.options import Choice, Integer, Ref, Text, YesNo
@@ -44,9 +43,11 @@ from storage.polls import BallotRecord, PollRecord
 from storage.repos import MemberRecord, Repos
 
 if TYPE_CHECKING:
-    from bot.app import Services
+
+    from bot.services import Services
 
 group = CommandGroup("poll", help="Polls: vote, rank priorities, see results")
+group.home_section("Polls", "list", rank=30)
 
 KINDS = ("single", "multiple", "ranked", "approval")
 RESULTS = ("live", "after-close")
@@ -184,7 +185,7 @@ def _orphan_key() -> str:
 
 def _needs_secret(services: Services, field: str = "id") -> bytes:
     """The ballot secret, or a refusal naming ``field`` that says how to get one."""
-    secret = ballot_secret(services)
+    secret = services.ballot_secret
     if secret is None:
         raise ValidationError(
             field,
@@ -1002,7 +1003,7 @@ async def _anonymous_ballots(
     ctx: Context, member_id: int
 ) -> dict[tuple[int, str], tuple[int, ...]]:
     """A member's anonymous ballots, found by making their key for every anonymous poll."""
-    secret = ballot_secret(ctx.services)
+    secret = ctx.services.ballot_secret
     if secret is None:
         return {}
     polls = await store.anonymous_poll_ids(ctx.repos.conn)
@@ -1046,7 +1047,7 @@ async def merge(ctx: Context, keep: int, drop: int) -> None:
     moves: list[tuple[int, str, str, int | None]] = []
     for poll_id, key, _ in await store.named_ballots(conn, drop):
         moves.append((poll_id, key, _named_key(keep), keep))
-    secret = ballot_secret(ctx.services)
+    secret = ctx.services.ballot_secret
     if secret is not None:
         for poll_id in await store.anonymous_poll_ids(conn):
             moves.append(

@@ -27,6 +27,7 @@ from storage.reminders import (
 )
 
 group = CommandGroup("reminder", help="Reminders by direct message")
+group.home_section("My reminders", "list", rank=40)
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:

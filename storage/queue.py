@@ -570,15 +570,6 @@ async def finish_due(
     return result.rowcount
 
 
-async def release_due(conn: AsyncConnection, item_id: int, owner: str) -> None:
-    """Hand a claimed item back untouched, to be tried again."""
-    await conn.execute(
-        update(_due)
-        .where(_due.c.id == item_id, _due.c.lease_owner == owner)
-        .values(state="pending", lease_owner=None, lease_expires_at=None)
-    )
-
-
 async def next_due_time(conn: AsyncConnection) -> datetime | None:
     """When the earliest pending item falls due."""
     return (

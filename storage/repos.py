@@ -336,6 +336,15 @@ class Repos:
                 insert(_roles).values(org_id=org_id, member_id=member_id, role=role)
             )
 
+    async def granted_roles(self, org_id: int) -> list[tuple[int, str]]:
+        """Every role granted in an organization, as (member id, role), by member id."""
+        rows = await self.conn.execute(
+            select(_roles.c.member_id, _roles.c.role)
+            .where(_roles.c.org_id == org_id)
+            .order_by(_roles.c.member_id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
     # profiles ----------------------------------------------------------------------------
 
     async def profile(self, member_id: int) -> ProfileRecord:

@@ -16,6 +16,7 @@ from adapters.discord import DiscordAdapter, sync_commands
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, DiscordConfig, OrgConfig, RoleSources
+from rallybot.groups import default_groups
 from standins.discord import DiscordStandIn, Guild, Interaction
 from storage.db import Database
 from tests.support import START
@@ -84,7 +85,11 @@ class DiscordRig:
         """Start the application and connect the adapter (as `rallybot run` would)."""
         self.adapter = DiscordAdapter(self.config)
         self.app = Application(
-            self.config, clock=self.clock, db=self.database, senders=self.adapter.senders()
+            self.config,
+            groups=default_groups(),
+            clock=self.clock,
+            db=self.database,
+            senders=self.adapter.senders(),
         )
         await self.app.start(upgrade=False, background=False)
         await self.adapter.start(self.app)

@@ -17,7 +17,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, OrgConfig, RoleSources, SlackConfig
 from bot.registry import CommandGroup
-from commands import default_groups
+from rallybot.groups import default_groups
 from standins.slack import (
     SlackCaller,
     SlackStandIn,

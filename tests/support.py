@@ -23,7 +23,7 @@ from bot.context import Invocation
 from bot.delivery import Sender
 from bot.registry import CommandGroup
 from bot.reply import Reply
-from commands import default_groups
+from rallybot.groups import default_groups
 from storage.db import Database
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -248,7 +248,7 @@ def run_rallybot(
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "rallybot", *args],
         cwd=cwd,
         input=script,
         capture_output=True,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from commands import alerts, default_groups
+from commands import alerts
+from rallybot.groups import default_groups
 from storage.db import Database
 from storage.models import (
     Alert,

@@ -26,6 +26,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import OrgConfig, RoleSources
 from bot.context import Invocation
+from rallybot.groups import default_groups
 from standins.discord import DiscordStandIn
 from standins.slack import SlackCaller, SlackStandIn
 from storage.db import Database
@@ -122,11 +123,25 @@ async def both_rig(database: Database, *, split: Database | None = None) -> Asyn
     clock = MovableClock(START, frozen=True)
     if split is None:
         senders = {**slack_adapter.senders(), **discord_adapter.senders()}
-        apps = [Application(config, clock=clock, db=database, senders=senders)]
+        apps = [
+            Application(config, groups=default_groups(), clock=clock, db=database, senders=senders)
+        ]
     else:
         apps = [
-            Application(config, clock=clock, db=database, senders=slack_adapter.senders()),
-            Application(config, clock=clock, db=split, senders=discord_adapter.senders()),
+            Application(
+                config,
+                groups=default_groups(),
+                clock=clock,
+                db=database,
+                senders=slack_adapter.senders(),
+            ),
+            Application(
+                config,
+                groups=default_groups(),
+                clock=clock,
+                db=split,
+                senders=discord_adapter.senders(),
+            ),
         ]
     for app in apps:
         await app.start(upgrade=False, background=False)

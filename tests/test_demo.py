@@ -11,7 +11,7 @@ from pathlib import Path
 
 def test_the_demo_shows_alert_tally_rsvps_and_poll_on_both_platforms(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo"],
+        [sys.executable, "-m", "rallybot", "demo"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -231,7 +231,7 @@ async def test_buttons_keep_working_after_a_restart(rig: DiscordRig) -> None:
 async def test_a_missing_field_opens_a_modal_and_a_long_form_goes_in_steps(
     rig: DiscordRig,
 ) -> None:
-    rig.app.config.polls.ballot_secret = "a-test-ballot-secret-0123456789"  # anonymous reports
+    rig.app.services.ballot_secret = b"a-test-ballot-secret-0123456789"  # anonymous reports
     # a short form is one modal whose custom id is the command's action id
     short = await rig.slash(BEA, "reminder", {"text": "Call"}, sub="add")
     assert short.responses[0]["type"] == 9  # MODAL

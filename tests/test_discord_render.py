@@ -16,7 +16,7 @@ from adapters.discord.tree import build_commands, command_of
 from bot.config import ConfigError, load_config
 from bot.registry import Registry
 from bot.reply import Action, File, Form, FormField, Reply, Select, Table, decode_action
-from commands import default_groups
+from rallybot.groups import default_groups
 from standins.discord import check_command, check_message, check_modal
 
 
@@ -32,7 +32,7 @@ def message_payload(reply: Reply) -> dict:
 
 
 def test_a_short_answer_is_content_and_a_long_one_is_cut_with_an_ellipsis() -> None:
-    short = message_payload(Reply.say("Reminder 1 set."))
+    short = message_payload(Reply(text="Reminder 1 set."))
     assert short["content"] == "Reminder 1 set." and short["embeds"] == []
     long_text = "word " * 2000  # 10,000 characters
     long = message_payload(Reply(text=long_text))

@@ -88,7 +88,7 @@ class BotProcess:
     async def start(self) -> None:
         """Start the process."""
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(self.config),
+            sys.executable, "-m", "rallybot", "run", "--config", str(self.config),
             cwd=ROOT, env=self.env, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
@@ -182,7 +182,7 @@ async def test_rallybot_discord_sync_replaces_the_guilds_commands(
     )
     env = {**os.environ, "RALLYBOT_DISCORD__TOKEN": standin.token}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "discord", "sync", "--config", str(config),
+        sys.executable, "-m", "rallybot", "discord", "sync", "--config", str(config),
         "--guild", GUILD, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -193,7 +193,7 @@ async def test_rallybot_discord_sync_replaces_the_guilds_commands(
     assert None not in standin.commands  # nothing global
 
     bad = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "discord", "sync", "--config", str(config),
+        sys.executable, "-m", "rallybot", "discord", "sync", "--config", str(config),
         "--guild", "not-an-id", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +19,7 @@ from bot.reply import Reply
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OrgMember, Profile
 from storage.repos import Repos
-from tests.support import Bot, Person, link_accounts, start_bot
+from tests.support import Bot, Person, link_accounts, run_rallybot, start_bot
 
 # A feature of the tests' own: one command per role, to check the core's role checks.
 roles_group = CommandGroup("drill", help="role checks")
@@ -129,6 +132,37 @@ async def test_a_granted_role_counts(database: Database) -> None:
         org_id = bot.app.services.orgs.by_slug("demo")[0].id
         await repos.grant_role(org_id, ana.id, "organizer")
     assert (await bot.say("ana", "/drill organize note:ok")).text == "organized: ok"
+
+
+def test_rallybot_roles_grants_lists_and_revokes_a_role_that_commands_honour(
+    tmp_path: Path,
+) -> None:
+    def run(*args: str, script: str = "") -> subprocess.CompletedProcess[str]:
+        done = run_rallybot(list(args), tmp_path, script)
+        assert "Traceback" not in done.stdout + done.stderr, done.stderr
+        return done
+
+    export = "!as ana\n/layoff export\n"
+    assert "needs the organizer role" in run("console", script=export).stdout
+    grant = ("roles", "grant", "--org", "demo", "--platform", "console", "--account", "ana")
+    granted = run(*grant, "--role", "organizer")
+    assert granted.returncode == 0, granted.stderr
+    assert "'ana'" in granted.stdout and "organizer" in granted.stdout
+    allowed = run("console", script=export).stdout
+    assert "needs the organizer role" not in allowed and "layoffs-demo.csv" in allowed
+    listed = run("roles", "list", "--org", "demo")
+    assert listed.returncode == 0 and "organizer\tconsole:ana" in listed.stdout
+    revoke = ("roles", "revoke", "--org", "demo", "--platform", "console", "--account", "ana")
+    assert run(*revoke).returncode == 0
+    assert "needs the organizer role" in run("console", script=export).stdout
+    again = run(*revoke)
+    assert again.returncode == 2 and "--account: console account 'ana' has no role" in again.stderr
+    wrong = run(*grant, "--role", "owner")
+    assert wrong.returncode == 2 and "--role: invalid choice: 'owner'" in wrong.stderr
+    assert "no role is granted" in run("roles", "list", "--org", "demo").stdout
+    with sqlite3.connect(tmp_path / "rallybot.db") as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert [a for a in actions if a.startswith("role.")] == ["role.grant", "role.revoke"]
 
 
 async def test_organizer_actions_are_audited(database: Database) -> None:

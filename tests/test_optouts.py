@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
 from commands.optouts import parse_optouts
+from rallybot.cli import main
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OutboxMessage, PendingOptout, Profile
 from storage.optouts import OptoutRow, import_optouts

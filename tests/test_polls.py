@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, PollsConfig, demo_org, load_config
 from commands import poll_count
-from commands.polls import EQUITY_PRIORITIES, anonymous_key, ballot_secret
+from commands.polls import EQUITY_PRIORITIES, anonymous_key
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
 from tests.support import ConsoleBot, Person, link_accounts, run_rallybot
@@ -149,7 +149,7 @@ class PollBot(ConsoleBot):
 async def poll_bot(database: Database, tmp_path: Path, *, secret: str | None = SECRET) -> PollBot:
     t = await PollBot.start(database, tmp_path, start=START)
     if secret is not None:
-        t.bot.app.config.polls.ballot_secret = secret
+        t.bot.app.services.ballot_secret = secret.encode()
     return t
 
 
@@ -407,7 +407,7 @@ async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
     t = await poll_bot(database, tmp_path, secret=None)
     services = t.bot.app.services
     if not database.is_sqlite:
-        assert ballot_secret(services) is None
+        assert services.ballot_secret is None
         refused = await t.refused(ORGANIZER, '/poll create question:"Q?" options:"A | B"')
         assert refused.startswith("anonymous: anonymous polls need a ballot secret")
         assert "[polls] ballot_secret" in refused and "anonymous:no" in refused
@@ -420,9 +420,49 @@ async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
     path = Path((database.url.database or "") + ".ballot-secret")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     secret = (await asyncio.to_thread(path.read_text)).strip().encode()
-    assert ballot_secret(services) == secret and len(secret) == 64
+    assert services.ballot_secret == secret and len(secret) == 64
     ((_, key, _, _),) = await t.ballots()
     assert key == anonymous_key(secret, 1, await t.member_id("ana"))
+
+
+async def test_the_ballot_secret_is_found_once_when_the_bot_starts(
+    database: Database, tmp_path: Path
+):
+    """The secret is found when the bot starts, before anyone votes (on a SQLite file it is
+    made then), and a vote only uses what was found: it reads and writes no file."""
+    path = Path((database.url.database or "") + ".ballot-secret")
+    t = await poll_bot(database, tmp_path, secret=None)
+    services = t.bot.app.services
+    if not database.is_sqlite:
+        assert services.ballot_secret is None
+        return
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # made at start, before any vote
+    secret = (await asyncio.to_thread(path.read_text)).strip().encode()
+    assert services.ballot_secret == secret and len(secret) == 64
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B"')
+    os.unlink(path)
+    await t.ok("ana", "/poll vote id:1 choice:A")
+    assert not await asyncio.to_thread(path.exists)  # the vote made no secret of its own …
+    ((_, key, _, _),) = await t.ballots()
+    assert key == anonymous_key(secret, 1, await t.member_id("ana"))  # … it used the one found
+
+
+async def test_a_configured_ballot_secret_is_the_one_found_at_start(
+    database: Database, tmp_path: Path
+):
+    """``[polls] ballot_secret`` is the secret on every database, and no file is made."""
+    path = Path((database.url.database or "") + ".ballot-secret")
+    t = await PollBot.start(
+        database,
+        tmp_path,
+        config=Config(orgs=[demo_org()], polls=PollsConfig(ballot_secret=SECRET)),
+    )
+    assert t.bot.app.services.ballot_secret == SECRET.encode()
+    assert not await asyncio.to_thread(path.exists)
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B"')
+    await t.ok("ana", "/poll vote id:1 choice:B")
+    ((_, key, _, _),) = await t.ballots()
+    assert key == anonymous_key(SECRET.encode(), 1, await t.member_id("ana"))
 
 
 async def test_breakdowns_fold_small_groups(database: Database, tmp_path: Path):
@@ -728,7 +768,7 @@ poll_lines = st.builds(
 def fuzz_bot(own_loop_bot):
     """The bot on its own loop, with the ballot secret set and two polls to vote in."""
     loop, bot = own_loop_bot
-    bot.app.config.polls.ballot_secret = SECRET
+    bot.app.services.ballot_secret = SECRET.encode()
     for line in (
         '/poll create question:"Ranked" options:"A | B | C" kind:ranked results:live',
         '/poll create question:"Two" options:"A | B | C" kind:multiple max:2 anonymous:no',

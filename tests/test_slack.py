@@ -11,7 +11,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from bot.registry import Registry
-from commands import default_groups
+from rallybot.groups import default_groups
 from standins.slack import sign, slash_command_body
 from storage.models import Member
 from tests.slack_support import OTHER_TEAM, slack_rig, until

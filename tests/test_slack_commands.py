@@ -66,7 +66,7 @@ async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with slack_rig(database) as rig:
-        rig.app.config.polls.ballot_secret = BALLOT_SECRET  # for anonymous reports
+        rig.app.services.ballot_secret = BALLOT_SECRET.encode()  # for anonymous reports
         filed = await rig.command(
             "U0WHISTLE",
             '/layoff report employer:"Elm County Library" kind:layoff workers:3 state:IL',
@@ -94,7 +94,7 @@ async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
 
 async def test_a_missing_field_opens_a_modal_and_errors_show_inline(database) -> None:
     async with slack_rig(database) as rig:
-        rig.app.config.polls.ballot_secret = BALLOT_SECRET  # for anonymous reports
+        rig.app.services.ballot_secret = BALLOT_SECRET.encode()  # for anonymous reports
         asked = await rig.caller.post(
             slash_command_body(
                 "/layoff",

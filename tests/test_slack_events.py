@@ -20,8 +20,9 @@ from adapters.slack import SlackAdapter
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, SlackConfig
-from bot.registry import CommandGroup
+from bot.registry import CommandGroup, Registry
 from bot.reply import Reply
+from rallybot.groups import default_groups
 from standins.slack import (
     SlackCaller,
     SlackStandIn,
@@ -42,7 +43,7 @@ RELEASE: dict[str, asyncio.Event] = {}
 async def wait_here(ctx) -> Reply:
     """Hold the command until the test sets its event."""
     await RELEASE["event"].wait()
-    return Reply.say("done at last")
+    return Reply(text="done at last")
 
 
 async def test_the_acknowledgement_comes_before_the_work(database) -> None:
@@ -90,13 +91,53 @@ async def test_the_home_tab_shows_reminders_alerts_and_preferences(database) -> 
         assert not rig.standin.refused
 
 
+notes = CommandGroup("notes", help="a feature the Slack adapter has never heard of")
+notes.home_section("Pinned notes", "pinned", rank=5)
+
+
+@notes.command("pinned", read_only=True)
+async def pinned(ctx) -> Reply:
+    """The organization's pinned note."""
+    return Reply(text="Bring your library badge on Tuesday")
+
+
+async def test_the_home_tab_shows_what_the_features_declare_in_their_order(database) -> None:
+    async with slack_rig(database, groups=[notes]) as rig:
+        opened = {"type": "app_home_opened", "user": "U0ANA", "tab": "home", "channel": "D0ANA"}
+        await rig.event(opened)
+        (published,) = await until(lambda: rig.standin.sent("views.publish"))
+        blocks = published["view"]["blocks"]
+        headers = [b["text"]["text"] for b in blocks if b["type"] == "header"]
+        assert headers == [
+            "rallybot",
+            "Pinned notes",
+            "My RSVPs",
+            "Open alerts and my actions",
+            "Polls",
+            "My reminders",
+            "Preferences",
+        ]
+        assert "Bring your library badge on Tuesday" in json.dumps(blocks)
+
+
+def test_a_home_section_must_show_a_declared_command() -> None:
+    typo = CommandGroup("typo", help="a feature with a home section for a missing command")
+    typo.home_section("Nothing", "absent", rank=1)
+    with pytest.raises(ValueError, match="the home section 'Nothing' shows no command"):
+        Registry([*default_groups(), typo])
+
+
 async def test_socket_mode_answers_through_the_websocket(database) -> None:
     standin = SlackStandIn(team_id=TEAM, usergroups={"S0STEWARDS": []})
     await standin.start()
     config = slack_config(standin, mode="socket", signing_secret="")
     adapter = SlackAdapter(config)
     app = Application(
-        config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
+        config,
+        groups=default_groups(),
+        clock=MovableClock(START, frozen=True),
+        db=database,
+        senders=adapter.senders(),
     )
     await app.start(upgrade=False, background=False)
     await adapter.start(app)
@@ -192,7 +233,7 @@ organizers = {{ slack_users = ["U0ORG"] }}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "rallybot",
         "run",
         "--config",
         str(config),

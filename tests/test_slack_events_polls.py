@@ -218,7 +218,7 @@ async def test_legislative_day_going_opens_a_modal_and_keeps_needs_private(datab
 async def poll_rig(database: Any) -> AsyncIterator[SlackRig]:
     """A Slack rig whose bot has a ballot secret, as anonymous polls need."""
     async with slack_rig(database) as rig:
-        rig.app.config.polls.ballot_secret = BALLOT_SECRET
+        rig.app.services.ballot_secret = BALLOT_SECRET.encode()
         yield rig
 
 

@@ -16,6 +16,7 @@ from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, PURGE_BATCH
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.reply import Reply
+from rallybot.groups import default_groups
 from standins.slack import SlackCaller, SlackStandIn, slash_command_body
 from tests.slack_support import SECRET, TEAM, slack_config, slack_rig, until
 from tests.support import START
@@ -29,7 +30,11 @@ async def test_install_through_oauth_then_answer_and_send_with_its_token(databas
     )
     adapter = SlackAdapter(config)
     app = Application(
-        config, clock=MovableClock(START, frozen=True), db=database, senders=adapter.senders()
+        config,
+        groups=default_groups(),
+        clock=MovableClock(START, frozen=True),
+        db=database,
+        senders=adapter.senders(),
     )
     await app.start(upgrade=False, background=False)
     await adapter.start(app)

@@ -1,8 +1,10 @@
-"""The App Home tab: the person's RSVPs, open alerts, polls, reminders and preferences.
+"""The App Home tab: the sections the features declare in the registry (the person's RSVPs,
+open alerts, polls, reminders and preferences), in their order.
 
 It is made by running the core's own commands as the person (through the dispatcher, like
 a typed command) and rendering their replies, so the Home tab shows exactly what the
-commands show, with the same buttons. A command the registry does not offer is left out.
+commands show, with the same buttons. This module names no feature: it shows what the
+registry gives it.
 """
 
 from __future__ import annotations
@@ -18,29 +20,15 @@ if TYPE_CHECKING:
     from bot.app import Application
     from bot.context import Invocation
 
-#: (heading, command line) of each part of the Home tab, in order
-SECTIONS = (
-    ("My RSVPs", "event mine"),
-    ("Open alerts and my actions", "alert list"),
-    ("Polls", "poll list"),
-    ("My reminders", "reminder list"),
-    ("Preferences", "profile"),
-)
-
-
 async def build(app: Application, inv: Invocation) -> dict[str, Any]:
     """The Home tab view for the person ``inv`` describes."""
     if app.services.orgs.lookup("slack", inv.space_id) is None:
         return render.home([], intro=NotConfigured().message)
-    registry = app.services.registry
     inv = replace(inv, interactive=False)
     prefix = app.config.bot.prefix
     sections: list[tuple[str, Reply]] = []
-    for heading, line in SECTIONS:
-        group, _, action = line.partition(" ")
-        commands = registry.groups.get(group)
-        if commands is None or action not in commands.commands:
-            continue
-        sections.append((heading, await app.dispatcher.handle_text(inv, f"/{prefix}{line}")))
+    for section in app.services.registry.home_sections():
+        reply = await app.dispatcher.handle_text(inv, f"/{prefix}{section.command}")
+        sections.append((section.heading, reply))
     intro = f"Type /{prefix}help for every command you can use here."
     return render.home(sections, intro=intro)

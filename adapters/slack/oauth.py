@@ -28,8 +28,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import delete, desc, func, select
 
 if TYPE_CHECKING:
-    from bot.app import OrgDirectory
     from bot.config import SlackConfig
+    from bot.services import OrgDirectory
     from storage.db import Database
 
 #: the bot scopes the app asks for (adapters/slack/manifest.yml declares the same)

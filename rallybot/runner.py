@@ -17,6 +17,7 @@ from bot.app import Application
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import Sender
+from rallybot.groups import default_groups
 
 
 class PlatformAdapter(Protocol):
@@ -62,7 +63,7 @@ async def serve(
     senders: dict[str, Sender] = {}
     for adapter in adapters:
         senders.update(adapter.senders())
-    app = Application(config, clock=clock, senders=senders)
+    app = Application(config, groups=default_groups(), clock=clock, senders=senders)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

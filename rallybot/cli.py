@@ -1,4 +1,5 @@
-"""The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync."""
+"""The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync,
+roles."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
+from rallybot.groups import default_groups
 from storage.db import Database, DatabaseError
 from storage.repos import OrgRecord, Repos
 
@@ -56,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="watch one organization on Slack and Discord at once, with no tokens"
     )
 
+    roles = sub.add_parser("roles", help="raise a member's role beyond what platform roles give")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True)
+    for action, said in (("grant", "give"), ("revoke", "take back")):
+        change = roles_sub.add_parser(action, help=f"{said} a granted role")
+        change.add_argument("--org", required=True, help="the organization's slug")
+        change.add_argument("--platform", required=True, choices=PLATFORMS, help="where")
+        change.add_argument("--account", required=True, help="the platform's user id")
+        if action == "grant":
+            change.add_argument("--role", required=True, choices=GRANTABLE, help="the role")
+        change.add_argument("--config", help="path of config.toml (default: built-in demo)")
+    listing = roles_sub.add_parser("list", help="the roles granted in an organization")
+    listing.add_argument("--org", required=True, help="the organization's slug")
+    listing.add_argument("--config", help="path of config.toml (default: built-in demo)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
@@ -70,7 +86,9 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         config.orgs.append(demo_org())
     clock = MovableClock()
     screen = Screen(sys.stdout, files or config.bot.files_dir)
-    app = Application(config, clock=clock, senders=console_senders(screen))
+    app = Application(
+        config, groups=default_groups(), clock=clock, senders=console_senders(screen)
+    )
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)
@@ -83,6 +101,8 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
 
 EXPORTS = ("layoffs", "signers", "rsvps", "optouts")
 IMPORTS = ("optouts",)
+PLATFORMS = ("slack", "discord", "console")
+GRANTABLE = ("organizer", "admin")
 
 
 @contextlib.asynccontextmanager
@@ -95,7 +115,7 @@ async def _org_app(
         config.orgs.append(demo_org())
     if slug:
         config.org(slug)  # refuses an unknown slug by name
-    app = Application(config)
+    app = Application(config, groups=default_groups())
     await app.start(background=False)
     try:
         orgs = app.services.orgs
@@ -181,6 +201,57 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+async def _roles(config: Config, args: argparse.Namespace) -> int:
+    """Grant, revoke or list the roles kept in the database for an organization's members; a
+    member's role is the higher of this and what their platform roles give, on every linked
+    account, from their next command on. Each grant and revocation is audited."""
+    async with _org_app(config, args.org) as (app, record):
+        async with app.db.transaction() as conn:
+            repos = Repos(conn)
+            if args.roles_command == "list":
+                print(await _granted(repos, record))
+                return 0
+            account = args.account.strip()
+            if not account:
+                raise ValueError("--account: must not be empty")
+            who = f"{args.platform} account {account!r}"
+            member = await repos.find_member(args.platform, account)
+            if args.roles_command == "grant":
+                if member is None:  # not seen yet: the grant waits for them as a member
+                    member = await repos.ensure_member(args.platform, account, account, record.id)
+                role, granted = args.role, args.role
+                done = f"now has the {role} role, on every account of the member"
+            else:
+                role = None if member is None else await repos.granted_role(record.id, member.id)
+                if member is None or role is None:
+                    raise ValueError(f"--account: {who} has no role granted in {record.slug}")
+                granted = None
+                done = f"no longer has the {role} role it was granted"
+            await repos.grant_role(record.id, member.id, granted)
+            await repos.audit(
+                record.id,
+                None,
+                f"role.{args.roles_command}",
+                f"member {member.id}",
+                {"via": "rallybot roles", "role": role},
+                at=app.services.clock.now(),
+            )
+    print(f"{record.slug}: {who} (member {member.id}) {done}")
+    return 0
+
+
+async def _granted(repos: Repos, record: OrgRecord) -> str:
+    """The roles granted in an organization, a line per member with their accounts."""
+    lines = []
+    for member_id, role in await repos.granted_roles(record.id):
+        identities = await repos.identities(member_id)
+        accounts = ", ".join(f"{i.platform}:{i.user_id} ({i.display_name})" for i in identities)
+        lines.append(f"member {member_id}\t{role}\t{accounts}")
+    return "\n".join(lines) or (
+        f"{record.slug}: no role is granted; roles come from the configuration"
+    )
+
+
 async def _upgrade(config: Config) -> int:
     db = Database(config.database.url)
     try:
@@ -196,7 +267,6 @@ async def _upgrade(config: Config) -> int:
 async def _discord_sync(config: Config, guild: str | None) -> int:
     from adapters.discord import sync_commands
     from bot.registry import Registry
-    from commands import default_groups
 
     if guild is not None and not guild.isdigit():
         raise ValueError(f"--guild: {guild!r} is not a Discord guild id (digits)")
@@ -207,7 +277,7 @@ async def _discord_sync(config: Config, guild: str | None) -> int:
 
 
 async def _run(config: Config) -> int:
-    from adapters.runner import enabled_adapters, serve
+    from rallybot.runner import enabled_adapters, serve
 
     adapters = enabled_adapters(config)
     if not adapters:
@@ -233,11 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return asyncio.run(_upgrade(config))
         if args.command == "demo":
-            from adapters.demo import run_demo
+            from rallybot.demo import run_demo
 
             return asyncio.run(run_demo())
         if args.command == "discord":
             return asyncio.run(_discord_sync(config, args.guild))
+        if args.command == "roles":
+            return asyncio.run(_roles(config, args))
         if args.command == "import":
             return asyncio.run(_import(config, args))
         if args.command == "export":
@@ -255,6 +327,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from adapters.runner import enabled_adapters, serve
 from bot.config import Config, DatabaseConfig, DiscordConfig, OrgConfig, RoleSources, SlackConfig
+from rallybot.runner import enabled_adapters, serve
 from standins.discord import DiscordStandIn, Guild, Interaction
 from standins.slack import SlackCaller, SlackStandIn, block_actions_body, slash_command_body
 
