@@ -24,10 +24,10 @@ from storage import queue
 from storage.posts import NewPost
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from bot.context import Context
     from bot.messages import Messages
     from bot.scheduler import DueContext
+    from bot.services import Services
     from storage.repos import Repos
 
 #: the kind of the due items that refresh posts
