@@ -35,8 +35,8 @@ from tests.discord_support import (
     guilds,
     text_of,
 )
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DAN = "700000000000000044"  # files an anonymous layoff report, and nothing else
 
 CONFIG = """
