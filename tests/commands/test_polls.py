@@ -20,8 +20,7 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.core.test_fuzz import REFUSAL
-from tests.support import ROOT, ConsoleBot, Person, link_accounts, run_rallybot
+from tests.support import REFUSAL, ROOT, ConsoleBot, Person, link_accounts, run_rallybot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 SECRET = "a-test-ballot-secret-0123456789"
