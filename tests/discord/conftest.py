@@ -3,7 +3,7 @@ connected to it.
 
 A test module that needs other guilds, people, stand-in settings or configuration overrides
 the small fixture that gives them (``discord_guilds``, ``discord_people``,
-``standin_settings``, ``bot_config``); ``standin`` and ``rig`` stay the ones here.
+``standin_settings``, ``ballot_secret``); ``standin`` and ``rig`` stay the ones here.
 """
 
 from __future__ import annotations
@@ -57,9 +57,17 @@ async def standin(
 
 
 @pytest.fixture
-def bot_config(standin: DiscordStandIn) -> Config:
+def ballot_secret() -> str:
+    """The polls' ballot secret in the bot's configuration; none by default."""
+    return ""
+
+
+@pytest.fixture
+def bot_config(standin: DiscordStandIn, ballot_secret: str) -> Config:
     """The bot's configuration: Discord enabled, pointed at the stand-in."""
-    return discord_config(standin)
+    config = discord_config(standin)
+    config.polls.ballot_secret = ballot_secret
+    return config
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.components import RepeatedClicks
-from bot.config import Config
 from commands.polls import EQUITY_PRIORITIES
 from standins.discord import DiscordStandIn
 from storage.db import Database
@@ -60,11 +59,9 @@ def discord_people() -> list[GuildMember]:
 
 
 @pytest.fixture
-def bot_config(standin: DiscordStandIn) -> Config:
-    """The bot's configuration, with a ballot secret."""
-    config = discord_config(standin)
-    config.polls.ballot_secret = SECRET
-    return config
+def ballot_secret() -> str:
+    """The bot's configuration has a ballot secret."""
+    return SECRET
 
 
 def component_rows(message: dict) -> list[list[dict]]:
