@@ -65,7 +65,7 @@ class DiscordStandIn(RateLimits, RestApi, Gateway):
         self._server = LocalServer(app)
         self.url = await self._server.start()
         self.api_url = self.url + API
-        self.gateway_url = f"ws://127.0.0.1:{self._server.port}/gateway"
+        self.gateway_url = self.url.replace("http://", "ws://", 1) + "/gateway"
         return self.api_url
 
     async def stop(self) -> None:
