@@ -26,7 +26,6 @@ import hmac
 import itertools
 import json
 import re
-import sys
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -36,6 +35,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+
+from standins.server import LocalServer, until_stdin_closes
 
 # --- Slack's documented Block Kit limits ---------------------------------------------------
 
@@ -310,7 +311,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         #: (channel, ts) of every message posted, which chat.update may edit
         self._messages: set[tuple[str, str]] = set()
-        self._runner: web.AppRunner | None = None
+        self._server: LocalServer | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
         self._pending: dict[str, tuple[asyncio.Future[SocketAck], float]] = {}
@@ -357,20 +358,16 @@ class SlackStandIn:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = LocalServer(app)
+        self.url = await self._server.start()
         return self.url
 
     async def stop(self) -> None:
         """Close the sockets and the server."""
         for ws in list(self._sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -855,7 +852,7 @@ async def _serve(args: argparse.Namespace) -> None:
     standin = SlackStandIn(bot_token=args.bot_token, team_id=args.team, limits=limits)
     await standin.start()
     print(standin.url, flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until closed
+    await until_stdin_closes()
     await standin.stop()
 
 

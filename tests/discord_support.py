@@ -60,6 +60,27 @@ def guilds() -> list[Guild]:
     ]
 
 
+@dataclass(frozen=True)
+class GuildMember:
+    """A person the stand-in knows, in one guild, with role ids there."""
+
+    user_id: str
+    name: str
+    guild_id: str = GUILD
+    roles: tuple[str, ...] = ()
+
+
+def people() -> list[GuildMember]:
+    """The organization's organizer (by role name), a member and an admin (by role id); the
+    member is also in the guild no organization lists."""
+    return [
+        GuildMember(ANA, "ana", roles=(ORGANIZER_ROLE,)),
+        GuildMember(BEA, "bea"),
+        GuildMember(CAL, "cal", roles=(ADMIN_ROLE,)),
+        GuildMember(BEA, "bea", STRANGER_GUILD),
+    ]
+
+
 def discord_config(standin: DiscordStandIn, **settings: Any) -> Config:
     """A configuration with Discord enabled, pointed at the stand-in."""
     # the most a deferral may wait: the tests run on busy machines

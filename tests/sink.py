@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import random
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from aiohttp import web
 
 from bot.delivery import Outgoing, SendResult
 from bot.ratelimit import Pace
+from standins.server import LocalServer, until_stdin_closes
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Sink:
         self._tokens = self.burst
         self._stamp = time.monotonic()
         self._random = random.Random(self.seed)
-        self._runner: web.AppRunner | None = None
+        self._server: LocalServer | None = None
         self.url = ""
 
     def _take_token(self) -> bool:
@@ -135,18 +135,14 @@ class Sink:
         app = web.Application()
         app.router.add_post("/send", self._send)
         app.router.add_get("/stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = LocalServer(app)
+        self.url = await self._server.start()
         return self.url
 
     async def stop(self) -> None:
         """Close the server."""
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
 
 class SinkSender:
@@ -208,7 +204,7 @@ async def _serve(args: argparse.Namespace) -> None:
     sink = Sink(rate=args.rate, burst=args.burst, retry_after=args.retry_after, dedupe=args.dedupe)
     url = await sink.start()
     print(url, flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until closed
+    await until_stdin_closes()
     await sink.stop()
 
 

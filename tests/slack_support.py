@@ -65,6 +65,17 @@ def slack_config(standin: SlackStandIn, **overrides: Any) -> Config:
     return Config(slack=settings, orgs=[slack_org()])
 
 
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """The buttons of a message or view: label -> action id."""
+    found = {}
+    for block in blocks:
+        if block["type"] == "actions":
+            for element in block["elements"]:
+                if element["type"] == "button":
+                    found[element["text"]["text"]] = element["action_id"]
+    return found
+
+
 async def until(check: Callable[[], Any], within: float = 10.0) -> Any:
     """Wait for work done after an acknowledgement to show; fail after ``within``."""
     deadline = time.monotonic() + within

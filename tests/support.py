@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -28,6 +29,12 @@ from storage.db import Database
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
+# A refusal names what was wrong: "field: rule", "/command needs the field(s) …",
+# "/command needs the … role", or the polite not-set-up answer.
+REFUSAL = re.compile(
+    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|rallybot is not set up.*)",
+    re.DOTALL,
+)
 
 
 def second_org() -> OrgConfig:

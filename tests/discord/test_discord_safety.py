@@ -8,14 +8,12 @@ never pings anyone; an organizer's ``notify:`` pings exactly what was asked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from standins.discord import DiscordStandIn, Guild
-from storage.db import Database
+from standins.discord import Guild
 from tests.discord_support import (
     ADMIN_ROLE,
     ALERTS,
@@ -27,7 +25,7 @@ from tests.discord_support import (
     MODS,
     ORGANIZER_ROLE,
     DiscordRig,
-    discord_config,
+    GuildMember,
     message_text,
     text_of,
 )
@@ -43,46 +41,34 @@ EVE = "700000000000000005"  # holds the role named "organizer"
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
+def discord_guilds() -> list[Guild]:
     """The organization's guild, with roles members could have made to pass for others."""
-    server = DiscordStandIn(
-        [
-            Guild(
-                GUILD,
-                "Illinois Library Workers",
-                roles={
-                    ORGANIZER_ROLE: "Organizer",
-                    ADMIN_ROLE: "Admin",
-                    LOOKALIKE_ROLE: ADMIN_ROLE,
-                    LOWER_ROLE: "organizer",
-                    STEWARDS_ROLE: "Stewards",
-                },
-                channels=[ALERTS, MODS, GENERAL],
-            )
-        ]
-    )
-    await server.start()
-    server.add_user(ANA, "ana", guild_id=GUILD, roles=[ORGANIZER_ROLE])
-    server.add_user(BEA, "bea", guild_id=GUILD)
-    server.add_user(CAL, "cal", guild_id=GUILD, roles=[ADMIN_ROLE])
-    server.add_user(DAN, "dan", guild_id=GUILD, roles=[LOOKALIKE_ROLE])
-    server.add_user(EVE, "eve", guild_id=GUILD, roles=[LOWER_ROLE])
-    try:
-        yield server
-    finally:
-        await server.stop()
+    return [
+        Guild(
+            GUILD,
+            "Illinois Library Workers",
+            roles={
+                ORGANIZER_ROLE: "Organizer",
+                ADMIN_ROLE: "Admin",
+                LOOKALIKE_ROLE: ADMIN_ROLE,
+                LOWER_ROLE: "organizer",
+                STEWARDS_ROLE: "Stewards",
+            },
+            channels=[ALERTS, MODS, GENERAL],
+        )
+    ]
 
 
 @pytest.fixture
-async def rig(standin: DiscordStandIn, database: Database) -> AsyncIterator[DiscordRig]:
-    """The bot connected to the stand-in, its commands synced to the guild."""
-    rig = DiscordRig(standin, database, discord_config(standin))
-    await rig.start_bot()
-    await rig.sync()
-    try:
-        yield rig
-    finally:
-        await rig.stop_bot()
+def discord_people() -> list[GuildMember]:
+    """An organizer, a member, an admin, and two members holding look-alike roles."""
+    return [
+        GuildMember(ANA, "ana", roles=(ORGANIZER_ROLE,)),
+        GuildMember(BEA, "bea"),
+        GuildMember(CAL, "cal", roles=(ADMIN_ROLE,)),
+        GuildMember(DAN, "dan", roles=(LOOKALIKE_ROLE,)),
+        GuildMember(EVE, "eve", roles=(LOWER_ROLE,)),
+    ]
 
 
 async def test_roles_match_by_id_or_by_exact_name_only(rig: DiscordRig) -> None:

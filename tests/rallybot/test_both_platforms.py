@@ -45,7 +45,7 @@ from tests.discord_support import (
     message_text,
     text_of,
 )
-from tests.slack_support import SECRET, TEAM, SlackRig, slack_config
+from tests.slack_support import SECRET, TEAM, SlackRig, buttons, slack_config
 from tests.support import START
 
 CODE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
@@ -54,13 +54,7 @@ TALLY = re.compile(r"(?:Closed · )?\d+ signed · \d+ acted")
 
 def buttons_of(message: dict[str, Any]) -> dict[str, str]:
     """A Slack message's buttons: label -> action id."""
-    return {
-        element["text"]["text"]: element["action_id"]
-        for block in message.get("blocks") or []
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["type"] == "button"
-    }
+    return buttons(message.get("blocks") or [])
 
 
 def both_org() -> OrgConfig:

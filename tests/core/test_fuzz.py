@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,14 +9,8 @@ from bot.errors import ValidationError
 from bot.grammar import tokenize
 from commands.members import PROFILE_OPTIONS
 from storage.models import Identity, Member
-from tests.support import Person
+from tests.support import REFUSAL, Person
 
-# A refusal names what was wrong: "field: rule", "/command needs the field(s) …",
-# "/command needs the … role", or the polite not-set-up answer.
-REFUSAL = re.compile(
-    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|rallybot is not set up.*)",
-    re.DOTALL,
-)
 COMMANDS = [
     "/help",
     "/profile",

@@ -24,9 +24,8 @@ from storage.db import Database
 from storage.models import DueItem, OutboxMessage
 from storage.queue import KIND_PRIORITY, PRIORITY_CLASSES, claim_outbox, schedule
 from tests.sink import Sink, SinkFaults, SinkSender
-from tests.support import start_bot
+from tests.support import ROOT, start_bot
 
-ROOT = Path(__file__).resolve().parent.parent
 # The sender's own timeout (3 s) fires before the engine's.
 FAST = EngineSettings(backoff=0.01, max_backoff=0.05, max_attempts=12, send_timeout=4.0, poll=0.05)
 

@@ -22,9 +22,9 @@ from rallybot.cli import main
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OutboxMessage, PendingOptout, Profile
 from storage.optouts import OptoutRow, import_optouts
+from tests.commands.test_alerts import START, AlertBot, alert_bot, ok
 from tests.conftest import PG_URL, require_postgres
 from tests.support import Bot, Person, link_accounts, start_bot
-from tests.test_alerts import START, AlertBot, alert_bot, ok
 
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
 ANA_SLACK = Person("U1", platform="slack")

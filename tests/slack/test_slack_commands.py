@@ -8,13 +8,12 @@ import json
 import logging
 import re
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
 from standins.slack import block_actions_body, slash_command_body
 from storage.models import AlertResponse, LayoffReport, Member
-from tests.slack_support import SlackRig, slack_rig, until
+from tests.slack_support import SlackRig, buttons, slack_rig, until
 
 ORG = "U0ORG"
 ANA = "U0ANA"
@@ -24,17 +23,6 @@ BALLOT_SECRET = "a-test-ballot-secret-0123456789"
 async def count(rig: SlackRig, model: type) -> int:
     async with rig.app.db.sessions() as session:
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    """The buttons of a message: label -> action id."""
-    found = {}
-    for block in blocks:
-        if block["type"] == "actions":
-            for element in block["elements"]:
-                if element["type"] == "button":
-                    found[element["text"]["text"]] = element["action_id"]
-    return found
 
 
 async def test_link_gives_a_code_and_refuses_a_wrong_one(database) -> None:

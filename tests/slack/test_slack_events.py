@@ -31,9 +31,7 @@ from standins.slack import (
     slash_command_body,
 )
 from tests.slack_support import SECRET, TEAM, slack_config, slack_rig, until
-from tests.support import START
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT, START
 
 slow = CommandGroup("slow", help="a command that waits to be let go")
 RELEASE: dict[str, asyncio.Event] = {}

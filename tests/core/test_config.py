@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config
+from tests.support import ROOT
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+EXAMPLE = ROOT / "config.example.toml"
 
 
 def test_example_config_loads() -> None:

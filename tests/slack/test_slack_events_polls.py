@@ -27,7 +27,7 @@ from standins.slack import (
 )
 from storage.models import EventRsvp as Rsvp
 from storage.models import PollBallot
-from tests.slack_support import TEAM, SlackRig, slack_rig, until
+from tests.slack_support import TEAM, SlackRig, buttons, slack_rig, until
 
 ORG = "U0ORG"
 ANA, BEN, CAL = "U0ANA", "U0BEN", "U0CAL"
@@ -41,17 +41,6 @@ LEGDAY = (
     'start:"2027-04-12 09:00" end:"2027-04-13 17:00" timezone:America/New_York '
     'place:"Washington, D.C." rsvp_by:"2027-03-31 17:00"'
 )
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    """The buttons of a message or view: label -> action id."""
-    found = {}
-    for block in blocks:
-        if block["type"] == "actions":
-            for element in block["elements"]:
-                if element["type"] == "button":
-                    found[element["text"]["text"]] = element["action_id"]
-    return found
 
 
 def files_named(rig: SlackRig, suffix: str) -> list[dict[str, Any]]:

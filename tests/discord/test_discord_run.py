@@ -14,8 +14,8 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,13 +30,13 @@ from tests.discord_support import (
     MODS,
     ORGANIZER_ROLE,
     DiscordRig,
+    GuildMember,
     button_id,
     discord_config,
-    guilds,
     text_of,
 )
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DAN = "700000000000000044"  # files an anonymous layoff report, and nothing else
 
 CONFIG = """
@@ -63,17 +63,19 @@ organizers = {{ discord_roles = ["Organizer"] }}
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    """The stand-in, with an organizer, a member and an anonymous reporter."""
-    server = DiscordStandIn(guilds(), token="process-token-0123456789abcdef")
-    await server.start()
-    server.add_user(ANA, "ana", guild_id=GUILD, roles=[ORGANIZER_ROLE])
-    server.add_user(BEA, "bea", guild_id=GUILD)
-    server.add_user(DAN, "dan", guild_id=GUILD)
-    try:
-        yield server
-    finally:
-        await server.stop()
+def standin_settings() -> dict[str, Any]:
+    """The stand-in's own token, which the bot process reads from its environment."""
+    return {"token": "process-token-0123456789abcdef"}
+
+
+@pytest.fixture
+def discord_people() -> list[GuildMember]:
+    """An organizer, a member and an anonymous reporter."""
+    return [
+        GuildMember(ANA, "ana", roles=(ORGANIZER_ROLE,)),
+        GuildMember(BEA, "bea"),
+        GuildMember(DAN, "dan"),
+    ]
 
 
 class BotProcess:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from rallybot.groups import default_groups
 from standins.slack import sign, slash_command_body
 from storage.models import Member
 from tests.slack_support import OTHER_TEAM, slack_rig, until
+from tests.support import ROOT
 
 
 def test_signature_matches_slacks_documented_example() -> None:
@@ -92,7 +92,7 @@ async def test_unknown_team_gets_a_polite_answer_and_nothing_is_stored(database)
 
 
 def test_the_manifest_declares_every_command_group_and_what_the_bot_needs() -> None:
-    manifest = (Path(__file__).resolve().parent.parent / "adapters/slack/manifest.yml").read_text()
+    manifest = (ROOT / "adapters/slack/manifest.yml").read_text()
     declared = set(re.findall(r"- command: /([a-z]+)", manifest))
     registered = {
         name for name, group in Registry(default_groups()).groups.items() if group.commands

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -23,14 +22,12 @@ from standins.discord import DiscordStandIn
 from storage.db import Database
 from storage.models import AlertResponse, Identity, LayoffReport, Member, OutboxMessage
 from tests.discord_support import (
-    ADMIN_ROLE,
     ALERTS,
     ANA,
     BEA,
     CAL,
     GUILD,
     MODS,
-    ORGANIZER_ROLE,
     STRANGER_GUILD,
     DiscordRig,
     buttons,
@@ -43,33 +40,6 @@ from tests.discord_support import (
 from tests.support import START
 
 EPHEMERAL = 64
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    """The Discord stand-in with the organization's guild and a stranger's."""
-    server = DiscordStandIn(guilds())
-    await server.start()
-    server.add_user(ANA, "ana", guild_id=GUILD, roles=[ORGANIZER_ROLE])
-    server.add_user(BEA, "bea", guild_id=GUILD)
-    server.add_user(CAL, "cal", guild_id=GUILD, roles=[ADMIN_ROLE])
-    server.add_user(BEA, "bea", guild_id=STRANGER_GUILD)
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def rig(standin: DiscordStandIn, database: Database) -> AsyncIterator[DiscordRig]:
-    """The bot connected to the stand-in, its commands synced to the guild."""
-    rig = DiscordRig(standin, database, discord_config(standin))
-    await rig.start_bot()
-    await rig.sync()
-    try:
-        yield rig
-    finally:
-        await rig.stop_bot()
 
 
 async def count(db: Database, model: type) -> int:

@@ -20,13 +20,12 @@ from commands import poll_count
 from commands.polls import EQUITY_PRIORITIES, anonymous_key
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
-from tests.support import ConsoleBot, Person, link_accounts, run_rallybot
-from tests.test_fuzz import REFUSAL
+from tests.support import REFUSAL, ROOT, ConsoleBot, Person, link_accounts, run_rallybot
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 SECRET = "a-test-ballot-secret-0123456789"
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
-EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+EXAMPLE = ROOT / "config.example.toml"
 
 
 # counting rules (pure) -------------------------------------------------------------------

@@ -13,7 +13,6 @@ import asyncio
 import csv
 import io
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -34,11 +33,11 @@ from tests.discord_support import (
     ORGANIZER_ROLE,
     STRANGER_GUILD,
     DiscordRig,
+    GuildMember,
     button_id,
     buttons,
     discord_config,
     final,
-    guilds,
     message_text,
     text_of,
 )
@@ -50,32 +49,19 @@ SECRET = "a-test-ballot-secret-0123456789"
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    """The Discord stand-in with the organization's guild: an organizer, an admin and members."""
-    server = DiscordStandIn(guilds())
-    await server.start()
-    server.add_user(ANA, "ana", guild_id=GUILD, roles=[ORGANIZER_ROLE])
-    for user, name in ((BEA, "bea"), (DEE, "dee"), (EVA, "eva")):
-        server.add_user(user, name, guild_id=GUILD)
-    server.add_user(CAL, "cal", guild_id=GUILD)
-    try:
-        yield server
-    finally:
-        await server.stop()
+def discord_people() -> list[GuildMember]:
+    """The organization's guild: an organizer, an admin and members."""
+    return [
+        GuildMember(ANA, "ana", roles=(ORGANIZER_ROLE,)),
+        *(GuildMember(user, name) for user, name in ((BEA, "bea"), (DEE, "dee"), (EVA, "eva"))),
+        GuildMember(CAL, "cal"),
+    ]
 
 
 @pytest.fixture
-async def rig(standin: DiscordStandIn, database: Database) -> AsyncIterator[DiscordRig]:
-    """The bot connected to the stand-in (with a ballot secret), its commands synced."""
-    config = discord_config(standin)
-    config.polls.ballot_secret = SECRET
-    rig = DiscordRig(standin, database, config)
-    await rig.start_bot()
-    await rig.sync()
-    try:
-        yield rig
-    finally:
-        await rig.stop_bot()
+def ballot_secret() -> str:
+    """The bot's configuration has a ballot secret."""
+    return SECRET
 
 
 def component_rows(message: dict) -> list[list[dict]]:

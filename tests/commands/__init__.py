@@ -1,0 +1,1 @@
+"""Tests of the features (commands/), driven through the console and the dispatcher."""

@@ -1,0 +1,1 @@
+"""Tests of the console adapter, in process and as a command."""

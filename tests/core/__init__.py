@@ -1,0 +1,1 @@
+"""Tests of the core (bot/): configuration, the grammar, time, delivery, posts."""

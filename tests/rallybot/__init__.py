@@ -1,0 +1,1 @@
+"""Tests of the composition root (rallybot/): start-up, `rallybot demo`, both platforms."""

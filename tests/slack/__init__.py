@@ -1,0 +1,1 @@
+"""Tests of the Slack adapter: the real slack-bolt and slack_sdk against the stand-in."""

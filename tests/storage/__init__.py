@@ -1,0 +1,1 @@
+"""Tests of storage (storage/): migrations, constraints, repositories, CSV files."""
