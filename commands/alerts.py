@@ -19,14 +19,25 @@ from bot import posts
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
-from bot.options import NOTIFY, US_STATES, Choice, Option, Ref, Text, TextList, Url, UsState
+from bot.options import (
+    NOTIFY,
+    US_STATES,
+    Choice,
+    District,
+    Option,
+    Ref,
+    Text,
+    TextList,
+    Url,
+    UsState,
+)
 from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
+from bot.timefmt import local_time
+from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from bot.when import parse_moment
-from commands.members import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES, District
-from commands.reminders import local_time
 from storage import alerts as store
 from storage.alerts import AlertRecord, Counts, NewResponse, Recipient, TargetRecord
 from storage.queue import DueRow

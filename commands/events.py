@@ -18,15 +18,26 @@ from bot import posts
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.messages import Message
-from bot.options import NOTIFY, US_STATES, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.options import (
+    NOTIFY,
+    US_STATES,
+    Choice,
+    District,
+    Integer,
+    Ref,
+    Text,
+    Timezone,
+    Url,
+    UsState,
+    YesNo,
+)
 from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Form, FormField, Reply, Table
 from bot.scheduler import DueContext
+from bot.timefmt import local_time
 from bot.timeparse import format_duration, parse_duration
 from bot.when import parse_moment
-from commands.members import District
-from commands.reminders import local_time
 from storage import events as store
 from storage.events import Details, EventRecord, Outcome, Recipient
 

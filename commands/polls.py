@@ -18,16 +18,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import io
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import posts
+from bot import charts, posts
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.options import Choice, Integer, Ref, Text, YesNo
@@ -35,9 +33,9 @@ from bot.posts import Unit
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply, Table
 from bot.scheduler import DueContext
+from bot.timefmt import local_time
 from bot.when import parse_moment
 from commands import poll_count
-from commands.reminders import local_time
 from storage import polls as store
 from storage.polls import BallotRecord, PollRecord
 from storage.repos import MemberRecord, Repos
@@ -304,39 +302,6 @@ def _post(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneInfo) -> Reply:
 # counting and results --------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _chart(
-    title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...]
-) -> bytes:
-    """A PNG of horizontal bars per option, one colour per series (Agg canvas, no global
-    state); the same counts give the same picture, so a drawn one is kept."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    height = 1.2 + 0.45 * len(labels) * max(1, len(series))
-    figure = Figure(figsize=(7.2, min(height, 12)), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    width = 0.8 / len(series)
-    colours = ("#3b6ea5", "#e08a2c")
-    for s, (name, counts) in enumerate(series):
-        positions = [i + (s - (len(series) - 1) / 2) * width for i in range(len(labels))]
-        axes.barh(positions, counts, height=width, label=name, color=colours[s % 2])
-    shorter = [label if len(label) <= 32 else label[:31] + "…" for label in labels]
-    axes.set_yticks(range(len(labels)), shorter)
-    axes.invert_yaxis()
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("votes")
-    axes.set_title(title if len(title) <= 60 else title[:59] + "…")
-    if len(series) > 1:
-        axes.legend(loc="lower right")
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
-
 def _round_line(poll: PollRecord, r: poll_count.Round) -> str:
     votes = " · ".join(f"{poll.options[i]} {n}" for i, n in r.votes.items())
     line = f"Round {r.number}: {votes}"
@@ -429,7 +394,9 @@ async def results_reply(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneI
         text.append("Nobody voted.")
     files = []
     if ballots:
-        png = await asyncio.to_thread(_chart, poll.question, poll.options, outcome.series)
+        png = await asyncio.to_thread(
+            charts.horizontal_bars, poll.question, poll.options, outcome.series, "votes"
+        )
         files.append(File(f"poll-{poll.id}-results.png", png, "image/png", "Poll results"))
     return Reply(
         title=f"Results of poll {poll.id}: {poll.question}",
