@@ -34,4 +34,3 @@ async def org_alert(ctx: Context, alert_id: int) -> AlertRecord:
     if alert is None or alert.org_id != ctx.org.id:
         raise ValidationError("id", f"there is no alert {alert_id} here; see /alert list")
     return alert
-

@@ -184,4 +184,3 @@ async def withdraw(ctx: Context, id: int) -> Reply:
     if member is None or not await store.remove_response(ctx.repos.conn, id, member.id, "signed"):
         return Reply(text=f"You have not signed alert {id}.")
     return await _thanks(ctx, alert, f"Your signature on alert {id} is withdrawn.")
-

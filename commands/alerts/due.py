@@ -129,4 +129,3 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
         closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
         lines.append(f"• Alert {a.id}: {a.title}: {tally_line(a, counts[a.id])}{closes}")
     return ["\n".join(lines)]
-

@@ -171,4 +171,3 @@ SIGN_OPTIONS = (
     Text("city", max_length=100, help="your city"),
     UsState("state", help="your state"),
 )
-

@@ -198,4 +198,3 @@ async def signers(ctx: Context, id: int) -> Reply:
         text=f"{count} signer{'s' if count != 1 else ''} of alert {id}.",
         files=[File(f"alert-{id}-signers.csv", data, "text/csv")],
     )
-

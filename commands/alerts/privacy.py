@@ -24,4 +24,3 @@ async def erase(ctx: Context, member_id: int) -> None:
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """Answers and deliveries follow the person when /link joins two members."""
     await store.merge_members(ctx.repos.conn, keep, drop)
-

@@ -108,4 +108,3 @@ def alert_dm(
     elif targets:
         middle.append("Set your state (e.g. /profile state:IL) to see who to contact.")
     return alert_reply(alert, tz, middle, [])
-

@@ -32,7 +32,6 @@ def check_open(alert: AlertRecord, now: datetime, tz: ZoneInfo) -> None:
         raise UserError(f"Alert {alert.id} closed on {local_time(closed, tz)}.")
 
 
-
 def check_send_at(alert: AlertRecord, send_at: datetime, now: datetime, tz: ZoneInfo) -> None:
     """An alert with a deadline goes out before it (said in ``tz``), and not once it passed."""
     if alert.deadline is not None:

@@ -33,4 +33,3 @@ async def account_member(ctx: Context, name: str, option: str) -> int:
     if member is None:
         raise ValidationError(option, f"{name} is not someone the bot knows on {ctx.platform}")
     return member.id
-

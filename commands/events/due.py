@@ -132,4 +132,3 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
             f"• Event {e.id}: {e.title}, {when_text(e, tz)}: {counts[e.id]['going']} going"
         )
     return ["\n".join(lines)]
-

@@ -105,4 +105,3 @@ DETAIL_OPTIONS = (
 
 
 DETAIL_OPTION_NAMES = tuple(opt.name for opt in DETAIL_OPTIONS)
-

@@ -30,4 +30,3 @@ async def erase(ctx: Context, member_id: int) -> None:
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """One answer per person per event when /link joins two members."""
     await free_seats(ctx, await store.merge_members(ctx.repos.conn, keep, drop))
-

@@ -161,4 +161,3 @@ def calendar(event: EventRecord, now: datetime) -> bytes:
         first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
     )
     return cal.to_ical()
-

@@ -43,4 +43,3 @@ async def free_seats(ctx: Context, event_ids: list[int]) -> None:
         event = await store.lock_event(ctx.repos.conn, event_id)
         if event is not None:
             await tell_promoted(ctx, event, await store.promote(ctx.repos.conn, event, ctx.now))
-

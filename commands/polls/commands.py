@@ -429,4 +429,3 @@ async def show(ctx: Context, id: int) -> Reply:
     reply.text = f"{options}\n\n{reply.text}\n{yours}"
     reply.ephemeral = True
     return reply
-

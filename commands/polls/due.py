@@ -86,4 +86,3 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
             f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(counts[p.id])}{closes}"
         )
     return ["\n".join(lines)]
-

@@ -55,4 +55,3 @@ def voter_key(services: Services, poll: PollRecord, member_id: int) -> str:
     if poll.anonymous:
         return anonymous_key(needs_secret(services), poll.id, member_id)
     return named_key(member_id)
-

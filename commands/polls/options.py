@@ -113,4 +113,3 @@ VOTE_OPTIONS = (
     Text("choices", max_length=2000, help='multiple or approval: "A | B"'),
     Text("ranking", max_length=2000, help='ranked: "Benefits > Compensation"'),
 )
-

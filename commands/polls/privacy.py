@@ -80,4 +80,3 @@ async def merge(ctx: Context, keep: int, drop: int) -> None:
             await store.remove_ballot(conn, poll_id, old)
         else:
             await store.rekey_ballot(conn, poll_id, old, new, member)
-

@@ -165,9 +165,7 @@ def count_ballots(poll: PollRecord, ballots: list[tuple[int, ...]], *, final: bo
     lines = []
     if len(top) == 1:
         verb = "wins" if final else "leads"
-        lines.append(
-            f"{poll.options[top[0]]} {verb} with {counts[top[0]]} of {ballots_phrase(n)}."
-        )
+        lines.append(f"{poll.options[top[0]]} {verb} with {counts[top[0]]} of {ballots_phrase(n)}.")
     elif top:
         names = " and ".join(poll.options[i] for i in top)
         lines.append(f"A tie: {names}, {counts[top[0]]} votes each.")
@@ -206,4 +204,3 @@ async def results_reply(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneI
         files=files,
         ephemeral=False,
     )
-

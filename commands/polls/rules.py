@@ -147,4 +147,3 @@ def new_ballot(
             f"you have {describe_ballot(poll, mine) or 'none'}. Click one of yours to remove it",
         )
     return picked
-
