@@ -4,12 +4,17 @@ as an option, placed on the wall clock of a timezone, and said in words."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.options import Text
 from bot.timeparse import format_duration, parse_duration
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,35 @@ def reminder_time(moment: datetime, offset: str, tz: ZoneInfo) -> datetime:
     return wall.astimezone(UTC) - timedelta(seconds=delta.seconds)
 
 
+async def schedule_reminders(
+    ctx: Context,
+    kind: str,
+    key: str,
+    moment: datetime,
+    offsets: Sequence[str],
+    tz: ZoneInfo,
+    **fields: Any,
+) -> list[datetime]:
+    """Schedule a due item of ``kind`` each offset before ``moment`` that is still ahead,
+    keyed ``{key}:remind:{offset}`` with its offset in the payload and ``fields`` (ref_id,
+    org_id, member_id) on the row; the times scheduled, in order."""
+    scheduled = []
+    for offset in offsets:
+        at = reminder_time(moment, offset, tz)
+        if at > ctx.now:
+            await ctx.schedule(
+                kind=kind,
+                due_at=at,
+                key=f"{key}:remind:{offset}",
+                payload={"offset": offset},
+                **fields,
+            )
+            scheduled.append(at)
+    return scheduled
+
+
 def spoken(offset: str) -> str:
     """An offset as words: "7d" is "7 days", "1h30m" is "1 hour 30 minutes"."""
     units = {"d": "day", "h": "hour", "m": "minute", "s": "second"}
     parts = re.findall(r"(\d+)([dhms])", offset)
     return " ".join(f"{n} {units[u]}{'' if n == '1' else 's'}" for n, u in parts) or offset
-

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.offsets import Offsets, reminder_time
+from bot.offsets import Offsets, schedule_reminders
 from bot.options import (
     US_STATES,
     Choice,
@@ -228,20 +228,18 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     if offsets is None:
         shown = ", ".join(event.reminder_offsets) + " before" if event.reminder_offsets else "none"
         return Reply(text=f"You get event {id}'s own reminders: {shown}.")
-    times = []
-    for offset in offsets:
-        at = reminder_time(event.starts_at, offset, ZoneInfo(event.timezone))
-        if at > ctx.now:
-            await ctx.schedule(
-                kind="event_member_reminder",
-                due_at=at,
-                key=f"event:{id}:member:{member.id}:remind:{offset}",
-                ref_id=id,
-                member_id=member.id,
-                org_id=ctx.org.id,
-                payload={"offset": offset},
-            )
-            times.append(local_time(at, tz))
+    scheduled = await schedule_reminders(
+        ctx,
+        "event_member_reminder",
+        f"event:{id}:member:{member.id}",
+        event.starts_at,
+        offsets,
+        ZoneInfo(event.timezone),
+        ref_id=id,
+        member_id=member.id,
+        org_id=ctx.org.id,
+    )
+    times = [local_time(at, tz) for at in scheduled]
     if not offsets:
         return Reply(text=f"No reminders for event {id}.")
     shown = "; ".join(times) if times else "none still ahead"
@@ -256,4 +254,3 @@ async def ics(ctx: Context, id: int) -> Reply:
         text=f"Event {id} for your calendar: open the file, or import it.",
         files=[File(f"event-{id}.ics", calendar(event, ctx.now), "text/calendar")],
     )
-

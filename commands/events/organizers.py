@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import posts
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.offsets import Offsets, reminder_time
+from bot.offsets import Offsets, schedule_reminders
 from bot.options import (
     NOTIFY,
     US_STATES,
@@ -83,17 +83,16 @@ async def create(
         created_by=member.id,
         created_at=now,
     )
-    for offset in offsets:
-        at = reminder_time(starts, offset, tz)
-        if at > now:
-            await ctx.schedule(
-                kind="event_reminder",
-                due_at=at,
-                key=f"event:{event.id}:remind:{offset}",
-                ref_id=event.id,
-                org_id=ctx.org.id,
-                payload={"offset": offset},
-            )
+    await schedule_reminders(
+        ctx,
+        "event_reminder",
+        f"event:{event.id}",
+        starts,
+        offsets,
+        tz,
+        ref_id=event.id,
+        org_id=ctx.org.id,
+    )
     posted = await posts.announce(
         ctx,
         "event",
@@ -234,17 +233,16 @@ async def meeting(
     tz = ZoneInfo(event.timezone)
     starts = parse_moment(at, "at", ctx.now, tz)
     found = await store.add_meeting(ctx.repos.conn, id, state, office, legislator, starts, place)
-    for offset in MEETING_OFFSETS:
-        due = reminder_time(starts, offset, tz)
-        if due > ctx.now:
-            await ctx.schedule(
-                kind="event_meeting",
-                due_at=due,
-                key=f"meeting:{found.id}:remind:{offset}",
-                ref_id=found.id,
-                org_id=ctx.org.id,
-                payload={"offset": offset},
-            )
+    await schedule_reminders(
+        ctx,
+        "event_meeting",
+        f"meeting:{found.id}",
+        starts,
+        MEETING_OFFSETS,
+        tz,
+        ref_id=found.id,
+        org_id=ctx.org.id,
+    )
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
         text=f"Meeting added for the {state} delegation: {legislator} ({office}), "
@@ -273,17 +271,16 @@ async def milestone(
     moment = parse_moment(at, "at", ctx.now, tz)
     offsets = MILESTONE_OFFSETS if reminders is None else reminders
     found = await store.add_milestone(ctx.repos.conn, id, title, moment, offsets)
-    for offset in offsets:
-        due = reminder_time(moment, offset, tz)
-        if due > ctx.now:
-            await ctx.schedule(
-                kind="event_milestone",
-                due_at=due,
-                key=f"milestone:{found.id}:remind:{offset}",
-                ref_id=found.id,
-                org_id=ctx.org.id,
-                payload={"offset": offset},
-            )
+    await schedule_reminders(
+        ctx,
+        "event_milestone",
+        f"milestone:{found.id}",
+        moment,
+        offsets,
+        tz,
+        ref_id=found.id,
+        org_id=ctx.org.id,
+    )
     await ctx.audit("event.milestone", f"event {id}", title=title, at=moment.isoformat())
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(
@@ -326,4 +323,3 @@ async def attendance(ctx: Context, id: int, members: tuple[str, ...], status: st
     await store.mark_attendance(ctx.repos.conn, id, ids, status)
     await ctx.audit("event.attendance", f"event {id}", status=status, members=len(ids))
     return Reply(text=f"Marked {status} at event {id}: {', '.join(members)}.")
-
