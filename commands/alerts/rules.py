@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.closing import closed_since
 from bot.errors import UserError, ValidationError
 from bot.timefmt import local_time
 from storage.alerts import AlertRecord
@@ -16,11 +17,7 @@ OPEN = ("sent",)
 
 def closed_at(alert: AlertRecord, now: datetime) -> datetime | None:
     """When the alert closed (its deadline may have passed before the closing ran)."""
-    if alert.state == "closed":
-        return alert.closed_at or alert.deadline
-    if alert.deadline is not None and alert.deadline <= now:
-        return alert.deadline
-    return None
+    return closed_since(alert.state, alert.closed_at, alert.deadline, now)
 
 
 def check_open(alert: AlertRecord, now: datetime, tz: ZoneInfo) -> None:

@@ -9,6 +9,7 @@ import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.closing import closed_since
 from bot.errors import MissingFields, ValidationError
 from bot.timefmt import local_time
 from storage.polls import PollRecord
@@ -34,11 +35,7 @@ def option_key(text: str) -> str:
 
 def closed_at(poll: PollRecord, now: datetime) -> datetime | None:
     """When the poll closed (its time may have passed before the closing ran)."""
-    if poll.state == "closed":
-        return poll.closed_at or poll.closes_at
-    if poll.closes_at is not None and poll.closes_at <= now:
-        return poll.closes_at
-    return None
+    return closed_since(poll.state, poll.closed_at, poll.closes_at, now)
 
 
 def check_open(poll: PollRecord, now: datetime, tz: ZoneInfo) -> None:
