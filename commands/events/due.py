@@ -4,7 +4,9 @@ meetings and of milestones, each in the member's timezone, and its lines in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.messages import Message
@@ -16,6 +18,8 @@ from commands.events import group
 from commands.events.render import announcement, reminder_reply, when_text
 from commands.events.rules import LONGEST
 from storage import events as store
+from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Recipient
+from storage.queue import DueRow
 
 
 @group.live_view("event", edit_kind="event")
@@ -23,6 +27,11 @@ async def channel_view(ctx: Unit, event_id: int) -> Reply | None:
     """An event's announcement as it should look now, for editing its posts when it changes."""
     event = await store.get_event(ctx.repos.conn, event_id)
     return None if event is None else announcement(event)
+
+
+def _dm(item: DueRow, r: Recipient, reply: Reply) -> Message:
+    """A reminder by DM to one member, keyed by the due item and the member."""
+    return Message(r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id)
 
 
 async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
@@ -45,12 +54,7 @@ async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
             if (mine is not None) != own or (own and offset not in (mine or ())):
                 continue
             tz = ZoneInfo(r.timezone or record.timezone)
-            reply = reminder_reply(event, r, tz, offset or "")
-            messages.append(
-                Message(
-                    r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id
-                )
-            )
+            messages.append(_dm(item, r, reminder_reply(event, r, tz, offset or "")))
     await ctx.messages.add_all(messages, kind="event_reminder")
 
 
@@ -66,56 +70,56 @@ async def member_reminder(ctx: DueContext) -> None:
     await _event_reminders(ctx, own=True)
 
 
+def _meeting_text(event: EventRecord, m: MeetingRecord, tz: ZoneInfo) -> str:
+    where = f", {m.place}" if m.place else ""
+    return (
+        f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) "
+        f"{local_time(m.starts_at, tz)}{where}, during “{event.title}” (event {event.id})."
+    )
+
+
+def _milestone_text(event: EventRecord, ms: MilestoneRecord, tz: ZoneInfo) -> str:
+    return f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz)}."
+
+
+Dated = TypeVar("Dated", MeetingRecord, MilestoneRecord)
+
+
+async def _remind_of(
+    ctx: DueContext,
+    found: Mapping[int, Dated],
+    text: Callable[[EventRecord, Dated, ZoneInfo], str],
+    delegation: Callable[[Dated], str | None],
+) -> None:
+    """DM ``text`` of each due item's meeting or milestone, in each member's timezone, to
+    those coming (only its ``delegation``, if it names one); items missed by far are skipped."""
+    events = await store.get_events(ctx.conn, sorted({row.event_id for row in found.values()}))
+    messages: list[Message] = []
+    for item in ctx.items:
+        row = found.get(item.ref_id or 0)
+        if row is None or ctx.missed(item):
+            continue
+        event = events[row.event_id]
+        record, org = ctx.services.orgs.by_id(event.org_id)
+        state = delegation(row)
+        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=state):
+            tz = ZoneInfo(r.timezone or record.timezone)
+            messages.append(_dm(item, r, Reply(text=text(event, row, tz), ephemeral=False)))
+    await ctx.messages.add_all(messages, kind="event_reminder")
+
+
 @group.on_due("event_meeting")
 async def meeting_reminder(ctx: DueContext) -> None:
     """Remind a delegation of its meeting."""
     found = await store.get_meetings(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
-    events = await store.get_events(ctx.conn, sorted({m.event_id for m in found.values()}))
-    messages: list[Message] = []
-    for item in ctx.items:
-        m = found.get(item.ref_id or 0)
-        if m is None or ctx.missed(item):
-            continue
-        event = events[m.event_id]
-        record, org = ctx.services.orgs.by_id(event.org_id)
-        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=m.state):
-            tz = ZoneInfo(r.timezone or record.timezone)
-            where = f", {m.place}" if m.place else ""
-            text = (
-                f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) "
-                f"{local_time(m.starts_at, tz)}{where}, during “{event.title}” (event {event.id})."
-            )
-            reply = Reply(text=text, ephemeral=False)
-            messages.append(
-                Message(
-                    r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id
-                )
-            )
-    await ctx.messages.add_all(messages, kind="event_reminder")
+    await _remind_of(ctx, found, _meeting_text, lambda m: m.state)
 
 
 @group.on_due("event_milestone")
 async def milestone_reminder(ctx: DueContext) -> None:
     """Remind those going (and maybe) of a milestone."""
     found = await store.get_milestones(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
-    events = await store.get_events(ctx.conn, sorted({m.event_id for m in found.values()}))
-    messages: list[Message] = []
-    for item in ctx.items:
-        ms = found.get(item.ref_id or 0)
-        if ms is None or ctx.missed(item):
-            continue
-        event = events[ms.event_id]
-        record, org = ctx.services.orgs.by_id(event.org_id)
-        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms()):
-            tz = ZoneInfo(r.timezone or record.timezone)
-            text = f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz)}."
-            reply = Reply(text=text, ephemeral=False)
-            messages.append(
-                Message(
-                    r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id
-                )
-            )
-    await ctx.messages.add_all(messages, kind="event_reminder")
+    await _remind_of(ctx, found, _milestone_text, lambda ms: None)
 
 
 @group.on_digest
