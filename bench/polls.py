@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
 from bot.config import Config, PollsConfig, demo_org  # noqa: E402
-from commands.poll_count import instant_runoff, plurality  # noqa: E402
+from commands.polls.count import instant_runoff, plurality  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 OPTIONS = ("Compensation", "Benefits", "PD funding", "Power", "MLIS pathways", "Credentials")

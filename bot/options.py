@@ -272,6 +272,21 @@ class UsState(Option):
 
 
 @cache
+@dataclass(frozen=True)
+class District(Text):
+    """A congressional district: a number from 1 to 53, or AL for at-large."""
+
+    max_length: int = 8
+
+    def convert(self, text: str) -> str:
+        cleaned = re.sub(r"^[A-Za-z]{2}-", "", text.strip()).upper()
+        if cleaned in ("AL", "AT-LARGE", "ATLARGE", "0"):
+            return "AL"
+        if cleaned.isdigit() and 1 <= int(cleaned) <= 53:
+            return str(int(cleaned))
+        raise self.error("must be a district number from 1 to 53, or AL for at-large")
+
+
 def _timezones() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones()}
 

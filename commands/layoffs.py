@@ -21,22 +21,21 @@ import asyncio
 import calendar
 import hashlib
 import hmac
-import io
 import math
 import re
 import secrets
 from dataclasses import astuple, dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot import charts
 from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.options import Choice, Option, Ref, Text, TextList, Url, UsState, YesNo, normalise_choice
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply, Table
-from commands.members import CLASSIFICATIONS, LIBRARY_TYPES
+from bot.vocabulary import CLASSIFICATIONS, LIBRARY_TYPES
 from storage import layoffs as store
 from storage.repos import MemberRecord, Repos
 
@@ -375,30 +374,6 @@ async def duplicate(ctx: Context, id: int, of: int) -> Reply:
     return await _decide(ctx, record, "duplicate", original)
 
 
-@lru_cache(maxsize=64)
-def _chart(bars: tuple[tuple[str, int], ...]) -> bytes:
-    """A small PNG bar chart of verified reports by month (Agg canvas, no global state).
-    The same counts give the same picture, so a drawn one is kept for the next asker."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    figure = Figure(figsize=(6.4, 3.2), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    labels = [label for label, _ in bars]
-    axes.bar(range(len(bars)), [count for _, count in bars], color="#3b6ea5")
-    step = max(1, len(labels) // 12)
-    axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right")
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel("verified reports")
-    axes.set_title("Layoff reports by month")
-    figure.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.25)
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
-
 def _counts(counts: list[store.Count], unnamed: str) -> str:
     return "; ".join(f"{c.label or unnamed} {c.reports:,} ({c.workers:,} workers)" for c in counts)
 
@@ -425,7 +400,10 @@ async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) 
     if unknown := found.unknown_workers:
         workers += f" (and {unknown:,} report{'s' if unknown > 1 else ''} with the number unknown)"
     png = await asyncio.to_thread(
-        _chart, tuple((m.label or "?", m.reports) for m in found.by_month)
+        charts.columns,
+        "Layoff reports by month",
+        tuple((m.label or "?", m.reports) for m in found.by_month),
+        "verified reports",
     )
     return Reply(
         title=f"Verified layoff reports{scope}",

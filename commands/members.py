@@ -4,7 +4,6 @@ organizers' alert-DM opt-out lists (`/privacy optouts`, `/privacy optouts-import
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -12,46 +11,16 @@ from typing import Any
 
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.options import Choice, Text, TextList, Timezone, UsState, YesNo
+from bot.options import Choice, District, Text, TextList, Timezone, UsState, YesNo
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
+from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from commands.optouts import COLUMNS, describe_import, parse_optouts
 from storage import optouts as optout_store
 from storage.repos import LinkCodeRecord
 
-LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
-CLASSIFICATIONS = (
-    "librarian",
-    "library-assistant",
-    "technician",
-    "page",
-    "administrator",
-    "other",
-)
-CLASSIFICATION_ALIASES = (
-    ("paraprofessional", "library-assistant"),
-    ("library assistant/paraprofessional", "library-assistant"),
-    ("assistant", "library-assistant"),
-    ("shelver", "page"),
-    ("page/shelver", "page"),
-)
 LINK_TTL = timedelta(minutes=10)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-@dataclass(frozen=True)
-class District(Text):
-    """A congressional district: a number from 1 to 53, or AL for at-large."""
-
-    max_length: int = 8
-
-    def convert(self, text: str) -> str:
-        cleaned = re.sub(r"^[A-Za-z]{2}-", "", text.strip()).upper()
-        if cleaned in ("AL", "AT-LARGE", "ATLARGE", "0"):
-            return "AL"
-        if cleaned.isdigit() and 1 <= int(cleaned) <= 53:
-            return str(int(cleaned))
-        raise self.error("must be a district number from 1 to 53, or AL for at-large")
 
 
 PROFILE_OPTIONS = (

@@ -12,6 +12,7 @@ from bot.options import Ref, Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply, Table
 from bot.scheduler import DueContext
+from bot.timefmt import local_time
 from bot.timeparse import format_duration
 from bot.when import Recurrence, parse_when
 from storage.queue import NewDueItem
@@ -28,13 +29,6 @@ from storage.reminders import (
 
 group = CommandGroup("reminder", help="Reminders by direct message")
 group.home_section("My reminders", "list", rank=40)
-
-
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    """A time as a person reads it in their zone: ``Tue Nov 3, 9:00 AM CST``."""
-    local = moment.astimezone(tz)
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a %b} {local.day}, {hour}:{local:%M %p %Z}"
 
 
 async def _timezone(ctx: Context, member_id: int) -> ZoneInfo:

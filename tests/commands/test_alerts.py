@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from commands import alerts
 from rallybot.groups import default_groups
+from storage import alerts as alert_store
 from storage.db import Database
 from storage.models import (
     Alert,
@@ -468,7 +469,7 @@ async def test_status_signers_and_roles(database: Database, tmp_path: Path) -> N
     ]
     assert await t.count(AuditEntry, action="alert.signers") == 1
     async with bot.app.db.transaction() as conn:
-        assert await alerts.store.export_signers_csv(conn, 1) == file.data
+        assert await alert_store.export_signers_csv(conn, 1) == file.data
 
     # privacy: the export holds the answers; erasing keeps the count, drops the name
     mine = await ok(bot, "ana", "/privacy export")

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text
 
 from bot.config import Config, ConfigError, PollsConfig, demo_org, load_config
-from commands import poll_count
-from commands.polls import EQUITY_PRIORITIES, anonymous_key
+from commands.polls import count as poll_count
+from commands.polls.keys import anonymous_key
+from commands.polls.options import EQUITY_PRIORITIES
 from storage.db import Database
 from storage.models import AuditEntry, DueItem, OutboxMessage, Poll, PollBallot
 from tests.support import REFUSAL, ROOT, ConsoleBot, Person, link_accounts, run_rallybot

@@ -484,7 +484,11 @@ def _message_kinds(path: Path) -> set[str]:
 
 def test_every_kind_of_message_sent_has_a_priority_class() -> None:
     used = set().union(
-        *(_message_kinds(p) for folder in ("bot", "commands") for p in (ROOT / folder).glob("*.py"))
+        *(
+            _message_kinds(p)
+            for folder in ("bot", "commands")
+            for p in (ROOT / folder).rglob("*.py")
+        )
     )
     assert {"alert", "reminder", "moderation", "tally", "event_reminder"} <= used
     assert used - set(KIND_PRIORITY) == set(), "classify these kinds in storage.queue"

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.components import RepeatedClicks
-from commands.polls import EQUITY_PRIORITIES
+from commands.polls.options import EQUITY_PRIORITIES
 from standins.discord import DiscordStandIn
 from storage.db import Database
 from storage.models import EventRsvp, PollBallot

@@ -1,0 +1,22 @@
+"""The words rallybot shares across features for library work: the types of library and
+the classifications of library workers (with the other names people give them), used by
+profiles, layoff reports and alert targeting alike."""
+
+from __future__ import annotations
+
+LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
+CLASSIFICATIONS = (
+    "librarian",
+    "library-assistant",
+    "technician",
+    "page",
+    "administrator",
+    "other",
+)
+CLASSIFICATION_ALIASES = (
+    ("paraprofessional", "library-assistant"),
+    ("library assistant/paraprofessional", "library-assistant"),
+    ("assistant", "library-assistant"),
+    ("shelver", "page"),
+    ("page/shelver", "page"),
+)

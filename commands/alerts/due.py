@@ -1,0 +1,131 @@
+"""An alert's scheduled work: the fan-out (channel posts and direct messages), the live
+tally of its posts, the nudge before the deadline, the closing at it, and its lines in the
+digest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import posts
+from bot.messages import Message
+from bot.posts import Unit
+from bot.reply import Reply
+from bot.scheduler import DueContext
+from bot.timefmt import local_time
+from commands.alerts import group
+from commands.alerts.render import alert_buttons, alert_dm, alert_post, tally_line, typed_line
+from commands.alerts.rules import OPEN, closed_at
+from storage import alerts as store
+from storage.alerts import AlertRecord, Counts
+from storage.queue import DueRow
+
+
+async def _due_alerts(ctx: DueContext, *states: str) -> list[tuple[DueRow, AlertRecord]]:
+    """The due items of a batch with the alert each names, where it is in one of ``states``."""
+    alerts = await store.get_alerts(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    return [
+        (item, alerts[item.ref_id])
+        for item in ctx.items
+        if item.ref_id in alerts and alerts[item.ref_id].state in states
+    ]
+
+
+@group.on_due("alert_send")
+async def fan_out(ctx: DueContext) -> None:
+    """Post each alert in every alert channel and DM its audience, in a few statements."""
+    for item, alert in await _due_alerts(ctx, "scheduled"):
+        if closed_at(alert, ctx.now) is None:
+            sent = replace(alert, state="sent", sent_at=ctx.now)
+            await _send_alert(ctx, sent, str(item.payload.get("notify") or ""))
+
+
+async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
+    """The channel posts (pinging ``notify``, if the organizer asked) and the DMs."""
+    record, org = ctx.services.orgs.by_id(alert.org_id)
+    tz = ZoneInfo(record.timezone)
+    conn = ctx.conn
+    await store.mark_sent(conn, alert.id, ctx.now)
+    post = replace(alert_post(alert, Counts(), tz), notify=notify)
+    await posts.announce(
+        ctx, "alert", alert.id, post, kind="alert", channels=org.alert_channels, org_id=alert.org_id
+    )
+    targets = await store.alert_targets(conn, alert.id)
+    messages = [
+        Message(
+            r.platform,
+            "user",
+            r.user_id,
+            alert_dm(alert, targets, r, ZoneInfo(r.timezone) if r.timezone else tz),
+            f"alert:{alert.id}:dm:{r.member_id}",
+            r.member_id,
+        )
+        for r in await store.audience(conn, alert.org_id, alert.audience, org.dm_platforms())
+    ]
+    await ctx.messages.add_all(messages, kind="alert", org_id=alert.org_id)
+    await store.record_deliveries(conn, alert.id, [(m.member_id or 0, m.key) for m in messages])
+
+
+@group.live_view("alert", edit_kind="tally", interval=lambda config: config.alerts.tally_interval)
+async def channel_view(ctx: Unit, alert_id: int) -> Reply | None:
+    """An alert's channel post as it should look now: its tally, or closed with the final one.
+    Posts are edited at most once per ``[alerts] tally_interval``."""
+    alert = await store.get_alert(ctx.repos.conn, alert_id)
+    if alert is None or alert.state not in ("sent", "closed"):
+        return None
+    counts = await store.counts(ctx.repos.conn, alert_id)
+    record, _ = ctx.services.orgs.by_id(alert.org_id)
+    return alert_post(alert, counts, ZoneInfo(record.timezone))
+
+
+@group.on_due("alert_close")
+async def close(ctx: DueContext) -> None:
+    """Close alerts at their deadline: final tally, buttons disabled; later answers refused."""
+    closing: dict[int, str] = {}
+    for item, alert in await _due_alerts(ctx, "scheduled", "sent"):
+        await store.mark_closed(ctx.conn, alert.id, ctx.now)
+        detail = {"title": alert.title}
+        await ctx.repos.audit(
+            alert.org_id, None, "alert.close", f"alert {alert.id}", detail, at=ctx.now
+        )
+        closing[alert.id] = item.key or ""
+    await posts.refresh(ctx, "alert", closing, kind="alert_close")
+
+
+@group.on_due("alert_nudge")
+async def nudge(ctx: DueContext) -> None:
+    """One reminder to members sent an alert who have not answered it; skipped if missed."""
+    for item, alert in await _due_alerts(ctx, "sent"):
+        if alert.deadline is None or ctx.missed(item):
+            continue
+        record, org = ctx.services.orgs.by_id(alert.org_id)
+        messages = []
+        for r in await store.to_nudge(ctx.conn, alert.id, org.dm_platforms()):
+            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone))
+            text = (
+                f"A reminder: “{alert.title}” closes {when}. If it is for you, there is still "
+                f"time; if not, tap Not for me and we won't ask again.\n\n{typed_line(alert)}"
+            )
+            reply = Reply(text=text, actions=alert_buttons(alert), ephemeral=False)
+            key = f"alert:{alert.id}:nudge:{r.member_id}"
+            messages.append(Message(r.platform, "user", r.user_id, reply, key, r.member_id))
+        await ctx.messages.add_all(messages, kind="alert_nudge", org_id=alert.org_id)
+        await store.mark_nudged(ctx.conn, alert.id)
+
+
+@group.on_digest
+async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
+    """Open alerts with their counts and deadlines."""
+    alerts = [
+        a for a in await store.org_alerts(ctx.conn, org_id, OPEN) if closed_at(a, ctx.now) is None
+    ]
+    if not alerts:
+        return []
+    counts = await store.counts_of(ctx.conn, [a.id for a in alerts])
+    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
+    lines = ["Open action alerts:"]
+    for a in alerts:
+        closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
+        lines.append(f"• Alert {a.id}: {a.title}: {tally_line(a, counts[a.id])}{closes}")
+    return ["\n".join(lines)]

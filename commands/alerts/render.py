@@ -1,0 +1,110 @@
+"""What members see of an alert: its channel post with the live (or final) tally, the
+direct message with each member's own script and contacts, and its buttons."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.options import (
+    US_STATES,
+)
+from bot.reply import Action, Reply
+from bot.timefmt import local_time
+from commands.alerts.options import placeholders
+from storage.alerts import AlertRecord, Counts, Recipient, TargetRecord
+
+KIND_LABELS = {
+    "sign-on": "Sign-on letter",
+    "call": "Call",
+    "email": "Email",
+    "show-up": "Show up",
+    "other": "Action",
+}
+
+
+def alert_buttons(alert: AlertRecord, *, disabled: bool = False) -> list[Action]:
+    """Sign on (for a letter), I took action and Not for me: the typed commands, as buttons."""
+    sign_on = alert.kind == "sign-on"
+
+    def button(label: str, action: str, style: str = "default") -> Action:
+        args = {"id": str(alert.id)}
+        return Action(label, f"alert {action}", args, style=style, disabled=disabled)
+
+    return [
+        *([button("Sign on", "sign", "primary")] if sign_on else []),
+        button("I took action", "acted", "default" if sign_on else "primary"),
+        button("Not for me", "decline"),
+    ]
+
+
+def typed_line(alert: AlertRecord) -> str:
+    """The commands that answer the alert, for those who type."""
+    actions = (["sign"] if alert.kind == "sign-on" else []) + ["acted", "decline"]
+    return "Or type " + " · ".join(f"/alert {a} id:{alert.id}" for a in actions)
+
+
+def tally_line(alert: AlertRecord, counts: Counts) -> str:
+    """How many signed (on a letter) and acted."""
+    acted = f"{counts.acted} acted"
+    return f"{counts.signed} signed · {acted}" if alert.kind == "sign-on" else acted
+
+
+def alert_reply(
+    alert: AlertRecord, tz: ZoneInfo, middle: list[str], end: list[str], *, closed: bool = False
+) -> Reply:
+    """The alert as members see it: body, ``middle``, link, deadline, ``end``, buttons."""
+    lines = [alert.body, *middle]
+    if alert.link:
+        lines.append(f"More: {alert.link}")
+    if alert.deadline and not closed:
+        lines.append(f"Closes {local_time(alert.deadline, tz)}.")
+    lines += end if closed else [*end, typed_line(alert)]
+    return Reply(
+        title=f"{KIND_LABELS[alert.kind]}: {alert.title} (alert {alert.id})",
+        text="\n\n".join(lines),
+        actions=alert_buttons(alert, disabled=closed),
+        ephemeral=False,
+    )
+
+
+def alert_post(alert: AlertRecord, counts: Counts, tz: ZoneInfo) -> Reply:
+    """The alert as posted in a channel, with the live tally (or the final one)."""
+    tally = tally_line(alert, counts)
+    if alert.state == "closed":
+        end = [f"Closed. Final: {tally}. Thank you, everyone who took part."]
+        return alert_reply(alert, tz, [], end, closed=True)
+    return alert_reply(
+        alert, tz, [], [tally, f"Your script and contacts: /alert show id:{alert.id}"]
+    )
+
+
+def _contact(target: TargetRecord) -> str:
+    details = ", ".join(p for p in (target.office, target.phone, target.email) if p)
+    return f"{target.name} ({details})" if details else target.name
+
+
+def alert_dm(
+    alert: AlertRecord, targets: list[TargetRecord], who: Recipient, tz: ZoneInfo
+) -> Reply:
+    """The alert for one member: their script and their contacts."""
+    state_name = US_STATES.get(who.state or "", "your state")
+    mine = [
+        t
+        for t in targets
+        if t.state == who.state
+        and (t.district is None or who.district is None or t.district == who.district)
+    ]
+    contacts = "; ".join(_contact(t) for t in mine)
+    middle = []
+    if alert.script:
+        filled = alert.script.format(
+            name=who.name, state=state_name, target=contacts or "your representative"
+        )
+        middle.append(f"What to say:\n{filled}")
+    if mine and "target" not in placeholders(alert.script or ""):
+        middle.append(f"Who to contact: {contacts}")
+    elif targets and who.state:
+        middle.append(f"This alert lists no one to contact in {state_name}.")
+    elif targets:
+        middle.append("Set your state (e.g. /profile state:IL) to see who to contact.")
+    return alert_reply(alert, tz, middle, [])

@@ -1,0 +1,138 @@
+"""An event's scheduled work: its announcement as a live view (edited when the event
+changes), reminders of the event (its own times and members' own), of a delegation's
+meetings and of milestones, each in the member's timezone, and its lines in the digest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.messages import Message
+from bot.posts import Unit
+from bot.reply import Reply
+from bot.scheduler import DueContext
+from bot.timefmt import local_time
+from commands.events import group
+from commands.events.render import announcement, reminder_reply, when_text
+from commands.events.rules import LONGEST
+from storage import events as store
+from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Recipient
+from storage.queue import DueRow
+
+
+@group.live_view("event", edit_kind="event")
+async def channel_view(ctx: Unit, event_id: int) -> Reply | None:
+    """An event's announcement as it should look now, for editing its posts when it changes."""
+    event = await store.get_event(ctx.repos.conn, event_id)
+    return None if event is None else announcement(event)
+
+
+def _dm(item: DueRow, r: Recipient, reply: Reply) -> Message:
+    """A reminder by DM to one member, keyed by the due item and the member."""
+    return Message(r.platform, "user", r.user_id, reply, f"{item.key}:{r.member_id}", r.member_id)
+
+
+async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
+    events = await store.get_events(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    messages: list[Message] = []
+    for item in ctx.items:
+        event = events.get(item.ref_id or 0)
+        if event is None or ctx.missed(item) or event.starts_at <= ctx.now:
+            continue
+        record, org = ctx.services.orgs.by_id(event.org_id)
+        offset = item.payload.get("offset")
+        found = await store.recipients(
+            ctx.conn,
+            event.id,
+            org.dm_platforms(),
+            member_ids=[item.member_id] if own and item.member_id else None,
+        )
+        for r in found:
+            mine = r.reminder_offsets
+            if (mine is not None) != own or (own and offset not in (mine or ())):
+                continue
+            tz = ZoneInfo(r.timezone or record.timezone)
+            messages.append(_dm(item, r, reminder_reply(event, r, tz, offset or "")))
+    await ctx.messages.add_all(messages, kind="event_reminder")
+
+
+@group.on_due("event_reminder")
+async def event_reminder(ctx: DueContext) -> None:
+    """The event's own reminders, to those going or maybe who kept the event's times."""
+    await _event_reminders(ctx, own=False)
+
+
+@group.on_due("event_member_reminder")
+async def member_reminder(ctx: DueContext) -> None:
+    """A member's own reminder times, if they still want them and are still coming."""
+    await _event_reminders(ctx, own=True)
+
+
+def _meeting_text(event: EventRecord, m: MeetingRecord, tz: ZoneInfo) -> str:
+    where = f", {m.place}" if m.place else ""
+    return (
+        f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) "
+        f"{local_time(m.starts_at, tz)}{where}, during “{event.title}” (event {event.id})."
+    )
+
+
+def _milestone_text(event: EventRecord, ms: MilestoneRecord, tz: ZoneInfo) -> str:
+    return f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz)}."
+
+
+Dated = TypeVar("Dated", MeetingRecord, MilestoneRecord)
+
+
+async def _remind_of(
+    ctx: DueContext,
+    found: Mapping[int, Dated],
+    text: Callable[[EventRecord, Dated, ZoneInfo], str],
+    delegation: Callable[[Dated], str | None],
+) -> None:
+    """DM ``text`` of each due item's meeting or milestone, in each member's timezone, to
+    those coming (only its ``delegation``, if it names one); items missed by far are skipped."""
+    events = await store.get_events(ctx.conn, sorted({row.event_id for row in found.values()}))
+    messages: list[Message] = []
+    for item in ctx.items:
+        row = found.get(item.ref_id or 0)
+        if row is None or ctx.missed(item):
+            continue
+        event = events[row.event_id]
+        record, org = ctx.services.orgs.by_id(event.org_id)
+        state = delegation(row)
+        for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=state):
+            tz = ZoneInfo(r.timezone or record.timezone)
+            messages.append(_dm(item, r, Reply(text=text(event, row, tz), ephemeral=False)))
+    await ctx.messages.add_all(messages, kind="event_reminder")
+
+
+@group.on_due("event_meeting")
+async def meeting_reminder(ctx: DueContext) -> None:
+    """Remind a delegation of its meeting."""
+    found = await store.get_meetings(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    await _remind_of(ctx, found, _meeting_text, lambda m: m.state)
+
+
+@group.on_due("event_milestone")
+async def milestone_reminder(ctx: DueContext) -> None:
+    """Remind those going (and maybe) of a milestone."""
+    found = await store.get_milestones(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    await _remind_of(ctx, found, _milestone_text, lambda ms: None)
+
+
+@group.on_digest
+async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
+    """Events of the coming two weeks with how many are going."""
+    events = await store.upcoming_events(ctx.conn, org_id, ctx.now, ctx.now + LONGEST)
+    if not events:
+        return []
+    counts = await store.counts_of(ctx.conn, [e.id for e in events])
+    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
+    lines = ["Upcoming events:"]
+    for e in events:
+        lines.append(
+            f"• Event {e.id}: {e.title}, {when_text(e, tz)}: {counts[e.id]['going']} going"
+        )
+    return ["\n".join(lines)]

@@ -1,0 +1,163 @@
+"""What members see of an event: its announcement with Going, Maybe and Can't go, its
+span in a timezone, the questions of a legislative day, what an answer tells the member, a
+reminder, and the event as an RFC 5545 calendar file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bot.offsets import spoken
+from bot.reply import Action, Form, FormField, Reply
+from bot.timefmt import local_time
+from storage.events import EventRecord, Outcome, Recipient
+
+KIND_LABELS = {
+    "legislative-day": "Legislative day",
+    "meeting": "Meeting",
+    "webinar": "Webinar",
+    "rally": "Rally",
+    "training": "Training",
+}
+STATUS_WORDS = {
+    "going": "going",
+    "maybe": "a maybe",
+    "no": "not going",
+    "waitlisted": "on the waitlist",
+}
+
+
+def when_text(event: EventRecord, tz: ZoneInfo) -> str:
+    """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
+    with both days (and both zone names, across a daylight-saving change)."""
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    if start.date() == end.date() and start.tzname() == end.tzname():
+        hour = end.strftime("%I").lstrip("0")
+        head = local_time(event.starts_at, tz).rsplit(" ", 1)[0]
+        return f"{head} – {hour}:{end:%M %p %Z}"
+    return f"{local_time(event.starts_at, tz)} – {local_time(event.ends_at, tz)}"
+
+
+def rsvp_buttons(event: EventRecord) -> list[Action]:
+    """Going, Maybe and Can't go: the typed /event rsvp, as buttons."""
+    args = {"id": str(event.id)}
+    return [
+        Action("Going", "event rsvp", {**args, "status": "going"}, style="primary"),
+        Action("Maybe", "event rsvp", {**args, "status": "maybe"}),
+        Action("Can't go", "event rsvp", {**args, "status": "no"}),
+    ]
+
+
+def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
+    """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
+    tz = tz or ZoneInfo(event.timezone)
+    lines = [f"When: {when_text(event, tz)}"]
+    if event.place:
+        lines.append(f"Where: {event.place}")
+    if event.link:
+        lines.append(f"Link: {event.link}")
+    if event.capacity is not None:
+        lines.append(f"Places: {event.capacity:,} (then a waitlist)")
+    if event.rsvp_deadline:
+        lines.append(f"RSVP by {local_time(event.rsvp_deadline, tz)}")
+    body = [event.description] if event.description else []
+    typed = f"Or type /event rsvp id:{event.id} status:going (or maybe, no)"
+    return Reply(
+        title=f"{KIND_LABELS[event.kind]}: {event.title} (event {event.id})",
+        text="\n\n".join([*body, "\n".join(lines), typed]),
+        actions=rsvp_buttons(event),
+        ephemeral=False,
+    )
+
+
+def rsvp_form(event: EventRecord, defaults: dict[str, str]) -> Form:
+    """The questions asked of someone going to a legislative day."""
+    fields = [
+        FormField("state", "State delegation", True, default=defaults.get("state", "")),
+        FormField("district", "Congressional district", default=defaults.get("district", "")),
+        FormField("attend", "In person or virtual", choices=("in-person", "virtual")),
+        FormField("first_time", "First time?", choices=("yes", "no")),
+        FormField(
+            "accessibility",
+            "Accessibility needs",
+            long=True,
+            max_length=1000,
+            help="only organizers see this",
+        ),
+        FormField("lead_meeting", "Willing to lead a meeting?", choices=("yes", "no")),
+    ]
+    return Form(
+        f"Going to {event.title}",
+        "event rsvp",
+        fields,
+        args={"id": str(event.id), "status": "going"},
+    )
+
+
+def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
+    """What the member is told after answering."""
+    name = f"“{event.title}” (event {event.id}), {when_text(event, tz)}"
+    if outcome.status == "waitlisted":
+        if outcome.previous == "waitlisted":
+            return f"You are still on the waitlist for {name}: number {outcome.position}."
+        return (
+            f"{name} is full, so you are on the waitlist: number {outcome.position}. "
+            "If a place opens up, it is yours and we'll tell you."
+        )
+    if outcome.status == outcome.previous == "no":
+        return f"You already said you can't go to {name}."
+    if outcome.status == outcome.previous:
+        return f"You are already {STATUS_WORDS[outcome.status]} for {name}."
+    if outcome.status == "going":
+        return (
+            f"You're going to {name}. Add it to your calendar: /event ics id:{event.id}. "
+            f"See your events: /event mine."
+        )
+    if outcome.status == "maybe":
+        return f"Noted as a maybe for {name}; we'll remind you too."
+    return f"Got it: you can't go to {name}."
+
+
+def reminder_reply(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) -> Reply:
+    """A reminder of the event for one member, in their timezone; ``offset`` as they chose."""
+    lines = [
+        f"⏰ “{event.title}” (event {event.id}) starts {local_time(event.starts_at, tz)} "
+        f"(in {spoken(offset)}). You're {STATUS_WORDS[r.status]}."
+    ]
+    if event.place:
+        lines.append(f"Where: {event.place}")
+    if event.link:
+        lines.append(f"Link: {event.link}")
+    lines.append(f"Your events: /event mine · calendar file: /event ics id:{event.id}")
+    actions = rsvp_buttons(event)[2:] if r.status == "going" else rsvp_buttons(event)[:1]
+    return Reply(text="\n".join(lines), actions=actions, ephemeral=False)
+
+
+def calendar(event: EventRecord, now: datetime) -> bytes:
+    """The event as an iCalendar file, its times in its own zone with the zone's rules."""
+    tz = ZoneInfo(event.timezone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//rallybot//events//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    entry = icalendar.Event()
+    entry.add("uid", f"event-{event.id}-{event.created_at:%Y%m%dT%H%M%S}@rallybot")
+    entry.add("dtstamp", now)
+    entry.add("dtstart", event.starts_at.astimezone(tz))
+    entry.add("dtend", event.ends_at.astimezone(tz))
+    entry.add("summary", event.title)
+    if event.description:
+        entry.add("description", event.description)
+    if event.place:
+        entry.add("location", event.place)
+    if event.link:
+        entry.add("url", event.link)
+    cal.add_component(entry)
+    # the zone's rules from a year before to a year after: enough, and a short file
+    start, end = event.starts_at.astimezone(tz).date(), event.ends_at.astimezone(tz).date()
+    cal.add_missing_timezones(
+        first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
+    )
+    return cal.to_ical()

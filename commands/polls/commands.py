@@ -1,0 +1,431 @@
+"""The /poll commands: create, close, vote, withdraw, results (whole or broken down by
+state or classification), list and show.
+
+A vote only reads in its command's unit of work; the ballot is written after it, in a
+transaction of its own, so no member, outbox or due-item row shares its write; it has no id
+and no time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot import posts
+from bot.context import Context
+from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
+from bot.options import Choice
+from bot.registry import Role
+from bot.reply import Reply, Table
+from bot.timefmt import local_time
+from bot.when import parse_moment
+from commands.polls import count as poll_count
+from commands.polls import group
+from commands.polls.due import close_poll
+from commands.polls.keys import anonymous_key, named_key, needs_secret, voter_key
+from commands.polls.options import CREATE_OPTIONS, ID, TEMPLATES, VOTE_OPTIONS
+from commands.polls.render import (
+    anonymity_line,
+    ballots_phrase,
+    kind_line,
+    poll_post,
+    results_reply,
+)
+from commands.polls.rules import check_open, closed_at, describe_ballot, new_ballot
+from storage import polls as store
+from storage.polls import BallotRecord, PollRecord
+from storage.repos import MemberRecord, Repos
+
+
+async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
+    poll = await store.get_poll(ctx.repos.conn, poll_id)
+    if poll is None or poll.org_id != ctx.org.id:
+        raise ValidationError("id", f"there is no poll {poll_id} here; see /poll list")
+    return poll
+
+
+async def _find_voter(ctx: Context) -> MemberRecord | None:
+    """The caller as a member if stored, asked of the database (not the process's memory,
+    which may be a moment behind a merge)."""
+    return await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
+
+
+def _store_ballot(
+    ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
+) -> None:
+    """Once the command's (read-only) unit of work has ended: store the caller as a member if
+    they are new, in a transaction of its own; write (or, with no choices, remove) the ballot
+    in another that writes nothing else, the poll held open against a closing meanwhile; then
+    schedule the live tally in a third."""
+    ctx.after_commit(lambda: _write_ballot(ctx, poll, member_id, choices))
+
+
+async def _write_ballot(
+    ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
+) -> None:
+    db, inv = ctx.services.db, ctx.invocation
+    if member_id is None:
+        async with db.transaction() as conn:
+            name = inv.display_name or inv.user_id
+            member_id = (
+                await Repos(conn).ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
+            ).id
+    key = voter_key(ctx.services, poll, member_id)
+    async with db.transaction() as conn:
+        fresh = await store.get_poll(conn, poll.id, lock=True)
+        if fresh is None:
+            raise ValidationError("id", f"there is no poll {poll.id} here; see /poll list")
+        check_open(fresh, ctx.now, ZoneInfo(ctx.org.timezone))
+        if choices:
+            named = None if poll.anonymous else member_id
+            await store.put_ballot(conn, poll.id, key, named, choices)
+        else:
+            await store.remove_ballot(conn, poll.id, key)
+    if poll.results == "live":
+        await posts.refresh_soon(ctx, "poll", poll.id, alone=True)
+
+
+@group.command(
+    "create",
+    options=CREATE_OPTIONS,
+    form_title="New poll",
+    help="Create a poll, posted in the alert channels",
+)
+async def create(
+    ctx: Context,
+    question: str | None,
+    options: tuple[str, ...] | None,
+    kind: str | None,
+    max: int | None,
+    anonymous: bool | None,
+    closes: str | None,
+    results: str | None,
+    template: str | None,
+) -> Reply:
+    """Store an open poll, post it in every alert channel, and schedule its closing."""
+    organizer = await ctx.effective_role() >= Role.ORGANIZER
+    if not ctx.org_config.members_may_create_polls and not organizer:
+        raise PermissionDenied(
+            "/poll create needs the organizer role in this organization; "
+            f"you have the {ctx.role.label} role here."
+        )
+    seed = TEMPLATES[template] if template else None
+    question = question or (seed.question if seed else None)
+    options = options or (seed.options if seed else None)
+    missing = [name for name, value in (("question", question), ("options", options)) if not value]
+    if missing:
+        raise MissingFields("poll create", missing)
+    assert question is not None and options is not None
+    kind = kind or (seed.kind if seed else "single")
+    if kind == "multiple":
+        if max is None:
+            raise ValidationError(
+                "max",
+                f"is needed for kind:multiple: the most options a member may pick, "
+                f"from 2 to {len(options)}",
+            )
+        if max > len(options):
+            raise ValidationError(
+                "max", f"must be at most the number of options, {len(options)} (got {max})"
+            )
+    elif max is not None:
+        raise ValidationError("max", "applies to kind:multiple only")
+    anonymous = True if anonymous is None else anonymous
+    if anonymous:
+        needs_secret(ctx.services, "anonymous")
+    tz = ZoneInfo(ctx.org.timezone)
+    closes_at = parse_moment(closes, "closes", ctx.now, tz) if closes else None
+    member = await ctx.member()
+    if not organizer:
+        await _check_poll_quota(ctx, member.id, tz)
+    poll = await store.create_poll(
+        ctx.repos.conn,
+        org_id=ctx.org.id,
+        question=question,
+        options=list(options),
+        kind=kind,
+        max_choices=max,
+        anonymous=anonymous,
+        results=results or "after-close",
+        closes_at=closes_at,
+        created_by=member.id,
+        now=ctx.now,
+    )
+    await ctx.audit("poll.create", f"poll {poll.id}", question=question, kind=kind)
+    posted = await posts.announce(
+        ctx,
+        "poll",
+        poll.id,
+        poll_post(poll, [], tz),
+        kind="poll",
+        channels=ctx.org_config.alert_channels,
+        org_id=poll.org_id,
+    )
+    if closes_at is not None:
+        await ctx.schedule(
+            kind="poll_close",
+            due_at=closes_at,
+            key=f"poll:{poll.id}:close",
+            ref_id=poll.id,
+            org_id=poll.org_id,
+        )
+    where = posts.place_names(posted) or "no channel (none is configured)"
+    when = f"It closes {local_time(closes_at, tz)}" if closes_at else "Close it with"
+    close_hint = (
+        f"; or earlier with /poll close id:{poll.id}."
+        if closes_at
+        else (f" /poll close id:{poll.id}.")
+    )
+    return Reply(
+        title=f"Poll {poll.id} is posted",
+        text=f"“{question}” is posted in {where}.\n{kind_line(poll)}\n{anonymity_line(poll)}\n"
+        f"{when}{close_hint}",
+    )
+
+
+async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
+    """Refuse a member (not an organizer) who has created ``[limits] member_polls_per_day``
+    polls in the last 24 hours; counted under the member's row lock, so that a burst of
+    commands at once cannot pass the limit."""
+    await ctx.repos.lock_member(member_id)
+    quota = ctx.services.config.limits.member_polls_per_day
+    created = await store.created_since(ctx.repos.conn, member_id, ctx.now - timedelta(days=1))
+    if len(created) >= quota:
+        # the oldest of the last day's polls leaves the window first
+        freed = created[len(created) - quota] + timedelta(days=1)
+        most = "the most" if len(created) == quota else f"more than the {quota}"
+        raise UserError(
+            f"You have created {len(created)} poll{'s' if len(created) != 1 else ''} in the "
+            f"last 24 hours, {most} one member may create a day; you can create the next "
+            f"one from {local_time(freed, tz)}, or ask an organizer to create it."
+        )
+
+
+@group.command(
+    "close", options=[ID], role=Role.ORGANIZER, help="Close a poll now and post its results"
+)
+async def close(ctx: Context, id: int) -> Reply:
+    """Close a poll by command: results posted with a chart, buttons closed."""
+    poll = await _org_poll(ctx, id)
+    if poll.state == "closed":
+        return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
+    await ctx.cancel_due("poll_close", id)
+    results = await close_poll(ctx, poll)
+    if results is None:
+        return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
+    await ctx.audit("poll.close", f"poll {id}")
+    results.ephemeral = True
+    results.text = f"Poll {id} is closed; the results are posted in the alert channels.\n" + (
+        results.text
+    )
+    return results
+
+
+@group.command(
+    "vote",
+    options=VOTE_OPTIONS,
+    form_title="Vote",
+    help="Vote in a poll, or change your vote",
+    read_only=True,
+)
+async def vote(
+    ctx: Context, id: int, choice: str | None, choices: str | None, ranking: str | None
+) -> Reply:
+    """Store the caller's one ballot on a poll (the buttons' typed equivalent).
+
+    The command only reads; the ballot is written after it, in a transaction of its own, so
+    that nothing else (a new member, a due item) is written with it."""
+    poll = await _org_poll(ctx, id)
+    tz = ZoneInfo(ctx.org.timezone)
+    check_open(poll, ctx.now, tz)
+    if poll.anonymous:
+        needs_secret(ctx.services)
+    member = await _find_voter(ctx)
+    current = None
+    if member is not None:
+        key = voter_key(ctx.services, poll, member.id)
+        current = await store.get_ballot(ctx.repos.conn, id, key)
+    ballot = new_ballot(poll, current, choice, choices, ranking)
+    _store_ballot(ctx, poll, member.id if member else None, ballot)
+    closes = f" until {local_time(poll.closes_at, tz)}" if poll.closes_at else " until it closes"
+    if not ballot:
+        return Reply(
+            text=f"You have no options chosen in poll {id} now, so you have no ballot "
+            "there. Click an option to vote again."
+        )
+    verb = "is changed" if current else "is counted"
+    more = ""
+    if poll.kind == "ranked" and choice is not None and len(ballot) < len(poll.options):
+        more = " Click another option to rank it next."
+    return Reply(
+        text=f"Your ballot in poll {id} {verb}: {describe_ballot(poll, ballot)}.{more} "
+        f"You can change it{closes}. {anonymity_line(poll)}"
+    )
+
+
+@group.command(
+    "withdraw",
+    options=[ID],
+    help="Take your ballot back (or start a ranking over)",
+    read_only=True,
+)
+async def withdraw(ctx: Context, id: int) -> Reply:
+    """Remove the caller's ballot while the poll is open."""
+    poll = await _org_poll(ctx, id)
+    check_open(poll, ctx.now, ZoneInfo(ctx.org.timezone))
+    member = await _find_voter(ctx)
+    if member is None:
+        return Reply(text=f"You have no ballot in poll {id}.")
+    key = voter_key(ctx.services, poll, member.id)
+    if await store.get_ballot(ctx.repos.conn, id, key) is None:
+        return Reply(text=f"You have no ballot in poll {id}.")
+    _store_ballot(ctx, poll, member.id, None)
+    again = (
+        "Click the options in your order of preference."
+        if poll.kind == "ranked"
+        else ("You can vote again until it closes.")
+    )
+    return Reply(text=f"Your ballot in poll {id} is taken back. {again} {anonymity_line(poll)}")
+
+
+def _group_label(by: str, value: str | None) -> str:
+    if value is None:
+        return f"{by} not given"
+    return value
+
+
+async def _groups(
+    ctx: Context, poll: PollRecord, ballots: list[BallotRecord], by: str
+) -> dict[str, list[tuple[int, ...]]]:
+    """Ballots by the voters' state or classification (their profile now). On an anonymous
+    poll the voters are found by making each member's key in memory; nothing is stored."""
+    column = 0 if by == "state" else 1
+    conn = ctx.repos.conn
+    if poll.anonymous:
+        secret = needs_secret(ctx.services)
+        profiles = await store.org_profiles(conn, ctx.org.id)
+        by_key = {anonymous_key(secret, poll.id, m): p for m, p in profiles.items()}
+    else:
+        members = [b.member_id for b in ballots if b.member_id is not None]
+        named = await store.profiles_of(conn, members)
+        by_key = {named_key(m): named.get(m, (None, None)) for m in members}
+    groups: dict[str, list[tuple[int, ...]]] = {}
+    for ballot in ballots:
+        value = by_key.get(ballot.voter_key, (None, None))[column]
+        choices = ballot.choices[:1] if poll.kind == "ranked" else ballot.choices
+        groups.setdefault(_group_label(by, value), []).append(choices)
+    return groups
+
+
+async def _breakdown(ctx: Context, poll: PollRecord, ballots: list[BallotRecord], by: str) -> Reply:
+    minimum = ctx.services.config.polls.min_group
+    shown, hidden = poll_count.fold_small_groups(await _groups(ctx, poll, ballots, by), minimum)
+    rows = []
+    for g in [*shown, *([hidden] if hidden else [])]:
+        counts = poll_count.plurality(g.ballots, len(poll.options))
+        order = sorted(range(len(counts)), key=lambda i: (-counts[i], i))
+        votes = " · ".join(f"{poll.options[i]} {counts[i]}" for i in order if counts[i])
+        rows.append([g.label, str(len(g.ballots)), votes])
+    what = "first choices" if poll.kind == "ranked" else "votes"
+    note = (
+        f"Groups with fewer than {minimum} voters are counted in other/hidden, which is itself "
+        f"never smaller than {minimum}."
+    )
+    if not shown:
+        note = f"No {by} has {minimum} or more voters, so the ballots are not broken down."
+    return Reply(
+        title=f"Poll {poll.id} by {by}: {poll.question}",
+        text=f"{ballots_phrase(len(ballots))}; {what} by the voters' {by} (from their "
+        f"profiles).\n{anonymity_line(poll)}\n{note}",
+        table=Table([by, "voters", what], rows) if rows else None,
+    )
+
+
+@group.command(
+    "results",
+    options=[ID, Choice("by", values=("state", "classification"), help="break down by")],
+    help="A poll's results (live polls while open; every poll once closed)",
+    read_only=True,
+)
+async def results(ctx: Context, id: int, by: str | None) -> Reply:
+    """The results so far or final, with a chart; or broken down by state or classification."""
+    poll = await _org_poll(ctx, id)
+    tz = ZoneInfo(ctx.org.timezone)
+    ballots = await store.ballots(ctx.repos.conn, id)
+    closed = closed_at(poll, ctx.now) is not None
+    if closed and poll.state == "open":  # its time has passed; the closing is on its way
+        poll = replace(poll, state="closed", closed_at=poll.closes_at)
+    if not closed and poll.results != "live":
+        closes = f" ({local_time(poll.closes_at, tz)})" if poll.closes_at else ""
+        return Reply(
+            text=f"Poll {id}'s results are shown when it closes{closes}. "
+            f"{ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}"
+        )
+    if by is not None:
+        if poll.anonymous and not closed:
+            raise ValidationError(
+                "by",
+                f"poll {id} is anonymous, so it is broken down only once it has closed "
+                "(comparing breakdowns before and after someone votes would show their vote)",
+            )
+        return await _breakdown(ctx, poll, ballots, by)
+    reply = await results_reply(poll, ballots, tz)
+    reply.ephemeral = True
+    return reply
+
+
+@group.command("list", help="Open polls, and the latest closed ones", read_only=True)
+async def list_polls(ctx: Context) -> Reply:
+    """Polls to vote in now, and recently closed ones."""
+    found = await store.org_polls(ctx.repos.conn, ctx.org.id, ("open", "closed"))
+    open_polls = [p for p in found if closed_at(p, ctx.now) is None]
+    closed = [p for p in found if closed_at(p, ctx.now) is not None][:5]
+    polls = open_polls + closed
+    if not polls:
+        return Reply(text="There are no polls yet.")
+    counts = await store.ballot_counts(ctx.repos.conn, [p.id for p in polls])
+    tz = ZoneInfo(ctx.org.timezone)
+    rows = []
+    for p in polls:
+        shut = closed_at(p, ctx.now)
+        when = (
+            f"closed {local_time(shut, tz)}"
+            if shut
+            else (local_time(p.closes_at, tz) if p.closes_at else "by an organizer")
+        )
+        rows.append(
+            [
+                f"poll {p.id}",
+                p.question,
+                p.kind,
+                "yes" if p.anonymous else "no",
+                when,
+                str(counts[p.id]),
+            ]
+        )
+    return Reply(
+        title="Polls",
+        table=Table(["poll", "question", "kind", "anonymous", "closes", "ballots"], rows),
+        text="See one with its buttons: /poll show id:N",
+    )
+
+
+@group.command("show", options=[ID], help="A poll with its buttons and your ballot", read_only=True)
+async def show(ctx: Context, id: int) -> Reply:
+    """The poll as posted, and the caller's current ballot."""
+    poll = await _org_poll(ctx, id)
+    tz = ZoneInfo(ctx.org.timezone)
+    if closed_at(poll, ctx.now) is not None and poll.state == "open":
+        poll = replace(poll, state="closed", closed_at=poll.closes_at)
+    ballots = await store.ballots(ctx.repos.conn, id)
+    reply = poll_post(poll, ballots, tz)
+    options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
+    member = await _find_voter(ctx)
+    mine = None
+    if member is not None:
+        mine = await store.get_ballot(ctx.repos.conn, id, voter_key(ctx.services, poll, member.id))
+    yours = f"Your ballot: {describe_ballot(poll, mine)}." if mine else "You have not voted."
+    reply.text = f"{options}\n\n{reply.text}\n{yours}"
+    reply.ephemeral = True
+    return reply

@@ -1,0 +1,88 @@
+"""A poll's scheduled work: closing at its time (results posted with a chart, buttons
+closed), its channel post as a live view refreshed as ballots come in, and its lines in the
+weekly digest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import posts
+from bot.posts import Unit
+from bot.reply import Reply
+from bot.scheduler import DueContext
+from bot.timefmt import local_time
+from commands.polls import group
+from commands.polls.render import ballots_phrase, poll_post, results_reply
+from commands.polls.rules import closed_at
+from storage import polls as store
+from storage.polls import PollRecord
+
+
+async def close_poll(ctx: Unit, poll: PollRecord) -> Reply | None:
+    """Close a poll: post its results with a chart in every alert channel and close the
+    buttons of its posts. None if it was closed already."""
+    conn = ctx.repos.conn
+    if not await store.mark_closed(conn, poll.id, ctx.now):
+        return None
+    closed = replace(poll, state="closed", closed_at=ctx.now)
+    record, org = ctx.services.orgs.by_id(poll.org_id)
+    results = await results_reply(
+        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone)
+    )
+    await posts.post_to_channels(
+        ctx,
+        org.alert_channels,
+        results,
+        kind="poll_results",
+        key=f"poll:{poll.id}:results",
+        org_id=poll.org_id,
+    )
+    await posts.refresh(ctx, "poll", {poll.id: f"poll:{poll.id}:closed"})
+    return results
+
+
+@group.on_due("poll_close")
+async def close_due(ctx: DueContext) -> None:
+    """Close polls at their time."""
+    polls = await store.get_polls(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    for poll in polls.values():
+        if poll.state == "open":
+            await close_poll(ctx, poll)
+            await ctx.repos.audit(
+                poll.org_id, None, "poll.close", f"poll {poll.id}", {}, at=ctx.now
+            )
+
+
+@group.live_view("poll", edit_kind="poll_edit", interval=lambda config: config.polls.tally_interval)
+async def channel_view(ctx: Unit, poll_id: int) -> Reply | None:
+    """A poll's channel post as it should look now: its tally line, or closed. Live polls'
+    posts are edited at most once per ``[polls] tally_interval``."""
+    poll = await store.get_poll(ctx.repos.conn, poll_id)
+    if poll is None:
+        return None
+    record, _ = ctx.services.orgs.by_id(poll.org_id)
+    return poll_post(poll, await store.ballots(ctx.repos.conn, poll_id), ZoneInfo(record.timezone))
+
+
+@group.on_digest
+async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
+    """Open polls with their ballots and closing times."""
+    polls = [
+        p
+        for p in await store.org_polls(ctx.conn, org_id, ("open",))
+        if closed_at(p, ctx.now) is None
+    ]
+    if not polls:
+        return []
+    counts = await store.ballot_counts(ctx.conn, [p.id for p in polls])
+    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
+    lines = ["Open polls:"]
+    for p in polls:
+        closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
+        shown = "anonymous" if p.anonymous else "not anonymous"
+        lines.append(
+            f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(counts[p.id])}{closes}"
+        )
+    return ["\n".join(lines)]
