@@ -19,7 +19,7 @@ from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
 from bot.registry import Command
 from bot.reply import Form, FormField, Reply, decode_action
-from storage.repos import OrgRecord, Repos
+from storage.repos import OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig
@@ -76,7 +76,7 @@ class Dispatcher:
             async with self.services.db.reading() as conn:
                 ctx = Context(
                     services=self.services,
-                    repos=Repos(conn),
+                    conn=conn,
                     invocation=inv,
                     org=org,
                     org_config=org_config,
@@ -134,7 +134,7 @@ class Dispatcher:
         async with unit_of_work() as conn:
             ctx = Context(
                 services=services,
-                repos=Repos(conn),
+                conn=conn,
                 invocation=inv,
                 org=org,
                 org_config=org_config,

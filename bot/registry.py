@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
     from bot.config import Config
     from bot.context import Context
-    from bot.posts import Unit
     from bot.reply import Reply
     from bot.scheduler import DueContext
+    from bot.unit import UnitOfWork
 
 Handler = Callable[..., Awaitable["Reply"]]
 MemberHook = Callable[["Context", int], Awaitable[Any]]
 MergeHook = Callable[["Context", int, int], Awaitable[None]]
 DueHandler = Callable[["DueContext"], Awaitable[None]]
 DigestHook = Callable[["DueContext", int, "datetime"], Awaitable[list[str]]]
-Render = Callable[["Unit", int], Awaitable["Reply | None"]]
+Render = Callable[["UnitOfWork", int], Awaitable["Reply | None"]]
 
 
 @dataclass(frozen=True)
