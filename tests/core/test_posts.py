@@ -170,8 +170,7 @@ async def test_scheduled_work_asks_for_a_refresh_and_writes_separately_like_a_co
     bot = t.bot
     await t.ok(
         ORGANIZER,
-        '/poll create question:"Meet when?" options:"Tuesday | Thursday" results:live '
-        "anonymous:no",
+        '/poll create question:"Meet when?" options:"Tuesday | Thursday" results:live anonymous:no',
     )
     await bot.app.settle()
     await t.ok(Person("m0"), "/poll vote id:1 choice:Tuesday")
