@@ -1,21 +1,17 @@
-"""The context a handler runs in: who is asking, where, when, and the unit of work."""
+"""The context a handler runs in: who is asking, where, and its unit of work (``bot.unit``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import DISCORD_ROLE_ID
-from bot.messages import Messages
 from bot.registry import Role
-from storage import queue
-from storage.repos import MemberRecord, OrgRecord, Repos
+from bot.unit import UnitOfWork
+from storage.repos import MemberRecord, OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig, RoleSources
-    from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -69,11 +65,9 @@ def config_role(org: OrgConfig, inv: Invocation) -> Role:
 
 
 @dataclass
-class Context:
-    """Everything a handler may use. One per command; its ``repos`` is one unit of work."""
+class Context(UnitOfWork):
+    """Everything a handler may use: who is asking, where, and the command's unit of work."""
 
-    services: Services
-    repos: Repos
     invocation: Invocation
     org: OrgRecord
     org_config: OrgConfig
@@ -83,14 +77,6 @@ class Context:
     _role_checked: bool = field(default=False, repr=False)
     #: the member was looked up in this unit of work and may be cached once it commits
     _remember: bool = field(default=False, repr=False)
-    _messages: Messages | None = field(default=None, repr=False)
-    _scheduled: list[datetime] = field(default_factory=list, repr=False)
-    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
-
-    @property
-    def now(self) -> datetime:
-        """The current time, from the application's clock."""
-        return self.services.clock.now()
 
     @property
     def platform(self) -> str:
@@ -132,46 +118,13 @@ class Context:
         if self._member is not None and self._member.id == member_id:
             self._remember = False
 
-    @property
-    def messages(self) -> Messages:
-        """Posts and direct messages to send once this unit of work commits."""
-        if self._messages is None:
-            self._messages = Messages(self.repos.conn, self.now)
-        return self._messages
-
-    async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
-        """Add a due item in this unit of work; the scheduler is woken for it after commit."""
-        item_id = await queue.schedule(self.repos.conn, kind=kind, due_at=due_at, key=key, **fields)
-        if item_id is not None:
-            self._scheduled.append(due_at)
-        return item_id
-
-    async def cancel_due(self, kind: str, ref_id: int) -> None:
-        """Cancel what is still scheduled of a kind for one row."""
-        await queue.cancel_due(self.repos.conn, kind, ref_id)
-
-    def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
-        """Run ``job`` once this unit of work has committed, in units of work of its own: for a
-        write that must share its transaction with nothing else (an anonymous ballot)."""
-        self._after_commit.append(job)
-
-    async def run_after_commit(self) -> None:
-        """Run the jobs left for after the commit, in order; a refusal in one is the answer."""
-        for job in self._after_commit:
-            await job()
-
     def committed(self) -> None:
         """Called once the unit of work has committed: remember the member it stored or found,
         and wake the delivery engine and scheduler for what it added."""
-        services = self.services
         if self._remember and self._member is not None:
             inv = self.invocation
-            services.members.put(inv.platform, inv.user_id, self.org.id, self._member)
-        if self._messages is not None and self._messages.added and services.delivery:
-            services.delivery.wake()
-        if services.scheduler is not None:
-            for due_at in self._scheduled:
-                services.scheduler.notify(due_at)
+            self.services.members.put(inv.platform, inv.user_id, self.org.id, self._member)
+        super().committed()
 
     async def effective_role(self) -> Role:
         """The person's role: platform roles, raised by any role granted in the database."""

@@ -1,7 +1,8 @@
 """Dispatch: a typed line, a click or a form submission becomes one command run in one unit of work.
 
 The dispatcher finds the organization of the space, checks the role, validates the options,
-runs the handler inside a transaction and turns every refusal into a plain answer. Nothing
+runs the handler inside a transaction (after the command's ``before`` step, if it declares one,
+in a transaction of its own that commits first) and turns every refusal into a plain answer. Nothing
 the person sends can raise past it; an unexpected fault is logged with a reference and the
 unit of work is rolled back, so what was already stored stays as it was.
 """
@@ -13,13 +14,14 @@ import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context, Invocation, config_role
 from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
 from bot.registry import Command
 from bot.reply import Form, FormField, Reply, decode_action
-from storage.repos import OrgRecord, Repos
+from storage.repos import OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig
@@ -76,7 +78,7 @@ class Dispatcher:
             async with self.services.db.reading() as conn:
                 ctx = Context(
                     services=self.services,
-                    repos=Repos(conn),
+                    conn=conn,
                     invocation=inv,
                     org=org,
                     org_config=org_config,
@@ -130,27 +132,48 @@ class Dispatcher:
         services = self.services
         if not use_cache:
             services.members.forget(inv.platform, inv.user_id, org.id)
+        values = None
+        if command.before is not None:
+            async with services.db.transaction() as conn:
+                ctx = await self._context(conn, inv, command, org, org_config)
+                values = command.parse(raw)
+                await command.before(ctx, **values)
+            ctx.committed()
+            await ctx.run_after_commit()
         unit_of_work = services.db.reading if command.read_only else services.db.transaction
         async with unit_of_work() as conn:
-            ctx = Context(
-                services=services,
-                repos=Repos(conn),
-                invocation=inv,
-                org=org,
-                org_config=org_config,
-                role=config_role(org_config, inv),
-                command=command.name,
-            )
-            if ctx.role < command.role and await ctx.effective_role() < command.role:
-                raise PermissionDenied(
-                    f"/{command.name} needs the {command.role.label} role; "
-                    f"you have the {ctx.role.label} role here."
-                )
-            values = command.parse(raw)
+            ctx = await self._context(conn, inv, command, org, org_config)
+            if values is None:
+                values = command.parse(raw)
             reply = await command.handler(ctx, **values)
         ctx.committed()
         await ctx.run_after_commit()
         return reply
+
+    async def _context(
+        self,
+        conn: AsyncConnection,
+        inv: Invocation,
+        command: Command,
+        org: OrgRecord,
+        org_config: OrgConfig,
+    ) -> Context:
+        """The context of ``command`` over one unit of work, once the person may run it."""
+        ctx = Context(
+            services=self.services,
+            conn=conn,
+            invocation=inv,
+            org=org,
+            org_config=org_config,
+            role=config_role(org_config, inv),
+            command=command.name,
+        )
+        if ctx.role < command.role and await ctx.effective_role() < command.role:
+            raise PermissionDenied(
+                f"/{command.name} needs the {command.role.label} role; "
+                f"you have the {ctx.role.label} role here."
+            )
+        return ctx
 
 
 def form_for(command: Command, given: dict[str, str]) -> Form:

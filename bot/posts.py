@@ -16,38 +16,18 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from bot.reply import Reply, to_payload
 from storage import posts as store
-from storage import queue
 from storage.posts import NewPost
 
 if TYPE_CHECKING:
-    from bot.context import Context
-    from bot.messages import Messages
     from bot.scheduler import DueContext
-    from bot.services import Services
-    from storage.repos import Repos
+    from bot.unit import UnitOfWork
 
 #: the kind of the due items that refresh posts
 REFRESH = "posts.refresh"
-
-
-class Unit(Protocol):
-    """What posting needs of a unit of work: a command's context or a due item's."""
-
-    @property
-    def services(self) -> Services: ...
-
-    @property
-    def repos(self) -> Repos: ...
-
-    @property
-    def messages(self) -> Messages: ...
-
-    @property
-    def now(self) -> datetime: ...
 
 
 def shown_digest(reply: Reply) -> str:
@@ -66,7 +46,7 @@ def place_names(found: Sequence[tuple[str, str]]) -> str:
 
 
 async def post_to_channels(
-    unit: Unit,
+    unit: UnitOfWork,
     channels: Mapping[str, Sequence[str]],
     reply: Reply,
     *,
@@ -88,7 +68,7 @@ async def post_to_channels(
 
 
 async def announce(
-    unit: Unit,
+    unit: UnitOfWork,
     subject_kind: str,
     subject_id: int,
     reply: Reply,
@@ -115,7 +95,7 @@ async def announce(
 
 
 async def refresh(
-    unit: Unit, subject_kind: str, keys: Mapping[int, str], *, kind: str | None = None
+    unit: UnitOfWork, subject_kind: str, keys: Mapping[int, str], *, kind: str | None = None
 ) -> None:
     """Edit every post of these subjects whose rendering changed since it was last shown.
     ``keys`` maps a subject id to the key its edits are named by (``{key}:{platform}:
@@ -148,35 +128,26 @@ async def refresh(
 
 
 async def refresh_soon(
-    ctx: Context, subject_kind: str, subject_id: int, *, alone: bool = False
+    unit: UnitOfWork, subject_kind: str, subject_id: int, *, org_id: int
 ) -> None:
     """Have a subject's posts refreshed at the end of the current interval: every request in
     one interval is the same due item, so its posts are edited at most once per interval.
-
-    With ``alone`` the due item is written in a transaction of its own, now, so that nothing
-    it writes dates the caller's write (an anonymous ballot)."""
-    services = ctx.services
+    The due item is written in ``unit``: for an anonymous ballot, a unit of work of its own
+    (``UnitOfWork.separate``), so that nothing it writes dates the ballot."""
+    services = unit.services
     view = services.registry.live_views()[subject_kind]
     if view.interval is None:
         raise ValueError(f"posts of {subject_kind!r} are not refreshed on an interval")
     interval = view.interval(services.config).total_seconds()
-    bucket = int(ctx.now.timestamp() // interval)
-    due_at = datetime.fromtimestamp((bucket + 1) * interval, UTC)
-    item: dict[str, Any] = {
-        "kind": REFRESH,
-        "due_at": due_at,
-        "key": f"{subject_kind}:{subject_id}:tally:{bucket}",
-        "ref_id": subject_id,
-        "org_id": ctx.org.id,
-        "payload": {"subject": subject_kind},
-    }
-    if not alone:
-        await ctx.schedule(**item)
-        return
-    async with services.db.transaction() as conn:
-        added = await queue.schedule(conn, **item)
-    if added is not None and services.scheduler is not None:
-        services.scheduler.notify(due_at)
+    bucket = int(unit.now.timestamp() // interval)
+    await unit.schedule(
+        kind=REFRESH,
+        due_at=datetime.fromtimestamp((bucket + 1) * interval, UTC),
+        key=f"{subject_kind}:{subject_id}:tally:{bucket}",
+        ref_id=subject_id,
+        org_id=org_id,
+        payload={"subject": subject_kind},
+    )
 
 
 async def refresh_due(ctx: DueContext) -> None:

@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
     from bot.config import Config
     from bot.context import Context
-    from bot.posts import Unit
     from bot.reply import Reply
     from bot.scheduler import DueContext
+    from bot.unit import UnitOfWork
 
 Handler = Callable[..., Awaitable["Reply"]]
 MemberHook = Callable[["Context", int], Awaitable[Any]]
 MergeHook = Callable[["Context", int, int], Awaitable[None]]
 DueHandler = Callable[["DueContext"], Awaitable[None]]
 DigestHook = Callable[["DueContext", int, "datetime"], Awaitable[list[str]]]
-Render = Callable[["Unit", int], Awaitable["Reply | None"]]
+Render = Callable[["UnitOfWork", int], Awaitable["Reply | None"]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ class Command:
     form_title: str = ""
     #: the handler only reads: its unit of work never holds SQLite's writer
     read_only: bool = False
+    #: run with the same options in a unit of work of its own that commits before the
+    #: handler's opens (a write that must share no transaction with the handler's)
+    before: Handler | None = None
 
     @property
     def name(self) -> str:
@@ -147,6 +150,7 @@ class CommandGroup:
         positional: str | None = None,
         form_title: str = "",
         read_only: bool = False,
+        before: Handler | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a handler as ``/<group> <action>``."""
 
@@ -163,6 +167,7 @@ class CommandGroup:
                 positional=positional,
                 form_title=form_title,
                 read_only=read_only,
+                before=before,
             )
             return handler
 

@@ -16,29 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.messages import Messages
 from bot.registry import DueHandler
-from storage.queue import (
-    DueRow,
-    NewDueItem,
-    claim_due,
-    finish_due,
-    next_due_time,
-    schedule,
-    schedule_many,
-)
-from storage.repos import Repos
+from bot.unit import UnitOfWork
+from storage.queue import DueRow, claim_due, finish_due, next_due_time, schedule
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -51,39 +41,18 @@ class LeaseLost(Exception):
 
 
 @dataclass
-class DueContext:
-    """What a due-item handler gets: the items of its kind that fell due together, the unit of
-    work they are closed in, and the messages it sends. Handlers take items in batches so a
-    thousand reminders due in one second cost a few statements, not thousands."""
+class DueContext(UnitOfWork):
+    """What a due-item handler gets: the items of its kind that fell due together and the unit
+    of work they are closed in, which runs at the moment they were claimed. Handlers take
+    items in batches so a thousand reminders due in one second cost a few statements, not
+    thousands."""
 
-    services: Services
-    conn: AsyncConnection
     items: list[DueRow]
-    now: datetime
     grace: timedelta
-    messages: Messages
-    scheduled: list[datetime] = field(default_factory=list)
-
-    @property
-    def repos(self) -> Repos:
-        """Repositories over this unit of work."""
-        return Repos(self.conn)
 
     def missed(self, item: DueRow) -> bool:
         """The item is older than the grace window: the bot was down when it fell due."""
         return self.now - item.due_at > self.grace
-
-    async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
-        """Add another due item in this unit of work (a repeat, a follow-up)."""
-        item_id = await schedule(self.conn, kind=kind, due_at=due_at, key=key, **fields)
-        if item_id is not None:
-            self.scheduled.append(due_at)
-        return item_id
-
-    async def schedule_many(self, items: list[NewDueItem]) -> None:
-        """Add many due items in one statement; keys already scheduled are left alone."""
-        await schedule_many(self.conn, items)
-        self.scheduled += [item.due_at for item in items]
 
 
 async def _wake_job(scheduler: Scheduler) -> None:
@@ -238,24 +207,23 @@ class Scheduler:
         by_kind: dict[str, list[DueRow]] = {}
         for item in items:
             by_kind.setdefault(item.kind, []).append(item)
+        units: list[DueContext] = []
         async with services.db.transaction() as conn:
-            messages = Messages(conn, now)
-            scheduled: list[datetime] = []
             for kind, batch in by_kind.items():
                 handler = self.handlers.get(kind)
                 if handler is None:
                     raise LookupError(f"no handler for due items of kind {kind!r}")
-                ctx = DueContext(services, conn, batch, now, self.grace, messages)
+                ctx = DueContext(services, conn, batch, self.grace, at=now)
+                units.append(ctx)
                 await handler(ctx)
-                scheduled += ctx.scheduled
                 for state in ("done", "missed"):
                     ids = [i.id for i in batch if (state == "missed") == ctx.missed(i)]
                     if await finish_due(conn, ids, self.owner, state, now) != len(ids):
                         raise LeaseLost(f"a due item of {ids} was taken over")
-        if messages.added and services.delivery is not None:
-            services.delivery.wake()
-        for due_at in scheduled:
-            self.notify(due_at)
+        for ctx in units:
+            ctx.committed()
+        for ctx in units:
+            await ctx.run_after_commit()
 
     async def _fail(self, item: DueRow) -> None:
         log.exception("due item %s (%s) failed", item.id, item.kind)

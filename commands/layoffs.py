@@ -12,7 +12,9 @@ One person may file ``[limits] layoff_reports_per_hour`` reports per clock hour,
 database under keyed hashes only, ``HMAC(ballot secret, account)`` and, for a member,
 ``HMAC(ballot secret, member)`` too, so linked accounts count together and an account without
 a member row gets none; each count is one atomic statement, so the limit holds across
-processes and restarts. A count is deleted when its hour ends.
+processes and restarts. An anonymous report is counted in a transaction of its own that
+commits before the report's opens (the command's ``before`` step), so no transaction ties
+the report to the hash. A count is deleted when its hour ends.
 """
 
 from __future__ import annotations
@@ -228,6 +230,25 @@ def _moderation_reply(r: store.LayoffRecord, outcome: str = "") -> Reply:
     )
 
 
+def _anonymous(given: dict[str, Any]) -> bool:
+    """Whether a report is anonymous (the default); refused if it also asks for contact."""
+    anonymous = given["anonymous"] is not False
+    if anonymous and given["ok_to_contact"]:
+        raise ValidationError(
+            "ok_to_contact", "works with named reports only: add anonymous:no to give your name"
+        )
+    return anonymous
+
+
+async def _count_anonymous(ctx: Context, **given: Any) -> None:
+    """Count an anonymous report in a unit of work that commits before the report's opens, so
+    that no transaction (on PostgreSQL, no xmin) ties the report to the keyed hash of its
+    sender; a refusal here stores no report. A report that then fails its own checks has
+    spent its count: a conservative loss."""
+    if _anonymous(given):
+        await _count_report(ctx, True, await _quietly_found(ctx))
+
+
 @group.command(
     "report",
     options=[
@@ -247,21 +268,20 @@ def _moderation_reply(r: store.LayoffRecord, outcome: str = "") -> Reply:
         YesNo("ok_to_contact", help="organizers may contact you (named reports only)"),
     ],
     positional="employer",
+    before=_count_anonymous,
     form_title="Report layoffs or cuts",
     help="Report layoffs, furloughs, cuts or a closure (anonymous unless you say otherwise)",
 )
 async def report(ctx: Context, **given: Any) -> Reply:
     """File a report; anonymous ones store nothing about the person filing."""
-    anonymous = given["anonymous"] is not False
-    if anonymous and given["ok_to_contact"]:
-        raise ValidationError(
-            "ok_to_contact", "works with named reports only: add anonymous:no to give your name"
-        )
+    anonymous = _anonymous(given)
     conn = ctx.repos.conn
     today = _today(ctx)
     effective = on_date(given["effective_date"], today, "effective_date", past=False)
     member = None if anonymous else await ctx.member()
-    await _count_report(ctx, anonymous, member or await _quietly_found(ctx))
+    if member is not None:
+        # a named report, which carries its reporter anyway, is counted with it
+        await _count_report(ctx, anonymous, member)
     # An anonymous report (and its moderation post) waits a random while before anyone
     # can see it.
     delay = timedelta(seconds=_RANDOM.randint(120, 900)) if anonymous else timedelta(0)

@@ -110,9 +110,7 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             raise ValidationError("code", "is needed with confirm: the code you entered")
         member = await ctx.member()
         new = new_link_code()
-        await ctx.repos.store_link_code(
-            new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now
-        )
+        await ctx.repos.store_link_code(new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now)
         return Reply(
             text=f"Your link code is {new}. Within 10 minutes, on your other platform, "
             f"type /link code:{new} — it works once. Give it to no one else: whoever enters "
@@ -228,7 +226,7 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
             "your linked accounts, your reminders, your event answers with the details you "
             "gave (a place you held goes to the first on the waitlist) and any opt-out your "
             "organizers imported for your accounts. These stay counted without your name: "
-            "your signatures, actions and \"not for me\" answers on alerts, your poll ballots "
+            'your signatures, actions and "not for me" answers on alerts, your poll ballots '
             "(under a key no one can link to you), your layoff reports, and what you did as "
             "an organizer in the audit log. If you come back, alert DMs are on until you "
             "switch them off. It cannot be undone.",

@@ -108,9 +108,7 @@ def parse_optouts(text: str, *, chat: bool = False) -> tuple[list[OptoutRow], li
                         if key is not None:
                             columns.setdefault(key, index)
                     if "account" not in columns:
-                        problems.append(
-                            Problem(start, "header", f"needs the columns {COLUMNS}")
-                        )
+                        problems.append(Problem(start, "header", f"needs the columns {COLUMNS}"))
                         return [], problems
                     continue
             row, found = _row(start, cells, columns)
@@ -127,9 +125,7 @@ def _row(
 ) -> tuple[OptoutRow | None, list[Problem]]:
     if columns is None:
         if len(cells) > 3:
-            return None, [
-                Problem(line, "columns", f"expected {COLUMNS} (got {len(cells)} values)")
-            ]
+            return None, [Problem(line, "columns", f"expected {COLUMNS} (got {len(cells)} values)")]
         columns = {"platform": 0, "account": 1, "display_name": 2}
 
     def cell(name: str) -> str:

@@ -94,7 +94,7 @@ async def _answering(ctx: Context, alert_id: int) -> _Answering:
 async def _thanks(ctx: Context, alert: AlertRecord, text: str) -> Reply:
     """Answer with the live count, and have the channel tallies refreshed (coalesced)."""
     counts = await store.counts(ctx.repos.conn, alert.id)
-    await posts.refresh_soon(ctx, "alert", alert.id)
+    await posts.refresh_soon(ctx, "alert", alert.id, org_id=ctx.org.id)
     return Reply(text=f"{text} Alert {alert.id} so far: {tally_line(alert, counts)}.")
 
 

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot import posts
 from bot.messages import Message
-from bot.posts import Unit
 from bot.reply import Reply
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
+from bot.unit import UnitOfWork
 from commands.alerts import group
 from commands.alerts.render import alert_buttons, alert_dm, alert_post, tally_line, typed_line
 from commands.alerts.rules import OPEN, closed_at
@@ -68,7 +68,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
 
 
 @group.live_view("alert", edit_kind="tally", interval=lambda config: config.alerts.tally_interval)
-async def channel_view(ctx: Unit, alert_id: int) -> Reply | None:
+async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
     """An alert's channel post as it should look now: its tally, or closed with the final one.
     Posts are edited at most once per ``[alerts] tally_interval``."""
     alert = await store.get_alert(ctx.repos.conn, alert_id)

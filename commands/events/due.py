@@ -10,10 +10,10 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.messages import Message
-from bot.posts import Unit
 from bot.reply import Reply
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
+from bot.unit import UnitOfWork
 from commands.events import group
 from commands.events.render import announcement, reminder_reply, when_text
 from commands.events.rules import LONGEST
@@ -23,7 +23,7 @@ from storage.queue import DueRow
 
 
 @group.live_view("event", edit_kind="event")
-async def channel_view(ctx: Unit, event_id: int) -> Reply | None:
+async def channel_view(ctx: UnitOfWork, event_id: int) -> Reply | None:
     """An event's announcement as it should look now, for editing its posts when it changes."""
     event = await store.get_event(ctx.repos.conn, event_id)
     return None if event is None else announcement(event)

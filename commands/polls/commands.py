@@ -35,7 +35,7 @@ from commands.polls.render import (
 from commands.polls.rules import check_open, closed_at, describe_ballot, new_ballot
 from storage import polls as store
 from storage.polls import BallotRecord, PollRecord
-from storage.repos import MemberRecord, Repos
+from storage.repos import MemberRecord
 
 
 async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
@@ -55,7 +55,7 @@ def _store_ballot(
     ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
     """Once the command's (read-only) unit of work has ended: store the caller as a member if
-    they are new, in a transaction of its own; write (or, with no choices, remove) the ballot
+    they are new, in a unit of work of its own; write (or, with no choices, remove) the ballot
     in another that writes nothing else, the poll held open against a closing meanwhile; then
     schedule the live tally in a third."""
     ctx.after_commit(lambda: _write_ballot(ctx, poll, member_id, choices))
@@ -64,26 +64,26 @@ def _store_ballot(
 async def _write_ballot(
     ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
-    db, inv = ctx.services.db, ctx.invocation
+    inv = ctx.invocation
     if member_id is None:
-        async with db.transaction() as conn:
+        async with ctx.separate() as unit:
             name = inv.display_name or inv.user_id
-            member_id = (
-                await Repos(conn).ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
-            ).id
+            member = await unit.repos.ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
+            member_id = member.id
     key = voter_key(ctx.services, poll, member_id)
-    async with db.transaction() as conn:
-        fresh = await store.get_poll(conn, poll.id, lock=True)
+    async with ctx.separate() as unit:
+        fresh = await store.get_poll(unit.conn, poll.id, lock=True)
         if fresh is None:
             raise ValidationError("id", f"there is no poll {poll.id} here; see /poll list")
-        check_open(fresh, ctx.now, ZoneInfo(ctx.org.timezone))
+        check_open(fresh, unit.now, ZoneInfo(ctx.org.timezone))
         if choices:
             named = None if poll.anonymous else member_id
-            await store.put_ballot(conn, poll.id, key, named, choices)
+            await store.put_ballot(unit.conn, poll.id, key, named, choices)
         else:
-            await store.remove_ballot(conn, poll.id, key)
+            await store.remove_ballot(unit.conn, poll.id, key)
     if poll.results == "live":
-        await posts.refresh_soon(ctx, "poll", poll.id, alone=True)
+        async with ctx.separate() as unit:
+            await posts.refresh_soon(unit, "poll", poll.id, org_id=ctx.org.id)
 
 
 @group.command(

@@ -9,10 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import posts
-from bot.posts import Unit
 from bot.reply import Reply
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
+from bot.unit import UnitOfWork
 from commands.polls import group
 from commands.polls.render import ballots_phrase, poll_post, results_reply
 from commands.polls.rules import closed_at
@@ -20,7 +20,7 @@ from storage import polls as store
 from storage.polls import PollRecord
 
 
-async def close_poll(ctx: Unit, poll: PollRecord) -> Reply | None:
+async def close_poll(ctx: UnitOfWork, poll: PollRecord) -> Reply | None:
     """Close a poll: post its results with a chart in every alert channel and close the
     buttons of its posts. None if it was closed already."""
     conn = ctx.repos.conn
@@ -56,7 +56,7 @@ async def close_due(ctx: DueContext) -> None:
 
 
 @group.live_view("poll", edit_kind="poll_edit", interval=lambda config: config.polls.tally_interval)
-async def channel_view(ctx: Unit, poll_id: int) -> Reply | None:
+async def channel_view(ctx: UnitOfWork, poll_id: int) -> Reply | None:
     """A poll's channel post as it should look now: its tally line, or closed. Live polls'
     posts are edited at most once per ``[polls] tally_interval``."""
     poll = await store.get_poll(ctx.repos.conn, poll_id)

@@ -447,6 +447,24 @@ async def test_linked_accounts_share_one_limit(database: Database, tmp_path: Pat
     }
 
 
+async def test_an_anonymous_reports_count_shares_no_transaction_with_the_report(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    await file_report(bot, "ana", "Library 1")
+    await file_report(bot, "ana", "Library 2")
+    assert await bot.count(LayoffReport) == 2 and await bot.count(LayoffReportCount) == 1
+    if database.is_sqlite:
+        return  # SQLite keeps no transaction id on a row
+    async with bot.app.db.reading() as conn:
+        reports = {x for (x,) in await conn.execute(text("SELECT xmin::text FROM layoff_reports"))}
+        counts = {
+            x for (x,) in await conn.execute(text("SELECT xmin::text FROM layoff_report_counts"))
+        }
+    # the count row was last written by the second report's count, not by a report's write
+    assert len(reports) == 2 and len(counts) == 1 and not reports & counts
+
+
 async def test_forty_reports_at_once_from_one_account_store_five(
     database: Database, tmp_path: Path
 ) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy import select, text
 from bot import posts
 from bot.registry import CommandGroup, Registry
 from bot.reply import Reply
+from bot.scheduler import DueContext
+from bot.unit import UnitOfWork
 from storage import queue
 from storage.db import Database
 from storage.models import ChannelPost, DueItem, OutboxMessage
@@ -95,8 +97,7 @@ async def test_alert_and_poll_posts_refresh_through_one_kind_each_in_its_class(
     await t.ok(ORGANIZER, "/alert send id:1")
     await t.ok(
         ORGANIZER,
-        '/poll create question:"Meet when?" options:"Tuesday | Thursday" results:live '
-        "anonymous:no",
+        '/poll create question:"Meet when?" options:"Tuesday | Thursday" results:live anonymous:no',
     )
     await bot.app.settle()
     assert [p[3] for p in await posted(t, "alert")] == ["alert"] * 3
@@ -131,7 +132,7 @@ async def test_alert_and_poll_posts_refresh_through_one_kind_each_in_its_class(
 
 
 def test_a_subject_kind_has_one_live_view() -> None:
-    async def render(ctx: posts.Unit, subject_id: int) -> Reply | None:
+    async def render(ctx: UnitOfWork, subject_id: int) -> Reply | None:
         return Reply(text=f"subject {subject_id}")
 
     first, second = CommandGroup("first"), CommandGroup("second")
@@ -141,3 +142,52 @@ def test_a_subject_kind_has_one_live_view() -> None:
     second.live_view("note", edit_kind="note")(render)
     with pytest.raises(ValueError, match="'note' are declared twice"):
         Registry([first, second]).live_views()
+
+
+async def test_scheduled_work_asks_for_a_refresh_and_writes_separately_like_a_command(
+    database: Database, tmp_path: Path
+) -> None:
+    """A due item's unit of work is the same kind as a command's: it asks for a coalesced
+    refresh with the same call, and a write left for after its commit runs in a unit of work
+    of its own, woken for like any other."""
+    nudges = CommandGroup("nudges")
+
+    @nudges.on_due("nudge")
+    async def nudge(ctx: DueContext) -> None:
+        for item in ctx.items:
+            assert item.ref_id is not None and item.org_id is not None
+            await posts.refresh_soon(ctx, "poll", item.ref_id, org_id=item.org_id)
+
+            async def follow_up(ref_id: int = item.ref_id) -> None:
+                async with ctx.separate() as unit:
+                    await unit.schedule(
+                        kind="nudge.done", due_at=unit.now, key=f"nudge.done:{ref_id}"
+                    )
+
+            ctx.after_commit(follow_up)
+
+    t = await ConsoleBot.start(database, tmp_path, start=START, extra_groups=[nudges])
+    bot = t.bot
+    await t.ok(
+        ORGANIZER,
+        '/poll create question:"Meet when?" options:"Tuesday | Thursday" results:live anonymous:no',
+    )
+    await bot.app.settle()
+    await t.ok(Person("m0"), "/poll vote id:1 choice:Tuesday")
+    bot.clock.advance(timedelta(seconds=5))
+    await bot.app.settle()
+    assert len(t.edits("#alerts")) == 1
+    await t.ok(Person("m1"), "/poll vote id:1 choice:Thursday")
+    # the scheduled work, not a command, asks for the tally to be shown
+    async with bot.app.db.transaction() as conn:
+        org_id = (await conn.execute(select(DueItem.org_id).limit(1))).scalar_one()
+        await queue.schedule(
+            conn, kind="nudge", due_at=bot.clock.now(), key="n", ref_id=1, org_id=org_id
+        )
+    await bot.app.scheduler.run_due()
+    assert await t.count(DueItem, kind="nudge", state="done") == 1
+    assert await t.count(DueItem, kind="nudge.done") == 1
+    bot.clock.advance(timedelta(seconds=5))
+    await bot.app.settle()
+    assert await t.count(DueItem, kind=posts.REFRESH, state="done") == 2
+    assert "2 ballots so far" in t.edits("#alerts")[-1]

@@ -1,0 +1,114 @@
+"""The unit of work: one transaction, its repositories, the time it runs at, the messages it
+adds to the outbox, the due items it schedules and what runs once it has committed.
+
+A command's context and a due item's context are both units of work, so code run from
+either takes a ``UnitOfWork``. Once the transaction has committed, ``committed()`` wakes the
+delivery engine for the messages it added and the scheduler for the items it scheduled.
+
+``separate()`` opens another unit of work of the same kind, for a write that must share its
+transaction with nothing else (an anonymous ballot): it is used once the caller's own
+transaction has ended (``after_commit``), never inside it, since on SQLite that transaction
+holds the single writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.messages import Messages
+from storage import queue
+from storage.queue import NewDueItem
+from storage.repos import Repos
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction and what it adds; see the module's docstring."""
+
+    services: Services
+    conn: AsyncConnection
+    #: the moment this unit of work runs at, when fixed (scheduled work runs at the moment
+    #: it was claimed); otherwise the application's clock is read
+    at: datetime | None = field(default=None, kw_only=True)
+    _repos: Repos | None = field(default=None, kw_only=True, repr=False)
+    _messages: Messages | None = field(default=None, kw_only=True, repr=False)
+    _scheduled: list[datetime] = field(default_factory=list, kw_only=True, repr=False)
+    _after_commit: list[Callable[[], Awaitable[None]]] = field(
+        default_factory=list, kw_only=True, repr=False
+    )
+
+    @property
+    def now(self) -> datetime:
+        """The current time: the unit's fixed moment, or the application's clock."""
+        return self.at if self.at is not None else self.services.clock.now()
+
+    @property
+    def repos(self) -> Repos:
+        """Repositories over this unit of work."""
+        if self._repos is None:
+            self._repos = Repos(self.conn)
+        return self._repos
+
+    @property
+    def messages(self) -> Messages:
+        """Posts and direct messages to send once this unit of work commits."""
+        if self._messages is None:
+            self._messages = Messages(self.conn, self.now)
+        return self._messages
+
+    async def schedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> int | None:
+        """Add a due item in this unit of work; the scheduler is woken for it after commit."""
+        item_id = await queue.schedule(self.conn, kind=kind, due_at=due_at, key=key, **fields)
+        if item_id is not None:
+            self._scheduled.append(due_at)
+        return item_id
+
+    async def schedule_many(self, items: list[NewDueItem]) -> None:
+        """Add many due items in one statement; keys already scheduled are left alone."""
+        await queue.schedule_many(self.conn, items)
+        self._scheduled += [item.due_at for item in items]
+
+    async def cancel_due(self, kind: str, ref_id: int) -> None:
+        """Cancel what is still scheduled of a kind for one row."""
+        await queue.cancel_due(self.conn, kind, ref_id)
+
+    def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job`` once this unit of work has committed; a write it makes goes in a unit of
+        work of its own (``separate``)."""
+        self._after_commit.append(job)
+
+    def committed(self) -> None:
+        """Called once the transaction has committed: wake the delivery engine for the
+        messages it added and the scheduler for the items it scheduled."""
+        services = self.services
+        if self._messages is not None and self._messages.added and services.delivery:
+            services.delivery.wake()
+        if services.scheduler is not None:
+            for due_at in self._scheduled:
+                services.scheduler.notify(due_at)
+
+    async def run_after_commit(self) -> None:
+        """Run the jobs left for after the commit, in order; a refusal in one is the answer."""
+        for job in self._after_commit:
+            await job()
+
+    @asynccontextmanager
+    async def separate(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work of its own, committed when the block ends (then woken for and its
+        own after-commit jobs run) and rolled back if it raises. It writes only what the block
+        writes, so nothing else dates or names that write. Open it once this unit of work's
+        transaction has ended (from ``after_commit``)."""
+        async with self.services.db.transaction() as conn:
+            unit = UnitOfWork(self.services, conn, at=self.at)
+            yield unit
+        unit.committed()
+        await unit.run_after_commit()
