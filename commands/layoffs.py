@@ -240,11 +240,18 @@ def _anonymous(given: dict[str, Any]) -> bool:
     return anonymous
 
 
+def _effective(ctx: Context, given: dict[str, Any]) -> date | None:
+    """The report's effective date, checked (a refused one names ``effective_date``)."""
+    return on_date(given["effective_date"], _today(ctx), "effective_date", past=False)
+
+
 async def _count_anonymous(ctx: Context, **given: Any) -> None:
     """Count an anonymous report in a unit of work that commits before the report's opens, so
     that no transaction (on PostgreSQL, no xmin) ties the report to the keyed hash of its
-    sender; a refusal here stores no report. A report that then fails its own checks has
-    spent its count: a conservative loss."""
+    sender; a refusal here stores no report. The report's own checks come first, so a typing
+    mistake spends no count; a report that fails later (a fault) has spent it: a
+    conservative loss."""
+    _effective(ctx, given)
     if _anonymous(given):
         await _count_report(ctx, True, await _quietly_found(ctx))
 
@@ -277,7 +284,7 @@ async def report(ctx: Context, **given: Any) -> Reply:
     anonymous = _anonymous(given)
     conn = ctx.repos.conn
     today = _today(ctx)
-    effective = on_date(given["effective_date"], today, "effective_date", past=False)
+    effective = _effective(ctx, given)
     member = None if anonymous else await ctx.member()
     if member is not None:
         # a named report, which carries its reporter anyway, is counted with it

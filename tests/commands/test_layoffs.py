@@ -767,3 +767,16 @@ def test_random_report_forms_are_filed_or_refused_by_field(form_bot) -> None:
             return (await conn.execute(select(func.count()).select_from(LayoffReport))).scalar_one()
 
     assert loop.run_until_complete(stored()) == filed > 0
+
+
+async def test_a_refused_report_spends_none_of_the_hourly_limit(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    for extra in (" effective_date:2/29", " ok_to_contact:yes") * 3:
+        reply = await bot.say("ana", f"/layoff report Library 0{extra}")
+        assert reply.error and extra.split(":")[0].strip() in reply.text, reply.text
+    assert await rows(bot, LayoffReportCount) == []
+    for n in range(5):
+        await file_report(bot, "ana", f"Library {n}")
+    assert (await bot.say("ana", "/layoff report Library 6")).text == limited(60)
