@@ -90,6 +90,16 @@ def test_a_multiple_choice_ballot_keeps_to_the_most_options_allowed() -> None:
     assert "at most 2 options; you have Benefits | Training" in too_many.value.rule
 
 
+def test_typed_choices_over_the_maximum_say_the_maximum_and_what_was_given() -> None:
+    multiple = poll("multiple", max_choices=2)
+    with pytest.raises(ValidationError) as too_many:
+        new_ballot(multiple, (0,), None, "Benefits | Training | 1", None)
+    assert too_many.value.field == "choices"
+    assert too_many.value.rule == (
+        "poll 7 takes at most 2 options; you gave 3: Benefits | Training | Compensation"
+    )
+
+
 def test_a_poll_is_closed_from_its_time_even_before_the_closing_runs() -> None:
     due = NOW - timedelta(minutes=1)
     assert closed_at(poll(closes_at=NOW + timedelta(hours=1)), NOW) is None
@@ -99,3 +109,4 @@ def test_a_poll_is_closed_from_its_time_even_before_the_closing_runs() -> None:
         check_open(poll(closes_at=due), NOW, CHICAGO)
     assert closed.value.field == "id"
     assert "poll 7 closed on Mon Nov 2, 8:59 AM CST" in closed.value.rule
+
