@@ -20,6 +20,7 @@ from bot.registry import Role
 from bot.reply import Reply, Table
 from bot.timefmt import local_time
 from bot.when import parse_moment
+from bot.wording import counted
 from commands.polls import count as poll_count
 from commands.polls import group
 from commands.polls.due import close_poll
@@ -196,7 +197,7 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
         freed = created[len(created) - quota] + timedelta(days=1)
         most = "the most" if len(created) == quota else f"more than the {quota}"
         raise UserError(
-            f"You have created {len(created)} poll{'s' if len(created) != 1 else ''} in the "
+            f"You have created {counted(len(created), 'poll')} in the "
             f"last 24 hours, {most} one member may create a day; you can create the next "
             f"one from {local_time(freed, tz)}, or ask an organizer to create it."
         )

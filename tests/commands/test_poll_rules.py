@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import MissingFields, ValidationError
+from commands.polls.render import count_ballots
 from commands.polls.rules import (
     check_open,
     closed_at,
@@ -110,3 +111,11 @@ def test_a_poll_is_closed_from_its_time_even_before_the_closing_runs() -> None:
     assert closed.value.field == "id"
     assert "poll 7 closed on Mon Nov 2, 8:59 AM CST" in closed.value.rule
 
+
+def test_counts_of_one_read_in_the_singular() -> None:
+    tie = count_ballots(poll(), [(0,), (1,)], final=True)
+    assert tie.lines == ["A tie: Compensation and Benefits, 1 vote each."]
+    two = count_ballots(poll(), [(0,), (1,), (0,), (1,)], final=True)
+    assert two.lines == ["A tie: Compensation and Benefits, 2 votes each."]
+    ranked = count_ballots(poll("ranked"), [(2, 0), (2,), (1,)], final=True)
+    assert ranked.lines[-1] == "Training wins by instant runoff after 1 round."
