@@ -139,6 +139,18 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
     assert await t.count(AuditEntry, action="alert.send") == 1
 
 
+async def test_the_preview_counts_its_audience_in_words_that_agree(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await alert_bot(database, tmp_path)
+    await ok(t.bot, "ana", "/profile state:IL")
+    one = await ok(t.bot, ORGANIZER, "/alert create title:A body:B kind:email states:IL")
+    assert "It goes by DM to 1 member of its audience who takes alert DMs and" in one.text
+    await ok(t.bot, "bea", "/profile state:IL")
+    two = await ok(t.bot, ORGANIZER, "/alert create title:C body:D kind:email states:IL")
+    assert "It goes by DM to 2 members of its audience who take alert DMs and" in two.text
+
+
 async def test_audience_by_library_type_and_classification_or_everyone(
     database: Database, tmp_path: Path
 ) -> None:
