@@ -408,6 +408,19 @@ async def test_refusals_name_the_field_and_store_nothing(
     assert reports[1].classifications == ["page", "librarian"]
 
 
+async def test_an_unquoted_employer_with_spaces_is_shown_quoted(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    reply = await bot.say("ana", "/layoff report employer:Oak Park PL workers:3")
+    assert reply.error
+    assert reply.text == 'employer: a value with spaces needs quotes: employer:"Oak Park PL"'
+    assert await rows(bot, LayoffReport) == []
+    # the employer typed first, without its key, needs no quotes
+    await file_report(bot, "ana", "Oak Park PL workers:3")
+    assert [r.employer for r in await rows(bot, LayoffReport)] == ["Oak Park PL"]
+
+
 async def test_five_reports_an_hour_anonymous_or_named(database: Database, tmp_path: Path) -> None:
     bot, _, _ = await layoff_bot(database, tmp_path)
     for n in range(5):
