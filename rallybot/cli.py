@@ -85,10 +85,10 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
     if not config.orgs:
         config.orgs.append(demo_org())
     clock = MovableClock()
-    screen = Screen(sys.stdout, files or config.bot.files_dir)
-    app = Application(
-        config, groups=default_groups(), clock=clock, senders=console_senders(screen)
-    )
+    if files:  # where /privacy delete looks for a member's earlier exports, too
+        config.bot.files_dir = files
+    screen = Screen(sys.stdout, config.bot.files_dir)
+    app = Application(config, groups=default_groups(), clock=clock, senders=console_senders(screen))
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)
@@ -326,4 +326,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
