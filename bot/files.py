@@ -4,7 +4,8 @@ A saved file is readable and writable by its owner only (0600), in a folder only
 may enter when the bot makes it (0700): exports hold members' names and answers. A file
 already saved with the same name and the same bytes (a chart posted in several channels) is
 saved once and its path given again. A member's own data export carries their member id in
-its name, so that erasing their data can remove the files of earlier exports too.
+its name, so that erasing their data can remove the files of earlier exports too (linking
+accounts moves the joined member's files to the member kept).
 """
 
 from __future__ import annotations
@@ -65,3 +66,18 @@ def remove_member_exports(directory: str | Path, member_id: int) -> int:
             continue
         removed += 1
     return removed
+
+
+def move_member_exports(directory: str | Path, from_id: int, to_id: int) -> int:
+    """Give member ``to_id`` the saved exports of member ``from_id`` (joined into them), so
+    that erasing ``to_id``'s data removes those too; how many."""
+    moved = 0
+    for path in _variants(Path(directory), member_export_name(from_id)):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        save(directory, member_export_name(to_id), data)
+        path.unlink(missing_ok=True)
+        moved += 1
+    return moved

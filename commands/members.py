@@ -149,6 +149,9 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             await merge(ctx, keep_id, current.id)
     await ctx.repos.delete_member(current.id)
     ctx.forget_member(current.id)
+    await asyncio.to_thread(
+        files.move_member_exports, ctx.services.config.bot.files_dir, current.id, keep_id
+    )
     platforms = sorted({i.platform for i in await ctx.repos.identities(keep_id)})
     return Reply(
         text="Linked. You are one member on "

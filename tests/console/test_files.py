@@ -10,7 +10,7 @@ from pathlib import Path
 from bot import files
 from bot.config import BotConfig, Config, demo_org
 from storage.db import Database
-from tests.support import ConsoleBot, Person, second_org
+from tests.support import ConsoleBot, Person, link_accounts, second_org
 
 
 def mode(path: Path) -> int:
@@ -67,6 +67,22 @@ async def test_a_poll_chart_posted_in_several_channels_is_saved_once(
     assert sorted(p.name for p in (tmp_path / "files").iterdir()) == [chart.name]
     assert mode(chart) == 0o600
     assert out.count(f"saved {chart}") == len(results)
+
+
+async def test_linking_accounts_moves_the_exports_so_erasing_still_finds_them(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await console_bot(database, tmp_path)
+    await t.run_console("!as ana\n/profile state:IL\n/privacy export\n")
+    folder = tmp_path / "files"
+    assert [p.name for p in folder.iterdir()] == ["rallybot-my-data-1.json"]
+    slack = Person("U1", platform="slack")
+    await t.ok(slack, "/profile city:Chicago")  # member 2, kept when ana's account joins
+    await link_accounts(t.bot, slack, "ana")
+    assert [p.name for p in folder.iterdir()] == ["rallybot-my-data-2.json"]
+    assert mode(folder / "rallybot-my-data-2.json") == 0o600
+    await t.run_console("!as ana\n/privacy delete confirm:yes\n")
+    assert list(folder.iterdir()) == []
 
 
 def test_saving_keeps_a_different_file_of_the_same_name(tmp_path: Path) -> None:
