@@ -167,6 +167,8 @@ class OrgConfig:
     organizers: RoleSources = field(default_factory=RoleSources)
     admins: RoleSources = field(default_factory=RoleSources)
     members_may_create_polls: bool = False
+    #: the organization's email address, named as the organizer in calendar files
+    contact: str = ""
 
     def spaces(self) -> list[tuple[str, str]]:
         """(platform, space id) pairs this organization owns; its console room included."""
@@ -416,6 +418,11 @@ def validate(config: Config) -> None:
             raise ConfigError(
                 f"{where} timezone: {org.timezone!r} is not an IANA timezone"
             ) from None
+        if org.contact and not re.fullmatch(r"[^@\s\"<>:;,]+@[^@\s\"<>:;,]+", org.contact):
+            raise ConfigError(
+                f"{where} contact: {org.contact!r} is not an email address "
+                "(e.g. organizers@example.org)"
+            )
         for table_name in ("alert_channels", "moderation_channels"):
             for platform in getattr(org, table_name):
                 if platform not in PLATFORMS:

@@ -87,7 +87,9 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
     if org:
         config.org(org)  # refuses an unknown slug, listing the known ones
     clock = MovableClock()
-    screen = Screen(sys.stdout, files or config.bot.files_dir)
+    if files:  # where /privacy delete looks for a member's earlier exports, too
+        config.bot.files_dir = files
+    screen = Screen(sys.stdout, config.bot.files_dir)
     app = Application(config, groups=default_groups(), clock=clock, senders=console_senders(screen))
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.

@@ -62,6 +62,10 @@ def test_environment_overrides(tmp_path: Path) -> None:
             '[[orgs]]\nslug = "a"\norganizers = { slack_usergroups = ["stewards"] }\n',
             "organizers.slack_usergroups: 'stewards' is not a user group id",
         ),
+        (
+            '[[orgs]]\nslug = "a"\ncontact = "Organizers <org@example.org>"\n',
+            "[[orgs]] #1 contact: 'Organizers <org@example.org>' is not an email address",
+        ),
         ("this is not toml", "not valid TOML"),
     ],
 )
