@@ -76,15 +76,7 @@ class Dispatcher:
         org, org_config = found
         try:
             async with self.services.db.reading() as conn:
-                ctx = Context(
-                    services=self.services,
-                    conn=conn,
-                    invocation=inv,
-                    org=org,
-                    org_config=org_config,
-                    role=config_role(org_config, inv),
-                    command=command.name,
-                )
+                ctx = self._bare_context(conn, inv, command, org, org_config)
                 return await opt.suggest(ctx, typed)
         except Exception:
             log.exception("suggestions for /%s %s failed", command.name, option)
@@ -150,6 +142,25 @@ class Dispatcher:
         await ctx.run_after_commit()
         return reply
 
+    def _bare_context(
+        self,
+        conn: AsyncConnection,
+        inv: Invocation,
+        command: Command,
+        org: OrgRecord,
+        org_config: OrgConfig,
+    ) -> Context:
+        """The context of ``command`` over one unit of work, whoever the person is."""
+        return Context(
+            services=self.services,
+            conn=conn,
+            invocation=inv,
+            org=org,
+            org_config=org_config,
+            role=config_role(org_config, inv),
+            command=command.name,
+        )
+
     async def _context(
         self,
         conn: AsyncConnection,
@@ -159,15 +170,7 @@ class Dispatcher:
         org_config: OrgConfig,
     ) -> Context:
         """The context of ``command`` over one unit of work, once the person may run it."""
-        ctx = Context(
-            services=self.services,
-            conn=conn,
-            invocation=inv,
-            org=org,
-            org_config=org_config,
-            role=config_role(org_config, inv),
-            command=command.name,
-        )
+        ctx = self._bare_context(conn, inv, command, org, org_config)
         if ctx.role < command.role and await ctx.effective_role() < command.role:
             raise PermissionDenied(
                 f"/{command.name} needs the {command.role.label} role; "
