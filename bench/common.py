@@ -1,6 +1,7 @@
 """What the benchmarks share: their fixed moment, a percentile, someone at the console, an
 application started on a database with nothing running in the background, the baseline
-of bare one-row insert transactions, a burst's figures, and the command line."""
+of bare one-row insert transactions, a burst's figures, the command line, and alerts
+queued and delivered through the engine."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, demo_org
 from bot.context import Invocation
+from bot.messages import Message, Messages
 from rallybot.groups import default_groups
 from storage.db import Database
 
@@ -122,3 +124,13 @@ def burst_json(burst: dict[str, float], each: str) -> dict[str, float]:
         f"{each}_p99_ms": round(burst["p99_s"] * 1000, 1),
         "burst_ratio_to_bare_inserts": round(burst["total_s"] / burst["raw_s"], 2),
     }
+
+
+async def deliver_alerts(app: Application, db: Database, messages: Iterable[Message]) -> float:
+    """Queue ``messages`` as alerts in one transaction and deliver every one through ``app``'s
+    engine, retrying as it would; seconds taken."""
+    start = time.perf_counter()
+    async with db.transaction() as conn:
+        await Messages(conn, app.services.clock.now()).add_all(messages, kind="alert")
+    await app.delivery.drain(retries=True, give_up_after=900)
+    return time.perf_counter() - start

@@ -40,6 +40,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from adapters.slack.sender import SlackSender  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
+from bench.common import deliver_alerts  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
 from bot.messages import Message, Messages  # noqa: E402
@@ -169,7 +170,10 @@ async def both_platforms(
             config = _config(discord_standin.api_url, global_rate, "sqlite+aiosqlite://")
             adapter = DiscordAdapter(config)
             slack_sender = SlackSender(
-                SLACK_TOKEN, f"{slack_standin.url}/api/", rate=rate, burst=rate / 50,
+                SLACK_TOKEN,
+                f"{slack_standin.url}/api/",
+                rate=rate,
+                burst=rate / 50,
                 concurrency=32,
             )
             senders = {**adapter.senders(), "slack": slack_sender}
@@ -183,21 +187,18 @@ async def both_platforms(
             await app.start(upgrade=False, background=False)
             await adapter.start(app)
             try:
-                start = time.perf_counter()
-                async with db.transaction() as conn:
-                    await Messages(conn, app.services.clock.now()).add_all(
-                        (
-                            Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
-                            for n in range(recipients)
-                            for to in (
-                                ("slack", "user", f"U{n:05d}"),
-                                ("discord", "user", str(810000000000000000 + n)),
-                            )
-                        ),
-                        kind="alert",
-                    )
-                await app.delivery.drain(retries=True, give_up_after=900)
-                seconds = time.perf_counter() - start
+                seconds = await deliver_alerts(
+                    app,
+                    db,
+                    (
+                        Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
+                        for n in range(recipients)
+                        for to in (
+                            ("slack", "user", f"U{n:05d}"),
+                            ("discord", "user", str(810000000000000000 + n)),
+                        )
+                    ),
+                )
             finally:
                 await slack_sender.close()
                 await adapter.stop()
@@ -235,7 +236,8 @@ async def both_platforms(
         "slack_429s": slack_stats["limited"],
         "discord_invalid_requests": discord_stats["invalid_requests"],
         "duplicates": slack_stats["duplicated"]
-        + discord_stats["dm_messages"] - discord_stats["dm_recipients"],
+        + discord_stats["dm_messages"]
+        - discord_stats["dm_recipients"],
         "lost": 2 * recipients - slack_stats["unique"] - discord_stats["dm_recipients"],
     }
 

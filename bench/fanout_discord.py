@@ -30,9 +30,10 @@ import discord
 from adapters.discord import DiscordAdapter
 from adapters.discord.client import RoutedHTTP
 from bench.benchdb import bench_database
+from bench.common import deliver_alerts
 from bot.app import Application
 from bot.config import Config, DiscordConfig, OrgConfig
-from bot.messages import Message, Messages
+from bot.messages import Message
 from bot.reply import Reply
 from rallybot.groups import default_groups
 from storage.db import Database
@@ -47,9 +48,21 @@ class StandInProcess:
 
     def __init__(self, global_rate: float) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "standins.discord", "--global-rate", str(global_rate),
-             "--token", TOKEN, "--guild", GUILD],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "standins.discord",
+                "--global-rate",
+                str(global_rate),
+                "--token",
+                TOKEN,
+                "--guild",
+                GUILD,
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.api_url = self.proc.stdout.readline().strip()
@@ -92,18 +105,20 @@ async def through_engine(
     await app.start(upgrade=False, background=False)
     await adapter.start(app)
     try:
-        start = time.perf_counter()
-        async with db.transaction() as conn:
-            await Messages(conn, app.services.clock.now()).add_all(
-                (
-                    Message("discord", "user", str(810000000000000000 + n),
-                            Reply(text=f"Action alert {n}: please sign"), f"alert:1:{n}")
-                    for n in range(count)
-                ),
-                kind="alert",
-            )
-        await app.delivery.drain(retries=True, give_up_after=900)
-        seconds = time.perf_counter() - start
+        seconds = await deliver_alerts(
+            app,
+            db,
+            (
+                Message(
+                    "discord",
+                    "user",
+                    str(810000000000000000 + n),
+                    Reply(text=f"Action alert {n}: please sign"),
+                    f"alert:1:{n}",
+                )
+                for n in range(count)
+            ),
+        )
         latency = await standin.post(
             "/control/burst",
             {"count": 100, "guild_id": GUILD, "name": "profile", "options": {"state": "IL"}},
