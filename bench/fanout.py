@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from adapters.slack.sender import SlackSender  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
+from bench.child import Child  # noqa: E402
 from bench.common import deliver_alerts  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
@@ -52,31 +52,19 @@ from tests.sink import SinkSender  # noqa: E402
 SLACK_TOKEN = "xoxb-standin-token"
 
 
-class SinkProcess:
+class SinkProcess(Child):
     """A sink (or, with ``slack``, the Slack stand-in) in a child process."""
 
     def __init__(self, rate: float, burst: float, *, slack: bool = False) -> None:
         module = (
             ["-m", "standins.slack"] if slack else ["-m", "tests.sink", "--retry-after", "0.05"]
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, *module, "--rate", str(rate), "--burst", str(burst)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        super().__init__([*module, "--rate", str(rate), "--burst", str(burst)])
+        self.url = self.first_line()
 
     async def stats(self) -> dict[str, int]:
         async with aiohttp.ClientSession() as session, session.get(f"{self.url}/stats") as r:
             return await r.json()
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 async def through_engine(

@@ -19,8 +19,6 @@ The last line is JSON.
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import discord
 from adapters.discord import DiscordAdapter
 from adapters.discord.client import RoutedHTTP
 from bench.benchdb import bench_database
+from bench.child import Child
 from bench.common import deliver_alerts
 from bot.app import Application
 from bot.config import Config, DiscordConfig, OrgConfig
@@ -38,34 +37,17 @@ from bot.reply import Reply
 from rallybot.groups import default_groups
 from storage.db import Database
 
-ROOT = Path(__file__).resolve().parent.parent
 GUILD = "100000000000000001"
 TOKEN = "bench-token-0123456789"
 
 
-class StandInProcess:
+class StandInProcess(Child):
     """The Discord stand-in in a child process."""
 
     def __init__(self, global_rate: float) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "standins.discord",
-                "--global-rate",
-                str(global_rate),
-                "--token",
-                TOKEN,
-                "--guild",
-                GUILD,
-            ],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.api_url = self.proc.stdout.readline().strip()
+        flags = {"--global-rate": str(global_rate), "--token": TOKEN, "--guild": GUILD}
+        super().__init__(["-m", "standins.discord", *(x for f in flags.items() for x in f)])
+        self.api_url = self.first_line()
         self.url = self.api_url.rsplit("/api/", 1)[0]
 
     async def get(self, path: str) -> dict:
@@ -78,12 +60,6 @@ class StandInProcess:
         async with aiohttp.ClientSession() as session:
             async with session.post(self.url + path, json=body) as r:
                 return await r.json()
-
-    def close(self) -> None:
-        """Stop the child."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 def _config(api_url: str, global_rate: int, db_url: str) -> Config:
