@@ -76,7 +76,7 @@ class Dispatcher:
         org, org_config = found
         try:
             async with self.services.db.reading() as conn:
-                ctx = self._bare_context(conn, inv, command, org, org_config)
+                ctx = await self._context(conn, inv, command, org, org_config, check_role=False)
                 return await opt.suggest(ctx, typed)
         except Exception:
             log.exception("suggestions for /%s %s failed", command.name, option)
@@ -142,16 +142,19 @@ class Dispatcher:
         await ctx.run_after_commit()
         return reply
 
-    def _bare_context(
+    async def _context(
         self,
         conn: AsyncConnection,
         inv: Invocation,
         command: Command,
         org: OrgRecord,
         org_config: OrgConfig,
+        *,
+        check_role: bool = True,
     ) -> Context:
-        """The context of ``command`` over one unit of work, whoever the person is."""
-        return Context(
+        """The context of ``command`` over one unit of work, once the person may run it
+        (whoever they are, without ``check_role``)."""
+        ctx = Context(
             services=self.services,
             conn=conn,
             invocation=inv,
@@ -160,18 +163,7 @@ class Dispatcher:
             role=config_role(org_config, inv),
             command=command.name,
         )
-
-    async def _context(
-        self,
-        conn: AsyncConnection,
-        inv: Invocation,
-        command: Command,
-        org: OrgRecord,
-        org_config: OrgConfig,
-    ) -> Context:
-        """The context of ``command`` over one unit of work, once the person may run it."""
-        ctx = self._bare_context(conn, inv, command, org, org_config)
-        if ctx.role < command.role and await ctx.effective_role() < command.role:
+        if check_role and ctx.role < command.role and await ctx.effective_role() < command.role:
             raise PermissionDenied(
                 f"/{command.name} needs the {command.role.label} role; "
                 f"you have the {ctx.role.label} role here."
