@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiosqlite
 
@@ -124,6 +126,25 @@ def burst_json(burst: dict[str, float], each: str) -> dict[str, float]:
         f"{each}_p99_ms": round(burst["p99_s"] * 1000, 1),
         "burst_ratio_to_bare_inserts": round(burst["total_s"] / burst["raw_s"], 2),
     }
+
+
+class _Adapter(Protocol):
+    async def start(self, app: Application) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@asynccontextmanager
+async def serving(app: Application, adapter: _Adapter) -> AsyncIterator[Application]:
+    """``app`` started on a database already upgraded, nothing running in the background,
+    with ``adapter`` serving it; both stopped afterwards, the adapter first."""
+    await app.start(upgrade=False, background=False)
+    await adapter.start(app)
+    try:
+        yield app
+    finally:
+        await adapter.stop()
+        await app.stop()
 
 
 async def deliver_alerts(app: Application, db: Database, messages: Iterable[Message]) -> float:

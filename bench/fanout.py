@@ -40,7 +40,7 @@ from sqlalchemy import func, select  # noqa: E402
 from adapters.slack.sender import SlackSender  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
 from bench.child import Child  # noqa: E402
-from bench.common import deliver_alerts  # noqa: E402
+from bench.common import deliver_alerts, serving  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
 from bot.messages import Message, Messages  # noqa: E402
@@ -172,25 +172,22 @@ async def both_platforms(
                 senders=senders,
                 engine_settings=EngineSettings(batch=200),
             )
-            await app.start(upgrade=False, background=False)
-            await adapter.start(app)
-            try:
-                seconds = await deliver_alerts(
-                    app,
-                    db,
-                    (
-                        Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
-                        for n in range(recipients)
-                        for to in (
-                            ("slack", "user", f"U{n:05d}"),
-                            ("discord", "user", str(810000000000000000 + n)),
-                        )
-                    ),
-                )
-            finally:
-                await slack_sender.close()
-                await adapter.stop()
-                await app.stop()
+            async with serving(app, adapter):
+                try:
+                    seconds = await deliver_alerts(
+                        app,
+                        db,
+                        (
+                            Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
+                            for n in range(recipients)
+                            for to in (
+                                ("slack", "user", f"U{n:05d}"),
+                                ("discord", "user", str(810000000000000000 + n)),
+                            )
+                        ),
+                    )
+                finally:
+                    await slack_sender.close()
         slack_stats = await slack_standin.stats()
         discord_stats = await discord_standin.get("/stats")
     finally:

@@ -29,7 +29,7 @@ from adapters.discord import DiscordAdapter
 from adapters.discord.client import RoutedHTTP
 from bench.benchdb import bench_database
 from bench.child import Child
-from bench.common import deliver_alerts
+from bench.common import deliver_alerts, serving
 from bot.app import Application
 from bot.config import Config, DiscordConfig, OrgConfig
 from bot.messages import Message
@@ -78,9 +78,7 @@ async def through_engine(
     config = _config(standin.api_url, rate, "sqlite+aiosqlite://")
     adapter = DiscordAdapter(config)
     app = Application(config, groups=default_groups(), db=db, senders=adapter.senders())
-    await app.start(upgrade=False, background=False)
-    await adapter.start(app)
-    try:
+    async with serving(app, adapter):
         seconds = await deliver_alerts(
             app,
             db,
@@ -99,9 +97,6 @@ async def through_engine(
             "/control/burst",
             {"count": 100, "guild_id": GUILD, "name": "profile", "options": {"state": "IL"}},
         )
-    finally:
-        await adapter.stop()
-        await app.stop()
     return seconds, {**latency, **dict(app.delivery.stats)}
 
 
