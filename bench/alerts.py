@@ -114,14 +114,10 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
             raise SystemExit(f"unexpected answer: {reply.text}")
         return time.perf_counter() - began
 
-    began = time.perf_counter()
-    latencies = await asyncio.gather(*(sign(who) for who in people))
-    total = time.perf_counter() - began
     return await burst_figures(
         app,
         path,
-        latencies,
-        total,
+        asyncio.gather(*(sign(who) for who in people)),
         count="SELECT count(*) FROM alert_responses WHERE kind = 'signed'",
         insert="INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
         " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +88,7 @@ def counts_parser(
 async def burst_figures(
     app: Application,
     path: Path,
-    latencies: list[float],
-    total: float,
+    burst: Awaitable[list[float]],
     *,
     count: str,
     insert: str,
@@ -97,10 +96,13 @@ async def burst_figures(
     expected: int,
     shortfall: str,
 ) -> dict[str, float]:
-    """After a burst of commands on the SQLite file ``path``: stop ``app``, count the rows
-    the burst stored (``count``), time as many bare ``insert`` transactions (``rows``), and
-    give the burst's figures. Fewer or more rows stored than ``expected`` end the benchmark
-    with ``shortfall`` (``{stored}`` filled in)."""
+    """Time ``burst`` (commands at once on the SQLite file ``path``, each giving how long it
+    took), stop ``app``, count the rows the burst stored (``count``), time as many bare
+    ``insert`` transactions (``rows``), and give the burst's figures. Fewer or more rows
+    stored than ``expected`` end the benchmark with ``shortfall`` (``{stored}`` filled in)."""
+    began = time.perf_counter()
+    latencies = await burst
+    total = time.perf_counter() - began
     await app.stop()
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         cursor = await conn.execute(count)
