@@ -10,7 +10,6 @@ one in the same run. The last line is JSON.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -27,7 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
+from bench.common import (  # noqa: E402
+    burst_figures,
+    burst_json,
+    counts_parser,
+    person,
+    start_app,
+)
 from bot.context import Invocation  # noqa: E402
 from bot.options import US_STATES  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -110,35 +115,21 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
             raise SystemExit(f"unexpected answer: {reply.text}")
         return time.perf_counter() - began
 
-    began = time.perf_counter()
-    latencies = await asyncio.gather(*(sign(who) for who in people))
-    total = time.perf_counter() - began
-    await app.stop()
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        cursor = await conn.execute("SELECT count(*) FROM alert_responses WHERE kind = 'signed'")
-        stored = (await cursor.fetchone())[0]
-        raw = await bare_insert_transactions(
-            conn,
-            "INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
-            " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')",
-            (() for _ in range(members)),
-        )
-    if stored != members:
-        raise SystemExit(f"{stored} signatures stored of {members}")
-    return {
-        "total_s": total,
-        "p50_s": statistics.median(latencies),
-        "p99_s": percentile(list(latencies), 99),
-        "raw_s": raw,
-        "stored": stored,
-    }
+    return await burst_figures(
+        app,
+        path,
+        asyncio.gather(*(sign(who) for who in people)),
+        count="SELECT count(*) FROM alert_responses WHERE kind = 'signed'",
+        insert="INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
+        " VALUES (1, NULL, 'acted', 'console', '2026-11-02 15:00:00')",
+        rows=(() for _ in range(members)),
+        expected=members,
+        shortfall=f"{{stored}} signatures stored of {members}",
+    )
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--signers", type=int, default=1000)
-    args = parser.parse_args()
+    args = counts_parser(__doc__, reports=100_000, signers=1000).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         stats = await layoff_stats(Path(tmp) / "stats.db", args.reports)
         burst = await sign_on_burst(Path(tmp) / "burst.db", args.signers)
@@ -158,10 +149,7 @@ async def main() -> None:
                 "bench": "alerts",
                 "signers": args.signers,
                 "signed": burst["stored"],
-                "burst_s": round(burst["total_s"], 3),
-                "sign_p50_ms": round(burst["p50_s"] * 1000, 1),
-                "sign_p99_ms": round(burst["p99_s"] * 1000, 1),
-                "burst_ratio_to_bare_inserts": round(burst["total_s"] / burst["raw_s"], 2),
+                **burst_json(burst, "sign"),
                 "reports": args.reports,
                 "stats_first_ms": round(stats["cold_s"] * 1000, 1),
                 "stats_ms": round(stats["warm_s"] * 1000, 1),

@@ -11,7 +11,6 @@ transactions into the same table in the same run, and a check that the capacity 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.benchdb import bench_database  # noqa: E402
-from bench.common import NOW, percentile, person, start_app  # noqa: E402
+from bench.common import NOW, counts_parser, percentile, person, start_app  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import EventRsvp, Member  # noqa: E402
 
@@ -106,12 +105,13 @@ async def rush(db: Database, members: int, capacity: int, churn: int) -> dict[st
 
 async def main() -> None:
     """Run the benchmark and print its figures, the last line as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", help="a database URL (default: a SQLite file)")
-    parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--capacity", type=int, default=500)
-    parser.add_argument("--churn", type=int, default=200)
-    args = parser.parse_args()
+    args = counts_parser(
+        __doc__,
+        db_help="a database URL (default: a SQLite file)",
+        members=1000,
+        capacity=500,
+        churn=200,
+    ).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         async with bench_database(args.db, Path(tmp)) as db:
             found = await rush(db, args.members, args.capacity, args.churn)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from adapters.slack.sender import SlackSender  # noqa: E402
 from bench.benchdb import bench_database  # noqa: E402
+from bench.child import Child  # noqa: E402
+from bench.common import deliver_alerts, serving  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.delivery import DeliveryEngine, EngineSettings  # noqa: E402
 from bot.messages import Message, Messages  # noqa: E402
@@ -51,31 +52,19 @@ from tests.sink import SinkSender  # noqa: E402
 SLACK_TOKEN = "xoxb-standin-token"
 
 
-class SinkProcess:
+class SinkProcess(Child):
     """A sink (or, with ``slack``, the Slack stand-in) in a child process."""
 
     def __init__(self, rate: float, burst: float, *, slack: bool = False) -> None:
         module = (
             ["-m", "standins.slack"] if slack else ["-m", "tests.sink", "--retry-after", "0.05"]
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, *module, "--rate", str(rate), "--burst", str(burst)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        super().__init__([*module, "--rate", str(rate), "--burst", str(burst)])
+        self.url = self.first_line()
 
     async def stats(self) -> dict[str, int]:
         async with aiohttp.ClientSession() as session, session.get(f"{self.url}/stats") as r:
             return await r.json()
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 async def through_engine(
@@ -169,7 +158,10 @@ async def both_platforms(
             config = _config(discord_standin.api_url, global_rate, "sqlite+aiosqlite://")
             adapter = DiscordAdapter(config)
             slack_sender = SlackSender(
-                SLACK_TOKEN, f"{slack_standin.url}/api/", rate=rate, burst=rate / 50,
+                SLACK_TOKEN,
+                f"{slack_standin.url}/api/",
+                rate=rate,
+                burst=rate / 50,
                 concurrency=32,
             )
             senders = {**adapter.senders(), "slack": slack_sender}
@@ -180,12 +172,11 @@ async def both_platforms(
                 senders=senders,
                 engine_settings=EngineSettings(batch=200),
             )
-            await app.start(upgrade=False, background=False)
-            await adapter.start(app)
-            try:
-                start = time.perf_counter()
-                async with db.transaction() as conn:
-                    await Messages(conn, app.services.clock.now()).add_all(
+            async with serving(app, adapter):
+                try:
+                    seconds = await deliver_alerts(
+                        app,
+                        db,
                         (
                             Message(*to, Reply(text=f"Action alert {n}"), f"alert:1:{to[2]}")
                             for n in range(recipients)
@@ -194,14 +185,9 @@ async def both_platforms(
                                 ("discord", "user", str(810000000000000000 + n)),
                             )
                         ),
-                        kind="alert",
                     )
-                await app.delivery.drain(retries=True, give_up_after=900)
-                seconds = time.perf_counter() - start
-            finally:
-                await slack_sender.close()
-                await adapter.stop()
-                await app.stop()
+                finally:
+                    await slack_sender.close()
         slack_stats = await slack_standin.stats()
         discord_stats = await discord_standin.get("/stats")
     finally:
@@ -235,7 +221,8 @@ async def both_platforms(
         "slack_429s": slack_stats["limited"],
         "discord_invalid_requests": discord_stats["invalid_requests"],
         "duplicates": slack_stats["duplicated"]
-        + discord_stats["dm_messages"] - discord_stats["dm_recipients"],
+        + discord_stats["dm_messages"]
+        - discord_stats["dm_recipients"],
         "lost": 2 * recipients - slack_stats["unique"] - discord_stats["dm_recipients"],
     }
 

@@ -19,8 +19,6 @@ The last line is JSON.
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,29 +28,26 @@ import discord
 from adapters.discord import DiscordAdapter
 from adapters.discord.client import RoutedHTTP
 from bench.benchdb import bench_database
+from bench.child import Child
+from bench.common import deliver_alerts, serving
 from bot.app import Application
 from bot.config import Config, DiscordConfig, OrgConfig
-from bot.messages import Message, Messages
+from bot.messages import Message
 from bot.reply import Reply
 from rallybot.groups import default_groups
 from storage.db import Database
 
-ROOT = Path(__file__).resolve().parent.parent
 GUILD = "100000000000000001"
 TOKEN = "bench-token-0123456789"
 
 
-class StandInProcess:
+class StandInProcess(Child):
     """The Discord stand-in in a child process."""
 
     def __init__(self, global_rate: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "standins.discord", "--global-rate", str(global_rate),
-             "--token", TOKEN, "--guild", GUILD],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout is not None
-        self.api_url = self.proc.stdout.readline().strip()
+        flags = {"--global-rate": str(global_rate), "--token": TOKEN, "--guild": GUILD}
+        super().__init__(["-m", "standins.discord", *(x for f in flags.items() for x in f)])
+        self.api_url = self.first_line()
         self.url = self.api_url.rsplit("/api/", 1)[0]
 
     async def get(self, path: str) -> dict:
@@ -65,12 +60,6 @@ class StandInProcess:
         async with aiohttp.ClientSession() as session:
             async with session.post(self.url + path, json=body) as r:
                 return await r.json()
-
-    def close(self) -> None:
-        """Stop the child."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 def _config(api_url: str, global_rate: int, db_url: str) -> Config:
@@ -89,28 +78,25 @@ async def through_engine(
     config = _config(standin.api_url, rate, "sqlite+aiosqlite://")
     adapter = DiscordAdapter(config)
     app = Application(config, groups=default_groups(), db=db, senders=adapter.senders())
-    await app.start(upgrade=False, background=False)
-    await adapter.start(app)
-    try:
-        start = time.perf_counter()
-        async with db.transaction() as conn:
-            await Messages(conn, app.services.clock.now()).add_all(
-                (
-                    Message("discord", "user", str(810000000000000000 + n),
-                            Reply(text=f"Action alert {n}: please sign"), f"alert:1:{n}")
-                    for n in range(count)
-                ),
-                kind="alert",
-            )
-        await app.delivery.drain(retries=True, give_up_after=900)
-        seconds = time.perf_counter() - start
+    async with serving(app, adapter):
+        seconds = await deliver_alerts(
+            app,
+            db,
+            (
+                Message(
+                    "discord",
+                    "user",
+                    str(810000000000000000 + n),
+                    Reply(text=f"Action alert {n}: please sign"),
+                    f"alert:1:{n}",
+                )
+                for n in range(count)
+            ),
+        )
         latency = await standin.post(
             "/control/burst",
             {"count": 100, "guild_id": GUILD, "name": "profile", "options": {"state": "IL"}},
         )
-    finally:
-        await adapter.stop()
-        await app.stop()
     return seconds, {**latency, **dict(app.delivery.stats)}
 
 

@@ -11,7 +11,6 @@ commands of unlisted accounts. The last line is JSON.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -25,6 +24,7 @@ from sqlalchemy import delete, insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.benchdb import bench_database
+from bench.common import counts_parser
 from commands.optouts import parse_optouts
 from storage.models import PendingOptout
 from storage.optouts import export_optouts, import_optouts
@@ -107,12 +107,13 @@ async def run(url: str | None, members: int, unseen: int, arrivals: int) -> dict
 
 def main() -> None:
     """Run the benchmark and print its figures, the last line as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", help="a postgresql+asyncpg:// URL (default: a SQLite file)")
-    parser.add_argument("--members", type=int, default=5_000)
-    parser.add_argument("--unseen", type=int, default=5_000)
-    parser.add_argument("--arrivals", type=int, default=1_000)
-    args = parser.parse_args()
+    args = counts_parser(
+        __doc__,
+        db_help="a postgresql+asyncpg:// URL (default: a SQLite file)",
+        members=5_000,
+        unseen=5_000,
+        arrivals=1_000,
+    ).parse_args()
     figures = asyncio.run(run(args.db, args.members, args.unseen, args.arrivals))
     print(
         f"import of {figures['accounts']:,} accounts: {figures['import_s']} s "

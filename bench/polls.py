@@ -9,22 +9,18 @@ a plain first-choice count of the same ballots in the same run. The last line is
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import aiosqlite
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bare_insert_transactions, percentile, person, start_app  # noqa: E402
+from bench.common import burst_figures, burst_json, counts_parser, person, start_app  # noqa: E402
 from bot.config import Config, PollsConfig, demo_org  # noqa: E402
 from commands.polls.count import instant_runoff, plurality  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -54,29 +50,20 @@ async def vote_burst(path: Path, members: int) -> dict[str, float]:
             took.append(time.perf_counter() - began)
         return took
 
-    began = time.perf_counter()
-    latencies = [
-        t for pair in await asyncio.gather(*(vote(n) for n in range(members))) for t in pair
-    ]
-    total = time.perf_counter() - began
-    await app.stop()
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        cursor = await conn.execute("SELECT count(*) FROM poll_ballots")
-        stored = (await cursor.fetchone())[0]
-        raw = await bare_insert_transactions(
-            conn,
-            "INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
-            ((f"bench{n:060d}",) for n in range(2 * members)),
-        )
-    if stored != members:
-        raise SystemExit(f"{stored} ballots stored for {members} members")
-    return {
-        "total_s": total,
-        "p50_s": statistics.median(latencies),
-        "p99_s": percentile(latencies, 99),
-        "raw_s": raw,
-        "stored": stored,
-    }
+    async def every_vote() -> list[float]:
+        pairs = await asyncio.gather(*(vote(n) for n in range(members)))
+        return [t for pair in pairs for t in pair]
+
+    return await burst_figures(
+        app,
+        path,
+        every_vote(),
+        count="SELECT count(*) FROM poll_ballots",
+        insert="INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
+        rows=((f"bench{n:060d}",) for n in range(2 * members)),
+        expected=members,
+        shortfall=f"{{stored}} ballots stored for {members} members",
+    )
 
 
 def runoff_count(ballots: int, options: int) -> dict[str, float]:
@@ -97,10 +84,7 @@ def runoff_count(ballots: int, options: int) -> dict[str, float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--voters", type=int, default=1000)
-    parser.add_argument("--ballots", type=int, default=100_000)
-    args = parser.parse_args()
+    args = counts_parser(__doc__, voters=1000, ballots=100_000).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         burst = await vote_burst(Path(tmp) / "burst.db", args.voters)
     count = runoff_count(args.ballots, 20)
@@ -121,10 +105,7 @@ async def main() -> None:
                 "bench": "polls",
                 "voters": args.voters,
                 "ballots_stored": burst["stored"],
-                "burst_s": round(burst["total_s"], 3),
-                "vote_p50_ms": round(burst["p50_s"] * 1000, 1),
-                "vote_p99_ms": round(burst["p99_s"] * 1000, 1),
-                "burst_ratio_to_bare_inserts": round(burst["total_s"] / burst["raw_s"], 2),
+                **burst_json(burst, "vote"),
                 "runoff_ballots": args.ballots,
                 "runoff_ms": round(count["irv_s"] * 1000, 1),
                 "runoff_rounds": count["rounds"],

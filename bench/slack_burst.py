@@ -20,7 +20,6 @@ import os
 import re
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.child import Child  # noqa: E402
 from standins.slack import (  # noqa: E402
     SlackCaller,
     slash_command_body,
@@ -48,30 +48,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Child:
-    """A child process whose first line of output (or a port) says it is ready."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-
-    def first_line(self) -> str:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.readline().strip()
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.terminate()
-        self.proc.wait(20)
 
 
 async def wait_healthy(session: aiohttp.ClientSession, base: str) -> None:
@@ -200,7 +176,7 @@ async def run(args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 stored = await stored_within(db, args.clicks, 120)
                 all_stored_s = time.perf_counter() - started
-                bot.close()
+                bot.close(terminate=True, timeout=20)
                 bot = None
 
                 bare_port = free_port()
@@ -216,7 +192,7 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             for child in (bot, bare, standin):
                 if child is not None:
-                    child.close()
+                    child.close(terminate=True, timeout=20)
     ratio = ours["throughput"] / baseline["throughput"]
     print(
         f"rallybot: ack p50 {ours['p50_ms']} ms, p99 {ours['p99_ms']} ms, "

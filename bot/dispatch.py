@@ -76,15 +76,7 @@ class Dispatcher:
         org, org_config = found
         try:
             async with self.services.db.reading() as conn:
-                ctx = Context(
-                    services=self.services,
-                    conn=conn,
-                    invocation=inv,
-                    org=org,
-                    org_config=org_config,
-                    role=config_role(org_config, inv),
-                    command=command.name,
-                )
+                ctx = await self._context(conn, inv, command, org, org_config, check_role=False)
                 return await opt.suggest(ctx, typed)
         except Exception:
             log.exception("suggestions for /%s %s failed", command.name, option)
@@ -157,8 +149,11 @@ class Dispatcher:
         command: Command,
         org: OrgRecord,
         org_config: OrgConfig,
+        *,
+        check_role: bool = True,
     ) -> Context:
-        """The context of ``command`` over one unit of work, once the person may run it."""
+        """The context of ``command`` over one unit of work, once the person may run it
+        (whoever they are, without ``check_role``)."""
         ctx = Context(
             services=self.services,
             conn=conn,
@@ -168,7 +163,7 @@ class Dispatcher:
             role=config_role(org_config, inv),
             command=command.name,
         )
-        if ctx.role < command.role and await ctx.effective_role() < command.role:
+        if check_role and ctx.role < command.role and await ctx.effective_role() < command.role:
             raise PermissionDenied(
                 f"/{command.name} needs the {command.role.label} role; "
                 f"you have the {ctx.role.label} role here."

@@ -658,6 +658,11 @@ def sign(secret: str, timestamp: str, body: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def _new_trigger_id() -> str:
+    """A fresh trigger id of the shape Slack sends (``1234567890123.abcdef12``)."""
+    return f"{uuid.uuid4().int % 10**13}.{uuid.uuid4().hex[:8]}"
+
+
 def slash_command_body(
     command: str,
     text: str,
@@ -683,7 +688,7 @@ def slash_command_body(
         "api_app_id": "A0RALLY",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id or f"{uuid.uuid4().int % 10**13}.{uuid.uuid4().hex[:8]}",
+        "trigger_id": trigger_id or _new_trigger_id(),
     }
     return urlencode(fields), "application/x-www-form-urlencoded"
 
@@ -724,7 +729,7 @@ def block_actions_body(
         "user": _user(team_id, user_id, user_name or user_id.lower()),
         "api_app_id": "A0RALLY",
         "token": "deprecated-verification-token",
-        "trigger_id": trigger_id or f"{uuid.uuid4().int % 10**13}.{uuid.uuid4().hex[:8]}",
+        "trigger_id": trigger_id or _new_trigger_id(),
         "actions": [action],
     }
     if container == "message":
@@ -769,7 +774,7 @@ def view_submission_body(
         "user": _user(team_id, user_id, user_name or user_id.lower()),
         "api_app_id": "A0RALLY",
         "token": "deprecated-verification-token",
-        "trigger_id": f"{uuid.uuid4().int % 10**13}.{uuid.uuid4().hex[:8]}",
+        "trigger_id": _new_trigger_id(),
         "view": {
             "id": "V" + uuid.uuid4().hex[:10].upper(),
             "team_id": team_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import discord
 
@@ -78,11 +78,16 @@ def _handler(interaction: discord.Interaction) -> ComponentHandler:
     return interaction.client.rally  # type: ignore[attr-defined,no-any-return]
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
-    """A button whose custom id is an action id."""
+_ItemT = TypeVar("_ItemT", bound=discord.ui.Item[Any])
 
-    def __init__(self, button: discord.ui.Button[Any]) -> None:
-        super().__init__(button)
+
+class _RebuiltItem(discord.ui.DynamicItem[_ItemT], template=r"(?!)"):
+    """A persistent item: its custom id says all there is to know, so it is rebuilt from
+    whatever message it is used on, even one sent before a restart. The template here
+    matches nothing; each kind below names its own."""
+
+    #: the kind of component the custom id belongs to
+    kind: ClassVar[type[discord.ui.Item[Any]]]
 
     @classmethod
     async def from_custom_id(
@@ -91,60 +96,38 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTT
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> ActionButton:
-        """Rebuild the button from a clicked message (works for any message ever sent)."""
-        assert isinstance(item, discord.ui.Button)
-        return cls(item)
+    ) -> Self:
+        """Rebuild the item from the message it was used on."""
+        assert isinstance(item, cls.kind)
+        return cls(item)  # type: ignore[arg-type]
+
+
+class ActionButton(_RebuiltItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
+    """A button whose custom id is an action id."""
+
+    kind = discord.ui.Button
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action as the person who clicked."""
         await _handler(interaction).handle_component(interaction, self.item.custom_id or "", {})
 
 
-class ActionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
+class ActionSelect(_RebuiltItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
     """A menu whose custom id is an action id; the chosen value fills its argument."""
 
-    def __init__(self, select: discord.ui.Select[Any]) -> None:
-        super().__init__(select)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ActionSelect:
-        """Rebuild the menu from the message it was chosen on."""
-        assert isinstance(item, discord.ui.Select)
-        return cls(item)
+    kind = discord.ui.Select
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action with the chosen value."""
         values = (interaction.data or {}).get("values") or []
         chosen = {"value": str(values[0])} if values else {}
-        await _handler(interaction).handle_component(
-            interaction, self.item.custom_id or "", chosen
-        )
+        await _handler(interaction).handle_component(interaction, self.item.custom_id or "", chosen)
 
 
-class FormStep(discord.ui.DynamicItem[discord.ui.Button[Any]], template=STEP_TEMPLATE):
+class FormStep(_RebuiltItem[discord.ui.Button[Any]], template=STEP_TEMPLATE):
     """Continue (or Send now) between two steps of a form longer than one modal."""
 
-    def __init__(self, button: discord.ui.Button[Any]) -> None:
-        super().__init__(button)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> FormStep:
-        """Rebuild the button from the step message."""
-        assert isinstance(item, discord.ui.Button)
-        return cls(item)
+    kind = discord.ui.Button
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Open the next step, or send what was filled in."""

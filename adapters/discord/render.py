@@ -296,28 +296,23 @@ def modal(
     return box
 
 
+def _step_view(buttons: list[tuple[str, str, discord.ButtonStyle]]) -> discord.ui.View:
+    """A view of buttons (label, custom id, style) between the steps of a long form; they
+    keep working after a restart."""
+    view = discord.ui.View(timeout=None)
+    for label, custom_id, style in buttons:
+        view.add_item(FormStep(discord.ui.Button(label=label, custom_id=custom_id, style=style)))
+    return view
+
+
 def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> Rendered:
     """The answer between two steps of a long form: Continue, and Send now when every
     required field is filled."""
     total = len(form_pages(form))
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        FormStep(
-            discord.ui.Button(
-                label=f"Continue ({page + 2}/{total})",
-                custom_id=continue_id,
-                style=discord.ButtonStyle.primary,
-            )
-        )
-    )
+    buttons = [(f"Continue ({page + 2}/{total})", continue_id, discord.ButtonStyle.primary)]
     if send_id is not None:
-        view.add_item(
-            FormStep(
-                discord.ui.Button(
-                    label="Send now", custom_id=send_id, style=discord.ButtonStyle.secondary
-                )
-            )
-        )
+        buttons.append(("Send now", send_id, discord.ButtonStyle.secondary))
+    view = _step_view(buttons)
     text = f"Step {page + 1} of {total} of *{truncate(form.title, 200)}* is saved for 15 minutes."
     return Rendered(content=text, view=view, ephemeral=True)
 
@@ -337,17 +332,8 @@ def refused_page(form: Form, reply: Reply) -> int | None:
 def correct_view(form: Form, page: int, step_custom_id: str) -> discord.ui.View:
     """A button back to the step of a long form that holds a refused value."""
     total = len(form_pages(form))
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        FormStep(
-            discord.ui.Button(
-                label=f"Correct it ({page + 1}/{total})",
-                custom_id=step_custom_id,
-                style=discord.ButtonStyle.primary,
-            )
-        )
-    )
-    return view
+    label = f"Correct it ({page + 1}/{total})"
+    return _step_view([(label, step_custom_id, discord.ButtonStyle.primary)])
 
 
 def modal_values(data: dict[str, Any]) -> dict[str, str]:

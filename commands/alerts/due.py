@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import posts
+from bot.digests import digest_section
 from bot.messages import Message
 from bot.reply import Reply
 from bot.scheduler import DueContext
@@ -120,12 +121,11 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     alerts = [
         a for a in await store.org_alerts(ctx.conn, org_id, OPEN) if closed_at(a, ctx.now) is None
     ]
-    if not alerts:
-        return []
-    counts = await store.counts_of(ctx.conn, [a.id for a in alerts])
-    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
-    lines = ["Open action alerts:"]
-    for a in alerts:
-        closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
-        lines.append(f"• Alert {a.id}: {a.title}: {tally_line(a, counts[a.id])}{closes}")
-    return ["\n".join(lines)]
+    return await digest_section(
+        ctx, org_id, "Open action alerts:", alerts, store.counts_of, _digest_line
+    )
+
+
+def _digest_line(a: AlertRecord, counts: Counts, tz: ZoneInfo) -> str:
+    closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
+    return f"• Alert {a.id}: {a.title}: {tally_line(a, counts)}{closes}"

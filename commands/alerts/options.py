@@ -11,16 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.options import (
-    Choice,
-    District,
-    Option,
-    Ref,
-    Text,
-    TextList,
-    Url,
-    UsState,
-)
+from bot.options import Choice, District, Option, Ref, Text, TextList, Url, UsState
 from bot.registry import Role
 from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from commands.alerts.rules import OPEN, closed_at

@@ -4,11 +4,13 @@ meetings and of milestones, each in the member's timezone, and its lines in the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.digests import digest_section
 from bot.messages import Message
 from bot.reply import Reply
 from bot.scheduler import DueContext
@@ -126,13 +128,10 @@ async def milestone_reminder(ctx: DueContext) -> None:
 async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     """Events of the coming two weeks with how many are going."""
     events = await store.upcoming_events(ctx.conn, org_id, ctx.now, ctx.now + LONGEST)
-    if not events:
-        return []
-    counts = await store.counts_of(ctx.conn, [e.id for e in events])
-    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
-    lines = ["Upcoming events:"]
-    for e in events:
-        lines.append(
-            f"• Event {e.id}: {e.title}, {when_text(e, tz)}: {counts[e.id]['going']} going"
-        )
-    return ["\n".join(lines)]
+    return await digest_section(
+        ctx, org_id, "Upcoming events:", events, store.counts_of, _digest_line
+    )
+
+
+def _digest_line(e: EventRecord, counts: Counter[str], tz: ZoneInfo) -> str:
+    return f"• Event {e.id}: {e.title}, {when_text(e, tz)}: {counts['going']} going"

@@ -9,17 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.offsets import Offsets
-from bot.options import (
-    Choice,
-    District,
-    Integer,
-    Ref,
-    Text,
-    Timezone,
-    Url,
-    UsState,
-    YesNo,
-)
+from bot.options import Choice, District, Integer, Ref, Text, Timezone, Url, UsState, YesNo
 from bot.timefmt import local_time
 from storage import events as store
 

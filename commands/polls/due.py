@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import posts
+from bot.digests import digest_section
 from bot.reply import Reply
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
@@ -74,15 +75,12 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
         for p in await store.org_polls(ctx.conn, org_id, ("open",))
         if closed_at(p, ctx.now) is None
     ]
-    if not polls:
-        return []
-    counts = await store.ballot_counts(ctx.conn, [p.id for p in polls])
-    tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
-    lines = ["Open polls:"]
-    for p in polls:
-        closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
-        shown = "anonymous" if p.anonymous else "not anonymous"
-        lines.append(
-            f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(counts[p.id])}{closes}"
-        )
-    return ["\n".join(lines)]
+    return await digest_section(
+        ctx, org_id, "Open polls:", polls, store.ballot_counts, _digest_line
+    )
+
+
+def _digest_line(p: PollRecord, ballots: int, tz: ZoneInfo) -> str:
+    closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
+    shown = "anonymous" if p.anonymous else "not anonymous"
+    return f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(ballots)}{closes}"

@@ -108,8 +108,13 @@ class RestApi(StandInState):
         stored = []
         for command in body:
             stored.append(
-                {**command, "id": self.snowflake(), "application_id": self.application_id,
-                 "guild_id": guild, "version": self.snowflake()}
+                {
+                    **command,
+                    "id": self.snowflake(),
+                    "application_id": self.application_id,
+                    "guild_id": guild,
+                    "version": self.snowflake(),
+                }
             )
         self.commands[guild] = stored
         self.command_writes[guild] += len(stored)
@@ -146,7 +151,10 @@ class RestApi(StandInState):
         message_id = None
         if kind in (4, 5):
             message = self._store_message(
-                interaction.payload.get("channel_id", ""), data, files, interaction=interaction,
+                interaction.payload.get("channel_id", ""),
+                data,
+                files,
+                interaction=interaction,
                 loading=kind == 5,
             )
             message_id = message["id"]
@@ -172,7 +180,11 @@ class RestApi(StandInState):
     def _interaction_by_token(self, token: str) -> Interaction | None:
         return self._by_token.get(token)
 
-    async def _followup(self, request: web.Request) -> web.Response:
+    async def _webhook_message(
+        self, request: web.Request
+    ) -> tuple[Interaction, dict[str, Any], list[dict[str, Any]]] | web.Response:
+        """The interaction a webhook call names and the message it sends, or Discord's answer
+        to an unknown token or a message over the limits."""
         interaction = self._interaction_by_token(request.match_info["token"])
         if interaction is None:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
@@ -180,6 +192,13 @@ class RestApi(StandInState):
         problem = check_message(body)
         if problem:
             return invalid_form(problem)
+        return interaction, body, files
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        sent = await self._webhook_message(request)
+        if isinstance(sent, web.Response):
+            return sent
+        interaction, body, files = sent
         message = self._store_message(
             interaction.payload.get("channel_id", ""), body, files, interaction=interaction
         )
@@ -187,13 +206,10 @@ class RestApi(StandInState):
         return json_response(message)
 
     async def _edit_webhook(self, request: web.Request) -> web.Response:
-        interaction = self._interaction_by_token(request.match_info["token"])
-        if interaction is None:
-            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        body, files = await read_body(request)
-        problem = check_message(body)
-        if problem:
-            return invalid_form(problem)
+        sent = await self._webhook_message(request)
+        if isinstance(sent, web.Response):
+            return sent
+        interaction, body, files = sent
         mid = request.match_info["mid"]
         if mid == "@original":
             mid = interaction.messages[0] if interaction.messages else ""
@@ -308,4 +324,3 @@ class RestApi(StandInState):
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return json_response(self.stats())
-
