@@ -421,6 +421,20 @@ async def test_an_unquoted_employer_with_spaces_is_shown_quoted(
     assert [r.employer for r in await rows(bot, LayoffReport)] == ["Oak Park PL"]
 
 
+async def test_an_unquoted_value_after_the_employer_is_not_added_to_the_employer(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    reply = await bot.say("ana", '/layoff report "Oak Library" city:Oak Park')
+    assert reply.error
+    assert reply.text == 'city: a value with spaces needs quotes: city:"Oak Park"'
+    assert await rows(bot, LayoffReport) == []
+    await file_report(bot, "ana", '"Oak Library" city:"Oak Park"')
+    assert [(r.employer, r.city) for r in await rows(bot, LayoffReport)] == [
+        ("Oak Library", "Oak Park")
+    ]
+
+
 async def test_five_reports_an_hour_anonymous_or_named(database: Database, tmp_path: Path) -> None:
     bot, _, _ = await layoff_bot(database, tmp_path)
     for n in range(5):
