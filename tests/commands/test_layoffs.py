@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from adapters.console import Screen
 from bot.config import BotConfig, Config, PollsConfig, demo_org
-from commands.layoffs import person_key
+from commands.layoffs.limits import person_key
 from storage.db import Database
 from storage.models import (
     AuditEntry,
