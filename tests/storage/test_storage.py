@@ -1,4 +1,4 @@
-"""Storage on both databases: migrations, constraints, repositories."""
+"""Storage on both databases: migrations, constraints, storage functions."""
 
 from __future__ import annotations
 
