@@ -17,6 +17,11 @@ from commands.layoffs.options import Day, MonthDay, on_date
 from commands.layoffs.render import counts_text, place_text, workers_text
 from storage import layoffs as store
 
+#: what /layoff stats says of the date each report counts on (``since:`` and the months)
+COUNTED_ON = (
+    "Each report counts on its effective date, else on the Thursday of the week it was received."
+)
+
 
 @group.command(
     "stats",
@@ -45,6 +50,7 @@ async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) 
     )
     return Reply(
         title=f"Verified layoff reports{scope}",
+        text=COUNTED_ON,
         fields=[
             ("Reports", f"{found.reports:,}"),
             ("Workers affected", workers),
