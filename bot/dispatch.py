@@ -21,7 +21,7 @@ from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
 from bot.registry import Command
 from bot.reply import Form, FormField, Reply, decode_action
-from storage.repos import OrgRecord
+from storage.orgs import OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig

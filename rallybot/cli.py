@@ -10,13 +10,16 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
 from rallybot.groups import default_groups
+from storage import audit, members, orgs
 from storage.db import Database, DatabaseError
-from storage.repos import OrgRecord, Repos
+from storage.orgs import OrgRecord
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -163,7 +166,8 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
                 if event is None or event.org_id != record.id:
                     raise ValueError(f"--event: no event {args.event} in {record.slug}")
                 data = await export_rsvps_csv(conn, event.id)
-            await Repos(conn).audit(
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 f"{args.what}.export",
@@ -199,7 +203,8 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
     async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
             outcome = await import_optouts(conn, record.id, rows, app.services.clock.now())
-            await Repos(conn).audit(
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 "optouts.import",
@@ -223,28 +228,32 @@ async def _roles(config: Config, args: argparse.Namespace) -> int:
     account, from their next command on. Each grant and revocation is audited."""
     async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
-            repos = Repos(conn)
             if args.roles_command == "list":
-                print(await _granted(repos, record))
+                print(await _granted(conn, record))
                 return 0
             account = args.account.strip()
             if not account:
                 raise ValueError("--account: must not be empty")
             who = f"{args.platform} account {account!r}"
-            member = await repos.find_member(args.platform, account)
+            member = await members.find_member(conn, args.platform, account)
             if args.roles_command == "grant":
                 if member is None:  # not seen yet: the grant waits for them as a member
-                    member = await repos.ensure_member(args.platform, account, account, record.id)
+                    member = await members.ensure_member(
+                        conn, args.platform, account, account, record.id
+                    )
                 role, granted = args.role, args.role
                 done = f"now has the {role} role, on every account of the member"
             else:
-                role = None if member is None else await repos.granted_role(record.id, member.id)
+                role = (
+                    None if member is None else await orgs.granted_role(conn, record.id, member.id)
+                )
                 if member is None or role is None:
                     raise ValueError(f"--account: {who} has no role granted in {record.slug}")
                 granted = None
                 done = f"no longer has the {role} role it was granted"
-            await repos.grant_role(record.id, member.id, granted)
-            await repos.audit(
+            await orgs.grant_role(conn, record.id, member.id, granted)
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 f"role.{args.roles_command}",
@@ -256,11 +265,11 @@ async def _roles(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _granted(repos: Repos, record: OrgRecord) -> str:
+async def _granted(conn: AsyncConnection, record: OrgRecord) -> str:
     """The roles granted in an organization, a line per member with their accounts."""
     lines = []
-    for member_id, role in await repos.granted_roles(record.id):
-        identities = await repos.identities(member_id)
+    for member_id, role in await orgs.granted_roles(conn, record.id):
+        identities = await members.identities(conn, member_id)
         accounts = ", ".join(f"{i.platform}:{i.user_id} ({i.display_name})" for i in identities)
         lines.append(f"member {member_id}\t{role}\t{accounts}")
     return "\n".join(lines) or (
