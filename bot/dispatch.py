@@ -110,7 +110,7 @@ class Dispatcher:
                 return Reply(text=exc.message, form=form_for(command, raw))
             return Reply.refuse(exc.message + ".")
         except UserError as exc:
-            return Reply.refuse(exc.message)
+            return Reply.refuse(exc.message, exc.errors)
         except Exception:
             ref = secrets.token_hex(3)
             log.exception("/%s failed (ref %s)", command.name, ref)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot import posts
-from bot.errors import MissingFields, ValidationError
+from bot.errors import InvalidFields, MissingFields, ValidationError
 from bot.grammar import Token
 from bot.options import Option
 
@@ -98,9 +98,12 @@ class Command:
         return " ".join(parts)
 
     def parse(self, raw: dict[str, str], *, check_required: bool = True) -> dict[str, Any]:
-        """Validate raw option text into values; every option appears, missing ones as None."""
+        """Validate raw option text into values; every option appears, missing ones as None.
+
+        Every value that breaks its option's rule is named in one refusal."""
         values: dict[str, Any] = {}
         missing = []
+        invalid: list[ValidationError] = []
         for opt in self.options:
             text = raw.get(opt.name)
             if text is None:
@@ -108,7 +111,14 @@ class Command:
                     missing.append(opt.name)
                 values[opt.name] = None
             else:
-                values[opt.name] = opt.parse(text)
+                try:
+                    values[opt.name] = opt.parse(text)
+                except ValidationError as exc:
+                    invalid.append(exc)
+        if len(invalid) == 1:
+            raise invalid[0]
+        if invalid:
+            raise InvalidFields([error for exc in invalid for error in exc.errors])
         if missing and check_required:
             raise MissingFields(self.name, missing)
         return values

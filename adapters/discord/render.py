@@ -323,13 +323,13 @@ def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> R
 
 
 def refused_page(form: Form, reply: Reply) -> int | None:
-    """The step holding the field a refusal names (``"lead_meeting: must be yes or no"``),
-    or None if the reply is not a refusal of one of the form's values."""
+    """The first step holding a field the refusal names (``lead_meeting``), or None if the
+    reply is not a refusal of one of the form's values."""
     if not reply.error:
         return None
-    named = reply.text.partition(":")[0].strip()
+    named = {error.field for error in reply.errors}
     for number, page in enumerate(form_pages(form)):
-        if any(item.name == named for item in page):
+        if any(item.name in named for item in page):
             return number
     return None
 

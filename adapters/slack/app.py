@@ -270,11 +270,10 @@ class SlackBot:
         the submission was acknowledged at once, which closed the modal, and its trigger id
         opens a new one. False when the refusal is about something else or Slack will not
         open it (the trigger id lasts 3 seconds); the refusal is then answered as usual."""
-        named, sep, _rest = reply.text.partition(":")
         trigger_id = str(body.get("trigger_id", ""))
-        if not reply.error or reply.form is not None or not sep or not trigger_id:
+        if not reply.error or reply.form is not None or not trigger_id:
             return False
-        if named.strip() not in fields:
+        if not any(error.field in fields for error in reply.errors):
             return False
         try:
             name, args = decode_action(callback_id)
@@ -313,7 +312,7 @@ class SlackBot:
         except MissingFields as exc:
             return {f: "This field is needed." for f in exc.fields if f in values}
         except UserError as exc:
-            return render.field_errors(list(values), exc.message)
+            return render.field_errors(list(values), exc.errors)
         return {}
 
     async def _on_home(

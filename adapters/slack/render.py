@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import SLACK_USERGROUP_ID
+from bot.errors import FieldError
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
 
@@ -288,14 +289,23 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def field_errors(form_fields: list[str], text: str) -> dict[str, str]:
-    """Inline errors for a modal (``response_action: errors``): the refusal on the field it
-    names (the core's messages start with ``field: rule``), else on the first field."""
+def field_errors(form_fields: list[str], errors: list[FieldError]) -> dict[str, str]:
+    """Inline errors for a modal (``response_action: errors``), keyed by block id: each
+    field in error that the modal shows gets its rule; errors about fields the modal does
+    not show go, together, on its first field."""
     if not form_fields:
         return {}
-    named, sep, _rest = text.partition(":")
-    target = named.strip() if sep and named.strip() in form_fields else form_fields[0]
-    return {target: truncate(text, 150)}
+    marked: dict[str, str] = {}
+    elsewhere: list[str] = []
+    for error in errors:
+        if error.field in form_fields:
+            marked[error.field] = truncate(error.text, 150)
+        else:
+            elsewhere.append(error.text)
+    if elsewhere:
+        first = form_fields[0]
+        marked[first] = truncate("\n".join([*elsewhere, marked.get(first, "")]).strip(), 150)
+    return marked
 
 
 def home(sections: list[tuple[str, Reply]], *, intro: str = "") -> dict[str, Any]:
