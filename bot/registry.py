@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot import posts
-from bot.errors import InvalidFields, MissingFields, ValidationError
+from bot.errors import FieldError, InvalidFields, MissingFields, ValidationError
 from bot.grammar import Token
 from bot.options import Option
 
@@ -96,6 +96,22 @@ class Command:
         for opt in self.options:
             parts.append(f"{opt.name}:…" if opt.required else f"[{opt.name}:…]")
         return " ".join(parts)
+
+    def check(self, raw: dict[str, str]) -> list[FieldError]:
+        """Every error in ``raw`` at once, in the order of the options: each required
+        option not given, and each value that breaks its option's rule."""
+        errors: list[FieldError] = []
+        for opt in self.options:
+            text = raw.get(opt.name)
+            if text is None:
+                if opt.required:
+                    errors.append(FieldError(opt.name, "is needed"))
+                continue
+            try:
+                opt.parse(text)
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        return errors
 
     def parse(self, raw: dict[str, str], *, check_required: bool = True) -> dict[str, Any]:
         """Validate raw option text into values; every option appears, missing ones as None.

@@ -228,7 +228,7 @@ class DiscordAdapter:
                     await self._step_submitted(interaction, step[0], int(step[1]), values)
                     return
                 await self._answer(
-                    interaction, self._dispatch_action(interaction, data["custom_id"], values)
+                    interaction, self._dispatch_form(interaction, data["custom_id"], values)
                 )
         except discord.HTTPException as exc:
             log.warning("an interaction answer was refused by Discord: HTTP %s", exc.status)
@@ -285,6 +285,20 @@ class DiscordAdapter:
         inv = await self.invocation(interaction, interactive=True)
         if not inv.space_id:
             return Reply.refuse(NotConfigured().message)
+        return await self.app.dispatcher.handle_interaction(inv, action_id, values)
+
+    async def _dispatch_form(
+        self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
+    ) -> Reply:
+        """A submitted form: every field in error refused at once (a modal cannot mark its
+        fields, so the private answer names them all), else the command run."""
+        assert self.app is not None
+        inv = await self.invocation(interaction, interactive=True)
+        if not inv.space_id or self.app.services.orgs.lookup("discord", inv.space_id) is None:
+            return Reply.refuse(NotConfigured().message)
+        errors = self.app.dispatcher.check_form(action_id, values)
+        if errors:
+            return Reply.refuse_fields(errors)
         return await self.app.dispatcher.handle_interaction(inv, action_id, values)
 
     async def handle_component(
@@ -375,7 +389,7 @@ class DiscordAdapter:
 
         await self._answer(
             interaction,
-            self._dispatch_action(interaction, draft.form.id, values),
+            self._dispatch_form(interaction, draft.form.id, values),
             adjust=correct,
         )
 
