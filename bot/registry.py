@@ -77,6 +77,9 @@ class Command:
     #: run with the same options in a unit of work of its own that commits before the
     #: handler's opens (a write that must share no transaction with the handler's)
     before: Handler | None = None
+    #: the answer is for the channel, not only the person who asked; adapters answer
+    #: slowly in the same visibility (a refusal is private all the same)
+    public: bool = False
 
     @property
     def name(self) -> str:
@@ -177,6 +180,7 @@ class CommandGroup:
         form_title: str = "",
         read_only: bool = False,
         before: Handler | None = None,
+        public: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a handler as ``/<group> <action>``."""
 
@@ -194,6 +198,7 @@ class CommandGroup:
                 form_title=form_title,
                 read_only=read_only,
                 before=before,
+                public=public,
             )
             return handler
 
