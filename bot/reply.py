@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from bot.errors import FieldError
+from bot.timefmt import TimedText
 
 #: Discord's limit for a custom id, the tighter of the two platforms
 MAX_ACTION_ID = 100
@@ -195,6 +196,7 @@ def to_payload(reply: Reply) -> str:
     return json.dumps(
         {
             "text": reply.text,
+            **({"timed": reply.text.to_data()} if isinstance(reply.text, TimedText) else {}),
             "title": reply.title,
             "fields": [list(f) for f in reply.fields],
             "table": None
@@ -255,7 +257,7 @@ def from_payload(text: str) -> Reply:
             )
     table = data.get("table")
     return Reply(
-        text=data.get("text", ""),
+        text=TimedText.from_data(data["timed"]) if "timed" in data else data.get("text", ""),
         title=data.get("title", ""),
         fields=[tuple(f) for f in data.get("fields", [])],
         table=None if table is None else Table(table["headers"], table["rows"]),

@@ -27,6 +27,7 @@ from adapters.discord.components import ActionButton, ActionSelect, FormStep
 from bot.config import DISCORD_ROLE_ID
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
+from bot.timefmt import render_text
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -201,7 +202,7 @@ def view_of(actions: list[Action | Select]) -> discord.ui.View | None:
 
 def render(reply: Reply) -> Rendered:
     """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
-    text = reply.text
+    text = render_text(reply.text)
     rich = bool(reply.title or reply.fields or reply.table is not None)
     rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
     if reply.form is not None and reply.form.error:

@@ -25,6 +25,7 @@ from bot.config import SLACK_USERGROUP_ID
 from bot.errors import FieldError
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
+from bot.timefmt import render_text
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -161,7 +162,8 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
     if reply.title:
         blocks.append({"type": "header", "text": _plain(reply.title, HEADER_TEXT)})
     if reply.text:
-        text = f":warning: {reply.text}" if reply.error else reply.text
+        shown = render_text(reply.text)
+        text = f":warning: {shown}" if reply.error else shown
         blocks.extend(_sections(text))
     for i in range(0, len(reply.fields), FIELDS_PER_SECTION):
         blocks.append(
