@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from adapters.console.screen import Screen
+from bot.config import ConfigError
 from bot.context import Invocation
 from bot.errors import FieldError
 from bot.reply import Form, FormField, Reply
@@ -67,7 +68,9 @@ class ConsoleAdapter:
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         orgs = list(app.services.orgs)
         if not orgs:
-            raise ValueError("the console needs at least one organization in the configuration")
+            raise ConfigError("the console needs at least one organization in the configuration")
+        if org_slug:
+            app.services.config.org(org_slug)  # refuses an unknown slug by name
         record, self.org_config = app.services.orgs.by_slug(org_slug) if org_slug else orgs[0]
         self.org = record
         self.actor = Actor()

@@ -41,7 +41,7 @@ from adapters.discord.render import (
 )
 from adapters.discord.sender import DiscordSender
 from adapters.discord.tree import build_commands, command_of
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import Invocation
 from bot.delivery import Sender
 from bot.dispatch import form_for
@@ -91,7 +91,7 @@ class DiscordAdapter:
     async def start(self, app: Application) -> None:
         """Log in, connect every shard, and return once the guilds have arrived."""
         if not self.settings.token:
-            raise ValueError("[discord] token: is empty (set RALLYBOT_DISCORD__TOKEN)")
+            raise ConfigError.at("discord", "token", "is empty (set RALLYBOT_DISCORD__TOKEN)")
         _quiet_library_logs()
         self.app = app
         settings = self.settings
@@ -115,13 +115,14 @@ class DiscordAdapter:
             try:
                 self._task.result()
             except discord.LoginFailure:
-                raise ValueError(
-                    "[discord] token: Discord refused it (check RALLYBOT_DISCORD__TOKEN)"
+                raise ConfigError.at(
+                    "discord", "token", "Discord refused it (check RALLYBOT_DISCORD__TOKEN)"
                 ) from None
             except (aiohttp.ClientError, OSError) as exc:
-                raise ValueError(
-                    f"[discord] api_url: {settings.api_url} cannot be reached "
-                    f"({type(exc).__name__})"
+                raise ConfigError.at(
+                    "discord",
+                    "api_url",
+                    f"{settings.api_url} cannot be reached ({type(exc).__name__})",
                 ) from None
             raise RuntimeError("the Discord client stopped before it was ready")
         app.delivery.wake("discord")
@@ -483,7 +484,7 @@ async def sync_commands(config: Config, registry: Registry, guild_id: str | None
     Discord allows 200 command creations a day per guild, so this is an explicit step
     (`rallybot discord sync`), not part of every start."""
     if not config.discord.token:
-        raise ValueError("[discord] token: is empty (set RALLYBOT_DISCORD__TOKEN)")
+        raise ConfigError.at("discord", "token", "is empty (set RALLYBOT_DISCORD__TOKEN)")
     _quiet_library_logs()
     http = RoutedHTTP(
         asyncio.get_running_loop(),
