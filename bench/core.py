@@ -1,7 +1,7 @@
 """Benchmark: /profile updates dispatched through the whole core, against raw aiosqlite.
 
 10,000 `/profile` updates from 100 members go through the dispatcher (grammar, registry,
-validation, role check, unit of work, repositories) on a SQLite file. The baseline, measured
+validation, role check, unit of work, storage) on a SQLite file. The baseline, measured
 in the same run on a file with the same schema and pragmas, is raw aiosqlite doing the same
 one-row UPDATE in its own BEGIN IMMEDIATE … COMMIT transaction. The two alternate in rounds
 so that a noisy machine slows both alike; the ratio is the median of the rounds' ratios.

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchdb import bench_database
 from bench.common import counts_parser
 from commands.optouts import parse_optouts
+from storage import members as member_store
+from storage import orgs
 from storage.models import PendingOptout
 from storage.optouts import export_optouts, import_optouts
-from storage.repos import Repos
 
 _pending = PendingOptout.__table__
 
@@ -38,12 +39,13 @@ async def run(url: str | None, members: int, unseen: int, arrivals: int) -> dict
     with tempfile.TemporaryDirectory() as folder:
         async with bench_database(url, Path(folder)) as db:
             async with db.transaction() as conn:
-                repos = Repos(conn)
-                org = await repos.sync_org("bench", "Bench", "America/Chicago", [])
+                org = await orgs.sync_org(conn, "bench", "Bench", "America/Chicago", [])
                 for i in range(members):
-                    member = await repos.ensure_member("slack", f"U{i:07d}", f"M{i}", org.id)
+                    member = await member_store.ensure_member(
+                        conn, "slack", f"U{i:07d}", f"M{i}", org.id
+                    )
                     if i % 2:
-                        await repos.update_profile(member.id, {"alert_dms": False})
+                        await member_store.update_profile(conn, member.id, {"alert_dms": False})
             lines = [f"slack,U{i:07d},M{i}" for i in range(members)]
             lines += [f"discord,{10**17 + i},New {i}" for i in range(unseen)]
             text = "platform,account,display_name\n" + "\n".join(lines) + "\n"
@@ -84,7 +86,7 @@ async def run(url: str | None, members: int, unseen: int, arrivals: int) -> dict
                 began = time.perf_counter()
                 for i in range(arrivals):
                     async with db.transaction() as conn:
-                        await Repos(conn).ensure_member(platform, str(start + i), "", org.id)
+                        await member_store.ensure_member(conn, platform, str(start + i), "", org.id)
                 return time.perf_counter() - began
 
             listed = await first_commands("discord", 10**17)

@@ -15,8 +15,9 @@ from bot.dispatch import Dispatcher
 from bot.registry import CommandGroup, Registry
 from bot.scheduler import Scheduler
 from bot.services import OrgDirectory, Services
+from storage import orgs
 from storage.db import Database
-from storage.repos import OrgRecord, Repos
+from storage.orgs import OrgRecord
 
 
 class Application:
@@ -78,9 +79,8 @@ class Application:
     async def _sync_orgs(self) -> list[tuple[OrgRecord, OrgConfig]]:
         """Make the stored organizations and their spaces match the configuration."""
         async with self.db.transaction() as conn:
-            repos = Repos(conn)
             return [
-                (await repos.sync_org(org.slug, org.name, org.timezone, org.spaces()), org)
+                (await orgs.sync_org(conn, org.slug, org.name, org.timezone, org.spaces()), org)
                 for org in self.config.orgs
             ]
 

@@ -34,6 +34,12 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 class ConfigError(Exception):
     """The configuration is wrong; the message names where and which key."""
 
+    @classmethod
+    def at(cls, section: str, key: str, rule: str, *, source: str = "") -> ConfigError:
+        """The error of one key: ``[section] key: rule``, after the file's name if given."""
+        where = f"{source}: " if source else ""
+        return cls(f"{where}[{section}] {key}: {rule}")
+
 
 @dataclass
 class DatabaseConfig:

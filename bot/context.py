@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from bot.config import DISCORD_ROLE_ID
 from bot.registry import Role
 from bot.unit import UnitOfWork
-from storage.repos import MemberRecord, OrgRecord
+from storage import audit, members, orgs
+from storage.members import MemberRecord
+from storage.orgs import OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig, RoleSources
@@ -93,8 +95,8 @@ class Context(UnitOfWork):
             if cached is not None:
                 self._member = cached
             else:
-                self._member = await self.repos.ensure_member(
-                    inv.platform, inv.user_id, name, self.org.id
+                self._member = await members.ensure_member(
+                    self.conn, inv.platform, inv.user_id, name, self.org.id
                 )
                 self._remember = True
         return self._member
@@ -109,7 +111,7 @@ class Context(UnitOfWork):
             if cached is not None:
                 self._member = cached
             else:
-                self._member = await self.repos.find_member(inv.platform, inv.user_id)
+                self._member = await members.find_member(self.conn, inv.platform, inv.user_id)
         return self._member
 
     def forget_member(self, member_id: int) -> None:
@@ -132,7 +134,7 @@ class Context(UnitOfWork):
             self._role_checked = True
             member = await self.existing_member()
             if member is not None:
-                granted = await self.repos.granted_role(self.org.id, member.id)
+                granted = await orgs.granted_role(self.conn, self.org.id, member.id)
                 if granted:
                     self.role = max(self.role, Role[granted.upper()])
         return self.role
@@ -146,4 +148,4 @@ class Context(UnitOfWork):
         at = self.now
         if day_only:
             at = at.replace(hour=0, minute=0, second=0, microsecond=0)
-        await self.repos.audit(self.org.id, member.id, action, target, detail, at=at)
+        await audit.add_entry(self.conn, self.org.id, member.id, action, target, detail, at=at)

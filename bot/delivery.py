@@ -1,6 +1,6 @@
 """The delivery engine: every outgoing message is an outbox row, sent once, as fast as allowed.
 
-Handlers add rows inside their unit of work (``storage.queue.Outbox``); the engine claims
+Handlers add rows inside their unit of work (``storage.queue.add_message``); the engine claims
 due rows per platform with a lease (the most urgent priority class first, then the
 earliest due), sends them through that platform's ``Sender`` at the rate and concurrency
 the sender declares, keeps each destination (a channel, a person's direct messages) to the

@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context, Invocation, config_role
-from bot.errors import MissingFields, NotConfigured, PermissionDenied, UserError
+from bot.errors import FieldError, MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
 from bot.registry import Command
 from bot.reply import Form, FormField, Reply, decode_action
-from storage.repos import OrgRecord
+from storage.orgs import OrgRecord
 
 if TYPE_CHECKING:
     from bot.config import OrgConfig
@@ -63,6 +63,25 @@ class Dispatcher:
                 args[key] = str(value)
         return await self.invoke(inv, command, args)
 
+    def check_form(self, action_id: str, values: dict[str, str]) -> list[FieldError]:
+        """Every error in a form's submitted values at once, before anything runs: each
+        required field left blank and each value that breaks its option's rule, in the
+        command's order of options. The values the form's id carries count as given; a
+        blank value counts as not given. None for an id that names no command (running it
+        refuses it as usual)."""
+        try:
+            name, args = decode_action(action_id)
+            command = self.services.registry.get(name)
+        except UserError:
+            return []
+        args.pop("_select", None)
+        given = {
+            key: str(value)
+            for key, value in values.items()
+            if value is not None and str(value).strip() and command.option(key) is not None
+        }
+        return command.check({**args, **given})
+
     async def suggest(
         self, inv: Invocation, command: Command, option: str, typed: str
     ) -> list[tuple[str, str]]:
@@ -102,7 +121,7 @@ class Dispatcher:
                 return Reply(text=exc.message, form=form_for(command, raw))
             return Reply.refuse(exc.message + ".")
         except UserError as exc:
-            return Reply.refuse(exc.message)
+            return Reply.refuse(exc.message, exc.errors)
         except Exception:
             ref = secrets.token_hex(3)
             log.exception("/%s failed (ref %s)", command.name, ref)

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field in error: the option's ``field`` name and the ``rule`` its value broke."""
+
+    field: str
+    rule: str
+
+    @property
+    def text(self) -> str:
+        """``field: rule``, as a person reads it."""
+        return f"{self.field}: {self.rule}"
+
 
 class UserError(Exception):
     """A refusal to show the person who asked, in plain words."""
@@ -9,6 +24,11 @@ class UserError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def errors(self) -> list[FieldError]:
+        """The fields this refusal names; none for a refusal about something else."""
+        return []
 
 
 class ValidationError(UserError):
@@ -18,6 +38,22 @@ class ValidationError(UserError):
         super().__init__(f"{field}: {rule}")
         self.field = field
         self.rule = rule
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [FieldError(self.field, self.rule)]
+
+
+class InvalidFields(UserError):
+    """Several inputs broke their rules at once; each is named, one a line."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("\n".join(error.text for error in errors))
+        self._errors = list(errors)
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return list(self._errors)
 
 
 class MissingFields(UserError):

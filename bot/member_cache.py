@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from storage.repos import MemberRecord
+from storage.members import MemberRecord
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reply import Reply, to_payload
-from storage.queue import NewMessage, Outbox
+from storage import queue
+from storage.queue import NewMessage
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,16 @@ class Messages:
     """Adds posts, direct messages and edits to the outbox of one unit of work."""
 
     def __init__(self, conn: AsyncConnection, now: datetime) -> None:
-        self._outbox = Outbox(conn, now)
+        self._conn = conn
+        self._now = now
+        #: how many messages this unit of work offered to the outbox (one repeated by key
+        #: included)
+        self.added = 0
 
-    @property
-    def added(self) -> int:
-        """How many messages this unit of work offered to the outbox."""
-        return self._outbox.added
+    async def _add(self, message: NewMessage) -> int | None:
+        new_id = await queue.add_message(self._conn, message, self._now)
+        self.added += 1
+        return new_id
 
     async def to_channel(
         self,
@@ -50,7 +55,7 @@ class Messages:
 
         With ``not_before`` the post waits until then, and the outbox row records that time
         as its creation: nothing stored tells when the unit of work really ran (anonymity)."""
-        return await self._outbox.add(
+        return await self._add(
             NewMessage(
                 platform,
                 "channel",
@@ -75,7 +80,7 @@ class Messages:
         org_id: int | None = None,
     ) -> int | None:
         """Send a direct message to one platform account."""
-        return await self._outbox.add(
+        return await self._add(
             NewMessage(
                 platform,
                 "user",
@@ -92,21 +97,21 @@ class Messages:
         self, messages: Iterable[Message], *, kind: str, org_id: int | None = None
     ) -> None:
         """Many posts or direct messages in one statement (a fan-out, a batch of reminders)."""
-        await self._outbox.add_many(
-            [
-                NewMessage(
-                    m.platform,
-                    m.target_kind,
-                    m.target,
-                    to_payload(m.reply),
-                    kind,
-                    m.key,
-                    org_id=org_id,
-                    member_id=m.member_id,
-                )
-                for m in messages
-            ]
-        )
+        batch = [
+            NewMessage(
+                m.platform,
+                m.target_kind,
+                m.target,
+                to_payload(m.reply),
+                kind,
+                m.key,
+                org_id=org_id,
+                member_id=m.member_id,
+            )
+            for m in messages
+        ]
+        await queue.add_messages(self._conn, batch, self._now)
+        self.added += len(batch)
 
     async def edit(
         self,
@@ -121,7 +126,7 @@ class Messages:
         org_id: int | None = None,
     ) -> int | None:
         """Replace the content of a message this bot posted earlier (outbox row ``original``)."""
-        return await self._outbox.add(
+        return await self._add(
             NewMessage(
                 platform,
                 target_kind,

@@ -84,7 +84,7 @@ async def announce(
     )
     shown = shown_digest(reply)
     await store.add_posts(
-        unit.repos.conn,
+        unit.conn,
         [
             NewPost(subject_kind, subject_id, org_id, platform, channel, outbox_id, shown)
             for platform, channel, outbox_id in posted
@@ -101,7 +101,7 @@ async def refresh(
     ``keys`` maps a subject id to the key its edits are named by (``{key}:{platform}:
     {channel}``); ``kind`` is the edits' outbox kind, the view's own if not given."""
     view = unit.services.registry.live_views()[subject_kind]
-    conn = unit.repos.conn
+    conn = unit.conn
     rendered: dict[int, Reply | None] = {}
     changed: list[tuple[int, str]] = []
     for post in await store.posts_of(conn, subject_kind, list(keys)):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot import posts
-from bot.errors import MissingFields, ValidationError
+from bot.errors import FieldError, InvalidFields, MissingFields, ValidationError
 from bot.grammar import Token
 from bot.options import Option
 
@@ -77,6 +77,9 @@ class Command:
     #: run with the same options in a unit of work of its own that commits before the
     #: handler's opens (a write that must share no transaction with the handler's)
     before: Handler | None = None
+    #: the answer is for the channel, not only the person who asked; adapters answer
+    #: slowly in the same visibility (a refusal is private all the same)
+    public: bool = False
 
     @property
     def name(self) -> str:
@@ -97,10 +100,29 @@ class Command:
             parts.append(f"{opt.name}:…" if opt.required else f"[{opt.name}:…]")
         return " ".join(parts)
 
+    def check(self, raw: dict[str, str]) -> list[FieldError]:
+        """Every error in ``raw`` at once, in the order of the options: each required
+        option not given, and each value that breaks its option's rule."""
+        errors: list[FieldError] = []
+        for opt in self.options:
+            text = raw.get(opt.name)
+            if text is None:
+                if opt.required:
+                    errors.append(FieldError(opt.name, "is needed"))
+                continue
+            try:
+                opt.parse(text)
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        return errors
+
     def parse(self, raw: dict[str, str], *, check_required: bool = True) -> dict[str, Any]:
-        """Validate raw option text into values; every option appears, missing ones as None."""
+        """Validate raw option text into values; every option appears, missing ones as None.
+
+        Every value that breaks its option's rule is named in one refusal."""
         values: dict[str, Any] = {}
         missing = []
+        invalid: list[ValidationError] = []
         for opt in self.options:
             text = raw.get(opt.name)
             if text is None:
@@ -108,7 +130,14 @@ class Command:
                     missing.append(opt.name)
                 values[opt.name] = None
             else:
-                values[opt.name] = opt.parse(text)
+                try:
+                    values[opt.name] = opt.parse(text)
+                except ValidationError as exc:
+                    invalid.append(exc)
+        if len(invalid) == 1:
+            raise invalid[0]
+        if invalid:
+            raise InvalidFields([error for exc in invalid for error in exc.errors])
         if missing and check_required:
             raise MissingFields(self.name, missing)
         return values
@@ -151,6 +180,7 @@ class CommandGroup:
         form_title: str = "",
         read_only: bool = False,
         before: Handler | None = None,
+        public: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a handler as ``/<group> <action>``."""
 
@@ -168,6 +198,7 @@ class CommandGroup:
                 form_title=form_title,
                 read_only=read_only,
                 before=before,
+                public=public,
             )
             return handler
 

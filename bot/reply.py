@@ -13,6 +13,9 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from bot.errors import FieldError
+from bot.timefmt import TimedText
+
 #: Discord's limit for a custom id, the tighter of the two platforms
 MAX_ACTION_ID = 100
 
@@ -135,15 +138,23 @@ class Reply:
     form: Form | None = None
     ephemeral: bool = True
     error: bool = False
+    #: for a refusal of values: every field in error and the rule it broke, so an adapter
+    #: can mark the fields of a form without reading them back out of ``text``
+    errors: list[FieldError] = field(default_factory=list)
     #: an organizer's deliberate ping, for a channel post only (never a DM or an edit):
     #: "here", "channel", "everyone" or a role (a Discord role id or name, a Slack user group
     #: id); without it nothing in the message pings anyone
     notify: str = ""
 
     @classmethod
-    def refuse(cls, text: str) -> Reply:
-        """A refusal, seen by the caller only."""
-        return cls(text=text, ephemeral=True, error=True)
+    def refuse(cls, text: str, errors: list[FieldError] | None = None) -> Reply:
+        """A refusal, seen by the caller only; ``errors`` names the fields it is about."""
+        return cls(text=text, ephemeral=True, error=True, errors=list(errors or []))
+
+    @classmethod
+    def refuse_fields(cls, errors: list[FieldError]) -> Reply:
+        """A refusal of the values of ``errors``' fields, each named on a line of its own."""
+        return cls.refuse("\n".join(error.text for error in errors), errors)
 
     def plain_text(self) -> str:
         """The whole reply as plain text: the fallback every platform can show."""
@@ -185,6 +196,7 @@ def to_payload(reply: Reply) -> str:
     return json.dumps(
         {
             "text": reply.text,
+            **({"timed": reply.text.to_data()} if isinstance(reply.text, TimedText) else {}),
             "title": reply.title,
             "fields": [list(f) for f in reply.fields],
             "table": None
@@ -245,7 +257,7 @@ def from_payload(text: str) -> Reply:
             )
     table = data.get("table")
     return Reply(
-        text=data.get("text", ""),
+        text=TimedText.from_data(data["timed"]) if "timed" in data else data.get("text", ""),
         title=data.get("title", ""),
         fields=[tuple(f) for f in data.get("fields", [])],
         table=None if table is None else Table(table["headers"], table["rows"]),

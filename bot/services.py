@@ -16,7 +16,7 @@ from bot.config import Config, OrgConfig
 from bot.member_cache import MemberCache
 from bot.registry import Registry
 from storage.db import Database
-from storage.repos import OrgRecord
+from storage.orgs import OrgRecord
 
 
 class Wakeable(Protocol):

@@ -1,9 +1,15 @@
 """Times as people read them: a moment shown on the wall clock of a person's or an
-organization's timezone, the same way in every feature."""
+organization's timezone, the same way in every feature.
+
+A reply carries its times as values (``Moment``, ``Span``) inside a ``TimedText``: the text
+reads as it always did, and an adapter renders each time itself through ``render_text``
+(as text on every platform for now)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -12,3 +18,113 @@ def local_time(moment: datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     hour = local.strftime("%I").lstrip("0")
     return f"{local:%a %b} {local.day}, {hour}:{local:%M %p %Z}"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An instant and the IANA zone to show it in (the viewer's own, when known)."""
+
+    instant: datetime
+    zone: str
+    viewer_zone: str | None = None
+
+    @property
+    def shown_in(self) -> ZoneInfo:
+        """The zone the moment is read in."""
+        return ZoneInfo(self.viewer_zone or self.zone)
+
+    def text(self) -> str:
+        """The moment as plain text: ``Tue Nov 3, 9:00 AM CST``."""
+        return local_time(self.instant, self.shown_in)
+
+
+@dataclass(frozen=True)
+class Span:
+    """From one moment to another, read in the zone of ``start``."""
+
+    start: Moment
+    end: datetime
+
+    def text(self) -> str:
+        """Within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or with both days (and both
+        zone names, across a daylight-saving change)."""
+        tz = self.start.shown_in
+        start, end = self.start.instant.astimezone(tz), self.end.astimezone(tz)
+        if start.date() == end.date() and start.tzname() == end.tzname():
+            hour = end.strftime("%I").lstrip("0")
+            head = local_time(start, tz).rsplit(" ", 1)[0]
+            return f"{head} – {hour}:{end:%M %p %Z}"
+        return f"{local_time(start, tz)} – {local_time(end, tz)}"
+
+
+Part = str | Moment | Span
+
+
+def render_part(part: Part) -> str:
+    """One part of a text as a platform shows it (text, on every platform for now)."""
+    return part if isinstance(part, str) else part.text()
+
+
+class TimedText(str):
+    """Text with times in it, kept as values: reads as its plain rendering everywhere, and
+    ``parts`` holds the words and the times for an adapter to render."""
+
+    parts: tuple[Part, ...]
+
+    def __new__(cls, *parts: Part) -> TimedText:
+        text = super().__new__(cls, "".join(render_part(p) for p in parts))
+        text.parts = tuple(parts)
+        return text
+
+    @classmethod
+    def join(cls, separator: str, pieces: list[str]) -> TimedText:
+        """``separator.join(pieces)``, keeping the times of the pieces that carry them."""
+        parts: list[Part] = []
+        for i, piece in enumerate(pieces):
+            if i:
+                parts.append(separator)
+            parts.extend(piece.parts if isinstance(piece, TimedText) else (piece,))
+        return cls(*parts)
+
+    def to_data(self) -> list[Any]:
+        """The parts as JSON data (for the outbox)."""
+        out: list[Any] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, Moment):
+                out.append({"moment": _moment_data(part)})
+            else:
+                out.append({"span": [_moment_data(part.start), part.end.isoformat()]})
+        return out
+
+    @classmethod
+    def from_data(cls, data: list[Any]) -> TimedText:
+        """The text stored by ``to_data``."""
+        parts: list[Part] = []
+        for item in data:
+            if isinstance(item, str):
+                parts.append(item)
+            elif "moment" in item:
+                parts.append(_moment_of(item["moment"]))
+            else:
+                start, end = item["span"]
+                parts.append(Span(_moment_of(start), datetime.fromisoformat(end)))
+        return cls(*parts)
+
+
+def _moment_data(moment: Moment) -> list[str | None]:
+    return [moment.instant.isoformat(), moment.zone, moment.viewer_zone]
+
+
+def _moment_of(data: list[str | None]) -> Moment:
+    instant, zone, viewer = data
+    assert instant is not None and zone is not None
+    return Moment(datetime.fromisoformat(instant), zone, viewer)
+
+
+def render_text(text: str) -> str:
+    """A reply's text as an adapter shows it, each time in it rendered for the platform."""
+    if isinstance(text, TimedText):
+        return "".join(render_part(p) for p in text.parts)
+    return text

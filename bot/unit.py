@@ -1,5 +1,6 @@
-"""The unit of work: one transaction, its repositories, the time it runs at, the messages it
-adds to the outbox, the due items it schedules and what runs once it has committed.
+"""The unit of work: one transaction (its connection is what every ``storage`` function
+takes first), the time it runs at, the messages it adds to the outbox, the due items it
+schedules and what runs once it has committed.
 
 A command's context and a due item's context are both units of work, so code run from
 either takes a ``UnitOfWork``. Once the transaction has committed, ``committed()`` wakes the
@@ -24,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.messages import Messages
 from storage import queue
 from storage.queue import NewDueItem
-from storage.repos import Repos
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -39,7 +39,6 @@ class UnitOfWork:
     #: the moment this unit of work runs at, when fixed (scheduled work runs at the moment
     #: it was claimed); otherwise the application's clock is read
     at: datetime | None = field(default=None, kw_only=True)
-    _repos: Repos | None = field(default=None, kw_only=True, repr=False)
     _messages: Messages | None = field(default=None, kw_only=True, repr=False)
     _scheduled: list[datetime] = field(default_factory=list, kw_only=True, repr=False)
     _after_commit: list[Callable[[], Awaitable[None]]] = field(
@@ -50,13 +49,6 @@ class UnitOfWork:
     def now(self) -> datetime:
         """The current time: the unit's fixed moment, or the application's clock."""
         return self.at if self.at is not None else self.services.clock.now()
-
-    @property
-    def repos(self) -> Repos:
-        """Repositories over this unit of work."""
-        if self._repos is None:
-            self._repos = Repos(self.conn)
-        return self._repos
 
     @property
     def messages(self) -> Messages:

@@ -18,8 +18,9 @@ from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
 from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from commands.optouts import COLUMNS, describe_import, parse_optouts
+from storage import audit, links, members
 from storage import optouts as optout_store
-from storage.repos import LinkCodeRecord
+from storage.links import LinkCodeRecord
 
 LINK_TTL = timedelta(minutes=10)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -68,7 +69,7 @@ async def profile_command(ctx: Context, **fields: Any) -> Reply:
     changes = {name: value for name, value in fields.items() if value is not None}
     if changes:
         member = await ctx.member()
-        record = await ctx.repos.update_profile(member.id, changes)
+        record = await members.update_profile(ctx.conn, member.id, changes)
     else:
         member = await ctx.existing_member()
         if member is None:
@@ -76,7 +77,7 @@ async def profile_command(ctx: Context, **fields: Any) -> Reply:
                 text="You have no profile yet. Set any field, e.g. "
                 "/profile state:IL library_type:public timezone:America/Chicago"
             )
-        record = await ctx.repos.profile(member.id)
+        record = await members.profile(ctx.conn, member.id)
     shown = [
         (opt.name.replace("_", " "), _show(getattr(record, opt.name))) for opt in PROFILE_OPTIONS
     ]
@@ -112,13 +113,15 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             raise ValidationError("code", "is needed with confirm: the code you entered")
         member = await ctx.member()
         new = new_link_code()
-        await ctx.repos.store_link_code(new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now)
+        await links.store_link_code(
+            ctx.conn, new, member.id, ctx.platform, ctx.now + LINK_TTL, ctx.now
+        )
         return Reply(
             text=f"Your link code is {new}. Within 10 minutes, on your other platform, "
             f"type /link code:{new} — it works once. Give it to no one else: whoever enters "
             "it and confirms joins their account to yours."
         )
-    found = await ctx.repos.find_link_code(code)
+    found = await links.find_link_code(ctx.conn, code)
     if found is None:
         raise ValidationError(
             "code", "is not a code we gave out; codes work once — get a new one with /link"
@@ -138,21 +141,21 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
         current = await ctx.member()
     if not confirm or found.entered_by != current.identity_id:
         return await _ask_to_link(ctx, code.strip().upper(), found, current.identity_id)
-    if await ctx.repos.take_link_code(code, current.identity_id) is None:
+    if await links.take_link_code(ctx.conn, code, current.identity_id) is None:
         raise ValidationError(
             "code", "is not a code we gave out; codes work once — get a new one with /link"
         )
     keep_id = found.member_id
-    await ctx.repos.move_identities(current.id, keep_id)
+    await members.move_identities(ctx.conn, current.id, keep_id)
     for group in ctx.services.registry.groups.values():
         for merge in group.mergers:
             await merge(ctx, keep_id, current.id)
-    await ctx.repos.delete_member(current.id)
+    await members.delete_member(ctx.conn, current.id)
     ctx.forget_member(current.id)
     await asyncio.to_thread(
         files.move_member_exports, ctx.services.config.bot.files_dir, current.id, keep_id
     )
-    platforms = sorted({i.platform for i in await ctx.repos.identities(keep_id)})
+    platforms = sorted({i.platform for i in await members.identities(ctx.conn, keep_id)})
     return Reply(
         text="Linked. You are one member on "
         + " and ".join(platforms)
@@ -163,11 +166,15 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
 async def _ask_to_link(ctx: Context, code: str, found: LinkCodeRecord, identity_id: int) -> Reply:
     """Hold the code for this account alone and ask it to confirm, naming whose account the
     code joins: nothing is joined yet."""
-    if await ctx.repos.enter_link_code(code, identity_id) is None:
+    if await links.enter_link_code(ctx.conn, code, identity_id) is None:
         raise ValidationError(
             "code", "was entered from another account already; get a new one with /link"
         )
-    owner = [i for i in await ctx.repos.identities(found.member_id) if i.platform == found.platform]
+    owner = [
+        i
+        for i in await members.identities(ctx.conn, found.member_id)
+        if i.platform == found.platform
+    ]
     name = owner[0].display_name if owner else "an account"
     minutes = max(1, round((found.expires_at - ctx.now).total_seconds() / 60))
     return Reply(
@@ -189,20 +196,21 @@ async def privacy_export(ctx: Context) -> Reply:
     member = await ctx.existing_member()
     if member is None:
         return Reply(text="The bot keeps nothing about you.")
-    repos = ctx.repos
     data: dict[str, Any] = {
         "member": {"id": member.id, "display_name": member.display_name},
         "accounts": [
             {"platform": i.platform, "user_id": i.user_id, "display_name": i.display_name}
-            for i in await repos.identities(member.id)
+            for i in await members.identities(ctx.conn, member.id)
         ],
         "profile": {
-            k: v for k, v in asdict(await repos.profile(member.id)).items() if k != "member_id"
+            k: v
+            for k, v in asdict(await members.profile(ctx.conn, member.id)).items()
+            if k != "member_id"
         },
-        "organizations": await repos.org_ids_of(member.id),
-        "actions_as_organizer": await repos.audit_entries(actor=member.id),
+        "organizations": await members.org_ids_of(ctx.conn, member.id),
+        "actions_as_organizer": await audit.entries(ctx.conn, actor=member.id),
         "alert_dm_optouts_imported": await optout_store.pending_of_accounts(
-            repos.conn, await _accounts(ctx, member.id)
+            ctx.conn, await _accounts(ctx, member.id)
         ),
     }
     for group in ctx.services.registry.groups.values():
@@ -242,8 +250,8 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
     for group in ctx.services.registry.groups.values():
         for erase in group.erasers:
             await erase(ctx, member.id)
-    await optout_store.forget_accounts(ctx.repos.conn, await _accounts(ctx, member.id))
-    await ctx.repos.delete_member(member.id)
+    await optout_store.forget_accounts(ctx.conn, await _accounts(ctx, member.id))
+    await members.delete_member(ctx.conn, member.id)
     ctx.forget_member(member.id)
     await asyncio.to_thread(
         files.remove_member_exports, ctx.services.config.bot.files_dir, member.id
@@ -253,7 +261,7 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
 
 async def _accounts(ctx: Context, member_id: int) -> list[tuple[str, str]]:
     """A member's accounts as (platform, user id) pairs."""
-    return [(i.platform, i.user_id) for i in await ctx.repos.identities(member_id)]
+    return [(i.platform, i.user_id) for i in await members.identities(ctx.conn, member_id)]
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,7 @@ class OptoutList(Text):
 async def optouts_export(ctx: Context) -> Reply:
     """Hand organizers the opt-out list: every member with alert DMs off, each of their
     accounts, and the imported accounts not seen yet."""
-    data, people, rows = await optout_store.export_optouts(ctx.repos.conn, ctx.org.id)
+    data, people, rows = await optout_store.export_optouts(ctx.conn, ctx.org.id)
     await ctx.audit("optouts.export", "optouts", people=people, accounts=rows)
     return Reply(
         text=f"{people} {'person wants' if people == 1 else 'people want'} no alert DMs "
@@ -303,7 +311,7 @@ async def optouts_import(ctx: Context, csv: str) -> Reply:
         found = "; ".join(str(p) for p in problems[:5]) or f"write {COLUMNS}, one account a row"
         raise ValidationError("csv", f"has no row that can be taken ({found})")
     await ctx.member()  # the organizer is stored before the import locks the accounts table
-    outcome = await optout_store.import_optouts(ctx.repos.conn, ctx.org.id, rows, ctx.now)
+    outcome = await optout_store.import_optouts(ctx.conn, ctx.org.id, rows, ctx.now)
     await ctx.audit(
         "optouts.import",
         "optouts",

@@ -15,6 +15,7 @@ from bot.scheduler import DueContext
 from bot.timefmt import local_time
 from bot.timeparse import format_duration
 from bot.when import Recurrence, parse_when
+from storage import members
 from storage.queue import NewDueItem
 from storage.reminders import (
     active_reminders,
@@ -32,7 +33,7 @@ group.home_section("My reminders", "list", rank=40)
 
 
 async def _timezone(ctx: Context, member_id: int) -> ZoneInfo:
-    profile = await ctx.repos.profile(member_id)
+    profile = await members.profile(ctx.conn, member_id)
     return ZoneInfo(profile.timezone or ctx.org.timezone)
 
 
@@ -60,9 +61,9 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     tz = await _timezone(ctx, member.id)
     parsed = parse_when(when, ctx.now, tz)
     rule = parsed.recurrence
-    await ctx.repos.lock_member(member.id)
+    await members.lock_member(ctx.conn, member.id)
     quota = ctx.services.config.limits.reminders_per_member
-    waiting = await count_active(ctx.repos.conn, member.id)
+    waiting = await count_active(ctx.conn, member.id)
     if waiting >= quota:
         most = "the most" if waiting == quota else f"more than the {quota}"
         raise UserError(
@@ -71,7 +72,7 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
             "(/reminder list shows their ids)."
         )
     reminder_id = await add_reminder(
-        ctx.repos.conn,
+        ctx.conn,
         member_id=member.id,
         identity_id=member.identity_id,
         org_id=ctx.org.id,
@@ -103,7 +104,7 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
 async def list_reminders(ctx: Context) -> Reply:
     """The caller's active reminders."""
     member = await ctx.existing_member()
-    reminders = [] if member is None else await active_reminders(ctx.repos.conn, member.id)
+    reminders = [] if member is None else await active_reminders(ctx.conn, member.id)
     if not reminders:
         return Reply(text="You have no reminders. Add one with /reminder add when:… text:…")
     rows = []
@@ -123,12 +124,12 @@ async def list_reminders(ctx: Context) -> Reply:
 async def cancel(ctx: Context, id: int) -> Reply:
     """Cancel a reminder of the caller's, and everything scheduled for it."""
     member = await ctx.existing_member()
-    reminder = await get_reminder(ctx.repos.conn, id)
+    reminder = await get_reminder(ctx.conn, id)
     if reminder is None or member is None or reminder.member_id != member.id:
         raise ValidationError("id", f"you have no reminder {id}; see /reminder list")
     if reminder.state != "active":
         return Reply(text=f"Reminder {id} is already {reminder.state}.")
-    await set_reminder_state(ctx.repos.conn, id, state="cancelled", next_at=None)
+    await set_reminder_state(ctx.conn, id, state="cancelled", next_at=None)
     await ctx.cancel_due("reminder", id)
     return Reply(text=f"Reminder {id} cancelled: “{reminder.text}”.")
 
@@ -201,11 +202,11 @@ async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
             "repeats": r.recurrence,
             "timezone": r.timezone,
         }
-        for r in await active_reminders(ctx.repos.conn, member_id)
+        for r in await active_reminders(ctx.conn, member_id)
     ]
 
 
 @group.on_merge
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """Reminders follow the person when /link joins two members."""
-    await move_reminders(ctx.repos.conn, drop, keep)
+    await move_reminders(ctx.conn, drop, keep)

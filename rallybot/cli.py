@@ -10,13 +10,16 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
 from rallybot.groups import default_groups
+from storage import audit, members, orgs
 from storage.db import Database, DatabaseError
-from storage.repos import OrgRecord, Repos
+from storage.orgs import OrgRecord
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,6 +104,10 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
         await app.stop()
 
 
+class CommandLineError(Exception):
+    """What was asked on the command line cannot be done; the message names the argument."""
+
+
 EXPORTS = ("layoffs", "signers", "rsvps", "optouts")
 IMPORTS = ("optouts",)
 PLATFORMS = ("slack", "discord", "console")
@@ -154,16 +161,17 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
             elif args.what == "signers":
                 alert = await get_alert(conn, args.alert)
                 if alert is None or alert.org_id != record.id:
-                    raise ValueError(f"--alert: no alert {args.alert} in {record.slug}")
+                    raise CommandLineError(f"--alert: no alert {args.alert} in {record.slug}")
                 data = await export_signers_csv(conn, alert.id)
             elif args.what == "optouts":
                 data, _, _ = await export_optouts(conn, record.id)
             else:
                 event = await get_event(conn, args.event)
                 if event is None or event.org_id != record.id:
-                    raise ValueError(f"--event: no event {args.event} in {record.slug}")
+                    raise CommandLineError(f"--event: no event {args.event} in {record.slug}")
                 data = await export_rsvps_csv(conn, event.id)
-            await Repos(conn).audit(
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 f"{args.what}.export",
@@ -179,11 +187,11 @@ def _read_csv(file: str) -> str:
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
-        raise ValueError(f"{file}: cannot be read ({exc.strerror})") from None
+        raise CommandLineError(f"{file}: cannot be read ({exc.strerror})") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{file}: is not UTF-8 text (byte {exc.start + 1})") from None
+        raise CommandLineError(f"{file}: is not UTF-8 text (byte {exc.start + 1})") from None
 
 
 async def _import(config: Config, args: argparse.Namespace) -> int:
@@ -195,11 +203,12 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
     if not rows:
         for problem in problems:
             print(f"rallybot: {args.file}: {problem}", file=sys.stderr)
-        raise ValueError(f"{args.file}: has no row that can be taken (columns: {COLUMNS})")
+        raise CommandLineError(f"{args.file}: has no row that can be taken (columns: {COLUMNS})")
     async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
             outcome = await import_optouts(conn, record.id, rows, app.services.clock.now())
-            await Repos(conn).audit(
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 "optouts.import",
@@ -223,28 +232,32 @@ async def _roles(config: Config, args: argparse.Namespace) -> int:
     account, from their next command on. Each grant and revocation is audited."""
     async with _org_app(config, args.org) as (app, record):
         async with app.db.transaction() as conn:
-            repos = Repos(conn)
             if args.roles_command == "list":
-                print(await _granted(repos, record))
+                print(await _granted(conn, record))
                 return 0
             account = args.account.strip()
             if not account:
-                raise ValueError("--account: must not be empty")
+                raise CommandLineError("--account: must not be empty")
             who = f"{args.platform} account {account!r}"
-            member = await repos.find_member(args.platform, account)
+            member = await members.find_member(conn, args.platform, account)
             if args.roles_command == "grant":
                 if member is None:  # not seen yet: the grant waits for them as a member
-                    member = await repos.ensure_member(args.platform, account, account, record.id)
+                    member = await members.ensure_member(
+                        conn, args.platform, account, account, record.id
+                    )
                 role, granted = args.role, args.role
                 done = f"now has the {role} role, on every account of the member"
             else:
-                role = None if member is None else await repos.granted_role(record.id, member.id)
+                role = (
+                    None if member is None else await orgs.granted_role(conn, record.id, member.id)
+                )
                 if member is None or role is None:
-                    raise ValueError(f"--account: {who} has no role granted in {record.slug}")
+                    raise CommandLineError(f"--account: {who} has no role granted in {record.slug}")
                 granted = None
                 done = f"no longer has the {role} role it was granted"
-            await repos.grant_role(record.id, member.id, granted)
-            await repos.audit(
+            await orgs.grant_role(conn, record.id, member.id, granted)
+            await audit.add_entry(
+                conn,
                 record.id,
                 None,
                 f"role.{args.roles_command}",
@@ -256,11 +269,11 @@ async def _roles(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _granted(repos: Repos, record: OrgRecord) -> str:
+async def _granted(conn: AsyncConnection, record: OrgRecord) -> str:
     """The roles granted in an organization, a line per member with their accounts."""
     lines = []
-    for member_id, role in await repos.granted_roles(record.id):
-        identities = await repos.identities(member_id)
+    for member_id, role in await orgs.granted_roles(conn, record.id):
+        identities = await members.identities(conn, member_id)
         accounts = ", ".join(f"{i.platform}:{i.user_id} ({i.display_name})" for i in identities)
         lines.append(f"member {member_id}\t{role}\t{accounts}")
     return "\n".join(lines) or (
@@ -285,7 +298,7 @@ async def _discord_sync(config: Config, guild: str | None) -> int:
     from bot.registry import Registry
 
     if guild is not None and not guild.isdigit():
-        raise ValueError(f"--guild: {guild!r} is not a Discord guild id (digits)")
+        raise CommandLineError(f"--guild: {guild!r} is not a Discord guild id (digits)")
     count = await sync_commands(config, Registry(default_groups()), guild)
     where = f"guild {guild}" if guild else "every guild (global commands)"
     print(f"synced {count} slash commands to {where}")
@@ -337,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.buffer.write(data)
             return 0
         return asyncio.run(_run(config))
-    except (ConfigError, DatabaseError, ValueError, KeyError) as exc:
+    except (ConfigError, DatabaseError, CommandLineError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"rallybot: {message}", file=sys.stderr)
         return 2

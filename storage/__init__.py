@@ -1,1 +1,2 @@
-"""rallybot's storage: SQLAlchemy 2 models, the database handle, repositories, migrations."""
+"""rallybot's storage: SQLAlchemy 2 models, the database handle, one module of functions per
+table family, migrations."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from storage.models import (
     OutboxMessage,
     Profile,
 )
+from storage.records import as_dict, columns, convert, from_row
 
 _alerts = Alert.__table__
 _targets = AlertTarget.__table__
@@ -63,7 +64,7 @@ class AlertRecord:
     body: str
     kind: str
     link: str | None
-    audience: dict[str, list[str]]
+    audience: dict[str, list[str]] = field(metadata=convert(as_dict))
     script: str | None
     deadline: datetime | None
     state: str
@@ -123,30 +124,8 @@ class NewResponse:
     city: str | None = None
 
 
-_ALERT_COLUMNS = (
-    _alerts.c.id,
-    _alerts.c.org_id,
-    _alerts.c.title,
-    _alerts.c.body,
-    _alerts.c.kind,
-    _alerts.c.link,
-    _alerts.c.audience,
-    _alerts.c.script,
-    _alerts.c.deadline,
-    _alerts.c.state,
-    _alerts.c.send_at,
-    _alerts.c.sent_at,
-    _alerts.c.closed_at,
-    _alerts.c.created_at,
-)
-_TARGET_COLUMNS = (
-    _targets.c.state,
-    _targets.c.district,
-    _targets.c.name,
-    _targets.c.office,
-    _targets.c.phone,
-    _targets.c.email,
-)
+_ALERT_COLUMNS = columns(AlertRecord, _alerts)
+_TARGET_COLUMNS = columns(TargetRecord, _targets)
 
 # The statements of a click (sign, acted, decline) are built once.
 _GET_ALERT = select(*_ALERT_COLUMNS).where(_alerts.c.id == bindparam("alert_id"))
@@ -189,12 +168,6 @@ _ADD_DELIVERY = insert(_deliveries).values(
     .scalar_subquery(),
     nudged=False,
 )
-
-
-def _alert(row: Any) -> AlertRecord:
-    values = dict(row._mapping)
-    values["audience"] = dict(values["audience"] or {})
-    return AlertRecord(**values)
 
 
 # alerts ----------------------------------------------------------------------------------
@@ -240,19 +213,19 @@ async def create_alert(
             insert(_targets),
             [{"alert_id": row.id, **vars(target)} for target in targets],
         )
-    return _alert(row)
+    return from_row(AlertRecord, row)
 
 
 async def get_alert(conn: AsyncConnection, alert_id: int) -> AlertRecord | None:
     """One alert."""
     row = (await conn.execute(_GET_ALERT, {"alert_id": alert_id})).first()
-    return None if row is None else _alert(row)
+    return None if row is None else from_row(AlertRecord, row)
 
 
 async def get_alerts(conn: AsyncConnection, ids: list[int]) -> dict[int, AlertRecord]:
     """Several alerts by id, in one query."""
     rows = await conn.execute(select(*_ALERT_COLUMNS).where(_alerts.c.id.in_(ids)))
-    return {row.id: _alert(row) for row in rows}
+    return {row.id: from_row(AlertRecord, row) for row in rows}
 
 
 async def org_alerts(
@@ -264,7 +237,7 @@ async def org_alerts(
         .where(_alerts.c.org_id == org_id, _alerts.c.state.in_(states))
         .order_by(_alerts.c.id.desc())
     )
-    return [_alert(row) for row in rows]
+    return [from_row(AlertRecord, row) for row in rows]
 
 
 async def mark_scheduled(conn: AsyncConnection, alert_id: int, send_at: datetime) -> bool:
@@ -296,7 +269,7 @@ async def alert_targets(conn: AsyncConnection, alert_id: int) -> list[TargetReco
     rows = await conn.execute(
         select(*_TARGET_COLUMNS).where(_targets.c.alert_id == alert_id).order_by(_targets.c.id)
     )
-    return [TargetRecord(*row) for row in rows]
+    return [from_row(TargetRecord, row) for row in rows]
 
 
 # answers ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ and the capacity is never exceeded, whatever arrives at the same moment.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from storage.models import (
     Member,
     Profile,
 )
+from storage.records import as_tuple, columns, convert, from_row, nested, width
 
 _events = Event.__table__
 _rsvps = EventRsvp.__table__
@@ -72,7 +73,7 @@ class EventRecord:
     link: str | None
     capacity: int | None
     rsvp_deadline: datetime | None
-    reminder_offsets: tuple[str, ...]
+    reminder_offsets: tuple[str, ...] = field(metadata=convert(as_tuple))
     created_at: datetime
 
 
@@ -88,6 +89,10 @@ class Details:
     willing_to_lead: bool | None = None
 
 
+def _offsets_or_none(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 @dataclass(frozen=True)
 class RsvpRecord:
     """A member's answer to an event."""
@@ -98,8 +103,9 @@ class RsvpRecord:
     platform: str
     #: the order of the waitlist: lower goes first
     waitlist_seq: int | None
-    details: Details
-    reminder_offsets: tuple[str, ...] | None
+    details: Details = field(metadata=nested(Details))
+    #: None: the event's own offsets
+    reminder_offsets: tuple[str, ...] | None = field(metadata=convert(_offsets_or_none))
     attendance: str | None
     updated_at: datetime
 
@@ -151,7 +157,7 @@ class MilestoneRecord:
     event_id: int
     title: str
     at: datetime
-    reminder_offsets: tuple[str, ...]
+    reminder_offsets: tuple[str, ...] = field(metadata=convert(as_tuple))
 
 
 @dataclass(frozen=True)
@@ -165,75 +171,11 @@ class Attendee:
     position: int | None
 
 
-_EVENT_COLUMNS = tuple(
-    _events.c[name]
-    for name in (
-        "id",
-        "org_id",
-        "title",
-        "description",
-        "kind",
-        "starts_at",
-        "ends_at",
-        "timezone",
-        "place",
-        "link",
-        "capacity",
-        "rsvp_deadline",
-        "reminder_offsets",
-        "created_at",
-    )
-)
-_DETAIL_NAMES = ("state", "district", "attend", "first_time", "accessibility", "willing_to_lead")
-_RSVP_COLUMNS = (
-    _rsvps.c.event_id,
-    _rsvps.c.member_id,
-    _rsvps.c.status,
-    _rsvps.c.platform,
-    _rsvps.c.waitlist_seq,
-    *(_rsvps.c[name] for name in _DETAIL_NAMES),
-    _rsvps.c.reminder_offsets,
-    _rsvps.c.attendance,
-    _rsvps.c.updated_at,
-)
-_MEETING_COLUMNS = tuple(
-    _meetings.c[n]
-    for n in ("id", "event_id", "state", "office", "legislator", "starts_at", "place")
-)
-_MILESTONE_COLUMNS = tuple(
-    _milestones.c[n] for n in ("id", "event_id", "title", "at", "reminder_offsets")
-)
+_EVENT_COLUMNS = columns(EventRecord, _events)
+_RSVP_COLUMNS = columns(RsvpRecord, _rsvps)
+_MEETING_COLUMNS = columns(MeetingRecord, _meetings)
+_MILESTONE_COLUMNS = columns(MilestoneRecord, _milestones)
 _NAME = func.coalesce(_profiles.c.name, _members.c.display_name)
-
-
-def _event(row: Any) -> EventRecord:
-    values = dict(row._mapping)
-    values["reminder_offsets"] = tuple(values["reminder_offsets"] or ())
-    return EventRecord(**values)
-
-
-def _rsvp(row: Any) -> RsvpRecord:
-    m = row._mapping
-    offsets = m["reminder_offsets"]
-    return RsvpRecord(
-        m["event_id"],
-        m["member_id"],
-        m["status"],
-        m["platform"],
-        m["waitlist_seq"],
-        Details(*(m[name] for name in _DETAIL_NAMES)),
-        None if offsets is None else tuple(offsets),
-        m["attendance"],
-        m["updated_at"],
-    )
-
-
-def _meeting(row: Any) -> MeetingRecord:
-    return MeetingRecord(*row)
-
-
-def _milestone(row: Any) -> MilestoneRecord:
-    return MilestoneRecord(*row[:4], tuple(row[4] or ()))
 
 
 # events ----------------------------------------------------------------------------------
@@ -243,13 +185,13 @@ async def create_event(conn: AsyncConnection, **values: Any) -> EventRecord:
     """Store an event (the columns of ``events`` as keyword arguments)."""
     values["reminder_offsets"] = list(values.get("reminder_offsets") or ())
     row = (await conn.execute(insert(_events).values(**values).returning(*_EVENT_COLUMNS))).one()
-    return _event(row)
+    return from_row(EventRecord, row)
 
 
 async def get_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
     """One event."""
     row = (await conn.execute(select(*_EVENT_COLUMNS).where(_events.c.id == event_id))).first()
-    return None if row is None else _event(row)
+    return None if row is None else from_row(EventRecord, row)
 
 
 async def lock_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
@@ -260,13 +202,13 @@ async def lock_event(conn: AsyncConnection, event_id: int) -> EventRecord | None
             select(*_EVENT_COLUMNS).where(_events.c.id == event_id).with_for_update()
         )
     ).first()
-    return None if row is None else _event(row)
+    return None if row is None else from_row(EventRecord, row)
 
 
 async def get_events(conn: AsyncConnection, ids: list[int]) -> dict[int, EventRecord]:
     """Several events by id."""
     rows = await conn.execute(select(*_EVENT_COLUMNS).where(_events.c.id.in_(ids)))
-    return {row.id: _event(row) for row in rows}
+    return {row.id: from_row(EventRecord, row) for row in rows}
 
 
 async def upcoming_events(
@@ -277,7 +219,7 @@ async def upcoming_events(
     if until is not None:
         query = query.where(_events.c.starts_at < until)
     rows = await conn.execute(query.order_by(_events.c.starts_at, _events.c.id))
-    return [_event(row) for row in rows]
+    return [from_row(EventRecord, row) for row in rows]
 
 
 async def past_events(
@@ -290,7 +232,7 @@ async def past_events(
         .order_by(_events.c.starts_at.desc(), _events.c.id.desc())
         .limit(limit)
     )
-    return [_event(row) for row in await conn.execute(query)]
+    return [from_row(EventRecord, row) for row in await conn.execute(query)]
 
 
 async def counts_of(conn: AsyncConnection, event_ids: list[int]) -> dict[int, Counter[str]]:
@@ -318,7 +260,7 @@ async def get_rsvp(conn: AsyncConnection, event_id: int, member_id: int) -> Rsvp
             )
         )
     ).first()
-    return None if row is None else _rsvp(row)
+    return None if row is None else from_row(RsvpRecord, row)
 
 
 async def _going(conn: AsyncConnection, event_id: int) -> int:
@@ -506,21 +448,8 @@ async def member_rsvps(
         .where(_rsvps.c.member_id == member_id, _events.c.org_id == org_id, _events.c.ends_at > now)
         .order_by(_events.c.starts_at, _events.c.id)
     )
-    out = []
-    width = len(_EVENT_COLUMNS)
-    for row in rows:
-        event = _event(_Row(row, 0, width))
-        rsvp = _rsvp(_Row(row, width, len(row), prefix="r_"))
-        out.append((event, rsvp))
-    return out
-
-
-class _Row:
-    """A slice of a joined row, read by column name like a row of one table."""
-
-    def __init__(self, row: Any, start: int, end: int, prefix: str = "") -> None:
-        keys = list(row._mapping.keys())[start:end]
-        self._mapping = {key.removeprefix(prefix): row[i] for i, key in enumerate(keys, start)}
+    after = width(EventRecord)
+    return [(from_row(EventRecord, row), from_row(RsvpRecord, row, after)) for row in rows]
 
 
 async def attendees(conn: AsyncConnection, event_id: int) -> list[Attendee]:
@@ -542,7 +471,7 @@ async def attendees(conn: AsyncConnection, event_id: int) -> list[Attendee]:
     found: list[Attendee] = []
     waiting = 0
     for row in rows:
-        rsvp = _rsvp(row)
+        rsvp = from_row(RsvpRecord, row)
         if rsvp.status == WAITLISTED:
             waiting += 1
         place = waiting if rsvp.status == WAITLISTED else None
@@ -636,7 +565,7 @@ async def add_meeting(
             .returning(*_MEETING_COLUMNS)
         )
     ).one()
-    return _meeting(row)
+    return from_row(MeetingRecord, row)
 
 
 async def meetings(
@@ -647,13 +576,13 @@ async def meetings(
     if state is not None:
         query = query.where(_meetings.c.state == state)
     rows = await conn.execute(query.order_by(_meetings.c.starts_at, _meetings.c.id))
-    return [_meeting(row) for row in rows]
+    return [from_row(MeetingRecord, row) for row in rows]
 
 
 async def get_meetings(conn: AsyncConnection, ids: list[int]) -> dict[int, MeetingRecord]:
     """Several meetings by id."""
     rows = await conn.execute(select(*_MEETING_COLUMNS).where(_meetings.c.id.in_(ids)))
-    return {row.id: _meeting(row) for row in rows}
+    return {row.id: from_row(MeetingRecord, row) for row in rows}
 
 
 async def add_milestone(
@@ -667,7 +596,7 @@ async def add_milestone(
             .returning(*_MILESTONE_COLUMNS)
         )
     ).one()
-    return _milestone(row)
+    return from_row(MilestoneRecord, row)
 
 
 async def milestones(conn: AsyncConnection, event_id: int) -> list[MilestoneRecord]:
@@ -677,13 +606,13 @@ async def milestones(conn: AsyncConnection, event_id: int) -> list[MilestoneReco
         .where(_milestones.c.event_id == event_id)
         .order_by(_milestones.c.at, _milestones.c.id)
     )
-    return [_milestone(row) for row in rows]
+    return [from_row(MilestoneRecord, row) for row in rows]
 
 
 async def get_milestones(conn: AsyncConnection, ids: list[int]) -> dict[int, MilestoneRecord]:
     """Several milestones by id."""
     rows = await conn.execute(select(*_MILESTONE_COLUMNS).where(_milestones.c.id.in_(ids)))
-    return {row.id: _milestone(row) for row in rows}
+    return {row.id: from_row(MilestoneRecord, row) for row in rows}
 
 
 # privacy ---------------------------------------------------------------------------------
@@ -705,7 +634,7 @@ async def member_data(conn: AsyncConnection, member_id: int) -> list[dict[str, o
     leading = {(event_id, state) for event_id, state in lead_of}
     out: list[dict[str, object]] = []
     for row in rows:
-        rsvp = _rsvp(row)
+        rsvp = from_row(RsvpRecord, row)
         out.append(
             {
                 "event": rsvp.event_id,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.csvfile import write_csv
 from storage.models import LayoffReport, LayoffReportCount, Member, OutboxMessage
+from storage.records import as_tuple, column_names, columns, convert, from_row
 from storage.types import UTCDateTime
 
 _reports = LayoffReport.__table__
@@ -123,7 +124,7 @@ class LayoffRecord:
     state: str | None
     kind: str
     workers: int | None
-    classifications: tuple[str, ...]
+    classifications: tuple[str, ...] = field(metadata=convert(as_tuple))
     effective_date: date | None
     source_url: str | None
     schedule: str | None
@@ -184,39 +185,25 @@ class ModerationPost:
     target: str
 
 
-#: what a report says, in the order of :class:`LayoffRecord` and of the CSV columns
-_FIELDS = (
-    _r.employer,
-    _r.library_type,
-    _r.city,
-    _r.state,
-    _r.kind,
-    _r.workers,
-    _r.classifications,
-    _r.effective_date,
-    _r.source_url,
-    _r.schedule,
-    _r.union_represented,
-    _r.details,
-    _r.anonymous,
-    _r.ok_to_contact,
-)
 _GET = (
     select(
-        _r.id,
-        _r.ref,
-        *_FIELDS,
-        _reporters.c.display_name,
-        _r.status,
-        _duplicates.c.ref,
-        _possible.c.ref,
-        _r.received_week,
+        *columns(
+            LayoffRecord,
+            _reports,
+            reporter_name=_reporters.c.display_name,
+            duplicate_of=_duplicates.c.ref,
+            possible_duplicate_of=_possible.c.ref,
+        )
     )
     .outerjoin(_reporters, _reporters.c.id == _r.reporter_member_id)
     .outerjoin(_duplicates, _duplicates.c.id == _r.duplicate_of)
     .outerjoin(_possible, _possible.c.id == _r.possible_duplicate_of)
     .where(_r.org_id == bindparam("org_id"), _r.ref == bindparam("ref"), _VISIBLE)
 )
+#: what a report says: the fields of :class:`LayoffRecord` from ``employer`` to
+#: ``ok_to_contact``, in its order, which is also that of the CSV columns
+_SAID = column_names(LayoffRecord)
+_FIELDS = tuple(_r[n] for n in _SAID[_SAID.index("employer") : _SAID.index("ok_to_contact") + 1])
 _POSSIBLE_DUPLICATE = (
     select(_r.id)
     .where(
@@ -250,7 +237,7 @@ _MODERATE = (
     )
     .returning(_r.id)
 )
-_POSTS = select(_outbox.c.id, _outbox.c.platform, _outbox.c.target_kind, _outbox.c.target).where(
+_POSTS = select(*columns(ModerationPost, _outbox, outbox_id=_outbox.c.id)).where(
     _outbox.c.idempotency_key.in_(bindparam("keys", expanding=True)),
     _outbox.c.edit_of.is_(None),
 )
@@ -307,11 +294,7 @@ async def get_report(
 ) -> LayoffRecord | None:
     """The report of an organization with this reference, if it is visible ``now``."""
     row = (await conn.execute(_GET, {"org_id": org_id, "ref": ref, "now": now})).first()
-    if row is None:
-        return None
-    values = list(row)
-    values[8] = tuple(values[8] or ())
-    return LayoffRecord(*values)
+    return None if row is None else from_row(LayoffRecord, row)
 
 
 async def moderate(
@@ -344,7 +327,7 @@ async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[Moder
     if not keys:
         return []
     rows = await conn.execute(_POSTS, {"keys": keys})
-    return [ModerationPost(*row) for row in rows]
+    return [from_row(ModerationPost, row) for row in rows]
 
 
 # statistics ---------------------------------------------------------------------------------
@@ -418,17 +401,15 @@ async def layoff_stats(
     )
 
 
+_LISTED_COLUMNS = columns(ListedReport, _reports)
+
+
 @cache
 def _recent_statement(by_state: bool) -> Select[Any]:
     where = [_r.org_id == bindparam("org_id"), _r.status == "verified", _VISIBLE]
     if by_state:
         where.append(_r.state == bindparam("state", type_=String))
-    return (
-        select(_r.ref, _r.employer, _r.city, _r.state, _r.kind, _r.workers, _r.effective_date)
-        .where(*where)
-        .order_by(_r.id.desc())
-        .limit(bindparam("limit"))
-    )
+    return select(*_LISTED_COLUMNS).where(*where).order_by(_r.id.desc()).limit(bindparam("limit"))
 
 
 async def recent_verified(
@@ -444,7 +425,7 @@ async def recent_verified(
     if state is not None:
         params["state"] = state
     rows = await conn.execute(_recent_statement(state is not None), params)
-    return [ListedReport(*row) for row in rows]
+    return [from_row(ListedReport, row) for row in rows]
 
 
 async def verified_since(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import OrgMember, Poll, PollBallot, Profile
+from storage.records import as_tuple, columns, convert, from_row
 
 _polls = Poll.__table__
 _ballots = PollBallot.__table__
@@ -25,7 +26,7 @@ class PollRecord:
     id: int
     org_id: int
     question: str
-    options: tuple[str, ...]
+    options: tuple[str, ...] = field(metadata=convert(as_tuple))
     kind: str
     max_choices: int | None
     anonymous: bool
@@ -42,29 +43,11 @@ class BallotRecord:
 
     voter_key: str
     member_id: int | None
-    choices: tuple[int, ...]
+    choices: tuple[int, ...] = field(metadata=convert(as_tuple))
 
 
-_POLL_COLUMNS = (
-    _polls.c.id,
-    _polls.c.org_id,
-    _polls.c.question,
-    _polls.c.options,
-    _polls.c.kind,
-    _polls.c.max_choices,
-    _polls.c.anonymous,
-    _polls.c.results,
-    _polls.c.closes_at,
-    _polls.c.state,
-    _polls.c.closed_at,
-    _polls.c.created_at,
-)
-
-
-def _record(row: object) -> PollRecord:
-    values = list(row)  # type: ignore[call-overload]
-    values[3] = tuple(values[3])
-    return PollRecord(*values)
+_POLL_COLUMNS = columns(PollRecord, _polls)
+_BALLOT_COLUMNS = columns(BallotRecord, _ballots)
 
 
 async def create_poll(
@@ -101,7 +84,7 @@ async def create_poll(
             .returning(*_POLL_COLUMNS)
         )
     ).one()
-    return _record(row)
+    return from_row(PollRecord, row)
 
 
 async def created_since(conn: AsyncConnection, member_id: int, since: datetime) -> list[datetime]:
@@ -127,7 +110,7 @@ async def get_poll(conn: AsyncConnection, poll_id: int, *, lock: bool = False) -
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update(read=True)
     row = (await conn.execute(query)).first()
-    return _record(row) if row else None
+    return from_row(PollRecord, row) if row else None
 
 
 async def poll_creator(conn: AsyncConnection, poll_id: int) -> int | None:
@@ -143,7 +126,7 @@ async def get_polls(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Poll
     if not wanted:
         return {}
     rows = await conn.execute(select(*_POLL_COLUMNS).where(_polls.c.id.in_(wanted)))
-    return {row.id: _record(row) for row in rows}
+    return {row.id: from_row(PollRecord, row) for row in rows}
 
 
 async def org_polls(
@@ -155,7 +138,7 @@ async def org_polls(
         .where(_polls.c.org_id == org_id, _polls.c.state.in_(states))
         .order_by(_polls.c.id.desc())
     )
-    return [_record(row) for row in rows]
+    return [from_row(PollRecord, row) for row in rows]
 
 
 async def anonymous_poll_ids(conn: AsyncConnection) -> list[int]:
@@ -229,11 +212,9 @@ async def remove_ballot(conn: AsyncConnection, poll_id: int, voter_key: str) -> 
 async def ballots(conn: AsyncConnection, poll_id: int) -> list[BallotRecord]:
     """Every ballot of a poll, in the order of their keys (which tells nothing of time)."""
     rows = await conn.execute(
-        select(_ballots.c.voter_key, _ballots.c.member_id, _ballots.c.choices)
-        .where(_ballots.c.poll_id == poll_id)
-        .order_by(_ballots.c.voter_key)
+        select(*_BALLOT_COLUMNS).where(_ballots.c.poll_id == poll_id).order_by(_ballots.c.voter_key)
     )
-    return [BallotRecord(key, member, tuple(choices)) for key, member, choices in rows]
+    return [from_row(BallotRecord, row) for row in rows]
 
 
 async def ballot_counts(conn: AsyncConnection, poll_ids: list[int]) -> dict[int, int]:

@@ -3,13 +3,14 @@ a digest of what it last showed (so an edit that changes nothing is not sent).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import ChannelPost
+from storage.records import columns, from_row
 
 _posts = ChannelPost.__table__
 _SET_SHOWN = (
@@ -38,6 +39,9 @@ class PostRecord(NewPost):
     """A recorded post of a subject in one channel."""
 
     id: int
+
+
+_POST_COLUMNS = columns(PostRecord, _posts)
 
 
 async def add_posts(conn: AsyncConnection, posts: list[NewPost], now: datetime) -> None:
@@ -69,11 +73,11 @@ async def posts_of(
     if not subject_ids:
         return []
     rows = await conn.execute(
-        select(*(_posts.c[f.name] for f in fields(PostRecord)))
+        select(*_POST_COLUMNS)
         .where(_posts.c.subject_kind == subject_kind, _posts.c.subject_id.in_(subject_ids))
         .order_by(_posts.c.id)
     )
-    return [PostRecord(*row) for row in rows]
+    return [from_row(PostRecord, row) for row in rows]
 
 
 async def set_shown(conn: AsyncConnection, shown: list[tuple[int, str]], now: datetime) -> None:

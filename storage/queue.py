@@ -156,52 +156,39 @@ class NewMessage:
     not_before: datetime | None = None
 
 
-class Outbox:
-    """Adds messages to the outbox inside the caller's unit of work."""
+def _message_params(message: NewMessage, now: datetime) -> dict[str, Any]:
+    if message.target_kind not in ("channel", "user"):
+        raise ValueError(f"target_kind must be channel or user, not {message.target_kind!r}")
+    return {
+        "platform": message.platform,
+        "target_kind": message.target_kind,
+        "target": message.target,
+        "payload": message.payload,
+        "kind": message.kind,
+        "priority": priority_rank(message.kind),
+        "idempotency_key": message.key,
+        "org_id": message.org_id,
+        "member_id": message.member_id,
+        "edit_of": message.edit_of,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": message.not_before or now,
+        "created_at": message.not_before or now,
+    }
 
-    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
-        self.conn = conn
-        self.now = now
-        #: messages offered in this unit of work (one repeated by key included)
-        self.added = 0
 
-    def _params(self, message: NewMessage) -> dict[str, Any]:
-        if message.target_kind not in ("channel", "user"):
-            raise ValueError(f"target_kind must be channel or user, not {message.target_kind!r}")
-        return {
-            "platform": message.platform,
-            "target_kind": message.target_kind,
-            "target": message.target,
-            "payload": message.payload,
-            "kind": message.kind,
-            "priority": priority_rank(message.kind),
-            "idempotency_key": message.key,
-            "org_id": message.org_id,
-            "member_id": message.member_id,
-            "edit_of": message.edit_of,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": message.not_before or self.now,
-            "created_at": message.not_before or self.now,
-        }
+async def add_message(conn: AsyncConnection, message: NewMessage, now: datetime) -> int | None:
+    """Store a message in the caller's unit of work, due ``now`` unless it waits; one with a
+    key already stored is ignored (None)."""
+    stmt = _insert_once(_outbox, _OUTBOX_FIELDS, "idempotency_key", conn.dialect.name, True)
+    return (await conn.execute(stmt, _message_params(message, now))).scalar_one_or_none()
 
-    async def add(self, message: NewMessage) -> int | None:
-        """Store a message; one with a key already stored is ignored (None)."""
-        stmt = _insert_once(
-            _outbox, _OUTBOX_FIELDS, "idempotency_key", self.conn.dialect.name, True
-        )
-        new_id = (await self.conn.execute(stmt, self._params(message))).scalar_one_or_none()
-        self.added += 1
-        return new_id
 
-    async def add_many(self, messages: list[NewMessage]) -> None:
-        """Store many messages in one statement (a fan-out); repeated keys are ignored."""
-        if messages:
-            stmt = _insert_once(
-                _outbox, _OUTBOX_FIELDS, "idempotency_key", self.conn.dialect.name, False
-            )
-            await self.conn.execute(stmt, [self._params(m) for m in messages])
-            self.added += len(messages)
+async def add_messages(conn: AsyncConnection, messages: list[NewMessage], now: datetime) -> None:
+    """Store many messages in one statement (a fan-out); repeated keys are ignored."""
+    if messages:
+        stmt = _insert_once(_outbox, _OUTBOX_FIELDS, "idempotency_key", conn.dialect.name, False)
+        await conn.execute(stmt, [_message_params(m, now) for m in messages])
 
 
 #: the rows still to send, written as the claim index's own condition so that the

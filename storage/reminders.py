@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Reminder
+from storage.records import columns, from_row
 
 _reminders = Reminder.__table__
 _identities = Identity.__table__
@@ -31,16 +32,12 @@ class ReminderRecord:
 
 
 _SELECT = select(
-    _reminders.c.id,
-    _reminders.c.member_id,
-    _reminders.c.org_id,
-    _reminders.c.text,
-    _reminders.c.recurrence,
-    _reminders.c.timezone,
-    _reminders.c.next_at,
-    _reminders.c.state,
-    _identities.c.platform,
-    _identities.c.user_id,
+    *columns(
+        ReminderRecord,
+        _reminders,
+        platform=_identities.c.platform,
+        user_id=_identities.c.user_id,
+    )
 ).join(_identities, _identities.c.id == _reminders.c.identity_id)
 
 
@@ -82,13 +79,13 @@ async def add_reminder(
 async def get_reminder(conn: AsyncConnection, reminder_id: int) -> ReminderRecord | None:
     """One reminder, whoever it belongs to."""
     row = (await conn.execute(_SELECT.where(_reminders.c.id == reminder_id))).first()
-    return None if row is None else ReminderRecord(*row)
+    return None if row is None else from_row(ReminderRecord, row)
 
 
 async def get_reminders(conn: AsyncConnection, ids: list[int]) -> dict[int, ReminderRecord]:
     """Several reminders by id, in one query."""
     rows = await conn.execute(_SELECT.where(_reminders.c.id.in_(ids)))
-    return {row[0]: ReminderRecord(*row) for row in rows}
+    return {row.id: from_row(ReminderRecord, row) for row in rows}
 
 
 async def active_reminders(conn: AsyncConnection, member_id: int) -> list[ReminderRecord]:
@@ -98,7 +95,7 @@ async def active_reminders(conn: AsyncConnection, member_id: int) -> list[Remind
             _reminders.c.next_at, _reminders.c.id
         )
     )
-    return [ReminderRecord(*row) for row in rows]
+    return [from_row(ReminderRecord, row) for row in rows]
 
 
 async def count_active(conn: AsyncConnection, member_id: int) -> int:

@@ -16,6 +16,7 @@ from adapters.discord import DiscordAdapter, sync_commands
 from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, DiscordConfig, OrgConfig, RoleSources
+from bot.registry import CommandGroup
 from rallybot.groups import default_groups
 from standins.discord import DiscordStandIn, Guild, Interaction
 from storage.db import Database
@@ -101,13 +102,15 @@ class DiscordRig:
     clock: MovableClock = field(default_factory=lambda: MovableClock(START, frozen=True))
     app: Application | None = None
     adapter: DiscordAdapter | None = None
+    #: features beside the default ones (a test's own commands)
+    extra_groups: list[CommandGroup] = field(default_factory=list)
 
     async def start_bot(self) -> None:
         """Start the application and connect the adapter (as `rallybot run` would)."""
         self.adapter = DiscordAdapter(self.config)
         self.app = Application(
             self.config,
-            groups=default_groups(),
+            groups=[*default_groups(), *self.extra_groups],
             clock=self.clock,
             db=self.database,
             senders=self.adapter.senders(),

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from adapters.console.screen import Screen
+from bot.config import ConfigError
 from bot.context import Invocation
-from bot.reply import Reply
+from bot.errors import FieldError
+from bot.reply import Form, FormField, Reply
 from bot.timeparse import format_duration, parse_duration
 
 if TYPE_CHECKING:
@@ -66,7 +68,9 @@ class ConsoleAdapter:
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         orgs = list(app.services.orgs)
         if not orgs:
-            raise ValueError("the console needs at least one organization in the configuration")
+            raise ConfigError("the console needs at least one organization in the configuration")
+        if org_slug:
+            app.services.config.org(org_slug)  # refuses an unknown slug by name
         record, self.org_config = app.services.orgs.by_slug(org_slug) if org_slug else orgs[0]
         self.org = record
         self.actor = Actor()
@@ -140,21 +144,53 @@ class ConsoleAdapter:
             self.screen.show(reply, place)
             return
         form = reply.form
-        self.write(f"{reply.text}\n== {form.title} == (blank to skip an optional field)")
-        values: dict[str, str] = {}
-        for item in form.fields:
-            if not item.required and not item.default:
-                continue
-            hint = f" [{' | '.join(item.choices)}]" if item.choices else ""
-            need = " (required)" if item.required else ""
-            self.screen.prompt(f"{item.label}{need}{hint}: ")
-            line = await self.readline()
-            if line is None:
+        self.write(
+            f"{reply.text}\n== {form.title} == (blank keeps the value shown, or skips an "
+            "optional field)"
+        )
+        values = {item.name: item.default for item in form.fields if item.default}
+        asking = list(form.fields)
+        while True:
+            if not await self._ask(asking, values):
                 self.write("\n(form cancelled)")
                 return
-            values[item.name] = line.strip() or item.default
-        submitted = await self.app.dispatcher.handle_interaction(self.invocation(), form.id, values)
-        await self.answer(submitted)
+            errors = self.app.dispatcher.check_form(form.id, values)
+            if not errors:
+                submitted = await self.app.dispatcher.handle_interaction(
+                    self.invocation(), form.id, values
+                )
+                errors = submitted.errors if submitted.form is None else []
+                if not submitted.error or not self._fields_of(form, errors):
+                    await self.answer(submitted)
+                    return
+            asking = self._fields_of(form, errors)
+            if len(asking) < len({error.field for error in errors}):
+                # about something the form does not ask: asking again cannot mend it
+                self.screen.show(Reply.refuse_fields(errors))
+                return
+            self.write("\n".join(e.text for e in errors) + "\nPlease correct:")
+
+    async def _ask(self, fields: list[FormField], values: dict[str, str]) -> bool:
+        """Ask ``fields`` in turn, each showing its current value; a blank answer keeps it
+        (or leaves an optional field unset). False if the input ended."""
+        for item in fields:
+            hint = f" [{' | '.join(item.choices)}]" if item.choices else ""
+            need = " (required)" if item.required else ""
+            now = values.get(item.name, "")
+            shown = f" (now: {now})" if now else ""
+            self.screen.prompt(f"{item.label}{need}{hint}{shown}: ")
+            line = await self.readline()
+            if line is None:
+                return False
+            if line.strip():
+                values[item.name] = line.strip()
+        return True
+
+    @staticmethod
+    def _fields_of(form: Form, errors: list[FieldError]) -> list[FormField]:
+        """The form's fields that ``errors`` name, in the form's order."""
+        named = {error.field for error in errors}
+        return [item for item in form.fields if item.name in named]
 
     # meta commands ---------------------------------------------------------------------------
 

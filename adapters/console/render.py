@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.reply import Action, Reply, Select, format_table
+from bot.timefmt import render_text
 
 _ESCAPE_SEQUENCE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
@@ -35,7 +36,7 @@ def render(reply: Reply, place: str, first_button: int = 1) -> str:
     if reply.title:
         lines.append(f"== {reply.title} ==")
     if reply.text:
-        lines.append(reply.text)
+        lines.append(render_text(reply.text))
     if reply.fields:
         width = max(len(name) for name, _ in reply.fields)
         lines.extend(f"  {name.ljust(width)}  {value}" for name, value in reply.fields)

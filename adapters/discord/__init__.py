@@ -41,13 +41,13 @@ from adapters.discord.render import (
 )
 from adapters.discord.sender import DiscordSender
 from adapters.discord.tree import build_commands, command_of
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import Invocation
 from bot.delivery import Sender
 from bot.dispatch import form_for
-from bot.errors import NotConfigured
+from bot.errors import NotConfigured, UserError
 from bot.registry import Command, Registry
-from bot.reply import Form, Reply
+from bot.reply import Form, Reply, decode_action
 from storage import discord as store
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class DiscordAdapter:
     async def start(self, app: Application) -> None:
         """Log in, connect every shard, and return once the guilds have arrived."""
         if not self.settings.token:
-            raise ValueError("[discord] token: is empty (set RALLYBOT_DISCORD__TOKEN)")
+            raise ConfigError.at("discord", "token", "is empty (set RALLYBOT_DISCORD__TOKEN)")
         _quiet_library_logs()
         self.app = app
         settings = self.settings
@@ -115,13 +115,14 @@ class DiscordAdapter:
             try:
                 self._task.result()
             except discord.LoginFailure:
-                raise ValueError(
-                    "[discord] token: Discord refused it (check RALLYBOT_DISCORD__TOKEN)"
+                raise ConfigError.at(
+                    "discord", "token", "Discord refused it (check RALLYBOT_DISCORD__TOKEN)"
                 ) from None
             except (aiohttp.ClientError, OSError) as exc:
-                raise ValueError(
-                    f"[discord] api_url: {settings.api_url} cannot be reached "
-                    f"({type(exc).__name__})"
+                raise ConfigError.at(
+                    "discord",
+                    "api_url",
+                    f"{settings.api_url} cannot be reached ({type(exc).__name__})",
                 ) from None
             raise RuntimeError("the Discord client stopped before it was ready")
         app.delivery.wake("discord")
@@ -228,7 +229,9 @@ class DiscordAdapter:
                     await self._step_submitted(interaction, step[0], int(step[1]), values)
                     return
                 await self._answer(
-                    interaction, self._dispatch_action(interaction, data["custom_id"], values)
+                    interaction,
+                    self._dispatch_form(interaction, data["custom_id"], values),
+                    public=self._public(str(data["custom_id"])),
                 )
         except discord.HTTPException as exc:
             log.warning("an interaction answer was refused by Discord: HTTP %s", exc.status)
@@ -269,7 +272,9 @@ class DiscordAdapter:
                 self._form_modal(interaction, form_for(command, raw))
             )
             return
-        await self._answer(interaction, self._dispatch_command(interaction, command, raw))
+        await self._answer(
+            interaction, self._dispatch_command(interaction, command, raw), public=command.public
+        )
 
     async def _dispatch_command(
         self, interaction: discord.Interaction, command: Command, raw: dict[str, str]
@@ -285,6 +290,27 @@ class DiscordAdapter:
         inv = await self.invocation(interaction, interactive=True)
         if not inv.space_id:
             return Reply.refuse(NotConfigured().message)
+        return await self.app.dispatcher.handle_interaction(inv, action_id, values)
+
+    def _public(self, action_id: str) -> bool:
+        """Whether the command an action id runs declares a public answer."""
+        try:
+            return self.registry.get(decode_action(action_id)[0]).public
+        except UserError:
+            return False
+
+    async def _dispatch_form(
+        self, interaction: discord.Interaction, action_id: str, values: dict[str, str]
+    ) -> Reply:
+        """A submitted form: every field in error refused at once (a modal cannot mark its
+        fields, so the private answer names them all), else the command run."""
+        assert self.app is not None
+        inv = await self.invocation(interaction, interactive=True)
+        if not inv.space_id or self.app.services.orgs.lookup("discord", inv.space_id) is None:
+            return Reply.refuse(NotConfigured().message)
+        errors = self.app.dispatcher.check_form(action_id, values)
+        if errors:
+            return Reply.refuse_fields(errors)
         return await self.app.dispatcher.handle_interaction(inv, action_id, values)
 
     async def handle_component(
@@ -304,7 +330,11 @@ class DiscordAdapter:
                 )
             return
         try:
-            await self._answer(interaction, self._dispatch_action(interaction, action_id, values))
+            await self._answer(
+                interaction,
+                self._dispatch_action(interaction, action_id, values),
+                public=self._public(action_id),
+            )
         except discord.HTTPException as exc:
             log.warning("a click's answer was refused by Discord: HTTP %s", exc.status)
         except Exception:
@@ -375,8 +405,9 @@ class DiscordAdapter:
 
         await self._answer(
             interaction,
-            self._dispatch_action(interaction, draft.form.id, values),
+            self._dispatch_form(interaction, draft.form.id, values),
             adjust=correct,
+            public=self._public(draft.form.id),
         )
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
@@ -402,9 +433,13 @@ class DiscordAdapter:
         interaction: discord.Interaction,
         work: Any,
         adjust: Callable[[Reply, Rendered], None] | None = None,
+        *,
+        public: bool = False,
     ) -> None:
-        """Answer within Discord's deadline: at once if the core is quick, else defer first.
-        ``adjust`` may change the rendered answer once the reply is known."""
+        """Answer within Discord's deadline: at once if the core is quick, else defer first,
+        as privately or publicly as the command declares (a deferred message keeps the
+        visibility it was deferred with). ``adjust`` may change the rendered answer once the
+        reply is known."""
         task: asyncio.Task[Reply] = asyncio.create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -421,18 +456,26 @@ class DiscordAdapter:
                 adjust(reply, rendered)
             await response.send_message(**rendered.kwargs(), ephemeral=rendered.ephemeral)
             return
-        await response.defer(ephemeral=True, thinking=True)
+        await response.defer(ephemeral=not public, thinking=True)
         reply = await task
         rendered = render_form_as_text(reply) if reply.form is not None else render(reply)
         if adjust is not None:
             adjust(reply, rendered)
-        if rendered.ephemeral:
+        if rendered.ephemeral != public:  # the answer is as visible as the deferral
             await interaction.edit_original_response(**rendered.edit_kwargs())
             return
-        await interaction.followup.send(**rendered.kwargs(), ephemeral=False)
+        if public:
+            # A public command that ended privately (a refusal): the deferred message is
+            # public, so it goes, and the answer comes as a private message of its own.
+            await interaction.delete_original_response()
+            await interaction.followup.send(**rendered.kwargs(), ephemeral=True)
+            return
+        # A private deferral of a public answer: the deferred message is closed first, since
+        # a follow-up while it still shows "thinking" would become it, and stay private.
         await interaction.edit_original_response(
             content="Posted.", embeds=[], view=None, allowed_mentions=NO_MENTIONS
         )
+        await interaction.followup.send(**rendered.kwargs(), ephemeral=False)
 
 
 async def sync_commands(config: Config, registry: Registry, guild_id: str | None) -> int:
@@ -441,7 +484,7 @@ async def sync_commands(config: Config, registry: Registry, guild_id: str | None
     Discord allows 200 command creations a day per guild, so this is an explicit step
     (`rallybot discord sync`), not part of every start."""
     if not config.discord.token:
-        raise ValueError("[discord] token: is empty (set RALLYBOT_DISCORD__TOKEN)")
+        raise ConfigError.at("discord", "token", "is empty (set RALLYBOT_DISCORD__TOKEN)")
     _quiet_library_logs()
     http = RoutedHTTP(
         asyncio.get_running_loop(),

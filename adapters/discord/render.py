@@ -27,6 +27,7 @@ from adapters.discord.components import ActionButton, ActionSelect, FormStep
 from bot.config import DISCORD_ROLE_ID
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
+from bot.timefmt import render_text
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -201,7 +202,7 @@ def view_of(actions: list[Action | Select]) -> discord.ui.View | None:
 
 def render(reply: Reply) -> Rendered:
     """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
-    text = reply.text
+    text = render_text(reply.text)
     rich = bool(reply.title or reply.fields or reply.table is not None)
     rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
     if reply.form is not None and reply.form.error:
@@ -318,13 +319,13 @@ def step_done(form: Form, page: int, continue_id: str, send_id: str | None) -> R
 
 
 def refused_page(form: Form, reply: Reply) -> int | None:
-    """The step holding the field a refusal names (``"lead_meeting: must be yes or no"``),
-    or None if the reply is not a refusal of one of the form's values."""
+    """The first step holding a field the refusal names (``lead_meeting``), or None if the
+    reply is not a refusal of one of the form's values."""
     if not reply.error:
         return None
-    named = reply.text.partition(":")[0].strip()
+    named = {error.field for error in reply.errors}
     for number, page in enumerate(form_pages(form)):
-        if any(item.name == named for item in page):
+        if any(item.name in named for item in page):
             return number
     return None
 

@@ -56,19 +56,26 @@ class SlackAdapter:
     def __init__(self, config: Config, *, sender: SlackSender | None = None) -> None:
         settings = config.slack
         if settings.mode == "http" and not settings.signing_secret:
-            raise ValueError(
-                f"{config.source}: [slack] signing_secret: needed in http mode "
-                "(or set RALLYBOT_SLACK__SIGNING_SECRET)"
+            raise ConfigError.at(
+                "slack",
+                "signing_secret",
+                "needed in http mode (or set RALLYBOT_SLACK__SIGNING_SECRET)",
+                source=config.source,
             )
         if settings.mode == "socket" and not settings.app_token:
-            raise ValueError(
-                f"{config.source}: [slack] app_token: needed in socket mode "
-                "(or set RALLYBOT_SLACK__APP_TOKEN)"
+            raise ConfigError.at(
+                "slack",
+                "app_token",
+                "needed in socket mode (or set RALLYBOT_SLACK__APP_TOKEN)",
+                source=config.source,
             )
         if not settings.bot_token and not settings.oauth:
-            raise ValueError(
-                f"{config.source}: [slack] bot_token: needed (or set RALLYBOT_SLACK__BOT_TOKEN), "
-                "unless client_id and client_secret install the app through OAuth"
+            raise ConfigError.at(
+                "slack",
+                "bot_token",
+                "needed (or set RALLYBOT_SLACK__BOT_TOKEN), unless client_id and "
+                "client_secret install the app through OAuth",
+                source=config.source,
             )
         self.config = config
         self.settings = settings

@@ -38,7 +38,7 @@ from adapters.slack.oauth import Installations
 from adapters.slack.sender import API_LOG
 from bot.context import Invocation
 from bot.dispatch import form_for
-from bot.errors import MissingFields, UserError
+from bot.errors import UserError
 from bot.reply import Reply, decode_action
 
 if TYPE_CHECKING:
@@ -229,9 +229,10 @@ class SlackBot:
 
     async def _on_submission(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body.get("view") or {}
-        values = render.form_values((view.get("state") or {}).get("values") or {})
+        state = (view.get("state") or {}).get("values") or {}
+        values = render.form_values(state)
         callback_id = str(view.get("callback_id", ""))
-        errors = self._check_form(callback_id, values)
+        errors = self._check_form(callback_id, values, list(state))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -270,11 +271,10 @@ class SlackBot:
         the submission was acknowledged at once, which closed the modal, and its trigger id
         opens a new one. False when the refusal is about something else or Slack will not
         open it (the trigger id lasts 3 seconds); the refusal is then answered as usual."""
-        named, sep, _rest = reply.text.partition(":")
         trigger_id = str(body.get("trigger_id", ""))
-        if not reply.error or reply.form is not None or not sep or not trigger_id:
+        if not reply.error or reply.form is not None or not trigger_id:
             return False
-        if named.strip() not in fields:
+        if not any(error.field in fields for error in reply.errors):
             return False
         try:
             name, args = decode_action(callback_id)
@@ -299,22 +299,11 @@ class SlackBot:
     async def _on_closed(self, ack: Any) -> None:
         await ack()
 
-    def _check_form(self, callback_id: str, values: dict[str, str]) -> dict[str, str]:
-        """Inline errors for a submission whose values break an option's rule."""
-        try:
-            name, args = decode_action(callback_id)
-            command = self.app.services.registry.get(name)
-        except UserError:
-            return {}
-        args.pop("_select", None)
-        given = {k: v for k, v in values.items() if v.strip() and command.option(k) is not None}
-        try:
-            command.parse({**args, **given})
-        except MissingFields as exc:
-            return {f: "This field is needed." for f in exc.fields if f in values}
-        except UserError as exc:
-            return render.field_errors(list(values), exc.message)
-        return {}
+    def _check_form(
+        self, callback_id: str, values: dict[str, str], fields: list[str]
+    ) -> dict[str, str]:
+        """Inline errors, by block id, for every field of a submission in error."""
+        return render.field_errors(fields, self.app.dispatcher.check_form(callback_id, values))
 
     async def _on_home(
         self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient

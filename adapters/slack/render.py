@@ -22,8 +22,10 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import SLACK_USERGROUP_ID
+from bot.errors import FieldError
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
+from bot.timefmt import render_text
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -160,7 +162,8 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
     if reply.title:
         blocks.append({"type": "header", "text": _plain(reply.title, HEADER_TEXT)})
     if reply.text:
-        text = f":warning: {reply.text}" if reply.error else reply.text
+        shown = render_text(reply.text)
+        text = f":warning: {shown}" if reply.error else shown
         blocks.extend(_sections(text))
     for i in range(0, len(reply.fields), FIELDS_PER_SECTION):
         blocks.append(
@@ -288,14 +291,23 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def field_errors(form_fields: list[str], text: str) -> dict[str, str]:
-    """Inline errors for a modal (``response_action: errors``): the refusal on the field it
-    names (the core's messages start with ``field: rule``), else on the first field."""
+def field_errors(form_fields: list[str], errors: list[FieldError]) -> dict[str, str]:
+    """Inline errors for a modal (``response_action: errors``), keyed by block id: each
+    field in error that the modal shows gets its rule; errors about fields the modal does
+    not show go, together, on its first field."""
     if not form_fields:
         return {}
-    named, sep, _rest = text.partition(":")
-    target = named.strip() if sep and named.strip() in form_fields else form_fields[0]
-    return {target: truncate(text, 150)}
+    marked: dict[str, str] = {}
+    elsewhere: list[str] = []
+    for error in errors:
+        if error.field in form_fields:
+            marked[error.field] = truncate(error.text, 150)
+        else:
+            elsewhere.append(error.text)
+    if elsewhere:
+        first = form_fields[0]
+        marked[first] = truncate("\n".join([*elsewhere, marked.get(first, "")]).strip(), 150)
+    return marked
 
 
 def home(sections: list[tuple[str, Reply]], *, intro: str = "") -> dict[str, Any]:

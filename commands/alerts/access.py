@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.errors import ValidationError
 from storage import alerts as store
+from storage import members
 from storage.alerts import AlertRecord, Recipient
 
 
 async def caller(ctx: Context) -> tuple[Recipient, ZoneInfo]:
     """The caller as a recipient (for a preview, or /alert show), and their timezone."""
     member = await ctx.existing_member()
-    profile = await ctx.repos.profile(member.id if member else 0)
+    profile = await members.profile(ctx.conn, member.id if member else 0)
     shown_name = member.display_name if member else ctx.invocation.display_name
     who = Recipient(
         member.id if member else 0,
@@ -30,7 +31,7 @@ async def caller(ctx: Context) -> tuple[Recipient, ZoneInfo]:
 
 async def org_alert(ctx: Context, alert_id: int) -> AlertRecord:
     """The organization's alert by its number, or a refusal naming id."""
-    alert = await store.get_alert(ctx.repos.conn, alert_id)
+    alert = await store.get_alert(ctx.conn, alert_id)
     if alert is None or alert.org_id != ctx.org.id:
         raise ValidationError("id", f"there is no alert {alert_id} here; see /alert list")
     return alert

@@ -19,8 +19,9 @@ from commands.alerts.options import ID, SIGN_OPTIONS
 from commands.alerts.render import KIND_LABELS, alert_dm, tally_line
 from commands.alerts.rules import OPEN, check_open, closed_at
 from storage import alerts as store
+from storage import members
 from storage.alerts import AlertRecord, NewResponse
-from storage.repos import MemberRecord, ProfileRecord
+from storage.members import MemberRecord, ProfileRecord
 
 
 @group.command(
@@ -30,11 +31,11 @@ async def list_alerts(ctx: Context) -> Reply:
     """Alerts to act on now, with their deadlines and counts."""
     organizer = await ctx.effective_role() >= Role.ORGANIZER
     states = ("draft", "scheduled", "sent") if organizer else OPEN
-    found = await store.org_alerts(ctx.repos.conn, ctx.org.id, states)
+    found = await store.org_alerts(ctx.conn, ctx.org.id, states)
     alerts = [a for a in found if a.state != "sent" or closed_at(a, ctx.now) is None]
     if not alerts:
         return Reply(text="There are no open alerts right now.")
-    counts = await store.counts_of(ctx.repos.conn, [a.id for a in alerts])
+    counts = await store.counts_of(ctx.conn, [a.id for a in alerts])
     _, tz = await caller(ctx)
     rows = []
     for a in alerts:
@@ -58,7 +59,7 @@ async def show(ctx: Context, id: int) -> Reply:
     if alert.state in ("draft", "scheduled") and await ctx.effective_role() < Role.ORGANIZER:
         raise UserError(f"Alert {id} has not been sent yet.")
     who, tz = await caller(ctx)
-    reply = alert_dm(alert, await store.alert_targets(ctx.repos.conn, id), who, tz)
+    reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz)
     closed = closed_at(alert, ctx.now)
     if closed is not None:
         reply.text = f"Closed on {local_time(closed, tz)}.\n\n{reply.text}"
@@ -83,17 +84,17 @@ class _Answering:
 async def _answering(ctx: Context, alert_id: int) -> _Answering:
     alert = await org_alert(ctx, alert_id)
     member = await ctx.member()
-    profile = await ctx.repos.profile(member.id)
+    profile = await members.profile(ctx.conn, member.id)
     tz = ZoneInfo(profile.timezone or ctx.org.timezone)
     check_open(alert, ctx.now, tz)
-    answers = await store.member_answers(ctx.repos.conn, alert_id, member.id)
+    answers = await store.member_answers(ctx.conn, alert_id, member.id)
     base = NewResponse(alert_id, member.id, "", ctx.platform, profile.state, ctx.now)
     return _Answering(alert, member, profile, answers, tz, base)
 
 
 async def _thanks(ctx: Context, alert: AlertRecord, text: str) -> Reply:
     """Answer with the live count, and have the channel tallies refreshed (coalesced)."""
-    counts = await store.counts(ctx.repos.conn, alert.id)
+    counts = await store.counts(ctx.conn, alert.id)
     await posts.refresh_soon(ctx, "alert", alert.id, org_id=ctx.org.id)
     return Reply(text=f"{text} Alert {alert.id} so far: {tally_line(alert, counts)}.")
 
@@ -139,9 +140,9 @@ async def sign(
         institution=institution or profile.institution,
         city=city or profile.city,
     )
-    await store.add_response(ctx.repos.conn, signed)
+    await store.add_response(ctx.conn, signed)
     if "declined" in a.answers:
-        await store.remove_response(ctx.repos.conn, id, a.member.id, "declined")
+        await store.remove_response(ctx.conn, id, a.member.id, "declined")
     return await _thanks(ctx, a.alert, f"Thank you for signing, {signed.name}.")
 
 
@@ -152,9 +153,9 @@ async def acted(ctx: Context, id: int) -> Reply:
     if "acted" in a.answers:
         when = local_time(a.answers["acted"], a.tz)
         return Reply(text=f"You already told us you acted on alert {id} ({when}). Thank you!")
-    await store.add_response(ctx.repos.conn, replace(a.base, kind="acted"))
+    await store.add_response(ctx.conn, replace(a.base, kind="acted"))
     if "declined" in a.answers:
-        await store.remove_response(ctx.repos.conn, id, a.member.id, "declined")
+        await store.remove_response(ctx.conn, id, a.member.id, "declined")
     return await _thanks(ctx, a.alert, "Thank you for taking action!")
 
 
@@ -170,7 +171,7 @@ async def decline(ctx: Context, id: int) -> Reply:
     if "acted" in a.answers:
         return Reply(text=f"You already acted on alert {id}, so you stay counted. Thank you!")
     if "declined" not in a.answers:
-        await store.add_response(ctx.repos.conn, replace(a.base, kind="declined"))
+        await store.add_response(ctx.conn, replace(a.base, kind="declined"))
     return Reply(text=f"Got it: alert {id} is not for you. We won't remind you about it.")
 
 
@@ -181,6 +182,6 @@ async def withdraw(ctx: Context, id: int) -> Reply:
     member = await ctx.existing_member()
     _, tz = await caller(ctx)
     check_open(alert, ctx.now, tz)
-    if member is None or not await store.remove_response(ctx.repos.conn, id, member.id, "signed"):
+    if member is None or not await store.remove_response(ctx.conn, id, member.id, "signed"):
         return Reply(text=f"You have not signed alert {id}.")
     return await _thanks(ctx, alert, f"Your signature on alert {id} is withdrawn.")

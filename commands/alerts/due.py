@@ -19,6 +19,7 @@ from commands.alerts import group
 from commands.alerts.render import alert_buttons, alert_dm, alert_post, tally_line, typed_line
 from commands.alerts.rules import OPEN, closed_at
 from storage import alerts as store
+from storage import audit
 from storage.alerts import AlertRecord, Counts
 from storage.queue import DueRow
 
@@ -72,10 +73,10 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
 async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
     """An alert's channel post as it should look now: its tally, or closed with the final one.
     Posts are edited at most once per ``[alerts] tally_interval``."""
-    alert = await store.get_alert(ctx.repos.conn, alert_id)
+    alert = await store.get_alert(ctx.conn, alert_id)
     if alert is None or alert.state not in ("sent", "closed"):
         return None
-    counts = await store.counts(ctx.repos.conn, alert_id)
+    counts = await store.counts(ctx.conn, alert_id)
     record, _ = ctx.services.orgs.by_id(alert.org_id)
     return alert_post(alert, counts, ZoneInfo(record.timezone))
 
@@ -87,8 +88,8 @@ async def close(ctx: DueContext) -> None:
     for item, alert in await _due_alerts(ctx, "scheduled", "sent"):
         await store.mark_closed(ctx.conn, alert.id, ctx.now)
         detail = {"title": alert.title}
-        await ctx.repos.audit(
-            alert.org_id, None, "alert.close", f"alert {alert.id}", detail, at=ctx.now
+        await audit.add_entry(
+            ctx.conn, alert.org_id, None, "alert.close", f"alert {alert.id}", detail, at=ctx.now
         )
         closing[alert.id] = item.key or ""
     await posts.refresh(ctx, "alert", closing, kind="alert_close")

@@ -113,7 +113,7 @@ async def suggest_alerts(ctx: Context, typed: str) -> list[tuple[str, str]]:
     open ones for everyone, drafts and scheduled ones too for organizers."""
     organizer = await ctx.effective_role() >= Role.ORGANIZER
     states = ("draft", "scheduled", "sent") if organizer else OPEN
-    found = await store.org_alerts(ctx.repos.conn, ctx.org.id, states)
+    found = await store.org_alerts(ctx.conn, ctx.org.id, states)
     folded = typed.strip().lower()
     return [
         (f"{a.id}: {a.title}", str(a.id))

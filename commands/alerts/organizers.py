@@ -61,7 +61,7 @@ async def create(
         "classifications": list(classifications or ()),
     }
     member = await ctx.member()
-    conn = ctx.repos.conn
+    conn = ctx.conn
     alert = await store.create_alert(
         conn,
         org_id=ctx.org.id,
@@ -119,7 +119,7 @@ async def send(ctx: Context, id: int, at: str | None, notify: str | None) -> Rep
         return Reply(text=f"Alert {id} is already {done}; see /alert status id:{id}.")
     send_at = parse_moment(at, "at", now, tz) if at else now
     check_send_at(alert, send_at, now, tz)
-    if not await store.mark_scheduled(ctx.repos.conn, id, send_at):
+    if not await store.mark_scheduled(ctx.conn, id, send_at):
         return Reply(text=f"Alert {id} is already sent or scheduled.")
     common = {"ref_id": id, "org_id": ctx.org.id}
     await ctx.schedule(
@@ -157,7 +157,7 @@ async def send(ctx: Context, id: int, at: str | None, notify: str | None) -> Rep
 async def status(ctx: Context, id: int) -> Reply:
     """Answers by state and platform, and how its messages are getting out."""
     alert = await org_alert(ctx, id)
-    conn = ctx.repos.conn
+    conn = ctx.conn
     totals = await store.counts(conn, id)
     figures = await store.delivery_figures(conn, id)
     rows: list[list[str]] = []
@@ -193,7 +193,7 @@ async def signers(ctx: Context, id: int) -> Reply:
     alert = await org_alert(ctx, id)
     if alert.kind != "sign-on":
         raise ValidationError("id", f"alert {id} is not a sign-on letter, so it has no signers")
-    data = await store.export_signers_csv(ctx.repos.conn, id)
+    data = await store.export_signers_csv(ctx.conn, id)
     count = sum(1 for _ in csv.reader(io.StringIO(data.decode()))) - 1
     await ctx.audit("alert.signers", f"alert {id}", signers=count)
     return Reply(

@@ -11,16 +11,16 @@ from storage import alerts as store
 @group.on_export
 async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
     """A member's signatures, actions and "not for me"s, for /privacy export."""
-    return await store.member_responses(ctx.repos.conn, member_id)
+    return await store.member_responses(ctx.conn, member_id)
 
 
 @group.on_erase
 async def erase(ctx: Context, member_id: int) -> None:
     """Signatures stay counted without the name they were signed with."""
-    await store.forget_signatures(ctx.repos.conn, member_id)
+    await store.forget_signatures(ctx.conn, member_id)
 
 
 @group.on_merge
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """Answers and deliveries follow the person when /link joins two members."""
-    await store.merge_members(ctx.repos.conn, keep, drop)
+    await store.merge_members(ctx.conn, keep, drop)

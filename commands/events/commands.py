@@ -30,6 +30,7 @@ from commands.events.render import (
 from commands.events.rules import check_answer_open, check_details
 from commands.events.waitlist import tell_promoted
 from storage import events as store
+from storage import members
 from storage.events import Details
 
 
@@ -68,12 +69,12 @@ async def rsvp(
     tz = await tz_of(ctx)
     now = ctx.now
     check_answer_open(event, status, now, tz)
-    conn = ctx.repos.conn
+    conn = ctx.conn
     known = await ctx.existing_member()
     before = None if known is None else await store.get_rsvp(conn, id, known.id)
     asks = event.kind == "legislative-day" and status == "going"
     if asks and state is None and (before is None or before.details.state is None):
-        profile = await ctx.repos.profile(known.id if known else 0)
+        profile = await members.profile(ctx.conn, known.id if known else 0)
         if ctx.invocation.interactive:
             defaults = {"state": profile.state or "", "district": profile.district or ""}
             return Reply(
@@ -115,10 +116,10 @@ async def rsvp(
 @group.command("list", help="Events to come", read_only=True)
 async def list_events(ctx: Context) -> Reply:
     """Upcoming events with places left, in the caller's timezone."""
-    events = await store.upcoming_events(ctx.repos.conn, ctx.org.id, ctx.now)
+    events = await store.upcoming_events(ctx.conn, ctx.org.id, ctx.now)
     if not events:
         return Reply(text="There are no events coming up.")
-    counts = await store.counts_of(ctx.repos.conn, [e.id for e in events])
+    counts = await store.counts_of(ctx.conn, [e.id for e in events])
     tz = await tz_of(ctx)
     rows = []
     for e in events:
@@ -143,15 +144,15 @@ async def show(ctx: Context, id: int) -> Reply:
     reply = announcement(event, tz)
     extra = [
         f"{ms.title}: {local_time(ms.at, tz)}"
-        for ms in await store.milestones(ctx.repos.conn, id)
+        for ms in await store.milestones(ctx.conn, id)
         if ms.at > ctx.now
     ]
     member = await ctx.existing_member()
-    rsvp = None if member is None else await store.get_rsvp(ctx.repos.conn, id, member.id)
+    rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if rsvp is not None:
         status = STATUS_WORDS[rsvp.status]
         if rsvp.status == "waitlisted":
-            status += f", number {await store.position(ctx.repos.conn, id, rsvp.member_id)}"
+            status += f", number {await store.position(ctx.conn, id, rsvp.member_id)}"
         extra.append(f"You are {status}.")
     if ctx.now >= event.ends_at:
         extra.append("This event is over.")
@@ -166,7 +167,7 @@ async def show(ctx: Context, id: int) -> Reply:
 async def mine(ctx: Context) -> Reply:
     """The caller's events to come: their answer, delegation, meetings and milestones."""
     member = await ctx.existing_member()
-    conn = ctx.repos.conn
+    conn = ctx.conn
     found = [] if member is None else await store.member_rsvps(conn, member.id, ctx.org.id, ctx.now)
     found = [(e, r) for e, r in found if r.status != "no"]
     if not found:
@@ -221,10 +222,10 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     """Set the caller's own offsets (or go back to the event's) and schedule them."""
     event = await org_event(ctx, id)
     member = await ctx.existing_member()
-    rsvp = None if member is None else await store.get_rsvp(ctx.repos.conn, id, member.id)
+    rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if member is None or rsvp is None or rsvp.status not in ("going", "maybe"):
         raise ValidationError("id", f"you are not going to event {id}; answer with /event rsvp")
-    await store.set_reminder_offsets(ctx.repos.conn, id, member.id, offsets)
+    await store.set_reminder_offsets(ctx.conn, id, member.id, offsets)
     tz = await tz_of(ctx)
     if offsets is None:
         shown = ", ".join(event.reminder_offsets) + " before" if event.reminder_offsets else "none"
@@ -252,7 +253,7 @@ async def ics(ctx: Context, id: int) -> Reply:
     """An RFC 5545 file with the event in its timezone (VTIMEZONE included), its milestones
     and, for a member going to a legislative day, their delegation's meetings."""
     event = await org_event(ctx, id)
-    conn = ctx.repos.conn
+    conn = ctx.conn
     member = await ctx.existing_member()
     rsvp = None if member is None else await store.get_rsvp(conn, id, member.id)
     state = rsvp.details.state if rsvp is not None and rsvp.status != "no" else None

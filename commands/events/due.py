@@ -27,7 +27,7 @@ from storage.queue import DueRow
 @group.live_view("event", edit_kind="event")
 async def channel_view(ctx: UnitOfWork, event_id: int) -> Reply | None:
     """An event's announcement as it should look now, for editing its posts when it changes."""
-    event = await store.get_event(ctx.repos.conn, event_id)
+    event = await store.get_event(ctx.conn, event_id)
     return None if event is None else announcement(event)
 
 

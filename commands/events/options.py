@@ -41,7 +41,7 @@ class Accounts(Text):
 async def suggest_events(ctx: Context, typed: str) -> list[tuple[str, str]]:
     """The organization's events whose number or title holds what was typed: those to come,
     soonest first, then those that are over, the latest first."""
-    conn = ctx.repos.conn
+    conn = ctx.conn
     found = await store.upcoming_events(conn, ctx.org.id, ctx.now)
     found += await store.past_events(conn, ctx.org.id, ctx.now)
     tz = ZoneInfo(ctx.org.timezone)

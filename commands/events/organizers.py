@@ -67,7 +67,7 @@ async def create(
     offsets = DEFAULT_OFFSETS if reminders is None else reminders
     member = await ctx.member()
     event = await store.create_event(
-        ctx.repos.conn,
+        ctx.conn,
         org_id=ctx.org.id,
         title=title,
         description=description,
@@ -123,7 +123,7 @@ async def create(
 async def attendees(ctx: Context, id: int) -> Reply:
     """Counts by status and delegation, and every answer as CSV (accessibility included)."""
     event = await org_event(ctx, id)
-    conn = ctx.repos.conn
+    conn = ctx.conn
     people = await store.attendees(conn, id)
     by_status = {s: sum(1 for p in people if p.rsvp.status == s) for s in STATUS_WORDS}
     leads = await store.leads(conn, id)
@@ -179,7 +179,7 @@ async def lead(ctx: Context, id: int, member: tuple[str, ...], state: str | None
     if len(member) != 1:
         raise ValidationError("member", "names one person")
     member_id = await account_member(ctx, member[0], "member")
-    rsvp = await store.get_rsvp(ctx.repos.conn, id, member_id)
+    rsvp = await store.get_rsvp(ctx.conn, id, member_id)
     if rsvp is None or rsvp.status != "going":
         raise ValidationError("member", f"{member[0]} is not going to event {id}")
     state = state or rsvp.details.state
@@ -189,10 +189,10 @@ async def lead(ctx: Context, id: int, member: tuple[str, ...], state: str | None
         raise ValidationError(
             "state", f"{member[0]} goes with the {rsvp.details.state} delegation, not {state}"
         )
-    await store.set_lead(ctx.repos.conn, id, state, member_id)
+    await store.set_lead(ctx.conn, id, state, member_id)
     await ctx.audit("event.lead", f"event {id}", state=state, lead=member_id)
     for r in await store.recipients(
-        ctx.repos.conn, id, ctx.org_config.dm_platforms(), member_ids=[member_id]
+        ctx.conn, id, ctx.org_config.dm_platforms(), member_ids=[member_id]
     ):
         text = (
             f"You lead the {US_STATES[state]} delegation at “{event.title}” (event {id}). "
@@ -232,7 +232,7 @@ async def meeting(
     check_legislative(event, "id")
     tz = ZoneInfo(event.timezone)
     starts = parse_moment(at, "at", ctx.now, tz)
-    found = await store.add_meeting(ctx.repos.conn, id, state, office, legislator, starts, place)
+    found = await store.add_meeting(ctx.conn, id, state, office, legislator, starts, place)
     await schedule_reminders(
         ctx,
         "event_meeting",
@@ -270,7 +270,7 @@ async def milestone(
     tz = ZoneInfo(event.timezone)
     moment = parse_moment(at, "at", ctx.now, tz)
     offsets = MILESTONE_OFFSETS if reminders is None else reminders
-    found = await store.add_milestone(ctx.repos.conn, id, title, moment, offsets)
+    found = await store.add_milestone(ctx.conn, id, title, moment, offsets)
     await schedule_reminders(
         ctx,
         "event_milestone",
@@ -316,10 +316,10 @@ async def attendance(ctx: Context, id: int, members: tuple[str, ...], status: st
     ids = []
     for name in members:
         member_id = await account_member(ctx, name, "members")
-        rsvp = await store.get_rsvp(ctx.repos.conn, id, member_id)
+        rsvp = await store.get_rsvp(ctx.conn, id, member_id)
         if rsvp is None or rsvp.status not in ("going", "maybe"):
             raise ValidationError("members", f"{name} did not say they were going to event {id}")
         ids.append(member_id)
-    await store.mark_attendance(ctx.repos.conn, id, ids, status)
+    await store.mark_attendance(ctx.conn, id, ids, status)
     await ctx.audit("event.attendance", f"event {id}", status=status, members=len(ids))
     return Reply(text=f"Marked {status} at event {id}: {', '.join(members)}.")

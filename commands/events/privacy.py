@@ -13,20 +13,20 @@ from storage import events as store
 @group.on_export
 async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
     """A member's answers to events, with the details they gave, for /privacy export."""
-    return await store.member_data(ctx.repos.conn, member_id)
+    return await store.member_data(ctx.conn, member_id)
 
 
 @group.on_erase
 async def erase(ctx: Context, member_id: int) -> None:
     """Answers are erased with their details (accessibility needs too); seats go on."""
-    seated = await store.seated_events(ctx.repos.conn, member_id)
+    seated = await store.seated_events(ctx.conn, member_id)
     for event_id in seated:
-        await store.lock_event(ctx.repos.conn, event_id)
-    await store.forget_member(ctx.repos.conn, member_id)
+        await store.lock_event(ctx.conn, event_id)
+    await store.forget_member(ctx.conn, member_id)
     await free_seats(ctx, seated)
 
 
 @group.on_merge
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """One answer per person per event when /link joins two members."""
-    await free_seats(ctx, await store.merge_members(ctx.repos.conn, keep, drop))
+    await free_seats(ctx, await store.merge_members(ctx.conn, keep, drop))

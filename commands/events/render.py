@@ -14,7 +14,7 @@ import icalendar
 from bot.offsets import spoken
 from bot.options import US_STATES
 from bot.reply import Action, Form, FormField, Reply
-from bot.timefmt import local_time
+from bot.timefmt import Moment, Span, TimedText
 from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Outcome, Recipient
 
 KIND_LABELS = {
@@ -32,15 +32,20 @@ STATUS_WORDS = {
 }
 
 
+def moment(event: EventRecord, at: datetime, tz: ZoneInfo) -> Moment:
+    """A time of the event, to be read in ``tz`` (the event's own zone, or a person's)."""
+    return Moment(at, event.timezone, None if tz.key == event.timezone else tz.key)
+
+
+def when(event: EventRecord, tz: ZoneInfo) -> Span:
+    """The event's span, to be read in ``tz``."""
+    return Span(moment(event, event.starts_at, tz), event.ends_at)
+
+
 def when_text(event: EventRecord, tz: ZoneInfo) -> str:
     """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
     with both days (and both zone names, across a daylight-saving change)."""
-    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    if start.date() == end.date() and start.tzname() == end.tzname():
-        hour = end.strftime("%I").lstrip("0")
-        head = local_time(event.starts_at, tz).rsplit(" ", 1)[0]
-        return f"{head} – {hour}:{end:%M %p %Z}"
-    return f"{local_time(event.starts_at, tz)} – {local_time(event.ends_at, tz)}"
+    return when(event, tz).text()
 
 
 def rsvp_buttons(event: EventRecord) -> list[Action]:
@@ -56,7 +61,7 @@ def rsvp_buttons(event: EventRecord) -> list[Action]:
 def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
     """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
     tz = tz or ZoneInfo(event.timezone)
-    lines = [f"When: {when_text(event, tz)}"]
+    lines: list[str] = [TimedText("When: ", when(event, tz))]
     if event.place:
         lines.append(f"Where: {event.place}")
     if event.link:
@@ -64,12 +69,12 @@ def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
     if event.capacity is not None:
         lines.append(f"Places: {event.capacity:,} (then a waitlist)")
     if event.rsvp_deadline:
-        lines.append(f"RSVP by {local_time(event.rsvp_deadline, tz)}")
+        lines.append(TimedText("RSVP by ", moment(event, event.rsvp_deadline, tz)))
     body = [event.description] if event.description else []
     typed = f"Or type /event rsvp id:{event.id} status:going (or maybe, no)"
     return Reply(
         title=f"{KIND_LABELS[event.kind]}: {event.title} (event {event.id})",
-        text="\n\n".join([*body, "\n".join(lines), typed]),
+        text=TimedText.join("\n\n", [*body, TimedText.join("\n", lines), typed]),
         actions=rsvp_buttons(event),
         ephemeral=False,
     )
@@ -125,9 +130,12 @@ def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
 
 def reminder_reply(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) -> Reply:
     """A reminder of the event for one member, in their timezone; ``offset`` as they chose."""
-    lines = [
-        f"⏰ “{event.title}” (event {event.id}) starts {local_time(event.starts_at, tz)} "
-        f"(in {spoken(offset)}). You're {STATUS_WORDS[r.status]}."
+    lines: list[str] = [
+        TimedText(
+            f"⏰ “{event.title}” (event {event.id}) starts ",
+            moment(event, event.starts_at, tz),
+            f" (in {spoken(offset)}). You're {STATUS_WORDS[r.status]}.",
+        )
     ]
     if event.place:
         lines.append(f"Where: {event.place}")
@@ -135,7 +143,7 @@ def reminder_reply(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) 
         lines.append(f"Link: {event.link}")
     lines.append(f"Your events: /event mine · calendar file: /event ics id:{event.id}")
     actions = rsvp_buttons(event)[2:] if r.status == "going" else rsvp_buttons(event)[:1]
-    return Reply(text="\n".join(lines), actions=actions, ephemeral=False)
+    return Reply(text=TimedText.join("\n", lines), actions=actions, ephemeral=False)
 
 
 def organizer_address(contact: str, base_url: str = "") -> str:

@@ -18,7 +18,7 @@ async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, .
         return
     record, org = ctx.services.orgs.by_id(event.org_id)
     for r in await store.recipients(
-        ctx.repos.conn, event.id, org.dm_platforms(), member_ids=list(promoted)
+        ctx.conn, event.id, org.dm_platforms(), member_ids=list(promoted)
     ):
         tz = ZoneInfo(r.timezone or record.timezone)
         text = (
@@ -40,6 +40,6 @@ async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, .
 async def free_seats(ctx: Context, event_ids: list[int]) -> None:
     """Give seats that came free to the waitlist, and tell those promoted."""
     for event_id in event_ids:
-        event = await store.lock_event(ctx.repos.conn, event_id)
+        event = await store.lock_event(ctx.conn, event_id)
         if event is not None:
-            await tell_promoted(ctx, event, await store.promote(ctx.repos.conn, event, ctx.now))
+            await tell_promoted(ctx, event, await store.promote(ctx.conn, event, ctx.now))

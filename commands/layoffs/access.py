@@ -29,7 +29,7 @@ def mod_keys(ctx: Context, report_id: int) -> list[tuple[str, str, str]]:
 async def report_here(ctx: Context, ref: int, field: str = "id") -> store.LayoffRecord:
     """The report with this reference, as anyone may see it now, or a refusal naming
     ``field`` (the same for a report not yet visible as for one that does not exist)."""
-    record = await store.get_report(ctx.repos.conn, ctx.org.id, ref, ctx.now)
+    record = await store.get_report(ctx.conn, ctx.org.id, ref, ctx.now)
     if record is None:
         raise ValidationError(field, f"no report L-{ref} here")
     return record

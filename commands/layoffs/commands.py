@@ -35,9 +35,7 @@ COUNTED_ON = (
 async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) -> Reply:
     """Counts of verified reports, and a bar chart by month."""
     since_day = on_date(since, today(ctx), "since", past=True)
-    found = await store.layoff_stats(
-        ctx.repos.conn, ctx.org.id, ctx.now, state=state, since=since_day
-    )
+    found = await store.layoff_stats(ctx.conn, ctx.org.id, ctx.now, state=state, since=since_day)
     scope = (f" in {state}" if state else "") + (f" since {since_day}" if since_day else "")
     if not found.reports:
         return Reply(text=f"No verified layoff reports{scope} yet.")
@@ -75,7 +73,7 @@ async def stats(ctx: Context, state: str | None, since: date | MonthDay | None) 
 )
 async def list_reports(ctx: Context, state: str | None) -> Reply:
     """The 20 latest verified reports, without reporters."""
-    reports = await store.recent_verified(ctx.repos.conn, ctx.org.id, ctx.now, state=state)
+    reports = await store.recent_verified(ctx.conn, ctx.org.id, ctx.now, state=state)
     where = f" in {state}" if state else ""
     if not reports:
         return Reply(text=f"No verified layoff reports{where} yet.")
@@ -99,7 +97,7 @@ async def list_reports(ctx: Context, state: str | None) -> Reply:
 @group.command("export", role=Role.ORGANIZER, help="Every report as a CSV file (organizers)")
 async def export(ctx: Context) -> Reply:
     """Every report of the organization with its status; anonymous ones name no reporter."""
-    data = await store.export_layoffs_csv(ctx.repos.conn, ctx.org.id, ctx.now)
+    data = await store.export_layoffs_csv(ctx.conn, ctx.org.id, ctx.now)
     await ctx.audit("layoff.export", ctx.org.slug)
     return Reply(
         text="Every layoff report with its status. Anonymous reports have no reporter.",

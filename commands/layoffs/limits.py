@@ -13,7 +13,8 @@ from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.wording import counted
 from storage import layoffs as store
-from storage.repos import MemberRecord, Repos
+from storage import members
+from storage.members import MemberRecord
 
 HOUR = timedelta(hours=1)
 #: the due items that delete the hourly counts once their hour is over
@@ -36,7 +37,7 @@ async def quietly_found(ctx: Context) -> MemberRecord | None:
     limit; looked up without the account in any log line, and nothing is stored."""
     inv = ctx.invocation
     async with ctx.services.db.reading(quiet=True) as conn:
-        return await Repos(conn).find_member(inv.platform, inv.user_id)
+        return await members.find_member(conn, inv.platform, inv.user_id)
 
 
 async def count_report(ctx: Context, anonymous: bool, member: MemberRecord | None) -> None:
@@ -58,7 +59,7 @@ async def count_report(ctx: Context, anonymous: bool, member: MemberRecord | Non
     for person in people:
         # Without a secret only named reports get here, whose reporter is on the report anyway.
         key = person_key(secret or b"", person)
-        if not await store.count_report(ctx.repos.conn, key, hour, limit):
+        if not await store.count_report(ctx.conn, key, hour, limit):
             # the refusal rolls back what was counted before it
             minutes = math.ceil((hour + HOUR - ctx.now).total_seconds() / 60)
             raise UserError(

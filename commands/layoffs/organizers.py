@@ -23,7 +23,7 @@ async def _decide(
 ) -> Reply:
     """Move a pending report to ``status``, audit it and edit its moderation posts."""
     moderator = await ctx.member()
-    conn, org_id, ref = ctx.repos.conn, ctx.org.id, f"L-{record.ref}"
+    conn, org_id, ref = ctx.conn, ctx.org.id, f"L-{record.ref}"
     if not await store.moderate(
         conn,
         org_id,

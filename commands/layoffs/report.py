@@ -59,7 +59,7 @@ async def _count_anonymous(ctx: Context, **given: Any) -> None:
 async def report(ctx: Context, **given: Any) -> Reply:
     """File a report; anonymous ones store nothing about the person filing."""
     anonymous = _anonymous(given)
-    conn = ctx.repos.conn
+    conn = ctx.conn
     day = today(ctx)
     effective = _effective(ctx, given)
     member = None if anonymous else await ctx.member()

@@ -34,13 +34,14 @@ from commands.polls.render import (
     results_reply,
 )
 from commands.polls.rules import check_open, closed_at, describe_ballot, new_ballot
+from storage import members
 from storage import polls as store
+from storage.members import MemberRecord
 from storage.polls import BallotRecord, PollRecord
-from storage.repos import MemberRecord
 
 
 async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
-    poll = await store.get_poll(ctx.repos.conn, poll_id)
+    poll = await store.get_poll(ctx.conn, poll_id)
     if poll is None or poll.org_id != ctx.org.id:
         raise ValidationError("id", f"there is no poll {poll_id} here; see /poll list")
     return poll
@@ -49,7 +50,7 @@ async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
 async def _find_voter(ctx: Context) -> MemberRecord | None:
     """The caller as a member if stored, asked of the database (not the process's memory,
     which may be a moment behind a merge)."""
-    return await ctx.repos.find_member(ctx.invocation.platform, ctx.invocation.user_id)
+    return await members.find_member(ctx.conn, ctx.invocation.platform, ctx.invocation.user_id)
 
 
 def _store_ballot(
@@ -69,7 +70,9 @@ async def _write_ballot(
     if member_id is None:
         async with ctx.separate() as unit:
             name = inv.display_name or inv.user_id
-            member = await unit.repos.ensure_member(inv.platform, inv.user_id, name, ctx.org.id)
+            member = await members.ensure_member(
+                unit.conn, inv.platform, inv.user_id, name, ctx.org.id
+            )
             member_id = member.id
     key = voter_key(ctx.services, poll, member_id)
     async with ctx.separate() as unit:
@@ -144,7 +147,7 @@ async def create(
     if not organizer:
         await _check_poll_quota(ctx, member.id, tz)
     poll = await store.create_poll(
-        ctx.repos.conn,
+        ctx.conn,
         org_id=ctx.org.id,
         question=question,
         options=list(options),
@@ -195,9 +198,9 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
     """Refuse a member (not an organizer) who has created ``[limits] member_polls_per_day``
     polls in the last 24 hours; counted under the member's row lock, so that a burst of
     commands at once cannot pass the limit."""
-    await ctx.repos.lock_member(member_id)
+    await members.lock_member(ctx.conn, member_id)
     quota = ctx.services.config.limits.member_polls_per_day
-    created = await store.created_since(ctx.repos.conn, member_id, ctx.now - timedelta(days=1))
+    created = await store.created_since(ctx.conn, member_id, ctx.now - timedelta(days=1))
     if len(created) >= quota:
         # the oldest of the last day's polls leaves the window first
         freed = created[len(created) - quota] + timedelta(days=1)
@@ -220,7 +223,7 @@ async def close(ctx: Context, id: int) -> Reply:
     poll = await _org_poll(ctx, id)
     if await ctx.effective_role() < Role.ORGANIZER:
         member = await _find_voter(ctx)
-        creator = await store.poll_creator(ctx.repos.conn, id)
+        creator = await store.poll_creator(ctx.conn, id)
         if member is None or creator != member.id:
             raise PermissionDenied(
                 f"/poll close needs the organizer role, or to have created poll {id}; "
@@ -263,7 +266,7 @@ async def vote(
     current = None
     if member is not None:
         key = voter_key(ctx.services, poll, member.id)
-        current = await store.get_ballot(ctx.repos.conn, id, key)
+        current = await store.get_ballot(ctx.conn, id, key)
     ballot = new_ballot(poll, current, choice, choices, ranking)
     _store_ballot(ctx, poll, member.id if member else None, ballot)
     closes = f" until {local_time(poll.closes_at, tz)}" if poll.closes_at else " until it closes"
@@ -296,7 +299,7 @@ async def withdraw(ctx: Context, id: int) -> Reply:
     if member is None:
         return Reply(text=f"You have no ballot in poll {id}.")
     key = voter_key(ctx.services, poll, member.id)
-    if await store.get_ballot(ctx.repos.conn, id, key) is None:
+    if await store.get_ballot(ctx.conn, id, key) is None:
         return Reply(text=f"You have no ballot in poll {id}.")
     _store_ballot(ctx, poll, member.id, None)
     again = (
@@ -319,7 +322,7 @@ async def _groups(
     """Ballots by the voters' state or classification (their profile now). On an anonymous
     poll the voters are found by making each member's key in memory; nothing is stored."""
     column = 0 if by == "state" else 1
-    conn = ctx.repos.conn
+    conn = ctx.conn
     if poll.anonymous:
         secret = needs_secret(ctx.services)
         profiles = await store.org_profiles(conn, ctx.org.id)
@@ -370,7 +373,7 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
     """The results so far or final, with a chart; or broken down by state or classification."""
     poll = await _org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
-    ballots = await store.ballots(ctx.repos.conn, id)
+    ballots = await store.ballots(ctx.conn, id)
     closed = closed_at(poll, ctx.now) is not None
     if closed and poll.state == "open":  # its time has passed; the closing is on its way
         poll = replace(poll, state="closed", closed_at=poll.closes_at)
@@ -396,13 +399,13 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
 @group.command("list", help="Open polls, and the latest closed ones", read_only=True)
 async def list_polls(ctx: Context) -> Reply:
     """Polls to vote in now, and recently closed ones."""
-    found = await store.org_polls(ctx.repos.conn, ctx.org.id, ("open", "closed"))
+    found = await store.org_polls(ctx.conn, ctx.org.id, ("open", "closed"))
     open_polls = [p for p in found if closed_at(p, ctx.now) is None]
     closed = [p for p in found if closed_at(p, ctx.now) is not None][:5]
     polls = open_polls + closed
     if not polls:
         return Reply(text="There are no polls yet.")
-    counts = await store.ballot_counts(ctx.repos.conn, [p.id for p in polls])
+    counts = await store.ballot_counts(ctx.conn, [p.id for p in polls])
     tz = ZoneInfo(ctx.org.timezone)
     rows = []
     for p in polls:
@@ -436,13 +439,13 @@ async def show(ctx: Context, id: int) -> Reply:
     tz = ZoneInfo(ctx.org.timezone)
     if closed_at(poll, ctx.now) is not None and poll.state == "open":
         poll = replace(poll, state="closed", closed_at=poll.closes_at)
-    ballots = await store.ballots(ctx.repos.conn, id)
+    ballots = await store.ballots(ctx.conn, id)
     reply = poll_post(poll, ballots, tz)
     options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
     member = await _find_voter(ctx)
     mine = None
     if member is not None:
-        mine = await store.get_ballot(ctx.repos.conn, id, voter_key(ctx.services, poll, member.id))
+        mine = await store.get_ballot(ctx.conn, id, voter_key(ctx.services, poll, member.id))
     yours = f"Your ballot: {describe_ballot(poll, mine)}." if mine else "You have not voted."
     reply.text = f"{options}\n\n{reply.text}\n{yours}"
     reply.ephemeral = True

@@ -17,6 +17,7 @@ from bot.unit import UnitOfWork
 from commands.polls import group
 from commands.polls.render import ballots_phrase, poll_post, results_reply
 from commands.polls.rules import closed_at
+from storage import audit
 from storage import polls as store
 from storage.polls import PollRecord
 
@@ -24,7 +25,7 @@ from storage.polls import PollRecord
 async def close_poll(ctx: UnitOfWork, poll: PollRecord) -> Reply | None:
     """Close a poll: post its results with a chart in every alert channel and close the
     buttons of its posts. None if it was closed already."""
-    conn = ctx.repos.conn
+    conn = ctx.conn
     if not await store.mark_closed(conn, poll.id, ctx.now):
         return None
     closed = replace(poll, state="closed", closed_at=ctx.now)
@@ -51,8 +52,8 @@ async def close_due(ctx: DueContext) -> None:
     for poll in polls.values():
         if poll.state == "open":
             await close_poll(ctx, poll)
-            await ctx.repos.audit(
-                poll.org_id, None, "poll.close", f"poll {poll.id}", {}, at=ctx.now
+            await audit.add_entry(
+                ctx.conn, poll.org_id, None, "poll.close", f"poll {poll.id}", {}, at=ctx.now
             )
 
 
@@ -60,11 +61,11 @@ async def close_due(ctx: DueContext) -> None:
 async def channel_view(ctx: UnitOfWork, poll_id: int) -> Reply | None:
     """A poll's channel post as it should look now: its tally line, or closed. Live polls'
     posts are edited at most once per ``[polls] tally_interval``."""
-    poll = await store.get_poll(ctx.repos.conn, poll_id)
+    poll = await store.get_poll(ctx.conn, poll_id)
     if poll is None:
         return None
     record, _ = ctx.services.orgs.by_id(poll.org_id)
-    return poll_post(poll, await store.ballots(ctx.repos.conn, poll_id), ZoneInfo(record.timezone))
+    return poll_post(poll, await store.ballots(ctx.conn, poll_id), ZoneInfo(record.timezone))
 
 
 @group.on_digest

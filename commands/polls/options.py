@@ -81,8 +81,8 @@ class PollOptions(Text):
 async def suggest_polls(ctx: Context, typed: str) -> list[tuple[str, str]]:
     """The organization's polls whose number or question holds what was typed: open ones
     first, then closed ones, newest first in each."""
-    found = await store.org_polls(ctx.repos.conn, ctx.org.id, ("open",))
-    found += await store.org_polls(ctx.repos.conn, ctx.org.id, ("closed",))
+    found = await store.org_polls(ctx.conn, ctx.org.id, ("open",))
+    found += await store.org_polls(ctx.conn, ctx.org.id, ("closed",))
     folded = typed.strip().lower()
     return [
         (f"{p.id}: {p.question}" + (" (closed)" if p.state == "closed" else ""), str(p.id))

@@ -17,15 +17,15 @@ async def _anonymous_ballots(
     secret = ctx.services.ballot_secret
     if secret is None:
         return {}
-    polls = await store.anonymous_poll_ids(ctx.repos.conn)
+    polls = await store.anonymous_poll_ids(ctx.conn)
     keys = [(p, anonymous_key(secret, p, member_id)) for p in polls]
-    return await store.ballots_by_keys(ctx.repos.conn, keys)
+    return await store.ballots_by_keys(ctx.conn, keys)
 
 
 @group.on_export
 async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
     """A member's ballots, named and anonymous (found with the ballot secret), for the member."""
-    conn = ctx.repos.conn
+    conn = ctx.conn
     found = {(p, k): c for p, k, c in await store.named_ballots(conn, member_id)}
     found.update(await _anonymous_ballots(ctx, member_id))
     polls = await store.get_polls(conn, [p for p, _ in found])
@@ -43,7 +43,7 @@ async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
 @group.on_erase
 async def erase(ctx: Context, member_id: int) -> None:
     """Ballots stay counted, under a random key no one can link to anybody, ever."""
-    conn = ctx.repos.conn
+    conn = ctx.conn
     pairs = [(p, k) for p, k, _ in await store.named_ballots(conn, member_id)]
     pairs += list(await _anonymous_ballots(ctx, member_id))
     for poll_id, key in pairs:
@@ -54,7 +54,7 @@ async def erase(ctx: Context, member_id: int) -> None:
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """One person, one ballot: ``drop``'s ballots become ``keep``'s, except where ``keep`` has
     voted too, where ``keep``'s ballot stays and ``drop``'s goes."""
-    conn = ctx.repos.conn
+    conn = ctx.conn
     moves: list[tuple[int, str, str, int | None]] = []
     for poll_id, key, _ in await store.named_ballots(conn, drop):
         moves.append((poll_id, key, named_key(keep), keep))

@@ -45,6 +45,7 @@ class RestApi(StandInState):
         r.add_post(f"{API}/webhooks/{{app}}/{{token}}", self._followup)
         r.add_patch(f"{API}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._edit_webhook)
         r.add_get(f"{API}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._get_webhook)
+        r.add_delete(f"{API}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._delete_webhook)
         r.add_post(f"{API}/users/@me/channels", self._create_dm)
         r.add_post(f"{API}/channels/{{cid}}/messages", self._post_message)
         r.add_patch(f"{API}/channels/{{cid}}/messages/{{mid}}", self._edit_message)
@@ -199,11 +200,39 @@ class RestApi(StandInState):
         if isinstance(sent, web.Response):
             return sent
         interaction, body, files = sent
+        interaction.responses.append({"type": "followup", "data": body, "files": files})
+        thinking = self._thinking(interaction)
+        if thinking is not None:
+            # As Discord documents: the first follow-up after a deferral edits the deferred
+            # "thinking" message, and keeps its visibility whatever flags it asks for.
+            flags = thinking["flags"] & EPHEMERAL
+            thinking.update(message_fields(body, files))
+            thinking["flags"] = (thinking["flags"] & ~EPHEMERAL) | flags
+            thinking["loading"] = False
+            return json_response(thinking)
         message = self._store_message(
             interaction.payload.get("channel_id", ""), body, files, interaction=interaction
         )
-        interaction.responses.append({"type": "followup", "data": body, "files": files})
         return json_response(message)
+
+    def _thinking(self, interaction: Interaction) -> dict[str, Any] | None:
+        """The deferred message of ``interaction`` while it still shows "thinking"."""
+        if not interaction.messages:
+            return None
+        first = self.messages.get(interaction.messages[0])
+        return first if first is not None and first["loading"] else None
+
+    async def _delete_webhook(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_by_token(request.match_info["token"])
+        if interaction is None:
+            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
+        mid = request.match_info["mid"]
+        if mid == "@original":
+            mid = interaction.messages[0] if interaction.messages else ""
+        if mid not in interaction.messages or self.messages.pop(mid, None) is None:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        interaction.responses.append({"type": "delete", "data": {"id": mid}, "files": []})
+        return web.Response(status=204)
 
     async def _edit_webhook(self, request: web.Request) -> web.Response:
         sent = await self._webhook_message(request)
@@ -216,7 +245,9 @@ class RestApi(StandInState):
         message = self.messages.get(mid)
         if message is None:
             return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        kept = message["flags"] & EPHEMERAL  # an edit cannot change who sees the message
         message.update(message_fields(body, files))
+        message["flags"] = (message["flags"] & ~EPHEMERAL) | kept
         message["loading"] = False
         interaction.responses.append({"type": "edit", "data": body, "files": files})
         return json_response(message)

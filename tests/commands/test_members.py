@@ -16,9 +16,9 @@ from bot.context import Context
 from bot.options import Text
 from bot.registry import CommandGroup, Role
 from bot.reply import Reply
+from storage import members, orgs
 from storage.db import Database
 from storage.models import AuditEntry, Identity, Member, OrgMember, Profile
-from storage.repos import Repos
 from tests.support import Bot, Person, link_accounts, run_rallybot, start_bot
 
 # A feature of the tests' own: one command per role, to check the core's role checks.
@@ -127,10 +127,9 @@ async def test_a_granted_role_counts(database: Database) -> None:
     bot = await bot_for(database)
     await bot.say("ana", "/profile state:IL")
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        ana = await repos.find_member("console", "ana")
+        ana = await members.find_member(conn, "console", "ana")
         org_id = bot.app.services.orgs.by_slug("demo")[0].id
-        await repos.grant_role(org_id, ana.id, "organizer")
+        await orgs.grant_role(conn, org_id, ana.id, "organizer")
     assert (await bot.say("ana", "/drill organize note:ok")).text == "organized: ok"
 
 
@@ -297,7 +296,7 @@ async def test_a_fault_in_a_handler_is_answered_and_rolled_back(database: Databa
     async def _boom(ctx: Context) -> Reply:
         """Store something, then fail."""
         member = await ctx.member()
-        await ctx.repos.update_profile(member.id, {"state": "IL"})
+        await members.update_profile(ctx.conn, member.id, {"state": "IL"})
         raise RuntimeError("a bug, not the person's fault")
 
     bot = await start_bot(database, extra_groups=[faulty])

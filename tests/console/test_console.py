@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 
 from bot.context import Context
+from bot.errors import ValidationError
 from bot.logs import REDACTED, SecretFilter
-from bot.options import Text
+from bot.options import Choice, Integer, Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply
 from storage.db import Database
@@ -27,6 +28,24 @@ async def _ask(ctx: Context, who: str, why: str, note: str | None) -> Reply:
         ephemeral=False,
         actions=[Action("Again", "demo ask", {"who": who, "why": "again"})],
     )
+
+
+@demo.command(
+    "size",
+    options=[
+        Text("who", required=True),
+        Integer("count", minimum=1, maximum=10),
+        Choice("mode", values=("in-person", "virtual")),
+        Text("note"),
+    ],
+)
+async def _size(
+    ctx: Context, who: str, count: int | None, mode: str | None, note: str | None
+) -> Reply:
+    """A command with optional fields and a rule of its own, for the console's forms."""
+    if count is not None and count % 2:
+        raise ValidationError("count", f"must be even (got {count})")
+    return Reply(text=f"{who} {count} {mode} {note}")
 
 
 async def run_console(
@@ -104,9 +123,45 @@ async def test_console_names_missing_fields_without_a_terminal(
 async def test_console_asks_for_missing_fields_on_a_terminal(
     database: Database, tmp_path: Path
 ) -> None:
-    out = await run_console(database, "/demo ask\nBea\nwe need it\n", tmp_path, interactive=True)
+    out = await run_console(database, "/demo ask\nBea\nwe need it\n\n", tmp_path, interactive=True)
     assert "who (required): " in out and "why (required): " in out
     assert "Bea because we need it" in out
+
+
+async def test_console_form_asks_every_field_and_again_only_those_in_error(
+    database: Database, tmp_path: Path
+) -> None:
+    script = "\n".join(
+        [
+            "/demo size count:4",
+            "",  # who: left blank
+            "many",  # count: not a number
+            "party",  # mode: not a choice
+            "a note",  # note: optional, asked all the same
+            "Bea",
+            "3",  # a number, but odd: the command's own rule refuses it
+            "virtual",
+            "",  # count again: blank keeps what was typed
+            "6",
+            "",
+        ]
+    )
+    out = await run_console(database, script, tmp_path, interactive=True)
+    assert "who (required): " in out and "count (now: 4): " in out
+    assert "mode [in-person | virtual]: " in out and "note: " in out
+    assert (
+        "who: is needed\ncount: must be a whole number from 1 to 10\n"
+        "mode: must be one of in-person, virtual\nPlease correct:"
+    ) in out
+    asked_again = out.split("Please correct:")[1]
+    assert "who (required): count (now: many): mode [in-person | virtual] (now: party): " in (
+        asked_again
+    )
+    assert "note" not in asked_again.split("count: must be even")[0]
+    # blank keeps the refused 3, which is refused again; then 6 is taken
+    again = "count: must be even (got 3)\nPlease correct:\ncount (now: 3): "
+    assert out.count(again) == 2
+    assert out.endswith(again + "Bea 6 virtual a note\nguest> ")
 
 
 def test_piped_script_runs_to_the_end_and_the_profile_survives_a_restart(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import MovableClock
+from bot.config import ConfigError
 from bot.messages import Messages
 from bot.reply import Reply
 from standins.discord import DiscordStandIn
@@ -434,13 +435,13 @@ async def test_a_refused_token_or_an_unreachable_api_is_a_clear_error(
     config = discord_config(standin)
     config.discord.token = "not-the-token-at-all"
     rig = DiscordRig(standin, database, config)
-    with pytest.raises(ValueError, match=r"^\[discord\] token: Discord refused it") as refused:
+    with pytest.raises(ConfigError, match=r"^\[discord\] token: Discord refused it") as refused:
         await rig.start_bot()
     assert "not-the-token-at-all" not in str(refused.value)
     await rig.stop_bot()
     config = discord_config(standin)
     config.discord.api_url = "http://127.0.0.1:9/api/v10"  # nothing listens there
     rig = DiscordRig(standin, database, config)
-    with pytest.raises(ValueError, match=r"^\[discord\] api_url: http://127.0.0.1:9/api/v10"):
+    with pytest.raises(ConfigError, match=r"^\[discord\] api_url: http://127.0.0.1:9/api/v10"):
         await rig.start_bot()
     await rig.stop_bot()

@@ -535,3 +535,20 @@ async def test_a_refused_first_step_is_corrected_there_and_a_cleared_answer_stay
     async with rig.database.sessions() as session:
         (answer,) = (await session.execute(select(EventRsvp))).scalars().all()
     assert answer.state == "WI" and answer.accessibility is None
+
+
+async def test_a_refused_form_names_every_field_in_error_at_once(rig: DiscordRig) -> None:
+    post = await event_post(rig, LEGISLATIVE_DAY)
+    first = (await rig.click(DEE, post["id"], "Going")).responses[0]["data"]
+    typed = {"state": "ZZ", "district": "99", "first_time": "perhaps"}
+    step = rig.message(await rig.submit(DEE, first["custom_id"], as_submitted(first, typed)))
+    refused = await rig.click(DEE, step["id"], "Send now")
+    told = rig.message(refused)
+    assert told["flags"] & EPHEMERAL
+    assert text_of(refused).splitlines()[:3] == [
+        "state: must be a US state or territory, as a two-letter code such as IL",
+        "district: must be a district number from 1 to 53, or AL for at-large",
+        "first_time: must be yes or no",
+    ], text_of(refused)
+    assert "Correct it (1/2)" in buttons(told)
+    assert await rsvps(rig.database) == {}

@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.config import ConfigError
 from storage.db import LOCK_WAIT, Database
 from tests.conftest import PG_URL, require_postgres
 from tests.slack_support import SECRET, slack_rig
@@ -244,3 +245,26 @@ def test_echo_logs_go_through_the_secret_filter(tmp_path: Path) -> None:
     assert any("INSERT INTO reminders" in line for line in echoed)  # the statement log is on
     assert not [line for line in echoed if configured in line or installed in line]
     assert any("paste [redacted] and [redacted]" in line for line in echoed)
+
+
+def test_an_adapter_setting_that_is_missing_is_one_line_naming_it(tmp_path: Path) -> None:
+    line = one_line(
+        run_with(tmp_path, env={"RALLYBOT_SLACK__SIGNING_SECRET": ""}), "[slack] signing_secret"
+    )
+    assert "needed in http mode" in line
+
+
+def test_an_unknown_organization_for_the_console_is_named(tmp_path: Path) -> None:
+    env = {"RALLYBOT_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    done = run_rallybot(["console", "--org", "nope"], tmp_path, env=env)
+    assert done.returncode == 2
+    line = one_line(done, "no organization with slug 'nope'")
+    assert line.startswith("rallybot: ")
+
+
+def test_a_config_error_names_section_and_key() -> None:
+    error = ConfigError.at("discord", "token", "is empty", source="config.toml")
+    assert str(error) == "config.toml: [discord] token: is empty"
+    assert str(ConfigError.at("slack", "port", "must be from 0 to 65535")) == (
+        "[slack] port: must be from 0 to 65535"
+    )

@@ -19,7 +19,7 @@ import pytest
 from adapters.slack import SlackAdapter
 from bot.app import Application
 from bot.clock import MovableClock
-from bot.config import Config, SlackConfig
+from bot.config import Config, ConfigError, SlackConfig
 from bot.registry import CommandGroup, Registry
 from bot.reply import Reply
 from rallybot.groups import default_groups
@@ -326,5 +326,5 @@ def test_missing_secrets_are_named_at_start() -> None:
         (SlackConfig(enabled=True, mode="socket", bot_token="xoxb-1"), "app_token"),
         (SlackConfig(enabled=True, mode="http", signing_secret="s"), "bot_token"),
     ):
-        with pytest.raises(ValueError, match=named):
+        with pytest.raises(ConfigError, match=named):
             SlackAdapter(Config(slack=settings))

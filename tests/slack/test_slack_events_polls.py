@@ -114,6 +114,40 @@ async def test_event_ics_is_an_uploaded_calendar_with_the_utc_start(database) ->
         assert str(vevent["SUMMARY"]) == "National Library Legislative Day"
 
 
+async def test_a_modal_submission_marks_every_field_in_error(database) -> None:
+    async with slack_rig(database) as rig:
+        post = await announced(rig, LEGDAY)
+        going = buttons(post["blocks"])["Going"]
+        await rig.caller.post(
+            block_actions_body(
+                going,
+                team_id=TEAM,
+                user_id=ANA,
+                channel_id="C0ALERTS",
+                response_url=rig.standin.response_url(),
+            )
+        )
+        (opened,) = await until(lambda: rig.standin.sent("views.open"))
+        view = opened["view"]
+        status, body = await rig.submit(
+            ANA,
+            view["callback_id"],
+            {"state": "Narnia", "district": "99", "first_time": "perhaps"},
+            metadata=view["private_metadata"],
+            select_fields=("first_time",),
+        )
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["response_action"] == "errors"
+        assert answer["errors"] == {
+            "state": "state: must be a US state or territory, as a two-letter code such as IL",
+            "district": "district: must be a district number from 1 to 53, or AL for at-large",
+            "first_time": "first_time: must be yes or no",
+        }
+        async with rig.app.db.sessions() as session:
+            assert (await session.execute(select(Rsvp))).first() is None
+
+
 async def test_legislative_day_going_opens_a_modal_and_keeps_needs_private(database) -> None:
     async with slack_rig(database) as rig:
         post = await announced(rig, LEGDAY)

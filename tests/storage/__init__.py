@@ -1,1 +1,1 @@
-"""Tests of storage (storage/): migrations, constraints, repositories, CSV files."""
+"""Tests of storage (storage/): migrations, constraints, functions and records, CSV files."""

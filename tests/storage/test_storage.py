@@ -1,4 +1,4 @@
-"""Storage on both databases: migrations, constraints, repositories."""
+"""Storage on both databases: migrations, constraints, storage functions."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import links, members
+from storage import orgs as org_store
 from storage.db import Database, DatabaseError, alembic_config
+from storage.links import LinkCodeRecord
 from storage.models import ChannelPost, Identity, LayoffReport, Member, OrgMember, Profile
-from storage.repos import LinkCodeRecord, Repos
 from storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -75,8 +77,8 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
 
 async def _org(db: Database) -> int:
     async with db.transaction() as conn:
-        org = await Repos(conn).sync_org(
-            "il", "Illinois", "America/Chicago", [("slack", "T1"), ("console", "il")]
+        org = await org_store.sync_org(
+            conn, "il", "Illinois", "America/Chicago", [("slack", "T1"), ("console", "il")]
         )
     return org.id
 
@@ -84,11 +86,10 @@ async def _org(db: Database) -> int:
 async def test_members_are_stored_once_per_account(database: Database) -> None:
     org_id = await _org(database)
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        first = await repos.ensure_member("slack", "U1", "Ana", org_id)
-        again = await repos.ensure_member("slack", "U1", "Ana R.", org_id)
+        first = await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+        again = await members.ensure_member(conn, "slack", "U1", "Ana R.", org_id)
         assert first.id == again.id and again.display_name == "Ana R."
-        assert await repos.find_member("slack", "U2") is None
+        assert await members.find_member(conn, "slack", "U2") is None
     async with database.sessions() as session:
         assert len((await session.execute(select(Member))).all()) == 1
         assert len((await session.execute(select(OrgMember))).all()) == 1
@@ -97,10 +98,10 @@ async def test_members_are_stored_once_per_account(database: Database) -> None:
 async def test_identity_is_unique_per_platform_account(database: Database) -> None:
     org_id = await _org(database)
     async with database.transaction() as conn:
-        await Repos(conn).ensure_member("discord", "42", "Bea", org_id)
+        await members.ensure_member(conn, "discord", "42", "Bea", org_id)
     with pytest.raises(IntegrityError):
         async with database.transaction() as conn:
-            other = await Repos(conn).ensure_member("discord", "43", "Cy", org_id)
+            other = await members.ensure_member(conn, "discord", "43", "Cy", org_id)
             await conn.execute(
                 insert(Identity).values(member_id=other.id, platform="discord", user_id="42")
             )
@@ -109,11 +110,11 @@ async def test_identity_is_unique_per_platform_account(database: Database) -> No
 async def test_profile_update_merge_and_delete_cascade(database: Database) -> None:
     org_id = await _org(database)
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        ana_slack = await repos.ensure_member("slack", "U1", "Ana", org_id)
-        ana_discord = await repos.ensure_member("discord", "9", "ana", org_id)
-        await repos.update_profile(ana_slack.id, {"state": "IL", "topics": ["pay equity"]})
-        await repos.update_profile(
+        ana_slack = await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+        ana_discord = await members.ensure_member(conn, "discord", "9", "ana", org_id)
+        await members.update_profile(conn, ana_slack.id, {"state": "IL", "topics": ["pay equity"]})
+        await members.update_profile(
+            conn,
             ana_discord.id,
             {
                 "timezone": "America/Chicago",
@@ -122,17 +123,19 @@ async def test_profile_update_merge_and_delete_cascade(database: Database) -> No
                 "topics": ["layoffs"],
             },
         )
-        await repos.move_identities(ana_discord.id, ana_slack.id)
-        await repos.delete_member(ana_discord.id)
+        await members.move_identities(conn, ana_discord.id, ana_slack.id)
+        await members.delete_member(conn, ana_discord.id)
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        merged = await repos.profile(ana_slack.id)
+        merged = await members.profile(conn, ana_slack.id)
         assert merged.state == "IL"  # the kept member's answer wins
         assert merged.timezone == "America/Chicago"  # gaps are filled
         assert merged.alert_dms is False  # an opt-out on either account is kept
         assert merged.topics == ["pay equity", "layoffs"]
-        assert {i.platform for i in await repos.identities(ana_slack.id)} == {"slack", "discord"}
-        await repos.delete_member(ana_slack.id)
+        assert {i.platform for i in await members.identities(conn, ana_slack.id)} == {
+            "slack",
+            "discord",
+        }
+        await members.delete_member(conn, ana_slack.id)
     async with database.sessions() as session:
         for model in (Member, Identity, Profile, OrgMember):
             assert (await session.execute(select(model))).first() is None
@@ -141,58 +144,57 @@ async def test_profile_update_merge_and_delete_cascade(database: Database) -> No
 async def test_link_codes_work_once(database: Database) -> None:
     org_id = await _org(database)
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        ana = await repos.ensure_member("slack", "U1", "Ana", org_id)
-        await repos.store_link_code(
-            "ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10), NOW
+        ana = await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+        await links.store_link_code(
+            conn, "ABCD-EFGH", ana.id, "slack", NOW + timedelta(minutes=10), NOW
         )
-        bea = await repos.ensure_member("discord", "9", "Bea", org_id)
-        cy = await repos.ensure_member("discord", "8", "Cy", org_id)
+        bea = await members.ensure_member(conn, "discord", "9", "Bea", org_id)
+        cy = await members.ensure_member(conn, "discord", "8", "Cy", org_id)
     expires = NOW + timedelta(minutes=10)
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        assert await repos.take_link_code("abcd-efgh", bea.identity_id) is None  # not entered
-        entered = await repos.enter_link_code("abcd-efgh", bea.identity_id)
+        assert await links.take_link_code(conn, "abcd-efgh", bea.identity_id) is None  # not entered
+        entered = await links.enter_link_code(conn, "abcd-efgh", bea.identity_id)
         assert entered == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
-        assert await repos.enter_link_code("ABCD-EFGH", cy.identity_id) is None
-        assert await repos.take_link_code("ABCD-EFGH", cy.identity_id) is None
+        assert await links.enter_link_code(conn, "ABCD-EFGH", cy.identity_id) is None
+        assert await links.take_link_code(conn, "ABCD-EFGH", cy.identity_id) is None
     async with database.transaction() as conn:
-        found = await Repos(conn).take_link_code("abcd-efgh", bea.identity_id)
+        found = await links.take_link_code(conn, "abcd-efgh", bea.identity_id)
         assert found == LinkCodeRecord(ana.id, "slack", expires, bea.identity_id)
     async with database.transaction() as conn:
-        assert await Repos(conn).find_link_code("ABCD-EFGH") is None
-        assert await Repos(conn).take_link_code("ABCD-EFGH", bea.identity_id) is None
+        assert await links.find_link_code(conn, "ABCD-EFGH") is None
+        assert await links.take_link_code(conn, "ABCD-EFGH", bea.identity_id) is None
     # an entered code left unconfirmed goes, with who entered it, once anyone makes a code
     # after it expired
     async with database.transaction() as conn:
-        repos = Repos(conn)
-        await repos.store_link_code("WXYZ-2345", ana.id, "slack", expires, NOW)
-        assert await repos.enter_link_code("WXYZ-2345", cy.identity_id) is not None
-        await repos.store_link_code("KLMN-6789", bea.id, "discord", expires, NOW)
-        assert await repos.find_link_code("WXYZ-2345") is not None
+        await links.store_link_code(conn, "WXYZ-2345", ana.id, "slack", expires, NOW)
+        assert await links.enter_link_code(conn, "WXYZ-2345", cy.identity_id) is not None
+        await links.store_link_code(conn, "KLMN-6789", bea.id, "discord", expires, NOW)
+        assert await links.find_link_code(conn, "WXYZ-2345") is not None
         later = NOW + timedelta(minutes=11)
-        await repos.store_link_code("PQRS-7892", bea.id, "discord", later + (expires - NOW), later)
-        assert await repos.find_link_code("WXYZ-2345") is None
+        await links.store_link_code(
+            conn, "PQRS-7892", bea.id, "discord", later + (expires - NOW), later
+        )
+        assert await links.find_link_code(conn, "WXYZ-2345") is None
 
 
 async def test_failed_unit_of_work_keeps_what_was_stored(database: Database) -> None:
     org_id = await _org(database)
     async with database.transaction() as conn:
-        ana = await Repos(conn).ensure_member("slack", "U1", "Ana", org_id)
-        await Repos(conn).update_profile(ana.id, {"state": "IL"})
+        ana = await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+        await members.update_profile(conn, ana.id, {"state": "IL"})
     with pytest.raises(RuntimeError):
         async with database.transaction() as conn:
-            await Repos(conn).update_profile(ana.id, {"state": "WI"})
+            await members.update_profile(conn, ana.id, {"state": "WI"})
             raise RuntimeError("fault half-way")
     async with database.transaction() as conn:
-        assert (await Repos(conn).profile(ana.id)).state == "IL"
+        assert (await members.profile(conn, ana.id)).state == "IL"
 
 
 async def test_sync_org_moves_and_drops_spaces(database: Database) -> None:
     await _org(database)
     async with database.transaction() as conn:
-        org = await Repos(conn).sync_org(
-            "il", "Illinois Workers", "America/Chicago", [("discord", "5"), ("console", "il")]
+        org = await org_store.sync_org(
+            conn, "il", "Illinois Workers", "America/Chicago", [("discord", "5"), ("console", "il")]
         )
         assert org.name == "Illinois Workers"
     async with database.sessions() as session:
@@ -205,7 +207,7 @@ async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) ->
     await db.upgrade()
     try:
         async with db.transaction() as conn:
-            await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [("console", "il")])
+            await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [("console", "il")])
             # The writer holds SQLite's lock; a reader still sees the last committed state.
             async with db.reading() as reader:
                 count = await asyncio.wait_for(
@@ -226,7 +228,7 @@ async def test_migration_0004_fills_the_month_of_existing_reports(
     try:
         await db.upgrade("0003")
         async with db.transaction() as conn:
-            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            org = await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [])
             for effective in ("'2026-03-15'", "NULL"):
                 await conn.execute(
                     text(
@@ -252,8 +254,9 @@ async def test_migration_0010_gives_existing_reports_random_references(
     try:
         await db.upgrade("0008")
         async with db.transaction() as conn:
-            repos = Repos(conn)
-            orgs = [await repos.sync_org(slug, slug, "America/Chicago", []) for slug in "ab"]
+            orgs = [
+                await org_store.sync_org(conn, slug, slug, "America/Chicago", []) for slug in "ab"
+            ]
             for org in orgs:
                 for _ in range(30):
                     await conn.execute(
@@ -313,7 +316,7 @@ async def test_migration_0013_copies_alert_and_poll_posts_into_channel_posts(
     try:
         await db.upgrade("0012")
         async with db.transaction() as conn:
-            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            org = await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [])
             for n, (platform, channel) in enumerate(
                 [("slack", "CALERTS"), ("discord", "200"), ("slack", "CALERTS")], 1
             ):
@@ -423,7 +426,7 @@ async def test_migration_0014_counts_reports_on_one_date_and_keeps_anonymous_day
     try:
         await db.upgrade("0013")
         async with db.transaction() as conn:
-            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            org = await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [])
             # as the store wrote them before: the month of the effective date, else of the
             # week's Monday
             for ref, effective, anonymous, month in (

@@ -1,0 +1,60 @@
+"""Times in replies are values (an instant and the zone to show it in) that each adapter
+renders; the text reads as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from adapters.console.render import render as console_render
+from adapters.discord.render import render as discord_render
+from adapters.slack.render import reply_blocks
+from bot.reply import from_payload, to_payload
+from bot.timefmt import Moment, Span, TimedText, render_text
+from commands.events.render import announcement
+from storage.events import EventRecord
+
+EVENT = EventRecord(
+    id=4,
+    org_id=1,
+    title="Chapter meeting",
+    description=None,
+    kind="meeting",
+    starts_at=datetime(2026, 11, 20, 0, 0, tzinfo=UTC),
+    ends_at=datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+    timezone="America/Chicago",
+    place=None,
+    link=None,
+    capacity=None,
+    rsvp_deadline=datetime(2026, 11, 19, 18, 0, tzinfo=UTC),
+    reminder_offsets=(),
+    created_at=datetime(2026, 11, 1, tzinfo=UTC),
+)
+WHEN = "When: Thu Nov 19, 6:00 PM – 7:30 PM CST"
+RSVP_BY = "RSVP by Thu Nov 19, 12:00 PM CST"
+
+
+def test_an_announcement_carries_its_times_as_values() -> None:
+    text = announcement(EVENT).text
+    assert text.splitlines()[:2] == [WHEN, RSVP_BY]
+    assert isinstance(text, TimedText)
+    span, deadline = [p for p in text.parts if not isinstance(p, str)]
+    assert span == Span(Moment(EVENT.starts_at, "America/Chicago"), EVENT.ends_at)
+    assert deadline == Moment(EVENT.rsvp_deadline, "America/Chicago")
+    # read in a person's zone, the zone to show it in travels with the instant
+    shown = announcement(EVENT, ZoneInfo("America/New_York")).text
+    assert isinstance(shown, TimedText)
+    moments = [p for p in shown.parts if isinstance(p, Moment)]
+    assert moments == [Moment(EVENT.rsvp_deadline, "America/Chicago", "America/New_York")]
+    assert "RSVP by Thu Nov 19, 1:00 PM EST" in shown
+
+
+def test_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
+    reply = announcement(EVENT)
+    stored = from_payload(to_payload(reply))
+    assert isinstance(stored.text, TimedText)
+    assert stored.text.parts == reply.text.parts  # type: ignore[attr-defined]
+    assert render_text(stored.text) == reply.text
+    assert WHEN in console_render(stored, "#general")
+    assert WHEN in str(discord_render(stored).embeds[0].description)
+    assert WHEN in str(reply_blocks(stored))
