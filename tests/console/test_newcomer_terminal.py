@@ -132,7 +132,7 @@ def question(printed: str) -> str | None:
     if COMMAND_PROMPT.match(last):
         return None
     label = re.sub(r"\s*\[[^\]]*\]", "", last.removesuffix(": "))
-    return re.sub(r"\s*\((required|now [^)]*|current[^)]*)\)", "", label).strip().lower()
+    return re.sub(r"\s*\((required|now:?[^)]*|current[^)]*)\)", "", label).strip().lower()
 
 
 def fill(terminal: Terminal, line: str, answers: dict[str, str]) -> tuple[str, list[str]]:

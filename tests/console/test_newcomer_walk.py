@@ -175,7 +175,9 @@ def test_the_newcomer_walk_reads_right_end_to_end(tmp_path: Path) -> None:
     assert "Meeting added for the IL delegation: Tammy Duckworth (Sen. Duckworth's)" in answer(
         "/event meeting id:1"
     )
-    assert "Milestone added to event 1: Hotel block ends" in answer("/event milestone id:1")
+    milestone = answer("/event milestone id:1")
+    assert "Milestone added to event 1: Hotel block ends" in milestone
+    assert milestone.rstrip().endswith("(reminder 1d before).")  # of the milestone, not the day
     going = answer("/event rsvp id:1", "ana")
     assert going.startswith("You're going to “National Library Legislative Day” (event 1)")
     bea_going = answer("/event rsvp id:1", "bea")
@@ -212,7 +214,10 @@ def test_the_newcomer_walk_reads_right_end_to_end(tmp_path: Path) -> None:
     results = answer("/poll close id:1")
     assert "Poll 1 is closed; the results are posted in the alert channels." in results
     assert "3 ballots." in results
-    assert "Round 1: Pay equity 1 · Staffing 1 · Benefits 1" in results
+    assert (
+        "Round 1: Pay equity 1 · Staffing 1 · Benefits 1 → Benefits eliminated (tied on fewest "
+        "votes and first choices; listed later in the poll)"
+    ) in results
     assert "Pay equity wins by instant runoff after 2 rounds." in results
     assert re.search(r"Pay equity\s+1\s+2\n", results), results
     assert (files / "poll-1-results.png").exists()
