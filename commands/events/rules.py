@@ -19,14 +19,21 @@ _BARE_TIME = re.compile(r"(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noo
 
 
 def end_time(text: str, start: datetime, now: datetime, tz: ZoneInfo) -> datetime:
-    """The end: a full time, or a bare time of the start's day (the next day if earlier)."""
-    if _BARE_TIME.fullmatch(text.strip().lower()):
-        day = start.astimezone(tz).date()
-        end = parse_moment(f"{day.isoformat()} {text}", "end", now, tz)
-        if end > start:
-            return end
-        return parse_moment(f"{day + timedelta(days=1)} {text}", "end", now, tz)
-    return parse_moment(text, "end", now, tz)
+    """The end: a full time, or a bare time of the start's day. A bare time not after the start
+    is refused rather than moved to the next day: an overnight event gives its end's date."""
+    if not _BARE_TIME.fullmatch(text.strip().lower()):
+        return parse_moment(text, "end", now, tz)
+    day = start.astimezone(tz).date()
+    end = parse_moment(f"{day.isoformat()} {text}", "end", now, tz)
+    if end <= start:
+        local = end.astimezone(tz)
+        next_day = f"{day + timedelta(days=1)} {local:%H:%M}"
+        raise ValidationError(
+            "end",
+            f"must be after the start, {local_time(start, tz)}; for an end the next day, "
+            f'give its date, e.g. "{next_day}"',
+        )
+    return end
 
 
 def event_times(
