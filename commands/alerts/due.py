@@ -47,7 +47,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
     tz = ZoneInfo(record.timezone)
     conn = ctx.conn
     await store.mark_sent(conn, alert.id, ctx.now)
-    post = replace(alert_post(alert, Counts(), tz), notify=notify)
+    post = replace(alert_post(alert, Counts(), tz, now=ctx.now), notify=notify)
     await posts.announce(
         ctx, "alert", alert.id, post, kind="alert", channels=org.alert_channels, org_id=alert.org_id
     )
@@ -57,7 +57,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
             r.platform,
             "user",
             r.user_id,
-            alert_dm(alert, targets, r, ZoneInfo(r.timezone) if r.timezone else tz),
+            alert_dm(alert, targets, r, ZoneInfo(r.timezone) if r.timezone else tz, now=ctx.now),
             f"alert:{alert.id}:dm:{r.member_id}",
             r.member_id,
         )
@@ -76,7 +76,7 @@ async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
         return None
     counts = await store.counts(ctx.repos.conn, alert_id)
     record, _ = ctx.services.orgs.by_id(alert.org_id)
-    return alert_post(alert, counts, ZoneInfo(record.timezone))
+    return alert_post(alert, counts, ZoneInfo(record.timezone), now=ctx.now)
 
 
 @group.on_due("alert_close")
@@ -102,7 +102,7 @@ async def nudge(ctx: DueContext) -> None:
         record, org = ctx.services.orgs.by_id(alert.org_id)
         messages = []
         for r in await store.to_nudge(ctx.conn, alert.id, org.dm_platforms()):
-            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone))
+            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone), now=ctx.now)
             text = (
                 f"A reminder: “{alert.title}” closes {when}. If it is for you, there is still "
                 f"time; if not, tap Not for me and we won't ask again.\n\n{typed_line(alert)}"
@@ -126,6 +126,6 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
     lines = ["Open action alerts:"]
     for a in alerts:
-        closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
+        closes = f", closes {local_time(a.deadline, tz, now=ctx.now)}" if a.deadline else ""
         lines.append(f"• Alert {a.id}: {a.title}: {tally_line(a, counts[a.id])}{closes}")
     return ["\n".join(lines)]

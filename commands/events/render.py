@@ -29,15 +29,17 @@ STATUS_WORDS = {
 }
 
 
-def when_text(event: EventRecord, tz: ZoneInfo) -> str:
+def when_text(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> str:
     """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
-    with both days (and both zone names, across a daylight-saving change)."""
+    with both days (and both zone names, across a daylight-saving change); the year is
+    shown when it is not the current one."""
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
     if start.date() == end.date() and start.tzname() == end.tzname():
         hour = end.strftime("%I").lstrip("0")
-        head = local_time(event.starts_at, tz).rsplit(" ", 1)[0]
+        head = local_time(event.starts_at, tz, now=now).rsplit(" ", 1)[0]
         return f"{head} – {hour}:{end:%M %p %Z}"
-    return f"{local_time(event.starts_at, tz)} – {local_time(event.ends_at, tz)}"
+    start_text = local_time(event.starts_at, tz, now=now)
+    return f"{start_text} – {local_time(event.ends_at, tz, now=now)}"
 
 
 def rsvp_buttons(event: EventRecord) -> list[Action]:
@@ -50,10 +52,10 @@ def rsvp_buttons(event: EventRecord) -> list[Action]:
     ]
 
 
-def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
+def announcement(event: EventRecord, tz: ZoneInfo | None = None, *, now: datetime) -> Reply:
     """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
     tz = tz or ZoneInfo(event.timezone)
-    lines = [f"When: {when_text(event, tz)}"]
+    lines = [f"When: {when_text(event, tz, now=now)}"]
     if event.place:
         lines.append(f"Where: {event.place}")
     if event.link:
@@ -61,7 +63,7 @@ def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
     if event.capacity is not None:
         lines.append(f"Places: {event.capacity:,} (then a waitlist)")
     if event.rsvp_deadline:
-        lines.append(f"RSVP by {local_time(event.rsvp_deadline, tz)}")
+        lines.append(f"RSVP by {local_time(event.rsvp_deadline, tz, now=now)}")
     body = [event.description] if event.description else []
     typed = f"Or type /event rsvp id:{event.id} status:going (or maybe, no)"
     return Reply(
@@ -96,9 +98,9 @@ def rsvp_form(event: EventRecord, defaults: dict[str, str]) -> Form:
     )
 
 
-def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
+def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo, *, now: datetime) -> str:
     """What the member is told after answering."""
-    name = f"“{event.title}” (event {event.id}), {when_text(event, tz)}"
+    name = f"“{event.title}” (event {event.id}), {when_text(event, tz, now=now)}"
     if outcome.status == "waitlisted":
         if outcome.previous == "waitlisted":
             return f"You are still on the waitlist for {name}: number {outcome.position}."
@@ -120,10 +122,12 @@ def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
     return f"Got it: you can't go to {name}."
 
 
-def reminder_reply(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) -> Reply:
+def reminder_reply(
+    event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str, *, now: datetime
+) -> Reply:
     """A reminder of the event for one member, in their timezone; ``offset`` as they chose."""
     lines = [
-        f"⏰ “{event.title}” (event {event.id}) starts {local_time(event.starts_at, tz)} "
+        f"⏰ “{event.title}” (event {event.id}) starts {local_time(event.starts_at, tz, now=now)} "
         f"(in {spoken(offset)}). You're {STATUS_WORDS[r.status]}."
     ]
     if event.place:

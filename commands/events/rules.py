@@ -30,7 +30,7 @@ def end_time(text: str, start: datetime, now: datetime, tz: ZoneInfo) -> datetim
         next_day = f"{day + timedelta(days=1)} {local:%H:%M}"
         raise ValidationError(
             "end",
-            f"must be after the start, {local_time(start, tz)}; for an end the next day, "
+            f"must be after the start, {local_time(start, tz, now=now)}; for an end the next day, "
             f'give its date, e.g. "{next_day}"',
         )
     return end
@@ -44,12 +44,14 @@ def event_times(
     starts = parse_moment(start, "start", now, tz)
     ends = end_time(end, starts, now, tz) if end else starts + timedelta(hours=1)
     if ends <= starts:
-        raise ValidationError("end", f"must be after the start, {local_time(starts, tz)}")
+        raise ValidationError("end", f"must be after the start, {local_time(starts, tz, now=now)}")
     if ends - starts > LONGEST:
         raise ValidationError("end", "must be within 14 days of the start")
     deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
     if deadline is not None and deadline > starts:
-        raise ValidationError("rsvp_by", f"must be before the start, {local_time(starts, tz)}")
+        raise ValidationError(
+            "rsvp_by", f"must be before the start, {local_time(starts, tz, now=now)}"
+        )
     return starts, ends, deadline
 
 
@@ -87,5 +89,6 @@ def check_answer_open(event: EventRecord, status: str, now: datetime, tz: ZoneIn
             raise UserError(f"Event {event.id} has already begun; RSVPs are closed.")
         if event.rsvp_deadline and now >= event.rsvp_deadline:
             raise UserError(
-                f"RSVPs for event {event.id} closed on {local_time(event.rsvp_deadline, tz)}."
+                f"RSVPs for event {event.id} closed on "
+                f"{local_time(event.rsvp_deadline, tz, now=now)}."
             )

@@ -29,7 +29,7 @@ async def close_poll(ctx: UnitOfWork, poll: PollRecord) -> Reply | None:
     closed = replace(poll, state="closed", closed_at=ctx.now)
     record, org = ctx.services.orgs.by_id(poll.org_id)
     results = await results_reply(
-        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone)
+        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone), now=ctx.now
     )
     await posts.post_to_channels(
         ctx,
@@ -63,7 +63,8 @@ async def channel_view(ctx: UnitOfWork, poll_id: int) -> Reply | None:
     if poll is None:
         return None
     record, _ = ctx.services.orgs.by_id(poll.org_id)
-    return poll_post(poll, await store.ballots(ctx.repos.conn, poll_id), ZoneInfo(record.timezone))
+    ballots = await store.ballots(ctx.repos.conn, poll_id)
+    return poll_post(poll, ballots, ZoneInfo(record.timezone), now=ctx.now)
 
 
 @group.on_digest
@@ -80,7 +81,7 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
     lines = ["Open polls:"]
     for p in polls:
-        closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
+        closes = f", closes {local_time(p.closes_at, tz, now=ctx.now)}" if p.closes_at else ""
         shown = "anonymous" if p.anonymous else "not anonymous"
         lines.append(
             f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(counts[p.id])}{closes}"
