@@ -107,6 +107,12 @@ async def test_bad_input_is_named_by_field_and_nothing_is_stored(
         '/event create title:T kind:meeting start:"someday"': "start: ",
         '/event create title:T kind:meeting start:"2026-10-01 09:00"': "start: ",
         f'{base} end:"2026-11-20 17:00"': "end: must be after the start",
+        '/event create title:T kind:meeting start:"10/1 9am"': "start: 10/1 9am has passed this "
+        'year; give the year, e.g. "2027-10-01 09:00"',
+        '/event create title:T kind:meeting start:"sometime"': 'start: try "in 2 hours", '
+        '"tomorrow 9am" or "2026-12-01 09:00"',
+        f'{base} end:"17:00"': "end: must be after the start, Fri Nov 20, 6:00 PM CST; for an "
+        'end the next day, give its date, e.g. "2026-11-21 17:00"',
         f'{base} end:"2026-12-20 17:00"': "end: must be within 14 days",
         f"{base} capacity:0": "capacity: must be from 1 to 100,000",
         f'{base} rsvp_by:"2026-11-21 09:00"': "rsvp_by: must be before the start",
