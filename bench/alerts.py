@@ -60,7 +60,8 @@ async def layoff_stats(path: Path, count: int) -> dict[str, float]:
                         "ok_to_contact": False,
                         "status": "verified" if n % 10 < 7 else "pending",
                         "received_week": week,
-                        "month": f"{week:%Y-%m}",
+                        "counted_on": week + timedelta(days=3),
+                        "month": f"{week + timedelta(days=3):%Y-%m}",
                     }
                 )
             await conn.execute(insert(LayoffReport), rows)

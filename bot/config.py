@@ -98,6 +98,9 @@ class PollsConfig:
     min_group: int = 3
     #: live poll tallies in channel posts are refreshed at most once per this interval
     tally_interval: timedelta = timedelta(seconds=5)
+    #: a poll a member (not an organizer) creates without ``closes:`` closes this many days
+    #: after it is created
+    member_poll_days: int = 7
 
 
 @dataclass
@@ -164,6 +167,8 @@ class OrgConfig:
     organizers: RoleSources = field(default_factory=RoleSources)
     admins: RoleSources = field(default_factory=RoleSources)
     members_may_create_polls: bool = False
+    #: the organization's email address, named as the organizer in calendar files
+    contact: str = ""
 
     def spaces(self) -> list[tuple[str, str]]:
         """(platform, space id) pairs this organization owns; its console room included."""
@@ -221,7 +226,10 @@ class Config:
         for org in self.orgs:
             if org.slug == slug:
                 return org
-        raise ConfigError(f"{self.source}: no organization with slug {slug!r}")
+        known = ", ".join(org.slug for org in self.orgs) or "none"
+        raise ConfigError(
+            f"{self.source}: no organization with slug {slug!r} (the organizations: {known})"
+        )
 
 
 def _url_password(url: str) -> str | None:
@@ -386,6 +394,11 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [polls] min_group: must be at least 3")
     if config.polls.tally_interval < timedelta(seconds=1):
         raise ConfigError(f"{src}: [polls] tally_interval: must be at least 1s")
+    if config.polls.member_poll_days < 1:
+        raise ConfigError(
+            f"{src}: [polls] member_poll_days: must be a whole number of days, 1 or more "
+            f"(got {config.polls.member_poll_days})"
+        )
     if config.polls.ballot_secret and len(config.polls.ballot_secret) < 16:
         raise ConfigError(f"{src}: [polls] ballot_secret: must be at least 16 characters")
     slugs: set[str] = set()
@@ -405,6 +418,11 @@ def validate(config: Config) -> None:
             raise ConfigError(
                 f"{where} timezone: {org.timezone!r} is not an IANA timezone"
             ) from None
+        if org.contact and not re.fullmatch(r"[^@\s\"<>:;,]+@[^@\s\"<>:;,]+", org.contact):
+            raise ConfigError(
+                f"{where} contact: {org.contact!r} is not an email address "
+                "(e.g. organizers@example.org)"
+            )
         for table_name in ("alert_channels", "moderation_channels"):
             for platform in getattr(org, table_name):
                 if platform not in PLATFORMS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot import posts
 from bot.errors import MissingFields, ValidationError
@@ -223,6 +223,13 @@ class CommandGroup:
         self.home_sections.append(HomeSection(heading, f"{self.name} {action}".strip(), rank))
 
 
+def _needs_quotes(raw: dict[str, str], trailing: dict[str, list[str]], key: str) -> NoReturn:
+    """Refuse a value typed with spaces but without quotes (``employer:Oak Park PL``),
+    showing it quoted."""
+    value = " ".join([raw[key], *trailing[key]]).replace("\\", "\\\\").replace('"', '\\"')
+    raise ValidationError(key, f'a value with spaces needs quotes: {key}:"{value}"')
+
+
 class Registry:
     """Every command the application offers."""
 
@@ -290,10 +297,16 @@ class Registry:
             raise ValidationError("action", f"/{group_name} needs one of: {actions}{given}")
         raw: dict[str, str] = {}
         words: list[str] = []
+        # the bare words right after each key:value, most likely the rest of an unquoted value
+        trailing: dict[str, list[str]] = {}
+        last_key: str | None = None
         for token in rest:
             if token.key is None:
                 words.append(token.value)
+                if last_key is not None:
+                    trailing.setdefault(last_key, []).append(token.value)
                 continue
+            last_key = token.key
             if command.option(token.key) is None:
                 known = ", ".join(o.name for o in command.options) or "none"
                 raise ValidationError(
@@ -304,11 +317,15 @@ class Registry:
             raw[token.key] = token.value
         if words:
             if command.positional is None:
+                if trailing:
+                    _needs_quotes(raw, trailing, next(iter(trailing)))
                 raise ValidationError(
                     "text",
                     f"{words[0]!r} has no key; write options as key:value (see /help {group_name})",
                 )
             if command.positional in raw:
+                if command.positional in trailing:
+                    _needs_quotes(raw, trailing, command.positional)
                 raise ValidationError(command.positional, "is given twice; give it once")
             raw[command.positional] = " ".join(words)
         return command, raw

@@ -3,12 +3,14 @@ organizers' alert-DM opt-out lists (`/privacy optouts`, `/privacy optouts-import
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot import files
 from bot.context import Context
 from bot.errors import ValidationError
 from bot.options import Choice, District, Text, TextList, Timezone, UsState, YesNo
@@ -147,6 +149,9 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             await merge(ctx, keep_id, current.id)
     await ctx.repos.delete_member(current.id)
     ctx.forget_member(current.id)
+    await asyncio.to_thread(
+        files.move_member_exports, ctx.services.config.bot.files_dir, current.id, keep_id
+    )
     platforms = sorted({i.platform for i in await ctx.repos.identities(keep_id)})
     return Reply(
         text="Linked. You are one member on "
@@ -206,7 +211,7 @@ async def privacy_export(ctx: Context) -> Reply:
     body = json.dumps(data, indent=2, sort_keys=True, default=str).encode()
     return Reply(
         text="Here is everything the bot keeps about you.",
-        files=[File("rallybot-my-data.json", body, "application/json")],
+        files=[File(files.member_export_name(member.id), body, "application/json")],
     )
 
 
@@ -240,6 +245,9 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
     await optout_store.forget_accounts(ctx.repos.conn, await _accounts(ctx, member.id))
     await ctx.repos.delete_member(member.id)
     ctx.forget_member(member.id)
+    await asyncio.to_thread(
+        files.remove_member_exports, ctx.services.config.bot.files_dir, member.id
+    )
     return Reply(text="Done: the bot no longer keeps anything about you.")
 
 

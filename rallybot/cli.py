@@ -84,11 +84,13 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
 
     if not config.orgs:
         config.orgs.append(demo_org())
+    if org:
+        config.org(org)  # refuses an unknown slug, listing the known ones
     clock = MovableClock()
-    screen = Screen(sys.stdout, files or config.bot.files_dir)
-    app = Application(
-        config, groups=default_groups(), clock=clock, senders=console_senders(screen)
-    )
+    if files:  # where /privacy delete looks for a member's earlier exports, too
+        config.bot.files_dir = files
+    screen = Screen(sys.stdout, config.bot.files_dir)
+    app = Application(config, groups=default_groups(), clock=clock, senders=console_senders(screen))
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)
@@ -114,7 +116,7 @@ async def _org_app(
     if not config.orgs:
         config.orgs.append(demo_org())
     if slug:
-        config.org(slug)  # refuses an unknown slug by name
+        config.org(slug)  # refuses an unknown slug, listing the known ones
     app = Application(config, groups=default_groups())
     await app.start(background=False)
     try:
@@ -123,6 +125,20 @@ async def _org_app(
         yield app, record
     finally:
         await app.stop()
+
+
+def _check_export(args: argparse.Namespace) -> None:
+    """Refuse an export that lacks the id it needs, or is given one it does not take."""
+    needed = {"signers": "alert", "rsvps": "event"}
+    for what, option in needed.items():
+        given = getattr(args, option)
+        if args.what == what and given is None:
+            raise ValueError(
+                f"--{option}: export {what} needs --{option} ID, the {option}'s number "
+                f"(e.g. rallybot export {what} --{option} 7)"
+            )
+        if args.what != what and given is not None:
+            raise ValueError(f"--{option}: is for export {what} only, not export {args.what}")
 
 
 async def _export(config: Config, args: argparse.Namespace) -> bytes:
@@ -136,14 +152,14 @@ async def _export(config: Config, args: argparse.Namespace) -> bytes:
             if args.what == "layoffs":
                 data = await export_layoffs_csv(conn, record.id, app.services.clock.now())
             elif args.what == "signers":
-                alert = None if args.alert is None else await get_alert(conn, args.alert)
+                alert = await get_alert(conn, args.alert)
                 if alert is None or alert.org_id != record.id:
                     raise ValueError(f"--alert: no alert {args.alert} in {record.slug}")
                 data = await export_signers_csv(conn, alert.id)
             elif args.what == "optouts":
                 data, _, _ = await export_optouts(conn, record.id)
             else:
-                event = None if args.event is None else await get_event(conn, args.event)
+                event = await get_event(conn, args.event)
                 if event is None or event.org_id != record.id:
                     raise ValueError(f"--event: no event {args.event} in {record.slug}")
                 data = await export_rsvps_csv(conn, event.id)
@@ -313,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return asyncio.run(_import(config, args))
         if args.command == "export":
+            _check_export(args)
             data = asyncio.run(_export(config, args))
             if args.out:
                 Path(args.out).write_bytes(data)
@@ -326,4 +343,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-

@@ -1,12 +1,17 @@
 """Layoff reports: storing and moderating them, and counting the verified ones in SQL.
 
 An anonymous report has no reporter and no time of arrival finer than ``received_week``;
-nothing here adds one. Until its ``visible_from`` (when its moderation post is due) every read
-here passes it over, so its reference answers like one that does not exist. People see and
+nothing here adds one, and its ``moderated_at`` is stored as the start of its day (UTC).
+Until its ``visible_from`` (when its moderation post is due) every read here passes it over,
+so its reference answers like one that does not exist. People see and
 type a report's ``ref``, a random number unique in its organization, never its row id.
 Counts are GROUP BY queries on the (org_id, status) index, so statistics stay fast over a
 hundred thousand reports. The hourly limit keeps, per person, only a keyed hash and a count
 for the current clock hour.
+
+Every report counts on one date, ``counted_on`` (:func:`counting_date`): its effective date,
+else the Thursday of the week it was received. Its month, its year and ``since:`` in
+statistics, and the CSV export, all use that date.
 """
 
 from __future__ import annotations
@@ -15,11 +20,22 @@ import re
 import secrets
 import unicodedata
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Select, String, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,6 +59,18 @@ _VISIBLE = or_(_r.visible_from.is_(None), _r.visible_from <= bindparam("now", ty
 #: where a new report's reference is drawn: a few tries among 4 and 5 digits, then wider
 REF_RANGES = ((1000, 99_999),) * 8 + ((100_000, 999_999),) * 8 + ((1_000_000, 99_999_999),) * 8
 _RANDOM = secrets.SystemRandom()
+
+
+def counting_date(effective_date: date | None, received_week: date) -> date:
+    """The one date a report counts on: its effective date, else the Thursday of the week it
+    was received (``received_week`` is that week's Monday), so a week counts in the month and
+    year its Thursday is in, as ISO weeks do."""
+    return effective_date or received_week + timedelta(days=3)
+
+
+def day_of(moment: datetime) -> datetime:
+    """The start (UTC) of the day of ``moment``: all an anonymous report keeps of a moment."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def employer_key(name: str) -> str:
@@ -156,24 +184,28 @@ class ModerationPost:
     target: str
 
 
+#: what a report says, in the order of :class:`LayoffRecord` and of the CSV columns
+_FIELDS = (
+    _r.employer,
+    _r.library_type,
+    _r.city,
+    _r.state,
+    _r.kind,
+    _r.workers,
+    _r.classifications,
+    _r.effective_date,
+    _r.source_url,
+    _r.schedule,
+    _r.union_represented,
+    _r.details,
+    _r.anonymous,
+    _r.ok_to_contact,
+)
 _GET = (
     select(
         _r.id,
         _r.ref,
-        _r.employer,
-        _r.library_type,
-        _r.city,
-        _r.state,
-        _r.kind,
-        _r.workers,
-        _r.classifications,
-        _r.effective_date,
-        _r.source_url,
-        _r.schedule,
-        _r.union_represented,
-        _r.details,
-        _r.anonymous,
-        _r.ok_to_contact,
+        *_FIELDS,
         _reporters.c.display_name,
         _r.status,
         _duplicates.c.ref,
@@ -207,7 +239,11 @@ _MODERATE = (
     .values(
         status=bindparam("new_status"),
         moderated_by=bindparam("by"),
-        moderated_at=bindparam("at"),
+        # of an anonymous report, the day only
+        moderated_at=case(
+            (_r.anonymous, bindparam("day", type_=UTCDateTime())),
+            else_=bindparam("at", type_=UTCDateTime()),
+        ),
         duplicate_of=bindparam("of"),
         # seen and decided: visible to every reader from now on, whatever its clock
         visible_from=None,
@@ -242,7 +278,8 @@ async def add_report(conn: AsyncConnection, report: NewReport) -> tuple[int, int
     values["source_url"] = values.pop("source")
     values["union_represented"] = values.pop("union")
     values["employer_key"] = employer_key(report.employer)
-    values["month"] = f"{report.effective_date or report.received_week:%Y-%m}"
+    values["counted_on"] = counting_date(report.effective_date, report.received_week)
+    values["month"] = f"{values['counted_on']:%Y-%m}"
     values["status"] = "pending"
     statement = _insert_report(conn.dialect.name)
     for low, high in REF_RANGES:
@@ -288,13 +325,15 @@ async def moderate(
     duplicate_of: int | None = None,
 ) -> bool:
     """Decide a pending report (by row id, as :func:`get_report` found it); False if it was
-    no longer pending."""
+    no longer pending. The moment ``at`` is stored as it is for a named report, and as the
+    start of its day for an anonymous one."""
     params = {
         "in_org": org_id,
         "report_id": report_id,
         "new_status": status,
         "by": by,
         "at": at,
+        "day": day_of(at),
         "of": duplicate_of,
     }
     return (await conn.execute(_MODERATE, params)).first() is not None
@@ -319,8 +358,7 @@ def _stats_statement(by_state: bool, by_since: bool) -> Select[Any]:
     if by_state:
         where.append(_r.state == bindparam("state", type_=String))
     if by_since:
-        day = func.coalesce(_r.effective_date, _r.received_week)
-        where.append(day >= bindparam("since", type_=Date))
+        where.append(_r.counted_on >= bindparam("since", type_=Date))
     return (
         select(
             _r.state,
@@ -351,7 +389,7 @@ async def layoff_stats(
     since: date | None = None,
 ) -> LayoffStats:
     """Verified reports of an organization counted in SQL, optionally of one state and from
-    a date on (the effective date, or the week received when there is none)."""
+    a date on, each report in the month of its counting date (:func:`counting_date`)."""
     statement = _stats_statement(state is not None, since is not None)
     params: dict[str, Any] = {"org_id": org_id, "now": now}
     if state is not None:
@@ -439,6 +477,7 @@ CSV_HEADERS = (
     "ok_to_contact",
     "reporter",
     "received_week",
+    "counted_on",
     "duplicate_of",
     "possible_duplicate_of",
     "moderated_by",
@@ -448,22 +487,10 @@ _EXPORT = (
     select(
         _r.ref,
         _r.status,
-        _r.employer,
-        _r.library_type,
-        _r.city,
-        _r.state,
-        _r.kind,
-        _r.workers,
-        _r.classifications,
-        _r.effective_date,
-        _r.source_url,
-        _r.schedule,
-        _r.union_represented,
-        _r.details,
-        _r.anonymous,
-        _r.ok_to_contact,
+        *_FIELDS,
         _reporters.c.display_name,
         _r.received_week,
+        _r.counted_on,
         _duplicates.c.ref,
         _possible.c.ref,
         _moderators.c.display_name,
@@ -490,15 +517,17 @@ def _ref(ref: int | None) -> str:
 async def export_layoffs_csv(conn: AsyncConnection, org_id: int, now: datetime) -> bytes:
     """Every report of an organization visible ``now`` as CSV (UTF-8), with its status. The
     reporter column holds the display name of a named reporter and is empty for every
-    anonymous report."""
+    anonymous report, whose ``moderated_at`` is its day only."""
     rows = []
     for row in await conn.execute(_EXPORT, {"org_id": org_id, "now": now}):
         values = list(row)
         values[0] = _ref(values[0])
         values[7] = "unknown" if values[7] is None else values[7]
         values[8] = ", ".join(values[8] or ())
-        values[18] = _ref(values[18])
         values[19] = _ref(values[19])
+        values[20] = _ref(values[20])
+        if values[14] and values[22] is not None:
+            values[22] = values[22].date().isoformat()
         rows.append(values)
     return write_csv(CSV_HEADERS, rows)
 

@@ -307,6 +307,7 @@ class LayoffReport(Base):
             "month",
             "workers",
             "visible_from",
+            "counted_on",
         ),
         {"sqlite_autoincrement": True},
     )
@@ -352,11 +353,16 @@ class LayoffReport(Base):
     possible_duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: the Monday of the week the report arrived: the only time kept of its arrival
     received_week: Mapped[date] = mapped_column(Date)
-    #: the month the report counts in ("2026-11"): of the effective date, else of received_week
+    #: the one date the report counts on in statistics and exports: its effective date, else
+    #: the Thursday of received_week (so a week counts in the month and year of its Thursday,
+    #: the ISO rule)
+    counted_on: Mapped[date] = mapped_column(Date)
+    #: the month the report counts in ("2026-11"): the month of counted_on
     month: Mapped[str] = mapped_column(String(7), default="", server_default="")
     moderated_by: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
+    #: when the report was decided; of an anonymous report, the start of the day (UTC) only
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -130,6 +130,13 @@ async def get_poll(conn: AsyncConnection, poll_id: int, *, lock: bool = False) -
     return _record(row) if row else None
 
 
+async def poll_creator(conn: AsyncConnection, poll_id: int) -> int | None:
+    """The member who created a poll (None once that member is erased)."""
+    return (
+        await conn.execute(select(_polls.c.created_by).where(_polls.c.id == poll_id))
+    ).scalar_one_or_none()
+
+
 async def get_polls(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, PollRecord]:
     """Polls by id."""
     wanted = sorted(set(ids))

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from adapters.console import ConsoleAdapter, Screen, console_senders
 from bot.app import Application
 from bot.clock import MovableClock
-from bot.config import Config, OrgConfig, RoleSources, demo_org
+from bot.config import BotConfig, Config, OrgConfig, RoleSources, demo_org
 from bot.context import Invocation
 from bot.delivery import Sender
 from bot.registry import CommandGroup
@@ -124,7 +125,12 @@ async def start_bot(
     Nothing runs in the background: tests call ``app.settle()`` (or the scheduler and
     delivery engine directly) and move the clock, so they never wait on real time.
     """
-    config = config or Config(orgs=orgs or [demo_org(), second_org()])
+    # files the bot would look for (a member's earlier exports) in a folder of the tests' own,
+    # never in a rallybot-files/ of the folder the tests run in
+    unused = Path(tempfile.gettempdir()) / f"rallybot-test-files-{os.getpid()}"
+    config = config or Config(
+        orgs=orgs or [demo_org(), second_org()], bot=BotConfig(files_dir=str(unused))
+    )
     clock = clock or MovableClock(START, frozen=True)
     app = Application(
         config,

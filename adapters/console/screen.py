@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import printable, render
+from bot import files
 from bot.delivery import Outgoing, SendResult
 from bot.ratelimit import Pace
 from bot.reply import Action, Reply, Select
@@ -67,16 +68,8 @@ class Screen:
         return f"console-{self._posted}"
 
     def save(self, name: str, data: bytes) -> Path:
-        """Save a file the bot handed out, without overwriting an earlier one."""
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        stem, dot, ext = Path(name).name.partition(".")
-        path = self.files_dir / name
-        counter = 1
-        while path.exists():
-            path = self.files_dir / f"{stem}-{counter}{dot}{ext}"
-            counter += 1
-        path.write_bytes(data)
-        return path
+        """Save a file the bot handed out (see :func:`bot.files.save`)."""
+        return files.save(self.files_dir, name, data)
 
 
 class ConsoleSender:

@@ -18,6 +18,7 @@ from bot.registry import Role
 from bot.reply import Action, File, Reply, Table
 from bot.timefmt import local_time
 from bot.when import parse_moment
+from bot.wording import counted, plural
 from commands.alerts import group
 from commands.alerts.access import caller, org_alert
 from commands.alerts.options import CREATE_OPTIONS, ID, placeholders
@@ -85,8 +86,9 @@ async def create(
     text = (
         f"Members will see (the script is filled in from your profile as an example):\n\n"
         f"**{dm.title}**\n{dm.text}\n{buttons}\n\n"
-        f"It goes by DM to {reach} member{'s' if reach != 1 else ''} of its audience who take "
-        f"alert DMs and is posted in {channels or 'no channel (none is configured)'}. "
+        f"It goes by DM to {counted(reach, 'member')} of its audience who "
+        f"{plural(reach, 'takes', 'take')} alert DMs and is posted in "
+        f"{channels or 'no channel (none is configured)'}. "
         f"Send it with the button or /alert send id:{alert_id}, or later with "
         f'/alert send id:{alert_id} at:"tomorrow 9am".'
     )

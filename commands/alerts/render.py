@@ -85,9 +85,27 @@ def alert_post(alert: AlertRecord, counts: Counts, tz: ZoneInfo, *, now: datetim
     )
 
 
+def _spoken(target: TargetRecord) -> str:
+    """A target as the script says it: the name, and the office when there is one."""
+    return f"{target.name} ({target.office})" if target.office else target.name
+
+
+def _spoken_list(names: list[str]) -> str:
+    """Names as said aloud: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _contact(target: TargetRecord) -> str:
+    """A target with the details to reach them: office, phone, email."""
     details = ", ".join(p for p in (target.office, target.phone, target.email) if p)
     return f"{target.name} ({details})" if details else target.name
+
+
+def _contacts(mine: list[TargetRecord]) -> str:
+    """Who to contact, with their details: on the same line for one, a line each for more."""
+    if len(mine) == 1:
+        return f"Who to contact: {_contact(mine[0])}"
+    return "Who to contact:\n" + "\n".join(f"• {_contact(t)}" for t in mine)
 
 
 def alert_dm(
@@ -98,25 +116,30 @@ def alert_dm(
     *,
     now: datetime,
 ) -> Reply:
-    """The alert for one member: their script and their contacts."""
-    state_name = US_STATES.get(who.state or "", "your state")
+    """The alert for one member: their script (read aloud, so contact details stay out of it)
+    and the contacts for their state and district, each with their details."""
+    state_name = US_STATES.get(who.state, who.state) if who.state else None
     mine = [
         t
         for t in targets
         if t.state == who.state
         and (t.district is None or who.district is None or t.district == who.district)
     ]
-    contacts = "; ".join(_contact(t) for t in mine)
     middle = []
     if alert.script:
         filled = alert.script.format(
-            name=who.name, state=state_name, target=contacts or "your representative"
+            name=who.name,
+            state=state_name or "[your state]",
+            target=_spoken_list([_spoken(t) for t in mine]) if mine else "your representative",
         )
         middle.append(f"What to say:\n{filled}")
-    if mine and "target" not in placeholders(alert.script or ""):
-        middle.append(f"Who to contact: {contacts}")
-    elif targets and who.state:
+    if mine:
+        middle.append(_contacts(mine))
+    elif targets and state_name:
         middle.append(f"This alert lists no one to contact in {state_name}.")
-    elif targets:
-        middle.append("Set your state (e.g. /profile state:IL) to see who to contact.")
+    if not state_name and (targets or "state" in placeholders(alert.script or "")):
+        middle.append(
+            "Your profile has no state: set it (e.g. /profile state:IL) to have your state "
+            "and who to contact filled in."
+        )
     return alert_reply(alert, tz, middle, [], now=now)

@@ -22,6 +22,7 @@ from commands.events.render import (
     STATUS_WORDS,
     announcement,
     calendar,
+    organizer_address,
     rsvp_form,
     told,
     when_text,
@@ -254,9 +255,25 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
 
 @group.command("ics", options=[ID], help="The event as a calendar file (.ics)", read_only=True)
 async def ics(ctx: Context, id: int) -> Reply:
-    """An RFC 5545 file with the event in its timezone (VTIMEZONE included)."""
+    """An RFC 5545 file with the event in its timezone (VTIMEZONE included), its milestones
+    and, for a member going to a legislative day, their delegation's meetings."""
     event = await org_event(ctx, id)
+    conn = ctx.repos.conn
+    member = await ctx.existing_member()
+    rsvp = None if member is None else await store.get_rsvp(conn, id, member.id)
+    state = rsvp.details.state if rsvp is not None and rsvp.status != "no" else None
+    meetings = (
+        await store.meetings(conn, id, state) if event.kind == "legislative-day" and state else []
+    )
+    organizer = (ctx.org_config.name, organizer_address(ctx.org_config.contact))
+    data = calendar(
+        event,
+        ctx.now,
+        organizer=organizer,
+        meetings=meetings,
+        milestones=await store.milestones(conn, id),
+    )
     return Reply(
         text=f"Event {id} for your calendar: open the file, or import it.",
-        files=[File(f"event-{id}.ics", calendar(event, ctx.now), "text/calendar")],
+        files=[File(f"event-{id}.ics", data, "text/calendar")],
     )

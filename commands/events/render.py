@@ -4,15 +4,18 @@ reminder, and the event as an RFC 5545 calendar file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from bot.offsets import spoken
+from bot.options import US_STATES
 from bot.reply import Action, Form, FormField, Reply
 from bot.timefmt import local_time
-from storage.events import EventRecord, Outcome, Recipient
+from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Outcome, Recipient
 
 KIND_LABELS = {
     "legislative-day": "Legislative day",
@@ -139,15 +142,54 @@ def reminder_reply(
     return Reply(text="\n".join(lines), actions=actions, ephemeral=False)
 
 
-def calendar(event: EventRecord, now: datetime) -> bytes:
-    """The event as an iCalendar file, its times in its own zone with the zone's rules."""
+def organizer_address(contact: str, base_url: str = "") -> str:
+    """The address a calendar file names as its organizer: the organization's ``contact``,
+    else noreply at the host of the bot's web address, else noreply@localhost."""
+    if contact:
+        return contact
+    host = urlsplit(base_url).hostname if base_url else None
+    return f"noreply@{host or 'localhost'}"
+
+
+def _fold(line: str) -> bytes:
+    """A content line folded at 75 octets (RFC 5545 §3.1), never inside a character."""
+    out, chunk, limit = [], b"", 75
+    for char in line:
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > limit:
+            out.append(chunk)
+            chunk, limit = b" ", 75
+        chunk += encoded
+    out.append(chunk)
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def _organizer_line(name: str, address: str) -> bytes:
+    """``ORGANIZER;CN="name":mailto:address``, the name a quoted parameter value: no double
+    quote (one becomes ') and no control character in it (RFC 5545 §3.1)."""
+    cn = "".join(c for c in name.replace('"', "'") if c == "\t" or (c >= " " and c != "\x7f"))
+    return _fold(f'ORGANIZER;CN="{cn}":mailto:{address}')
+
+
+def calendar(
+    event: EventRecord,
+    now: datetime,
+    *,
+    organizer: tuple[str, str],
+    meetings: Sequence[MeetingRecord] = (),
+    milestones: Sequence[MilestoneRecord] = (),
+) -> bytes:
+    """The event as an iCalendar file, its times in its own zone with the zone's rules, with
+    ``meetings`` (the asker's delegation's) and ``milestones`` as entries of their own, each
+    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry."""
     tz = ZoneInfo(event.timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//rallybot//events//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
+    stamp = f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
     entry = icalendar.Event()
-    entry.add("uid", f"event-{event.id}-{event.created_at:%Y%m%dT%H%M%S}@rallybot")
+    entry.add("uid", f"event-{event.id}-{stamp}")
     entry.add("dtstamp", now)
     entry.add("dtstart", event.starts_at.astimezone(tz))
     entry.add("dtend", event.ends_at.astimezone(tz))
@@ -159,9 +201,31 @@ def calendar(event: EventRecord, now: datetime) -> bytes:
     if event.link:
         entry.add("url", event.link)
     cal.add_component(entry)
+    for m in meetings:
+        meeting = icalendar.Event()
+        meeting.add("uid", f"meeting-{m.id}-{stamp}")
+        meeting.add("dtstamp", now)
+        meeting.add("dtstart", m.starts_at.astimezone(tz))
+        meeting.add("summary", f"Meeting: {m.legislator} ({m.office})")
+        meeting.add("description", f"{US_STATES.get(m.state, m.state)} delegation, {event.title}")
+        if m.place:
+            meeting.add("location", m.place)
+        cal.add_component(meeting)
+    for ms in milestones:
+        milestone = icalendar.Event()
+        milestone.add("uid", f"milestone-{ms.id}-{stamp}")
+        milestone.add("dtstamp", now)
+        milestone.add("dtstart", ms.at.astimezone(tz))
+        milestone.add("summary", f"{ms.title} ({event.title})")
+        cal.add_component(milestone)
     # the zone's rules from a year before to a year after: enough, and a short file
-    start, end = event.starts_at.astimezone(tz).date(), event.ends_at.astimezone(tz).date()
+    moments = [event.starts_at, event.ends_at, *(m.starts_at for m in meetings)]
+    moments += [ms.at for ms in milestones]
+    start, end = min(moments).astimezone(tz).date(), max(moments).astimezone(tz).date()
     cal.add_missing_timezones(
         first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
     )
-    return cal.to_ical()
+    for zone in cal.walk("VTIMEZONE"):
+        zone.pop("COMMENT", None)  # RFC 5545 §3.6.5 allows no COMMENT in a VTIMEZONE
+    line = _organizer_line(*organizer)
+    return cal.to_ical().replace(b"BEGIN:VEVENT\r\n", b"BEGIN:VEVENT\r\n" + line)

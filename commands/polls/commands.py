@@ -20,6 +20,7 @@ from bot.registry import Role
 from bot.reply import Reply, Table
 from bot.timefmt import local_time
 from bot.when import parse_moment
+from bot.wording import counted
 from commands.polls import count as poll_count
 from commands.polls import group
 from commands.polls.due import close_poll
@@ -136,6 +137,9 @@ async def create(
         needs_secret(ctx.services, "anonymous")
     tz = ZoneInfo(ctx.org.timezone)
     closes_at = parse_moment(closes, "closes", ctx.now, tz) if closes else None
+    if closes_at is None and not organizer:
+        # a member's poll does not stay open for ever: no organizer may be watching it
+        closes_at = ctx.now + timedelta(days=ctx.services.config.polls.member_poll_days)
     member = await ctx.member()
     if not organizer:
         await _check_poll_quota(ctx, member.id, tz)
@@ -172,6 +176,9 @@ async def create(
         )
     where = posts.place_names(posted) or "no channel (none is configured)"
     when = f"It closes {local_time(closes_at, tz, now=ctx.now)}" if closes_at else "Close it with"
+    if closes_at is not None and not closes:
+        days = ctx.services.config.polls.member_poll_days
+        when += f" (in {counted(days, 'day')}, as a member's poll with no closes: does)"
     close_hint = (
         f"; or earlier with /poll close id:{poll.id}."
         if closes_at
@@ -196,18 +203,29 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
         freed = created[len(created) - quota] + timedelta(days=1)
         most = "the most" if len(created) == quota else f"more than the {quota}"
         raise UserError(
-            f"You have created {len(created)} poll{'s' if len(created) != 1 else ''} in the "
+            f"You have created {counted(len(created), 'poll')} in the "
             f"last 24 hours, {most} one member may create a day; you can create the next "
             f"one from {local_time(freed, tz, now=ctx.now)}, or ask an organizer to create it."
         )
 
 
 @group.command(
-    "close", options=[ID], role=Role.ORGANIZER, help="Close a poll now and post its results"
+    "close",
+    options=[ID],
+    help="Close a poll now and post its results (your own poll; organizers: any)",
 )
 async def close(ctx: Context, id: int) -> Reply:
-    """Close a poll by command: results posted with a chart, buttons closed."""
+    """Close a poll by command: results posted with a chart, buttons closed. Its creator may
+    close it; organizers may close any poll."""
     poll = await _org_poll(ctx, id)
+    if await ctx.effective_role() < Role.ORGANIZER:
+        member = await _find_voter(ctx)
+        creator = await store.poll_creator(ctx.repos.conn, id)
+        if member is None or creator != member.id:
+            raise PermissionDenied(
+                f"/poll close needs the organizer role, or to have created poll {id}; "
+                f"you have the {ctx.role.label} role here."
+            )
     if poll.state == "closed":
         return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
     await ctx.cancel_due("poll_close", id)

@@ -103,7 +103,12 @@ CREATE_OPTIONS = (
     ),
     Integer("max", minimum=2, maximum=MAX_OPTIONS, help="multiple: the most options to pick"),
     YesNo("anonymous", help="yes (the default): nobody can see who voted for what"),
-    Text("closes", max_length=100, help='when it closes, e.g. "friday 5pm"; else by /poll close'),
+    Text(
+        "closes",
+        max_length=100,
+        help='when it closes, e.g. "friday 5pm"; else by /poll close (a member\'s poll: '
+        "after some days)",
+    ),
     Choice("results", values=RESULTS, help="live, or after-close (the default)"),
     Choice("template", values=tuple(TEMPLATES), help="equity-priorities: the seed options"),
 )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot import charts
 from bot.reply import Action, File, Reply, Table
 from bot.timefmt import local_time
+from bot.wording import counted
 from commands.polls import count as poll_count
 from storage.polls import BallotRecord, PollRecord
 
@@ -58,7 +59,7 @@ def _votes_line(poll: PollRecord, ballots: list[BallotRecord]) -> str:
 
 def ballots_phrase(n: int) -> str:
     """``n`` ballots, in words."""
-    return f"{n} ballot{'s' if n != 1 else ''}"
+    return counted(n, "ballot")
 
 
 def _shown(poll: PollRecord, ballots: list[BallotRecord]) -> str:
@@ -149,7 +150,7 @@ def count_ballots(poll: PollRecord, ballots: list[tuple[int, ...]], *, final: bo
             verb = "wins" if final else "leads"
             lines.append(
                 f"{poll.options[runoff.winner]} {verb} by instant runoff after "
-                f"{rounds} round{'s' if rounds != 1 else ''}."
+                f"{counted(rounds, 'round')}."
             )
         last = runoff.rounds[-1].votes if runoff.rounds else {}
         final_votes = tuple(last.get(i, 0) for i in range(options))
@@ -171,7 +172,7 @@ def count_ballots(poll: PollRecord, ballots: list[tuple[int, ...]], *, final: bo
         lines.append(f"{poll.options[top[0]]} {verb} with {counts[top[0]]} of {ballots_phrase(n)}.")
     elif top:
         names = " and ".join(poll.options[i] for i in top)
-        lines.append(f"A tie: {names}, {counts[top[0]]} votes each.")
+        lines.append(f"A tie: {names}, {counted(counts[top[0]], 'vote')} each.")
     table = Table(
         ["option", "votes", "of ballots"],
         [

@@ -139,8 +139,14 @@ def new_ballot(
             return [*mine, position]
         picked = [c for c in mine if c != position] if position in mine else [*mine, position]
     if poll.kind == "multiple" and len(picked) > (poll.max_choices or 0):
+        if choices is not None:
+            raise ValidationError(
+                "choices",
+                f"poll {poll.id} takes at most {poll.max_choices} options; you gave "
+                f"{len(picked)}: {describe_ballot(poll, picked)}",
+            )
         raise ValidationError(
-            "choices" if choices is not None else "choice",
+            "choice",
             f"poll {poll.id} takes at most {poll.max_choices} options; "
             f"you have {describe_ballot(poll, mine) or 'none'}. Click one of yours to remove it",
         )

@@ -97,7 +97,10 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
     assert preview.title == "Preview of alert 1 (draft)"
     # as members will see it, the script filled in for the organizer (no profile yet)
     assert "**Sign-on letter: Save the Elm St branch (alert 1)**" in preview.text
-    assert "I am Olu, a library worker in your state." in preview.text
+    # without a state in the profile, the script leaves a blank and says how to fill it
+    assert "I am Olu, a library worker in [your state]." in preview.text
+    assert "Your profile has no state: set it (e.g. /profile state:IL)" in preview.text
+    assert "lists no one" not in preview.text
     assert "[Sign on]  [I took action]  [Not for me]" in preview.text
     assert "It goes by DM to 4 members" in preview.text
     assert "#alerts, discord #200000000000000001, slack #CALERTS" in preview.text
@@ -120,15 +123,26 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
         assert "0 signed · 0 acted" in post and "Closes Fri Nov 6, 5:00 PM CST." in post
         assert "[1] Sign on  [2] I took action  [3] Not for me" in post
     (ana,) = t.at("DM ana")
+    # the script reads as speech (name and office); the details are on lines of their own
     assert (
         "What to say:\nI am Ana Ruiz, a library worker in Illinois. Please tell Rep. Quigley "
-        "(Washington office, 202-225-4061, quigley@example.org) to keep it open." in ana
+        "(Washington office) to keep it open." in ana
+    )
+    assert (
+        "Who to contact: Rep. Quigley (Washington office, 202-225-4061, quigley@example.org)" in ana
     )
     assert "Rep. Davis" not in ana and "More: https://example.org/elm" in ana
     (slack,) = t.at("slack DM U1")  # IL without a district: every IL contact
-    assert "Please tell Rep. Quigley (" in slack and "; Rep. Davis (202-225-5006) to" in slack
+    assert "Please tell Rep. Quigley (Washington office) and Rep. Davis to keep" in slack
+    assert (
+        "Who to contact:\n• Rep. Quigley (Washington office, 202-225-4061, quigley@example.org)"
+        "\n• Rep. Davis (202-225-5006)" in slack
+    )
     (discord,) = t.at("discord DM 9")
-    assert "Please tell Rep. Davis (202-225-5006) to" in discord and "Quigley" not in discord
+    assert "Please tell Rep. Davis to keep it open." in discord and "Quigley" not in discord
+    assert "Who to contact: Rep. Davis (202-225-5006)" in discord
+    for dm in (ana, slack, discord):  # contacts listed: the DM does not say there are none
+        assert "lists no one to contact" not in dm and "Set your state" not in dm
     (eve,) = t.at("DM eve")
     assert "This alert lists no one to contact in Minnesota." in eve
     assert "Please tell your representative" in eve
@@ -137,6 +151,18 @@ async def test_create_previews_then_send_posts_and_dms_the_audience(
     assert await t.count(AlertDelivery) == 4 and await t.count(ChannelPost) == 3
     assert await t.count(AuditEntry, action="alert.create") == 1
     assert await t.count(AuditEntry, action="alert.send") == 1
+
+
+async def test_the_preview_counts_its_audience_in_words_that_agree(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await alert_bot(database, tmp_path)
+    await ok(t.bot, "ana", "/profile state:IL")
+    one = await ok(t.bot, ORGANIZER, "/alert create title:A body:B kind:email states:IL")
+    assert "It goes by DM to 1 member of its audience who takes alert DMs and" in one.text
+    await ok(t.bot, "bea", "/profile state:IL")
+    two = await ok(t.bot, ORGANIZER, "/alert create title:C body:D kind:email states:IL")
+    assert "It goes by DM to 2 members of its audience who take alert DMs and" in two.text
 
 
 async def test_audience_by_library_type_and_classification_or_everyone(
@@ -252,7 +278,9 @@ async def test_sign_acted_decline_withdraw(database: Database, tmp_path: Path) -
     assert (await bot.say("ana", "/alert acted id:2")).text.endswith("Alert 2 so far: 1 acted.")
 
     shown = await ok(bot, D9, "/alert show id:1")
-    assert "Please tell Rep. Davis (202-225-5006) to" in shown.text and shown.ephemeral
+    assert "Please tell Rep. Davis to keep it open." in shown.text and shown.ephemeral
+    assert "Who to contact: Rep. Davis (202-225-5006)" in shown.text
+    assert "lists no one" not in shown.text
     # without {target} in the script, the contacts are listed on their own
     contacts = (
         '/alert create title:G body:H kind:email targets:"IL,7,Rep. Davis,,,davis@example.org"'

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from commands.events.render import when_text
+from bot.config import Config, demo_org
+from commands.events.render import organizer_address, when_text
 from storage.db import Database
 from storage.events import EventRecord
 from storage.models import AuditEntry, DueItem, EventRsvp, Identity, OutboxMessage
@@ -345,6 +347,72 @@ async def test_ics_file_parses_back_with_the_right_utc_times(
     text = file.data.decode()
     assert "DTSTART;TZID=America/New_York:20270412T090000" in text
     assert "DTEND;TZID=America/New_York:20270413T170000" in text
+
+
+def unfolded(data: bytes) -> list[str]:
+    """An .ics file's content lines, each checked to be at most 75 octets before unfolding."""
+    raw = data.split(b"\r\n")
+    assert raw[-1] == b"" and all(len(line) <= 75 for line in raw), max(raw, key=len)
+    return data.decode().replace("\r\n ", "").splitlines()
+
+
+async def test_ics_names_the_organizer_and_carries_the_delegations_meetings_and_milestones(
+    database: Database, tmp_path: Path
+) -> None:
+    org = replace(
+        demo_org(),
+        name='The "Demo" Library Workers of the Greater Metropolitan Area, Suburbs; Exurbs',
+        contact="organizers@example.org",
+    )
+    t = await EventBot.start(database, tmp_path, config=Config(orgs=[org]))
+    bot = t.bot
+    await ok(bot, ORGANIZER, LEGDAY)
+    await ok(bot, "ana", "/event rsvp id:1 status:going state:IL")
+    for state, who in (("IL", "Sen. Tammy Duckworth"), ("WI", "Sen. Tammy Baldwin")):
+        await ok(
+            bot,
+            ORGANIZER,
+            f'/event meeting id:1 state:{state} office:"{who}\'s office" legislator:"{who}" '
+            'at:"2027-04-12 14:00" place:"Hart 524"',
+        )
+    await ok(bot, ORGANIZER, '/event milestone id:1 title:"Hotel block ends" at:"2027-03-20 17:00"')
+    (file,) = (await ok(bot, "ana", "/event ics id:1")).files
+    lines = unfolded(file.data)
+    organizer = (
+        "ORGANIZER;CN=\"The 'Demo' Library Workers of the Greater Metropolitan Area, "
+        'Suburbs; Exurbs":mailto:organizers@example.org'
+    )
+    assert lines.count(organizer) == 3  # the event, Ana's delegation's meeting, the milestone
+    zone = lines[lines.index("BEGIN:VTIMEZONE") : lines.index("END:VTIMEZONE")]
+    assert zone and not [line for line in zone if line.startswith("COMMENT")]
+    cal = icalendar.Calendar.from_ical(file.data)
+    entries = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert set(entries) == {
+        "National Library Legislative Day",
+        "Meeting: Sen. Tammy Duckworth (Sen. Tammy Duckworth's office)",
+        "Hotel block ends (National Library Legislative Day)",
+    }
+    meeting = entries["Meeting: Sen. Tammy Duckworth (Sen. Tammy Duckworth's office)"]
+    assert meeting.decoded("dtstart").astimezone(UTC) == datetime(2027, 4, 12, 18, 0, tzinfo=UTC)
+    assert str(meeting["location"]) == "Hart 524"
+    milestone = entries["Hotel block ends (National Library Legislative Day)"]
+    assert milestone.decoded("dtstart").astimezone(UTC) == datetime(2027, 3, 20, 21, 0, tzinfo=UTC)
+    assert len({str(e["uid"]) for e in entries.values()}) == 3
+    # someone not going has the event and its milestones, and the organizer without a contact
+    (other,) = (await ok(bot, "bea", "/event ics id:1")).files
+    assert "Duckworth" not in other.data.decode() and "Baldwin" not in other.data.decode()
+    assert len(icalendar.Calendar.from_ical(other.data).walk("VEVENT")) == 2
+    plain = await EventBot.start(database, tmp_path)
+    (bare,) = (await ok(plain.bot, "cy", "/event ics id:1")).files
+    assert 'ORGANIZER;CN="Demo Library Workers":mailto:noreply@localhost' in unfolded(bare.data)
+
+
+def test_organizer_address_falls_back_to_the_web_host_then_localhost() -> None:
+    assert organizer_address("chapter@example.org", "https://bot.example.net/") == (
+        "chapter@example.org"
+    )
+    assert organizer_address("", "https://bot.example.net:8443/x") == "noreply@bot.example.net"
+    assert organizer_address("") == "noreply@localhost"
 
 
 async def test_legislative_day_asks_and_keeps_accessibility_private(

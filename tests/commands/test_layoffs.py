@@ -10,7 +10,7 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from adapters.console import Screen
 from bot.config import BotConfig, Config, PollsConfig, demo_org
-from commands.layoffs import person_key
+from commands.layoffs.limits import person_key
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -222,7 +222,8 @@ async def test_moderation_waits_for_anonymous_posts_and_buttons_decide(
     reports = await rows(bot, LayoffReport)
     assert [r.status for r in reports] == ["verified", "rejected", "duplicate"]
     assert reports[2].duplicate_of == reports[0].id
-    assert all(r.moderated_at == START + timedelta(minutes=15) for r in reports)
+    # anonymous reports: the day of their moderation only
+    assert all(r.moderated_at == START.replace(hour=0) for r in reports)
     audit = await rows(bot, AuditEntry)
     assert [(a.action, a.target) for a in audit] == [
         ("layoff.verify", f"L-{one}"),
@@ -405,6 +406,19 @@ async def test_refusals_name_the_field_and_store_nothing(
         "part-time",
     )
     assert reports[1].classifications == ["page", "librarian"]
+
+
+async def test_an_unquoted_employer_with_spaces_is_shown_quoted(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    reply = await bot.say("ana", "/layoff report employer:Oak Park PL workers:3")
+    assert reply.error
+    assert reply.text == 'employer: a value with spaces needs quotes: employer:"Oak Park PL"'
+    assert await rows(bot, LayoffReport) == []
+    # the employer typed first, without its key, needs no quotes
+    await file_report(bot, "ana", "Oak Park PL workers:3")
+    assert [r.employer for r in await rows(bot, LayoffReport)] == ["Oak Park PL"]
 
 
 async def test_five_reports_an_hour_anonymous_or_named(database: Database, tmp_path: Path) -> None:
@@ -593,6 +607,76 @@ async def test_stats_count_verified_reports_in_sql_with_a_chart(
     await bot.app.settle()
     assert "[#alerts] == This week in Demo Library Workers ==" in out.getvalue()
     assert "5 new verified layoff reports this week (20 workers)" in out.getvalue()
+
+
+async def test_a_report_counts_on_its_effective_date_else_the_thursday_of_its_week(
+    database: Database, tmp_path: Path
+) -> None:
+    # Thursday December 3: the week (Monday November 30) counts in December, the ISO rule
+    received = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    t = await ConsoleBot.start(database, tmp_path, start=received, config=layoff_config())
+    bot = t.bot
+    elm = await file_report(bot, "ana", '"Elm Library" workers:4')
+    oak = await file_report(bot, "bo", '"Oak Library" workers:2 effective_date:2026-11-20')
+    await reveal(bot)
+    for ref in (elm, oak):
+        assert not (await bot.say(OLU, f"/layoff verify id:{ref}")).error
+
+    reply = await bot.say("ana", "/layoff stats")
+    assert reply.table is not None and reply.table.rows == [
+        ["2026-11", "1", "2"],
+        ["2026-12", "1", "4"],
+    ]
+    assert reply.text == (
+        "Each report counts on its effective date, else on the Thursday of the week it was "
+        "received."
+    )
+    since = await bot.say("ana", "/layoff stats since:12/1")
+    assert dict(since.fields)["Reports"] == "1" and dict(since.fields)["Workers affected"] == "4"
+
+    # Friday January 1, 2027 is in the week of Thursday December 31: it counts in 2026
+    bot.clock.advance(datetime(2027, 1, 1, 15, 0, tzinfo=UTC) - bot.clock.now())
+    ash = await file_report(bot, "cy", '"Ash Library" workers:3')
+    await reveal(bot)
+    assert not (await bot.say(OLU, f"/layoff verify id:{ash}")).error
+    new_year = await bot.say("ana", "/layoff stats since:2027-01-01")
+    assert new_year.text == "No verified layoff reports since 2027-01-01 yet."
+    whole = await bot.say("ana", "/layoff stats")
+    assert whole.table is not None and whole.table.rows == [
+        ["2026-11", "1", "2"],
+        ["2026-12", "2", "7"],
+    ]
+
+    exported = (await bot.say(OLU, "/layoff export")).files[0]
+    table = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8"))))
+    counted = {r["employer"]: (r["received_week"], r["counted_on"]) for r in table}
+    assert counted == {
+        "Elm Library": ("2026-11-30", "2026-12-03"),
+        "Oak Library": ("2026-11-30", "2026-11-20"),
+        "Ash Library": ("2026-12-28", "2026-12-31"),
+    }
+
+
+async def test_an_anonymous_reports_moderation_keeps_the_day_only(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    elm = await file_report(bot, "ana", '"Elm Library"')
+    oak = await file_report(bot, "bo", '"Oak Library" anonymous:no')
+    await reveal(bot)
+    await bot.say(OLU, f"/layoff verify id:{elm}")
+    await bot.say(OLU, f"/layoff reject id:{oak}")
+    moderated = {r.employer: r.moderated_at for r in await rows(bot, LayoffReport)}
+    assert moderated == {
+        "Elm Library": START.replace(hour=0),
+        "Oak Library": START + HELD_BACK,
+    }
+    exported = (await bot.say(OLU, "/layoff export")).files[0]
+    table = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8"))))
+    assert {r["employer"]: r["moderated_at"] for r in table} == {
+        "Elm Library": "2026-11-02",
+        "Oak Library": "2026-11-02T15:15:00+00:00",
+    }
 
 
 async def test_list_shows_the_latest_verified_reports_without_reporters(

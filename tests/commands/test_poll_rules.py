@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import MissingFields, ValidationError
+from commands.polls.render import count_ballots
 from commands.polls.rules import (
     check_open,
     closed_at,
@@ -90,6 +91,16 @@ def test_a_multiple_choice_ballot_keeps_to_the_most_options_allowed() -> None:
     assert "at most 2 options; you have Benefits | Training" in too_many.value.rule
 
 
+def test_typed_choices_over_the_maximum_say_the_maximum_and_what_was_given() -> None:
+    multiple = poll("multiple", max_choices=2)
+    with pytest.raises(ValidationError) as too_many:
+        new_ballot(multiple, (0,), None, "Benefits | Training | 1", None)
+    assert too_many.value.field == "choices"
+    assert too_many.value.rule == (
+        "poll 7 takes at most 2 options; you gave 3: Benefits | Training | Compensation"
+    )
+
+
 def test_a_poll_is_closed_from_its_time_even_before_the_closing_runs() -> None:
     due = NOW - timedelta(minutes=1)
     assert closed_at(poll(closes_at=NOW + timedelta(hours=1)), NOW) is None
@@ -99,3 +110,12 @@ def test_a_poll_is_closed_from_its_time_even_before_the_closing_runs() -> None:
         check_open(poll(closes_at=due), NOW, CHICAGO)
     assert closed.value.field == "id"
     assert "poll 7 closed on Mon Nov 2, 8:59 AM CST" in closed.value.rule
+
+
+def test_counts_of_one_read_in_the_singular() -> None:
+    tie = count_ballots(poll(), [(0,), (1,)], final=True)
+    assert tie.lines == ["A tie: Compensation and Benefits, 1 vote each."]
+    two = count_ballots(poll(), [(0,), (1,), (0,), (1,)], final=True)
+    assert two.lines == ["A tie: Compensation and Benefits, 2 votes each."]
+    ranked = count_ballots(poll("ranked"), [(2, 0), (2,), (1,)], final=True)
+    assert ranked.lines[-1] == "Training wins by instant runoff after 1 round."

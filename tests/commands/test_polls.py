@@ -265,7 +265,52 @@ async def test_members_may_create_polls_only_where_the_org_allows(
     assert "needs the organizer role" in denied
     wi_organizer = Person("UWIORG", platform="slack", space="TWI")
     await t.ok(wi_organizer, '/poll create question:"Q?" options:"A | B" anonymous:no')
-    assert "needs the organizer role" in await t.refused("ana", "/poll close id:1")
+    assert "needs the organizer role" in await t.refused("bea", "/poll close id:1")
+
+
+async def test_the_creator_of_a_poll_may_close_it_and_organizers_any(
+    database: Database, tmp_path: Path
+):
+    t = await poll_bot(database, tmp_path)
+    await t.ok("ana", '/poll create question:"Lunch?" options:"Soup | Salad"')
+    await t.ok("bea", '/poll create question:"Break?" options:"10 | 15"')
+    await t.ok(ORGANIZER, '/poll create question:"Strike?" options:"Yes | No"')
+    denied = await t.refused("bea", "/poll close id:1")
+    assert denied == (
+        "/poll close needs the organizer role, or to have created poll 1; you have the member "
+        "role here."
+    )
+    assert "needs the organizer role" in await t.refused("ana", "/poll close id:3")
+    closed = await t.ok("ana", "/poll close id:1")
+    assert closed.text.startswith("Poll 1 is closed; the results are posted")
+    await t.ok(ORGANIZER, "/poll close id:2")
+    assert await t.count(AuditEntry, action="poll.close") == 2
+    assert await t.count(Poll, state="closed") == 2 and await t.count(Poll, state="open") == 1
+
+
+async def test_a_members_poll_without_closes_closes_after_member_poll_days(
+    database: Database, tmp_path: Path
+):
+    config = Config(orgs=[demo_org()], polls=PollsConfig(member_poll_days=3))
+    t = await PollBot.start(database, tmp_path, start=START, config=config)
+    t.bot.app.services.ballot_secret = SECRET.encode()
+    created = await t.ok("ana", '/poll create question:"Lunch?" options:"Soup | Salad"')
+    assert (
+        "It closes Thu Nov 5, 9:00 AM CST (in 3 days, as a member's poll with no closes: "
+        "does); or earlier with /poll close id:1." in created.text
+    )
+    await t.ok("bea", "/poll vote id:1 choice:Soup")
+    chosen = await t.ok("ana", '/poll create question:"Later?" options:"A | B" closes:"in 9 days"')
+    assert "It closes Wed Nov 11, 9:00 AM CST; or earlier" in chosen.text
+    kept = await t.ok(ORGANIZER, '/poll create question:"Strike?" options:"Yes | No"')
+    assert "Close it with /poll close id:3." in kept.text
+    await t.step_to(START + timedelta(days=3) - timedelta(minutes=1))
+    assert await t.count(Poll, state="closed") == 0
+    await t.step_to(START + timedelta(days=3, minutes=1))
+    assert await t.count(Poll, state="closed") == 1
+    assert "Soup wins with 1 of 1 ballot." in t.out.getvalue()
+    await t.step_to(START + timedelta(days=30))
+    assert await t.count(Poll, state="open") == 1  # the organizer's poll waits for /poll close
 
 
 async def test_member_polls_per_day_holds_under_a_burst_and_spares_organizers(

@@ -79,7 +79,7 @@ async def test_console_script(database: Database, tmp_path: Path) -> None:
     )
     assert "You are now ana (organizer)." in out
     assert "state           IL" in out
-    assert "saved " in out and (tmp_path / "files" / "rallybot-my-data.json").exists()
+    assert "saved " in out and (tmp_path / "files" / "rallybot-my-data-1.json").exists()
     assert "You are now ana@slack (member)." in out
     assert "You have no profile yet" in out  # the Slack account is another person until /link
     assert "NAME: letters, digits" in out

@@ -62,6 +62,10 @@ def test_environment_overrides(tmp_path: Path) -> None:
             '[[orgs]]\nslug = "a"\norganizers = { slack_usergroups = ["stewards"] }\n',
             "organizers.slack_usergroups: 'stewards' is not a user group id",
         ),
+        (
+            '[[orgs]]\nslug = "a"\ncontact = "Organizers <org@example.org>"\n',
+            "[[orgs]] #1 contact: 'Organizers <org@example.org>' is not an email address",
+        ),
         ("this is not toml", "not valid TOML"),
     ],
 )
@@ -104,3 +108,30 @@ def test_limits_section_and_the_old_layoff_key(tmp_path: Path) -> None:
     assert load_config(both, environ={}).layoff_reports_per_hour == 3
     with pytest.raises(ConfigError, match=r"\[limits\] member_polls_per_day: must be at least 1"):
         load_config(None, environ={"RALLYBOT_LIMITS__MEMBER_POLLS_PER_DAY": "0"})
+
+
+def test_member_poll_days_is_a_whole_number_of_days_from_1(tmp_path: Path) -> None:
+    assert load_config(EXAMPLE, environ={}).polls.member_poll_days == 7
+    assert load_config(None, environ={}).polls.member_poll_days == 7
+    env = {"RALLYBOT_POLLS__MEMBER_POLL_DAYS": "3"}
+    assert load_config(None, environ=env).polls.member_poll_days == 3
+    rule = r"\[polls\] member_poll_days: must be a whole number of days, 1 or more \(got 0\)"
+    with pytest.raises(ConfigError, match=rule):
+        load_config(None, environ={"RALLYBOT_POLLS__MEMBER_POLL_DAYS": "0"})
+    path = tmp_path / "config.toml"
+    path.write_text("[polls]\nmember_poll_days = -2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"member_poll_days: must be a whole number of days"):
+        load_config(path, environ={})
+    path.write_text("[polls]\nmember_poll_days = 1.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[polls\]\.member_poll_days: must be a whole number"):
+        load_config(path, environ={})
+    with pytest.raises(ConfigError, match="RALLYBOT_POLLS__MEMBER_POLL_DAYS: must be a whole"):
+        load_config(None, environ={"RALLYBOT_POLLS__MEMBER_POLL_DAYS": "a week"})
+
+
+def test_an_unknown_organization_lists_the_slugs() -> None:
+    config = load_config(EXAMPLE, environ={})
+    with pytest.raises(ConfigError) as err:
+        config.org("nowhere")
+    assert "no organization with slug 'nowhere'" in str(err.value)
+    assert "(the organizations: il-library-workers)" in str(err.value)

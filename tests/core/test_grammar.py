@@ -100,6 +100,20 @@ def test_resolve_positional_and_missing_action() -> None:
     assert err.value.field == "text"
 
 
+def test_a_value_with_spaces_needs_quotes_and_the_refusal_shows_them() -> None:
+    with pytest.raises(ValidationError) as err:
+        registry.resolve("event", tokenize("list note:two words here"))
+    assert err.value.field == "note"
+    assert err.value.rule == 'a value with spaces needs quotes: note:"two words here"'
+    with pytest.raises(ValidationError) as err:
+        registry.resolve("event", tokenize('rsvp id:3 status:say"hi" there'))
+    assert err.value.field == "status"
+    assert err.value.rule == 'a value with spaces needs quotes: status:"say\\"hi\\" there"'
+    # words before any key stay the positional value
+    _command, raw = registry.resolve("event", tokenize("list two words"))
+    assert raw == {"note": "two words"}
+
+
 def test_missing_required_fields_are_all_named() -> None:
     command, raw = registry.resolve("event", tokenize("rsvp"))
     with pytest.raises(MissingFields) as err:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -409,5 +409,72 @@ async def test_migration_0013_copies_alert_and_poll_posts_into_channel_posts(
             (1, "slack", "CALERTS", 1, "0 acted"),
         ]
         assert poll_posts == [(1, "slack", "CALERTS", 3, "2 ballots so far")]
+    finally:
+        await db.dispose()
+
+
+async def test_migration_0014_counts_reports_on_one_date_and_keeps_anonymous_days(
+    db_url: tuple[str, str | None],
+) -> None:
+    url, schema = db_url
+    db = Database(url, schema=schema)
+    at = bindparam("at", type_=UTCDateTime())
+    moderated = NOW + timedelta(days=31, hours=2, minutes=17)  # 2026-12-03 17:17 UTC
+    try:
+        await db.upgrade("0013")
+        async with db.transaction() as conn:
+            org = await Repos(conn).sync_org("il", "Illinois", "America/Chicago", [])
+            # as the store wrote them before: the month of the effective date, else of the
+            # week's Monday
+            for ref, effective, anonymous, month in (
+                (1001, "NULL", "true", "2026-11"),
+                (1002, "'2026-11-20'", "false", "2026-11"),
+                (1003, "NULL", "false", "2026-11"),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO layoff_reports (org_id, ref, employer, employer_key, kind, "
+                        "classifications, effective_date, anonymous, ok_to_contact, status, "
+                        f"received_week, month, moderated_at) VALUES ({org.id}, {ref}, 'x', "
+                        f"'x', 'layoff', '[]', {effective}, {anonymous}, false, 'verified', "
+                        f"'2026-11-30', '{month}', :at)"
+                    ).bindparams(at),
+                    {"at": moderated},
+                )
+        await db.upgrade()
+        async with db.reading() as conn:
+            found = (
+                await conn.execute(
+                    select(
+                        LayoffReport.ref,
+                        LayoffReport.counted_on,
+                        LayoffReport.month,
+                        LayoffReport.moderated_at,
+                    ).order_by(LayoffReport.ref)
+                )
+            ).all()
+        assert [tuple(r) for r in found] == [
+            (1001, date(2026, 12, 3), "2026-12", datetime(2026, 12, 3, tzinfo=UTC)),
+            (1002, date(2026, 11, 20), "2026-11", moderated),
+            (1003, date(2026, 12, 3), "2026-12", moderated),
+        ]
+        async with db.engine.connect() as conn:
+            stats = await conn.run_sync(
+                lambda c: {
+                    i["name"]: i["column_names"] for i in inspect(c).get_indexes("layoff_reports")
+                }
+            )
+        assert stats["ix_layoff_reports_stats"][-1] == "counted_on"
+
+        def downgrade(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0013")
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        async with db.reading() as conn:
+            months = await conn.execute(text("SELECT month FROM layoff_reports ORDER BY ref"))
+            assert months.scalars().all() == ["2026-11", "2026-11", "2026-11"]
     finally:
         await db.dispose()
