@@ -97,7 +97,7 @@ async def create(
         ctx,
         "event",
         event.id,
-        replace(announcement(event), notify=notify or ""),
+        replace(announcement(event, now=now), notify=notify or ""),
         kind="event",
         channels=ctx.org_config.alert_channels,
         org_id=ctx.org.id,
@@ -109,7 +109,8 @@ async def create(
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(
         title=f"Event {event.id} created",
-        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz)}. Announced in {where}; "
+        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
+        f"Announced in {where}; "
         f"reminders {reminded}. See who comes with /event attendees id:{event.id}.",
     )
 
@@ -246,7 +247,7 @@ async def meeting(
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
         text=f"Meeting added for the {state} delegation: {legislator} ({office}), "
-        f"{local_time(starts, tz)}" + (f", {place}" if place else "") + ". "
+        f"{local_time(starts, tz, now=ctx.now)}" + (f", {place}" if place else "") + ". "
         f"Its members see it in /event mine and are reminded {', '.join(MEETING_OFFSETS)} before."
     )
 
@@ -284,7 +285,8 @@ async def milestone(
     await ctx.audit("event.milestone", f"event {id}", title=title, at=moment.isoformat())
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(
-        text=f"Milestone added to event {id}: {title}, {local_time(moment, tz)} ({reminded})."
+        text=f"Milestone added to event {id}: {title}, "
+        f"{local_time(moment, tz, now=ctx.now)} ({reminded})."
     )
 
 
@@ -311,7 +313,8 @@ async def attendance(ctx: Context, id: int, members: tuple[str, ...], status: st
     if ctx.now < event.starts_at:
         raise ValidationError(
             "id",
-            f"event {id} has not begun; mark attendance from {local_time(event.starts_at, tz)}",
+            f"event {id} has not begun; mark attendance from "
+            f"{local_time(event.starts_at, tz, now=ctx.now)}",
         )
     ids = []
     for name in members:
