@@ -194,7 +194,7 @@ async def privacy_export(ctx: Context) -> Reply:
         "profile": {
             k: v for k, v in asdict(await repos.profile(member.id)).items() if k != "member_id"
         },
-        "organizations": await repos.org_ids_of(member.id),
+        "organizations": await repos.org_names_of(member.id),
         "actions_as_organizer": await repos.audit_entries(actor=member.id),
         "alert_dm_optouts_imported": await optout_store.pending_of_accounts(
             repos.conn, await _accounts(ctx, member.id)

@@ -320,6 +320,16 @@ class Repos:
         )
         return [row[0] for row in rows]
 
+    async def org_names_of(self, member_id: int) -> list[str]:
+        """The names of the organizations a member belongs to."""
+        rows = await self.conn.execute(
+            select(_orgs.c.name)
+            .join(_org_members, _org_members.c.org_id == _orgs.c.id)
+            .where(_org_members.c.member_id == member_id)
+            .order_by(_orgs.c.id)
+        )
+        return [row[0] for row in rows]
+
     async def granted_role(self, org_id: int, member_id: int) -> str | None:
         """A role granted to the member in the organization, beyond platform roles."""
         return (
