@@ -1,7 +1,8 @@
 """The console adapter's loop: read lines, run commands and `!` meta commands, print replies.
 
-Meta commands: ``!as NAME [member|organizer|admin]`` (``NAME@slack`` or ``NAME@discord`` act
-as that platform's account of the person), ``!press N`` or ``!press LABEL``, ``!wait
+Meta commands: ``!as NAME [member|organizer|admin]`` (``"two words"`` quoted; ``NAME@slack``
+or ``NAME@discord`` act as that platform's account of the person), ``!press N`` or ``!press
+LABEL`` (the newest open button of that label), ``!wait
 DURATION``, ``!help``, ``!quit``. Lines starting with ``#`` are comments, so scripts can be
 annotated. A script piped in runs to the end.
 """
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
 CHANNEL = "general"
 ROLES = ("member", "organizer", "admin")
 META_HELP = """Console commands:
-  !as NAME [member|organizer|admin]  act as NAME; NAME@slack or NAME@discord for that account
-  !press N | !press LABEL            click the Nth button of the last message, or the newest LABEL
+  !as NAME [member|organizer|admin]  act as NAME ("two words" in quotes); NAME@slack or
+                                     NAME@discord for that account
+  !press N | !press LABEL            click the Nth button of the last message, or the newest
+                                     open LABEL
   !wait DURATION                     move the clock forward, e.g. !wait 3h
   !quit                              leave"""
 
