@@ -199,7 +199,7 @@ async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
             "id": r.id,
             "text": r.text,
             "next": r.next_at.isoformat() if r.next_at else None,
-            "repeats": r.recurrence,
+            "repeats": Recurrence.from_text(r.recurrence).describe() if r.recurrence else None,
             "timezone": r.timezone,
         }
         for r in await active_reminders(ctx.conn, member_id)

@@ -644,7 +644,7 @@ async def test_the_console_flow_waitlist_promotion_and_calendar_file(
     assert "[#alerts] == Meeting: Budget hearing prep (event 1) ==" in text
     assert "is full, so you are on the waitlist: number 1" in text
     assert "[DM cy] Good news: a place opened up and you're going to “Budget hearing prep”" in text
-    assert "**Budget hearing prep (event 1)**: going" in text
+    assert "Budget hearing prep (event 1): going" in text
     cal = icalendar.Calendar.from_ical((files / "event-1.ics").read_bytes())
     (entry,) = cal.walk("VEVENT")
     assert entry.decoded("dtstart").astimezone(UTC) == datetime(2026, 11, 13, 0, 0, tzinfo=UTC)
