@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,12 +27,13 @@ async def digest_section(
     heading: str,
     subjects: Sequence[S],
     counts_of: Callable[[AsyncConnection, list[int]], Awaitable[dict[int, C]]],
-    line: Callable[[S, C, ZoneInfo], str],
+    line: Callable[[S, C, ZoneInfo, datetime], str],
 ) -> list[str]:
     """``heading`` and one ``line`` per subject (with its counts, in the organization's time
-    zone) as one section; no section when there are no subjects."""
+    zone, and the time the digest is written) as one section; none when there are no
+    subjects."""
     if not subjects:
         return []
     counts = await counts_of(ctx.conn, [s.id for s in subjects])
     tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
-    return ["\n".join([heading, *(line(s, counts[s.id], tz) for s in subjects)])]
+    return ["\n".join([heading, *(line(s, counts[s.id], tz, ctx.now) for s in subjects)])]

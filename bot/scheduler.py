@@ -9,6 +9,10 @@ handed to its handler as missed, so it can tell its owner, and closed as missed.
 APScheduler (3.11, AsyncIOScheduler, in memory) holds one wake-up at the next due time, a
 periodic look for items another process added, and the weekly digest per organization.
 Its memory is rebuilt from the database at every start.
+
+The console moves its own clock, which the wall-clock digest never sees: there the digest
+follows the services' clock instead (``digests_follow_clock``), as a due item planned a
+week at a time, so moving the clock past Monday morning runs it like every other item.
 """
 
 from __future__ import annotations
@@ -63,6 +67,19 @@ async def _digest_job(scheduler: Scheduler, slug: str) -> None:
     await scheduler.add_digest(slug)
 
 
+def digest_key(slug: str, due_at: datetime, timezone: str) -> str:
+    """The digest's occurrence name: one per organization and local day."""
+    return f"digest:{slug}:{due_at.astimezone(ZoneInfo(timezone)).date().isoformat()}"
+
+
+def next_digest_at(cron: str, timezone: str, after: datetime) -> datetime:
+    """The first time after ``after`` that ``cron`` names in ``timezone``, in UTC."""
+    trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+    upcoming = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    assert upcoming is not None  # a crontab names a time in every year
+    return upcoming.astimezone(UTC)
+
+
 class Scheduler:
     """Runs due items for one process."""
 
@@ -88,6 +105,7 @@ class Scheduler:
         self._armed_at: datetime | None = None
         self._lock = asyncio.Lock()
         self._ticking = asyncio.Lock()
+        self._digests_on_clock = False
 
     @property
     def grace(self) -> timedelta:
@@ -106,6 +124,13 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        if not self._digests_on_clock:
+            self._add_digest_jobs()
+        await self.tick()
+
+    def _add_digest_jobs(self) -> None:
+        """The weekly digest per organization at the configured wall-clock time."""
+        assert self._aps is not None
         cron = self.services.config.scheduler.digest_cron
         for record, org in self.services.orgs:
             self._aps.add_job(
@@ -116,7 +141,6 @@ class Scheduler:
                 coalesce=True,
                 misfire_grace_time=int(self.grace.total_seconds()) or None,
             )
-        await self.tick()
 
     async def stop(self) -> None:
         """Forget the wake-ups and let a run in progress finish; the database keeps the rest."""
@@ -161,14 +185,43 @@ class Scheduler:
         )
         self._armed_at = due_at
 
+    async def digests_follow_clock(self) -> None:
+        """From now on the weekly digest follows the services' clock, not the wall clock: each
+        organization's next digest is a due item, and each digest run plans the next one."""
+        self._digests_on_clock = True
+        if self._aps is not None:
+            for record, _org in self.services.orgs:
+                if self._aps.get_job(f"digest-{record.slug}") is not None:
+                    self._aps.remove_job(f"digest-{record.slug}")
+        await self._plan_digests()
+        await self.tick()
+
+    async def _plan_digests(self) -> None:
+        """Each organization's next digest as a due item (once, whatever the process)."""
+        cron = self.services.config.scheduler.digest_cron
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as conn:
+            for record, org in self.services.orgs:
+                due_at = next_digest_at(cron, org.timezone, now)
+                await schedule(
+                    conn,
+                    kind="digest",
+                    due_at=due_at,
+                    key=digest_key(record.slug, due_at, org.timezone),
+                    org_id=record.id,
+                )
+
     async def add_digest(self, slug: str) -> None:
         """The weekly digest's time came: add it as a due item (once, whatever the process)."""
         record, org = self.services.orgs.by_slug(slug)
         now = self.services.clock.now()
-        local_day = now.astimezone(ZoneInfo(org.timezone)).date().isoformat()
         async with self.services.db.transaction() as conn:
             await schedule(
-                conn, kind="digest", due_at=now, key=f"digest:{slug}:{local_day}", org_id=record.id
+                conn,
+                kind="digest",
+                due_at=now,
+                key=digest_key(slug, now, org.timezone),
+                org_id=record.id,
             )
         await self.tick()
 
@@ -184,6 +237,8 @@ class Scheduler:
                     return total
                 for start in range(0, len(items), self.chunk):
                     total += await self._run_chunk(items[start : start + self.chunk])
+                if self._digests_on_clock and any(item.kind == "digest" for item in items):
+                    await self._plan_digests()
 
     async def _run_chunk(self, items: list[DueRow]) -> int:
         """Run items together in one transaction; if one fails, run them one by one."""

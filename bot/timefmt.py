@@ -13,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 
-def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    """A time as a person reads it in their zone: ``Tue Nov 3, 9:00 AM CST``."""
+def local_time(moment: datetime, tz: ZoneInfo, *, now: datetime) -> str:
+    """A time as a person reads it in their zone: ``Tue Nov 3, 9:00 AM CST``, with its year,
+    ``Fri Jan 15, 2027, 9:00 AM CST``, when it falls outside the year it is ``now`` there."""
     local = moment.astimezone(tz)
     hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a %b} {local.day}, {hour}:{local:%M %p %Z}"
+    year = f", {local.year}" if local.year != now.astimezone(tz).year else ""
+    return f"{local:%a %b} {local.day}{year}, {hour}:{local:%M %p %Z}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Moment:
     instant: datetime
     zone: str
     viewer_zone: str | None = None
+    #: when the text was written: the year is shown when the moment falls outside its year
+    now: datetime | None = None
 
     @property
     def shown_in(self) -> ZoneInfo:
@@ -35,7 +39,7 @@ class Moment:
 
     def text(self) -> str:
         """The moment as plain text: ``Tue Nov 3, 9:00 AM CST``."""
-        return local_time(self.instant, self.shown_in)
+        return local_time(self.instant, self.shown_in, now=self.now or self.instant)
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,10 @@ class Span:
         start, end = self.start.instant.astimezone(tz), self.end.astimezone(tz)
         if start.date() == end.date() and start.tzname() == end.tzname():
             hour = end.strftime("%I").lstrip("0")
-            head = local_time(start, tz).rsplit(" ", 1)[0]
+            head = self.start.text().rsplit(" ", 1)[0]
             return f"{head} – {hour}:{end:%M %p %Z}"
-        return f"{local_time(start, tz)} – {local_time(end, tz)}"
+        now = self.start.now or self.start.instant
+        return f"{local_time(start, tz, now=now)} – {local_time(end, tz, now=now)}"
 
 
 Part = str | Moment | Span
@@ -114,13 +119,15 @@ class TimedText(str):
 
 
 def _moment_data(moment: Moment) -> list[str | None]:
-    return [moment.instant.isoformat(), moment.zone, moment.viewer_zone]
+    now = moment.now.isoformat() if moment.now else None
+    return [moment.instant.isoformat(), moment.zone, moment.viewer_zone, now]
 
 
 def _moment_of(data: list[str | None]) -> Moment:
-    instant, zone, viewer = data
+    instant, zone, viewer, *rest = data  # rows queued before the year rule carry no "now"
     assert instant is not None and zone is not None
-    return Moment(datetime.fromisoformat(instant), zone, viewer)
+    now = datetime.fromisoformat(rest[0]) if rest and rest[0] else None
+    return Moment(datetime.fromisoformat(instant), zone, viewer, now)
 
 
 def render_text(text: str) -> str:

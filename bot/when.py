@@ -6,7 +6,10 @@ Accepted forms (case-insensitive, extra spaces ignored, "at" before a time optio
 - ``today 5pm``, ``tonight 8pm`` (``tonight`` alone is 20:00), ``tomorrow 9am``, ``tomorrow``;
 - a bare time, ``9am``, ``17:30``, ``noon``, ``midnight``: today if still ahead, else tomorrow;
 - a weekday, ``monday 9am``, ``next fri 14:00``: the next such day, today only if still ahead;
-- a date, ``2026-12-01 09:00``, ``2026-12-01T09:00``, ``12/1 9am``, ``12/1/2026 9am``;
+  ``next tuesday`` typed on a Tuesday is a week later, never today;
+- a date, ``2026-12-01 09:00``, ``2026-12-01T09:00``, ``12/1 9am``, ``12/1/2026 9am``; a date
+  without its year is this year's, and once it has passed the person is asked for the year
+  (``2027-12-01 09:00``) rather than having it moved to next year unseen;
 - a repeat, ``every monday 9am``, ``every day 8:30am``, ``every weekday 9am``, ``daily 9am``,
   ``weekly monday 9am``: the first occurrence is the next one after now.
 
@@ -52,11 +55,14 @@ _TIME = re.compile(
     r"(?:^|\s|(?<=\d)t)(?:at\s+)?(?P<clock>(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?:(?P<ap>[ap])\.?m\.?)?"
     r"|noon|midnight)$"
 )
-_WEEKDAY = re.compile(r"(?:(?:next|this|on) )?(\w+)")
+_WEEKDAY = re.compile(r"(?:(?P<word>next|this|on) )?(?P<day>\w+)")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _US = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
 _REPEAT = re.compile(r"(every|daily|weekly)(?: (.+))?")
 _HELP = 'try "in 2 hours", "tomorrow 9am", "2026-12-01 09:00" or "every monday 9am"'
+#: the forms offered where a repeat is not taken (a deadline, an event's start ...)
+_ONE_TIME_HELP = 'try "in 2 hours", "tomorrow 9am" or "2026-12-01 09:00"'
+_NOT_A_REPEAT = 'must be one time, not a repeat; e.g. "friday 5pm"'
 
 
 def _refuse(rule: str = _HELP) -> ValidationError:
@@ -154,11 +160,15 @@ def _split_time(text: str) -> tuple[str, tuple[int, int] | None]:
     return text[: match.start()], (hour, minute)
 
 
-def _recurrence(day: str, hour: int, minute: int) -> Recurrence | None:
-    """The repeat that ``day`` names ("every monday", "daily"), or None when it is no repeat."""
+def _recurrence(day: str, hour: int, minute: int, *, repeats: bool) -> Recurrence | None:
+    """The repeat that ``day`` names ("every monday", "daily"), or None when it is no repeat.
+
+    Where ``repeats`` is false, any repeat form is refused as one."""
     match = _REPEAT.fullmatch(day)
     if not match:
         return None
+    if not repeats:
+        raise _refuse(_NOT_A_REPEAT)
     word, rest = match.groups()
     if (word, rest) in (("every", "day"), ("daily", None)):
         return Recurrence("daily", hour, minute)
@@ -169,7 +179,7 @@ def _recurrence(day: str, hour: int, minute: int) -> Recurrence | None:
     raise _refuse()
 
 
-def _dates(day: str, today: date) -> list[date]:
+def _dates(day: str, today: date, hint: str) -> list[date]:
     """The local dates ``day`` may mean, earliest first; "" (a bare time) is today or tomorrow."""
     tomorrow = today + timedelta(days=1)
     if day in ("today", "tonight"):
@@ -178,42 +188,49 @@ def _dates(day: str, today: date) -> list[date]:
         return [tomorrow]
     if not day:
         return [today, tomorrow]
-    if (match := _WEEKDAY.fullmatch(day)) and match[1] in _WEEKDAYS:
-        ahead = (_WEEKDAYS[match[1]] - today.weekday()) % 7
+    if (match := _WEEKDAY.fullmatch(day)) and match["day"] in _WEEKDAYS:
+        ahead = (_WEEKDAYS[match["day"]] - today.weekday()) % 7
+        if match["word"] == "next" and not ahead:
+            return [today + timedelta(days=7)]  # "next tuesday" on a Tuesday: not today
         return [today + timedelta(days=ahead), today + timedelta(days=ahead + 7)]
     if match := _ISO.fullmatch(day):
-        years, month, dom = [int(match[1])], match[2], match[3]
+        year, month, dom = int(match[1]), match[2], match[3]
     elif match := _US.fullmatch(day):
         month, dom = match[1], match[2]
-        years = [int(match[3])] if match[3] else [today.year, today.year + 1]
+        year = int(match[3]) if match[3] else today.year
     else:
-        raise _refuse()
-    found = []
-    for year in years:
+        raise _refuse(hint)
+    try:
+        return [date(year, int(month), int(dom))]
+    except ValueError:
+        raise _refuse(f"{day} is not a date; try 2026-12-01 or 12/1") from None
+
+
+def _with_year(day: str, today: date, hour: int, minute: int) -> str | None:
+    """For a date typed without its year ("12/1"), the same day and time in the next year it
+    falls in, written out in full ("2027-12-01 10:00"); None when ``day`` gives its year."""
+    match = _US.fullmatch(day)
+    if not match or match[3]:
+        return None
+    for year in range(today.year + 1, today.year + 5):  # February 29 comes back within 4
         with suppress(ValueError):
-            found.append(date(year, int(month), int(dom)))
-    if not found:
-        raise _refuse(f"{day} is not a date; try 2026-12-01 or 12/1")
-    return found
+            return f"{date(year, int(match[1]), int(match[2]))} {hour:02d}:{minute:02d}"
+    return None
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
-    """Turn the ``when:`` text into its first instant (aware UTC) and optional repeat.
-
-    ``now`` is the bot's clock (aware UTC); wall-clock forms are read in ``tz``. Raises
-    ``ValidationError("when", rule)`` with a plain rule for anything it cannot take.
-    """
+def _parse(text: str, now: datetime, tz: ZoneInfo, *, repeats: bool) -> When:
+    hint = _HELP if repeats else _ONE_TIME_HELP
     if len(text) > MAX_LENGTH:
-        raise _refuse(f"use at most {MAX_LENGTH} characters; {_HELP}")
+        raise _refuse(f"use at most {MAX_LENGTH} characters; {hint}")
     cleaned = " ".join(text.lower().split())
     if not cleaned:
-        raise _refuse()
+        raise _refuse(hint)
     too_far = _refuse("more than two years ahead")
     try:
         delta = parse_duration(cleaned)  # it drops a leading "in " itself
     except ValueError:
         if cleaned.startswith("in "):
-            raise _refuse() from None
+            raise _refuse(hint) from None
     else:
         if not delta:
             raise _refuse('give a time in the future, such as "in 2 hours"')
@@ -222,17 +239,20 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
         return When(now + delta, None)
     day, clock = _split_time(cleaned)
     hour, minute = clock or ((20, 0) if day == "tonight" else (9, 0))
-    recurrence = _recurrence(day, hour, minute)
+    recurrence = _recurrence(day, hour, minute, repeats=repeats)
     if recurrence:
         first = recurrence.next_after(now, tz)
     else:
         today = now.astimezone(tz).date()
-        days = [d for d in _dates(day, today) if d >= today]
+        days = [d for d in _dates(day, today, hint) if d >= today]
         if any(d - today > MAX_AHEAD for d in days):
             raise too_far
         times = (_local(d, hour, minute, tz) for d in days)
         found = next((at for at in times if at > now), None)
         if found is None:
+            dated = _with_year(day, today, hour, minute)
+            if dated:
+                raise _refuse(f'{cleaned} has passed this year; give the year, e.g. "{dated}"')
             raise _refuse(f"{cleaned} has already passed")
         first = found
     if first - now > MAX_AHEAD:
@@ -240,14 +260,21 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
     return When(first, recurrence)
 
 
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When:
+    """Turn the ``when:`` text into its first instant (aware UTC) and optional repeat.
+
+    ``now`` is the bot's clock (aware UTC); wall-clock forms are read in ``tz``. Raises
+    ``ValidationError("when", rule)`` with a plain rule for anything it cannot take.
+    """
+    return _parse(text, now, tz, repeats=True)
+
+
 def parse_moment(text: str, option: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """A one-time ``when`` form as an instant (aware UTC), read in ``tz``; a repeat is refused.
+    """A one-time ``when`` form as an instant (aware UTC), read in ``tz``; a repeat is refused,
+    and an unreadable text is answered with the one-time forms only.
 
     Errors name ``option`` (``deadline``, ``closes``, ``start`` …) rather than ``when``."""
     try:
-        parsed = parse_when(text, now, tz)
+        return _parse(text, now, tz, repeats=False).first
     except ValidationError as exc:
         raise ValidationError(option, exc.rule) from None
-    if parsed.recurrence is not None:
-        raise ValidationError(option, 'must be one time, not a repeat; e.g. "friday 5pm"')
-    return parsed.first

@@ -18,7 +18,7 @@ from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
 from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from commands.optouts import COLUMNS, describe_import, parse_optouts
-from storage import audit, links, members
+from storage import audit, links, members, orgs
 from storage import optouts as optout_store
 from storage.links import LinkCodeRecord
 
@@ -207,7 +207,7 @@ async def privacy_export(ctx: Context) -> Reply:
             for k, v in asdict(await members.profile(ctx.conn, member.id)).items()
             if k != "member_id"
         },
-        "organizations": await members.org_ids_of(ctx.conn, member.id),
+        "organizations": await orgs.org_names_of(ctx.conn, member.id),
         "actions_as_organizer": await audit.entries(ctx.conn, actor=member.id),
         "alert_dm_optouts_imported": await optout_store.pending_of_accounts(
             ctx.conn, await _accounts(ctx, member.id)

@@ -94,7 +94,7 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     repeat = f", then {rule.describe()}" if rule else ""
     minutes = max(1, round((parsed.first - ctx.now).total_seconds() / 60))
     return Reply(
-        text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz)} "
+        text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz, now=ctx.now)} "
         f"(in {format_duration(timedelta(minutes=minutes))}){repeat}. "
         f"I'll send it by direct message. Cancel with /reminder cancel id:{reminder_id}."
     )
@@ -111,7 +111,7 @@ async def list_reminders(ctx: Context) -> Reply:
     for r in reminders:
         tz = ZoneInfo(r.timezone)
         repeat = Recurrence.from_text(r.recurrence).describe() if r.recurrence else "once"
-        next_at = local_time(r.next_at, tz) if r.next_at else "—"
+        next_at = local_time(r.next_at, tz, now=ctx.now) if r.next_at else "—"
         rows.append([str(r.id), next_at, repeat, r.text])
     return Reply(title="Your reminders", table=Table(["id", "next", "repeats", "text"], rows))
 
@@ -150,7 +150,7 @@ async def fire(ctx: DueContext) -> None:
         if ctx.missed(item):
             text = (
                 f"While rallybot was offline, your reminder was missed: “{reminder.text}” "
-                f"(due {local_time(item.due_at, tz)})."
+                f"(due {local_time(item.due_at, tz, now=ctx.now)})."
             )
         else:
             text = f"⏰ Reminder: {reminder.text}"
@@ -199,7 +199,7 @@ async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
             "id": r.id,
             "text": r.text,
             "next": r.next_at.isoformat() if r.next_at else None,
-            "repeats": r.recurrence,
+            "repeats": Recurrence.from_text(r.recurrence).describe() if r.recurrence else None,
             "timezone": r.timezone,
         }
         for r in await active_reminders(ctx.conn, member_id)

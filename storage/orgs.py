@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Organization, RoleGrant, Space
+from storage.models import Organization, OrgMember, RoleGrant, Space
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class OrgRecord:
 _orgs = Organization.__table__
 _spaces = Space.__table__
 _roles = RoleGrant.__table__
+_org_members = OrgMember.__table__
 
 # On the path of every command that checks a role: built once, its SQL cached.
 _GRANTED_ROLE = select(_roles.c.role).where(
@@ -95,3 +96,14 @@ async def granted_roles(conn: AsyncConnection, org_id: int) -> list[tuple[int, s
         .order_by(_roles.c.member_id)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+async def org_names_of(conn: AsyncConnection, member_id: int) -> list[str]:
+    """The names of the organizations a member belongs to."""
+    rows = await conn.execute(
+        select(_orgs.c.name)
+        .join(_org_members, _org_members.c.org_id == _orgs.c.id)
+        .where(_org_members.c.member_id == member_id)
+        .order_by(_orgs.c.id)
+    )
+    return [row[0] for row in rows]

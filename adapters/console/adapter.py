@@ -1,7 +1,8 @@
 """The console adapter's loop: read lines, run commands and `!` meta commands, print replies.
 
-Meta commands: ``!as NAME [member|organizer|admin]`` (``NAME@slack`` or ``NAME@discord`` act
-as that platform's account of the person), ``!press N`` or ``!press LABEL``, ``!wait
+Meta commands: ``!as NAME [member|organizer|admin]`` (``"two words"`` quoted; ``NAME@slack``
+or ``NAME@discord`` act as that platform's account of the person), ``!press N`` or ``!press
+LABEL`` (the newest open button of that label), ``!wait
 DURATION``, ``!help``, ``!quit``. Lines starting with ``#`` are comments, so scripts can be
 annotated. A script piped in runs to the end.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -28,8 +30,10 @@ if TYPE_CHECKING:
 CHANNEL = "general"
 ROLES = ("member", "organizer", "admin")
 META_HELP = """Console commands:
-  !as NAME [member|organizer|admin]  act as NAME; NAME@slack or NAME@discord for that account
-  !press N | !press LABEL            click the Nth button of the last message, or the newest LABEL
+  !as NAME [member|organizer|admin]  act as NAME ("two words" in quotes); NAME@slack or
+                                     NAME@discord for that account
+  !press N | !press LABEL            click the Nth button of the last message, or the newest
+                                     open LABEL
   !wait DURATION                     move the clock forward, e.g. !wait 3h
   !quit                              leave"""
 
@@ -84,6 +88,7 @@ class ConsoleAdapter:
     async def readline(self) -> str | None:
         """The next line of input, or None at the end."""
         line = await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        self.screen.answered()
         return line if line else None
 
     def invocation(self) -> Invocation:
@@ -108,6 +113,8 @@ class ConsoleAdapter:
 
     async def run(self) -> int:
         """Read and run lines until the input ends or `!quit`; return the exit status."""
+        # the console's clock moves with !wait: the weekly digest keeps to it
+        await self.app.scheduler.digests_follow_clock()
         self.write(
             f"rallybot console — {self.org.name}. You are {self.actor.label} "
             f"({self.actor.role}). Type /help, or !help for console commands."
@@ -214,17 +221,26 @@ class ConsoleAdapter:
 
     def switch(self, rest: str) -> None:
         """`!as NAME [role]`."""
-        parts = rest.split()
+        try:
+            parts = shlex.split(rest)
+        except ValueError:
+            parts = []
         if not parts or len(parts) > 2:
-            self.write("usage: !as NAME [member|organizer|admin]")
+            self.write('usage: !as NAME [member|organizer|admin] (a NAME with spaces in "quotes")')
             return
         role = parts[1].lower() if len(parts) == 2 else "member"
         if role not in ROLES:
             self.write(f"role: must be one of {', '.join(ROLES)}")
             return
-        match = re.fullmatch(r"([A-Za-z0-9_.-]{1,32})(?:@(slack|discord|console))?", parts[0])
+        match = re.fullmatch(
+            r"([A-Za-z0-9_.-][A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-]|[A-Za-z0-9_.-])"
+            r"(?:@(slack|discord|console))?",
+            parts[0],
+        )
         if not match:
-            self.write("NAME: letters, digits, . _ - (up to 32), optionally @slack or @discord")
+            self.write(
+                "NAME: letters, digits, spaces and . _ - (up to 32), optionally @slack or @discord"
+            )
             return
         platform = match.group(2) or "console"
         if platform == "slack" and not self.org_config.slack_team_ids:
@@ -253,7 +269,8 @@ class ConsoleAdapter:
             if not matches:
                 self.write(f"No button labelled {rest!r} has been shown.")
                 return
-            button = matches[-1]
+            # a later edit shows the same button closed; the newest open one is meant
+            button = next((b for b in reversed(matches) if not b.disabled), matches[-1])
         if button.disabled:
             self.write(f"The {button.label!r} button is closed.")
             return

@@ -22,6 +22,9 @@ _ESCAPE_SEQUENCE = re.compile(
     re.DOTALL,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: ``**words**`` within one line, as the core marks emphasis
+_BOLD = re.compile(r"\*\*(\S(?:[^\n]*?\S)?)\*\*")
+_BOLD_ON, _BOLD_OFF = "\x1b[1m", "\x1b[22m"
 
 
 def printable(text: str) -> str:
@@ -30,8 +33,15 @@ def printable(text: str) -> str:
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
-def render(reply: Reply, place: str, first_button: int = 1) -> str:
-    """The reply as terminal text under its place tag, buttons numbered from ``first_button``."""
+def emphasize(text: str, *, bold: bool) -> str:
+    """``**words**`` in already printable text shown bold (a terminal), or as the bare words
+    (a pipe or a file); the asterisks are never shown."""
+    return _BOLD.sub(rf"{_BOLD_ON}\1{_BOLD_OFF}" if bold else r"\1", text)
+
+
+def render(reply: Reply, place: str, first_button: int = 1, *, bold: bool = False) -> str:
+    """The reply as terminal text under its place tag, buttons numbered from ``first_button``;
+    ``bold`` (a terminal) shows ``**words**`` in bold, else the words without asterisks."""
     lines: list[str] = []
     if reply.title:
         lines.append(f"== {reply.title} ==")
@@ -55,7 +65,7 @@ def render(reply: Reply, place: str, first_button: int = 1) -> str:
                 number += 1
     if buttons:
         lines.append("  ".join(buttons))
-    body = printable("\n".join(lines)) if lines else "(empty)"
+    body = emphasize(printable("\n".join(lines)), bold=bold) if lines else "(empty)"
     tag = f"[{place}] " if place else ""
     indent = " " * len(tag)
     out = body.splitlines() or [""]

@@ -29,22 +29,45 @@ class Button:
 
 
 class Screen:
-    """Where the console writes."""
+    """Where the console writes.
 
-    def __init__(self, stdout: TextIO, files_dir: str | Path) -> None:
+    A prompt stays on the screen until its answer is read (``answered``). Whatever is printed
+    meanwhile, such as a reminder delivered in the background, starts on a line of its own
+    and the prompt is shown again after it, so nothing is printed over a prompt.
+    """
+
+    def __init__(self, stdout: TextIO, files_dir: str | Path, *, bold: bool | None = None) -> None:
         self.stdout = stdout
         self.files_dir = Path(files_dir)
+        #: ``**words**`` in bold: only on a terminal, which understands it
+        self.bold = stdout.isatty() if bold is None else bold
         self.last_buttons: list[Button] = []
         self.all_buttons: list[Button] = []
         self._posted = 0
+        self._shown: dict[str, str] = {}
+        self._waiting = ""
 
     def write(self, text: str) -> None:
         """Print a block of text (made safe for the terminal)."""
-        self.prompt(text + "\n")
+        self._emit(printable(text) + "\n")
 
     def prompt(self, text: str) -> None:
-        """Print ``text`` without a line end (made safe for the terminal)."""
-        self.stdout.write(printable(text))
+        """Print ``text`` without a line end (made safe for the terminal) and wait for input."""
+        shown = printable(text)
+        self._emit(shown)
+        self._waiting = shown
+
+    def answered(self) -> None:
+        """The line typed at the prompt was read: the next output starts below it."""
+        self._waiting = ""
+
+    def _emit(self, text: str) -> None:
+        """Print text already safe for the terminal, below a prompt waiting for input and
+        with the prompt shown again after it."""
+        if self._waiting:
+            self.stdout.write("\n" + text + self._waiting)
+        else:
+            self.stdout.write(text)
         self.stdout.flush()
 
     def show(self, reply: Reply, place: str) -> str:
@@ -57,7 +80,7 @@ class Screen:
                 buttons.extend(
                     Button(label, item.id, values={"value": value}) for label, value in item.options
                 )
-        self.write(render(reply, place))
+        self._emit(render(reply, place, bold=self.bold) + "\n")
         indent = " " * (len(place) + 3) if place else ""
         for file in reply.files:
             self.write(f"{indent}saved {self.save(file.name, file.data)}")
@@ -65,7 +88,16 @@ class Screen:
             self.last_buttons = buttons
             self.all_buttons.extend(buttons)
         self._posted += 1
-        return f"console-{self._posted}"
+        ref = f"console-{self._posted}"
+        self._shown[ref] = printable(reply.title or reply.text.partition("\n")[0])
+        return ref
+
+    def describe(self, ref: str) -> str:
+        """How people know a post printed earlier: its title or first line, not its ref."""
+        about = self._shown.get(ref, "")
+        if not about:
+            return "an earlier post"
+        return f"“{about[:47]}…”" if len(about) > 48 else f"“{about}”"
 
     def save(self, name: str, data: bytes) -> Path:
         """Save a file the bot handed out (see :func:`bot.files.save`)."""
@@ -88,7 +120,7 @@ class ConsoleSender:
         """Print the message at its place."""
         where = f"#{message.target}" if message.target_kind == "channel" else f"DM {message.target}"
         if message.edit_ref:
-            where += f" (edit of {message.edit_ref})"
+            where += f" (edit of {self.screen.describe(message.edit_ref)})"
         place = where if self.platform == "console" else f"{self.platform} {where}"
         return SendResult.sent(self.screen.show(message.reply, place))
 

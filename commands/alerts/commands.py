@@ -39,7 +39,7 @@ async def list_alerts(ctx: Context) -> Reply:
     _, tz = await caller(ctx)
     rows = []
     for a in alerts:
-        closes = local_time(a.deadline, tz) if a.deadline else "—"
+        closes = local_time(a.deadline, tz, now=ctx.now) if a.deadline else "—"
         row = [f"alert {a.id}", a.title, KIND_LABELS[a.kind], closes, tally_line(a, counts[a.id])]
         rows.append([*row, a.state] if organizer else row)
     headers = ["alert", "title", "kind", "closes", "so far"] + (["state"] if organizer else [])
@@ -59,10 +59,10 @@ async def show(ctx: Context, id: int) -> Reply:
     if alert.state in ("draft", "scheduled") and await ctx.effective_role() < Role.ORGANIZER:
         raise UserError(f"Alert {id} has not been sent yet.")
     who, tz = await caller(ctx)
-    reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz)
+    reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz, now=ctx.now)
     closed = closed_at(alert, ctx.now)
     if closed is not None:
-        reply.text = f"Closed on {local_time(closed, tz)}.\n\n{reply.text}"
+        reply.text = f"Closed on {local_time(closed, tz, now=ctx.now)}.\n\n{reply.text}"
         reply.actions = []
     reply.ephemeral = True
     return reply
@@ -116,7 +116,7 @@ async def sign(
             "id", f"alert {id} is not a sign-on letter; say you acted with /alert acted id:{id}"
         )
     if "signed" in a.answers:
-        when = local_time(a.answers["signed"], a.tz)
+        when = local_time(a.answers["signed"], a.tz, now=ctx.now)
         return Reply(text=f"You already signed alert {id} on {when}.")
     profile = a.profile
     if name is None and ctx.invocation.interactive:
@@ -151,7 +151,7 @@ async def acted(ctx: Context, id: int) -> Reply:
     """Record, once per person, that they acted."""
     a = await _answering(ctx, id)
     if "acted" in a.answers:
-        when = local_time(a.answers["acted"], a.tz)
+        when = local_time(a.answers["acted"], a.tz, now=ctx.now)
         return Reply(text=f"You already told us you acted on alert {id} ({when}). Thank you!")
     await store.add_response(ctx.conn, replace(a.base, kind="acted"))
     if "declined" in a.answers:

@@ -49,7 +49,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
     tz = ZoneInfo(record.timezone)
     conn = ctx.conn
     await store.mark_sent(conn, alert.id, ctx.now)
-    post = replace(alert_post(alert, Counts(), tz), notify=notify)
+    post = replace(alert_post(alert, Counts(), tz, now=ctx.now), notify=notify)
     await posts.announce(
         ctx, "alert", alert.id, post, kind="alert", channels=org.alert_channels, org_id=alert.org_id
     )
@@ -59,7 +59,7 @@ async def _send_alert(ctx: DueContext, alert: AlertRecord, notify: str) -> None:
             r.platform,
             "user",
             r.user_id,
-            alert_dm(alert, targets, r, ZoneInfo(r.timezone) if r.timezone else tz),
+            alert_dm(alert, targets, r, ZoneInfo(r.timezone) if r.timezone else tz, now=ctx.now),
             f"alert:{alert.id}:dm:{r.member_id}",
             r.member_id,
         )
@@ -78,7 +78,7 @@ async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
         return None
     counts = await store.counts(ctx.conn, alert_id)
     record, _ = ctx.services.orgs.by_id(alert.org_id)
-    return alert_post(alert, counts, ZoneInfo(record.timezone))
+    return alert_post(alert, counts, ZoneInfo(record.timezone), now=ctx.now)
 
 
 @group.on_due("alert_close")
@@ -104,7 +104,7 @@ async def nudge(ctx: DueContext) -> None:
         record, org = ctx.services.orgs.by_id(alert.org_id)
         messages = []
         for r in await store.to_nudge(ctx.conn, alert.id, org.dm_platforms()):
-            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone))
+            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone), now=ctx.now)
             text = (
                 f"A reminder: “{alert.title}” closes {when}. If it is for you, there is still "
                 f"time; if not, tap Not for me and we won't ask again.\n\n{typed_line(alert)}"
@@ -127,6 +127,6 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     )
 
 
-def _digest_line(a: AlertRecord, counts: Counts, tz: ZoneInfo) -> str:
-    closes = f", closes {local_time(a.deadline, tz)}" if a.deadline else ""
+def _digest_line(a: AlertRecord, counts: Counts, tz: ZoneInfo, now: datetime) -> str:
+    closes = f", closes {local_time(a.deadline, tz, now=now)}" if a.deadline else ""
     return f"• Alert {a.id}: {a.title}: {tally_line(a, counts)}{closes}"

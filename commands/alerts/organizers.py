@@ -79,7 +79,7 @@ async def create(
     alert_id = alert.id
     await ctx.audit("alert.create", f"alert {alert_id}", title=title, kind=kind)
     who, tz = await caller(ctx)
-    dm = alert_dm(alert, list(targets or ()), who, tz)
+    dm = alert_dm(alert, list(targets or ()), who, tz, now=ctx.now)
     reach = len(await store.audience(conn, ctx.org.id, audience, ctx.org_config.dm_platforms()))
     channels = posts.place_names(posts.places(ctx.org_config.alert_channels))
     buttons = "  ".join(f"[{b.label}]" for b in dm.actions if isinstance(b, Action))
@@ -139,7 +139,7 @@ async def send(ctx: Context, id: int, at: str | None, notify: str | None) -> Rep
             kind="alert_close", due_at=alert.deadline, key=f"alert:{id}:close", **common
         )
     await ctx.audit("alert.send", f"alert {id}", at=send_at.isoformat(), notify=notify or "")
-    when = local_time(send_at, tz) if at else "now"
+    when = local_time(send_at, tz, now=now) if at else "now"
     pinging = f" (pinging {notify})" if notify else ""
     return Reply(
         text=f"Alert {id} goes out {when}: posted in the alert channels{pinging} and sent by DM "
@@ -172,7 +172,7 @@ async def status(ctx: Context, id: int) -> Reply:
         return f"{queued} queued · {found.get('sent', 0)} sent · {found.get('failed', 0)} failed"
 
     tz = ZoneInfo(ctx.org.timezone)
-    closes = local_time(alert.deadline, tz) if alert.deadline else "no deadline"
+    closes = local_time(alert.deadline, tz, now=ctx.now) if alert.deadline else "no deadline"
     return Reply(
         title=f"Alert {id}: {alert.title}",
         fields=[

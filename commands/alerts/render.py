@@ -3,6 +3,7 @@ direct message with each member's own script and contacts, and its buttons."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.options import (
@@ -50,14 +51,20 @@ def tally_line(alert: AlertRecord, counts: Counts) -> str:
 
 
 def alert_reply(
-    alert: AlertRecord, tz: ZoneInfo, middle: list[str], end: list[str], *, closed: bool = False
+    alert: AlertRecord,
+    tz: ZoneInfo,
+    middle: list[str],
+    end: list[str],
+    *,
+    now: datetime,
+    closed: bool = False,
 ) -> Reply:
     """The alert as members see it: body, ``middle``, link, deadline, ``end``, buttons."""
     lines = [alert.body, *middle]
     if alert.link:
         lines.append(f"More: {alert.link}")
     if alert.deadline and not closed:
-        lines.append(f"Closes {local_time(alert.deadline, tz)}.")
+        lines.append(f"Closes {local_time(alert.deadline, tz, now=now)}.")
     lines += end if closed else [*end, typed_line(alert)]
     return Reply(
         title=f"{KIND_LABELS[alert.kind]}: {alert.title} (alert {alert.id})",
@@ -67,14 +74,14 @@ def alert_reply(
     )
 
 
-def alert_post(alert: AlertRecord, counts: Counts, tz: ZoneInfo) -> Reply:
+def alert_post(alert: AlertRecord, counts: Counts, tz: ZoneInfo, *, now: datetime) -> Reply:
     """The alert as posted in a channel, with the live tally (or the final one)."""
     tally = tally_line(alert, counts)
     if alert.state == "closed":
         end = [f"Closed. Final: {tally}. Thank you, everyone who took part."]
-        return alert_reply(alert, tz, [], end, closed=True)
+        return alert_reply(alert, tz, [], end, now=now, closed=True)
     return alert_reply(
-        alert, tz, [], [tally, f"Your script and contacts: /alert show id:{alert.id}"]
+        alert, tz, [], [tally, f"Your script and contacts: /alert show id:{alert.id}"], now=now
     )
 
 
@@ -102,7 +109,12 @@ def _contacts(mine: list[TargetRecord]) -> str:
 
 
 def alert_dm(
-    alert: AlertRecord, targets: list[TargetRecord], who: Recipient, tz: ZoneInfo
+    alert: AlertRecord,
+    targets: list[TargetRecord],
+    who: Recipient,
+    tz: ZoneInfo,
+    *,
+    now: datetime,
 ) -> Reply:
     """The alert for one member: their script (read aloud, so contact details stay out of it)
     and the contacts for their state and district, each with their details."""
@@ -130,4 +142,4 @@ def alert_dm(
             "Your profile has no state: set it (e.g. /profile state:IL) to have your state "
             "and who to contact filled in."
         )
-    return alert_reply(alert, tz, middle, [])
+    return alert_reply(alert, tz, middle, [], now=now)

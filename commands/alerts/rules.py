@@ -26,7 +26,7 @@ def check_open(alert: AlertRecord, now: datetime, tz: ZoneInfo) -> None:
         raise UserError(f"Alert {alert.id} has not been sent yet.")
     closed = closed_at(alert, now)
     if closed is not None:
-        raise UserError(f"Alert {alert.id} closed on {local_time(closed, tz)}.")
+        raise UserError(f"Alert {alert.id} closed on {local_time(closed, tz, now=now)}.")
 
 
 def check_send_at(alert: AlertRecord, send_at: datetime, now: datetime, tz: ZoneInfo) -> None:
@@ -38,5 +38,5 @@ def check_send_at(alert: AlertRecord, send_at: datetime, now: datetime, tz: Zone
             )
         if send_at >= alert.deadline:
             raise ValidationError(
-                "at", f"must be before the deadline, {local_time(alert.deadline, tz)}"
+                "at", f"must be before the deadline, {local_time(alert.deadline, tz, now=now)}"
             )

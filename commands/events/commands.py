@@ -110,7 +110,7 @@ async def rsvp(
     )
     if updated:
         return Reply(text=f"Your details for event {id} are updated.")
-    return Reply(text=told(event, outcome, tz))
+    return Reply(text=told(event, outcome, tz, now=now))
 
 
 @group.command("list", help="Events to come", read_only=True)
@@ -127,7 +127,9 @@ async def list_events(ctx: Context) -> Reply:
         going = f"{c['going']}" + (f"/{e.capacity}" if e.capacity else "")
         if c["waitlisted"]:
             going += f" (+{c['waitlisted']} waiting)"
-        rows.append([f"event {e.id}", e.title, KIND_LABELS[e.kind], when_text(e, tz), going])
+        rows.append(
+            [f"event {e.id}", e.title, KIND_LABELS[e.kind], when_text(e, tz, now=ctx.now), going]
+        )
     return Reply(
         title="Events",
         table=Table(["event", "title", "kind", "when", "going"], rows),
@@ -141,9 +143,9 @@ async def show(ctx: Context, id: int) -> Reply:
     """The event as announced, in the caller's timezone, with their answer and milestones."""
     event = await org_event(ctx, id)
     tz = await tz_of(ctx)
-    reply = announcement(event, tz)
+    reply = announcement(event, tz, now=ctx.now)
     extra = [
-        f"{ms.title}: {local_time(ms.at, tz)}"
+        f"{ms.title}: {local_time(ms.at, tz, now=ctx.now)}"
         for ms in await store.milestones(ctx.conn, id)
         if ms.at > ctx.now
     ]
@@ -178,7 +180,10 @@ async def mine(ctx: Context) -> Reply:
         status = STATUS_WORDS[r.status]
         if r.status == "waitlisted":
             status += f", number {await store.position(conn, event.id, r.member_id)}"
-        lines = [f"**{event.title} (event {event.id})**: {status}", when_text(event, tz)]
+        lines = [
+            f"**{event.title} (event {event.id})**: {status}",
+            when_text(event, tz, now=ctx.now),
+        ]
         if event.place:
             lines.append(f"Where: {event.place}")
         if event.link:
@@ -191,13 +196,14 @@ async def mine(ctx: Context) -> Reply:
             for m in await store.meetings(conn, event.id, d.state):
                 where = f", {m.place}" if m.place else ""
                 lines.append(
-                    f"Meeting: {m.legislator} ({m.office}), {local_time(m.starts_at, tz)}{where}"
+                    f"Meeting: {m.legislator} ({m.office}), "
+                    f"{local_time(m.starts_at, tz, now=ctx.now)}{where}"
                 )
             if d.accessibility:
                 lines.append("Your accessibility needs are noted; only organizers see them.")
         for ms in await store.milestones(conn, event.id):
             if ms.at > ctx.now:
-                lines.append(f"{ms.title}: {local_time(ms.at, tz)}")
+                lines.append(f"{ms.title}: {local_time(ms.at, tz, now=ctx.now)}")
         offsets = event.reminder_offsets if r.reminder_offsets is None else r.reminder_offsets
         reminded = ", ".join(offsets) + " before" if offsets else "none"
         lines.append(f"Reminders: {reminded} (change: /event remind id:{event.id} offsets:…)")
@@ -241,7 +247,7 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
         member_id=member.id,
         org_id=ctx.org.id,
     )
-    times = [local_time(at, tz) for at in scheduled]
+    times = [local_time(at, tz, now=ctx.now) for at in scheduled]
     if not offsets:
         return Reply(text=f"No reminders for event {id}.")
     shown = "; ".join(times) if times else "none still ahead"

@@ -28,7 +28,7 @@ from storage.queue import DueRow
 async def channel_view(ctx: UnitOfWork, event_id: int) -> Reply | None:
     """An event's announcement as it should look now, for editing its posts when it changes."""
     event = await store.get_event(ctx.conn, event_id)
-    return None if event is None else announcement(event)
+    return None if event is None else announcement(event, now=ctx.now)
 
 
 def _dm(item: DueRow, r: Recipient, reply: Reply) -> Message:
@@ -56,7 +56,7 @@ async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
             if (mine is not None) != own or (own and offset not in (mine or ())):
                 continue
             tz = ZoneInfo(r.timezone or record.timezone)
-            messages.append(_dm(item, r, reminder_reply(event, r, tz, offset or "")))
+            messages.append(_dm(item, r, reminder_reply(event, r, tz, offset or "", now=ctx.now)))
     await ctx.messages.add_all(messages, kind="event_reminder")
 
 
@@ -72,16 +72,16 @@ async def member_reminder(ctx: DueContext) -> None:
     await _event_reminders(ctx, own=True)
 
 
-def _meeting_text(event: EventRecord, m: MeetingRecord, tz: ZoneInfo) -> str:
+def _meeting_text(event: EventRecord, m: MeetingRecord, tz: ZoneInfo, now: datetime) -> str:
     where = f", {m.place}" if m.place else ""
     return (
         f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) "
-        f"{local_time(m.starts_at, tz)}{where}, during “{event.title}” (event {event.id})."
+        f"{local_time(m.starts_at, tz, now=now)}{where}, during “{event.title}” (event {event.id})."
     )
 
 
-def _milestone_text(event: EventRecord, ms: MilestoneRecord, tz: ZoneInfo) -> str:
-    return f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz)}."
+def _milestone_text(event: EventRecord, ms: MilestoneRecord, tz: ZoneInfo, now: datetime) -> str:
+    return f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz, now=now)}."
 
 
 Dated = TypeVar("Dated", MeetingRecord, MilestoneRecord)
@@ -90,7 +90,7 @@ Dated = TypeVar("Dated", MeetingRecord, MilestoneRecord)
 async def _remind_of(
     ctx: DueContext,
     found: Mapping[int, Dated],
-    text: Callable[[EventRecord, Dated, ZoneInfo], str],
+    text: Callable[[EventRecord, Dated, ZoneInfo, datetime], str],
     delegation: Callable[[Dated], str | None],
 ) -> None:
     """DM ``text`` of each due item's meeting or milestone, in each member's timezone, to
@@ -106,7 +106,9 @@ async def _remind_of(
         state = delegation(row)
         for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=state):
             tz = ZoneInfo(r.timezone or record.timezone)
-            messages.append(_dm(item, r, Reply(text=text(event, row, tz), ephemeral=False)))
+            messages.append(
+                _dm(item, r, Reply(text=text(event, row, tz, ctx.now), ephemeral=False))
+            )
     await ctx.messages.add_all(messages, kind="event_reminder")
 
 
@@ -133,5 +135,5 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     )
 
 
-def _digest_line(e: EventRecord, counts: Counter[str], tz: ZoneInfo) -> str:
-    return f"• Event {e.id}: {e.title}, {when_text(e, tz)}: {counts['going']} going"
+def _digest_line(e: EventRecord, counts: Counter[str], tz: ZoneInfo, now: datetime) -> str:
+    return f"• Event {e.id}: {e.title}, {when_text(e, tz, now=now)}: {counts['going']} going"

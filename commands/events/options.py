@@ -47,7 +47,7 @@ async def suggest_events(ctx: Context, typed: str) -> list[tuple[str, str]]:
     tz = ZoneInfo(ctx.org.timezone)
     folded = typed.strip().lower()
     return [
-        (f"{e.id}: {e.title} ({local_time(e.starts_at, tz)})", str(e.id))
+        (f"{e.id}: {e.title} ({local_time(e.starts_at, tz, now=ctx.now)})", str(e.id))
         for e in found
         if folded in str(e.id) or folded in e.title.lower()
     ][:25]

@@ -98,7 +98,7 @@ async def create(
         ctx,
         "event",
         event.id,
-        replace(announcement(event), notify=notify or ""),
+        replace(announcement(event, now=now), notify=notify or ""),
         kind="event",
         channels=ctx.org_config.alert_channels,
         org_id=ctx.org.id,
@@ -114,7 +114,8 @@ async def create(
     )
     return Reply(
         title=f"Event {event.id} created",
-        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz)}. Announced in {where}; "
+        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
+        f"Announced in {where}; "
         f"reminders {reminded}. See who comes with /event attendees id:{event.id}.",
     )
 
@@ -251,7 +252,7 @@ async def meeting(
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
         text=f"Meeting added for the {state} delegation: {legislator} ({office}), "
-        f"{local_time(starts, tz)}" + (f", {place}" if place else "") + ". "
+        f"{local_time(starts, tz, now=ctx.now)}" + (f", {place}" if place else "") + ". "
         f"Its members see it in /event mine and are reminded {', '.join(MEETING_OFFSETS)} before."
     )
 
@@ -293,7 +294,8 @@ async def milestone(
         else "no reminders"
     )
     return Reply(
-        text=f"Milestone added to event {id}: {title}, {local_time(moment, tz)} ({reminded})."
+        text=f"Milestone added to event {id}: {title}, "
+        f"{local_time(moment, tz, now=ctx.now)} ({reminded})."
     )
 
 
@@ -320,7 +322,8 @@ async def attendance(ctx: Context, id: int, members: tuple[str, ...], status: st
     if ctx.now < event.starts_at:
         raise ValidationError(
             "id",
-            f"event {id} has not begun; mark attendance from {local_time(event.starts_at, tz)}",
+            f"event {id} has not begun; mark attendance from "
+            f"{local_time(event.starts_at, tz, now=ctx.now)}",
         )
     ids = []
     for name in members:

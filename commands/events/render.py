@@ -32,20 +32,22 @@ STATUS_WORDS = {
 }
 
 
-def moment(event: EventRecord, at: datetime, tz: ZoneInfo) -> Moment:
-    """A time of the event, to be read in ``tz`` (the event's own zone, or a person's)."""
-    return Moment(at, event.timezone, None if tz.key == event.timezone else tz.key)
+def moment(event: EventRecord, at: datetime, tz: ZoneInfo, *, now: datetime) -> Moment:
+    """A time of the event, to be read in ``tz`` (the event's own zone, or a person's); its
+    year is shown when it is not the year of ``now``."""
+    return Moment(at, event.timezone, None if tz.key == event.timezone else tz.key, now)
 
 
-def when(event: EventRecord, tz: ZoneInfo) -> Span:
+def when(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Span:
     """The event's span, to be read in ``tz``."""
-    return Span(moment(event, event.starts_at, tz), event.ends_at)
+    return Span(moment(event, event.starts_at, tz, now=now), event.ends_at)
 
 
-def when_text(event: EventRecord, tz: ZoneInfo) -> str:
+def when_text(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> str:
     """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
-    with both days (and both zone names, across a daylight-saving change)."""
-    return when(event, tz).text()
+    with both days (and both zone names, across a daylight-saving change); the year is
+    shown when it is not the current one."""
+    return when(event, tz, now=now).text()
 
 
 def rsvp_buttons(event: EventRecord) -> list[Action]:
@@ -58,10 +60,10 @@ def rsvp_buttons(event: EventRecord) -> list[Action]:
     ]
 
 
-def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
+def announcement(event: EventRecord, tz: ZoneInfo | None = None, *, now: datetime) -> Reply:
     """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
     tz = tz or ZoneInfo(event.timezone)
-    lines: list[str] = [TimedText("When: ", when(event, tz))]
+    lines: list[str] = [TimedText("When: ", when(event, tz, now=now))]
     if event.place:
         lines.append(f"Where: {event.place}")
     if event.link:
@@ -69,7 +71,7 @@ def announcement(event: EventRecord, tz: ZoneInfo | None = None) -> Reply:
     if event.capacity is not None:
         lines.append(f"Places: {event.capacity:,} (then a waitlist)")
     if event.rsvp_deadline:
-        lines.append(TimedText("RSVP by ", moment(event, event.rsvp_deadline, tz)))
+        lines.append(TimedText("RSVP by ", moment(event, event.rsvp_deadline, tz, now=now)))
     body = [event.description] if event.description else []
     typed = f"Or type /event rsvp id:{event.id} status:going (or maybe, no)"
     return Reply(
@@ -104,9 +106,9 @@ def rsvp_form(event: EventRecord, defaults: dict[str, str]) -> Form:
     )
 
 
-def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
+def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo, *, now: datetime) -> str:
     """What the member is told after answering."""
-    name = f"“{event.title}” (event {event.id}), {when_text(event, tz)}"
+    name = f"“{event.title}” (event {event.id}), {when_text(event, tz, now=now)}"
     if outcome.status == "waitlisted":
         if outcome.previous == "waitlisted":
             return f"You are still on the waitlist for {name}: number {outcome.position}."
@@ -128,12 +130,14 @@ def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo) -> str:
     return f"Got it: you can't go to {name}."
 
 
-def reminder_reply(event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str) -> Reply:
+def reminder_reply(
+    event: EventRecord, r: Recipient, tz: ZoneInfo, offset: str, *, now: datetime
+) -> Reply:
     """A reminder of the event for one member, in their timezone; ``offset`` as they chose."""
     lines: list[str] = [
         TimedText(
             f"⏰ “{event.title}” (event {event.id}) starts ",
-            moment(event, event.starts_at, tz),
+            moment(event, event.starts_at, tz, now=now),
             f" (in {spoken(offset)}). You're {STATUS_WORDS[r.status]}.",
         )
     ]

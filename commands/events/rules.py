@@ -19,14 +19,21 @@ _BARE_TIME = re.compile(r"(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noo
 
 
 def end_time(text: str, start: datetime, now: datetime, tz: ZoneInfo) -> datetime:
-    """The end: a full time, or a bare time of the start's day (the next day if earlier)."""
-    if _BARE_TIME.fullmatch(text.strip().lower()):
-        day = start.astimezone(tz).date()
-        end = parse_moment(f"{day.isoformat()} {text}", "end", now, tz)
-        if end > start:
-            return end
-        return parse_moment(f"{day + timedelta(days=1)} {text}", "end", now, tz)
-    return parse_moment(text, "end", now, tz)
+    """The end: a full time, or a bare time of the start's day. A bare time not after the start
+    is refused rather than moved to the next day: an overnight event gives its end's date."""
+    if not _BARE_TIME.fullmatch(text.strip().lower()):
+        return parse_moment(text, "end", now, tz)
+    day = start.astimezone(tz).date()
+    end = parse_moment(f"{day.isoformat()} {text}", "end", now, tz)
+    if end <= start:
+        local = end.astimezone(tz)
+        next_day = f"{day + timedelta(days=1)} {local:%H:%M}"
+        raise ValidationError(
+            "end",
+            f"must be after the start, {local_time(start, tz, now=now)}; for an end the next day, "
+            f'give its date, e.g. "{next_day}"',
+        )
+    return end
 
 
 def event_times(
@@ -37,12 +44,14 @@ def event_times(
     starts = parse_moment(start, "start", now, tz)
     ends = end_time(end, starts, now, tz) if end else starts + timedelta(hours=1)
     if ends <= starts:
-        raise ValidationError("end", f"must be after the start, {local_time(starts, tz)}")
+        raise ValidationError("end", f"must be after the start, {local_time(starts, tz, now=now)}")
     if ends - starts > LONGEST:
         raise ValidationError("end", "must be within 14 days of the start")
     deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
     if deadline is not None and deadline > starts:
-        raise ValidationError("rsvp_by", f"must be before the start, {local_time(starts, tz)}")
+        raise ValidationError(
+            "rsvp_by", f"must be before the start, {local_time(starts, tz, now=now)}"
+        )
     return starts, ends, deadline
 
 
@@ -80,5 +89,6 @@ def check_answer_open(event: EventRecord, status: str, now: datetime, tz: ZoneIn
             raise UserError(f"Event {event.id} has already begun; RSVPs are closed.")
         if event.rsvp_deadline and now >= event.rsvp_deadline:
             raise UserError(
-                f"RSVPs for event {event.id} closed on {local_time(event.rsvp_deadline, tz)}."
+                f"RSVPs for event {event.id} closed on "
+                f"{local_time(event.rsvp_deadline, tz, now=now)}."
             )

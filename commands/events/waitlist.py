@@ -23,7 +23,8 @@ async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, .
         tz = ZoneInfo(r.timezone or record.timezone)
         text = (
             f"Good news: a place opened up and you're going to “{event.title}” "
-            f"(event {event.id}), {when_text(event, tz)}. If you can't make it after all, "
+            f"(event {event.id}), {when_text(event, tz, now=ctx.now)}. "
+            f"If you can't make it after all, "
             f"tap Can't go so the next person gets it."
         )
         await ctx.messages.to_person(

@@ -164,7 +164,7 @@ async def create(
         ctx,
         "poll",
         poll.id,
-        poll_post(poll, [], tz),
+        poll_post(poll, [], tz, now=ctx.now),
         kind="poll",
         channels=ctx.org_config.alert_channels,
         org_id=poll.org_id,
@@ -178,7 +178,7 @@ async def create(
             org_id=poll.org_id,
         )
     where = posts.place_names(posted) or "no channel (none is configured)"
-    when = f"It closes {local_time(closes_at, tz)}" if closes_at else "Close it with"
+    when = f"It closes {local_time(closes_at, tz, now=ctx.now)}" if closes_at else "Close it with"
     if closes_at is not None and not closes:
         days = ctx.services.config.polls.member_poll_days
         when += f" (in {counted(days, 'day')}, as a member's poll with no closes: does)"
@@ -208,7 +208,7 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
         raise UserError(
             f"You have created {counted(len(created), 'poll')} in the "
             f"last 24 hours, {most} one member may create a day; you can create the next "
-            f"one from {local_time(freed, tz)}, or ask an organizer to create it."
+            f"one from {local_time(freed, tz, now=ctx.now)}, or ask an organizer to create it."
         )
 
 
@@ -269,7 +269,11 @@ async def vote(
         current = await store.get_ballot(ctx.conn, id, key)
     ballot = new_ballot(poll, current, choice, choices, ranking)
     _store_ballot(ctx, poll, member.id if member else None, ballot)
-    closes = f" until {local_time(poll.closes_at, tz)}" if poll.closes_at else " until it closes"
+    closes = (
+        f" until {local_time(poll.closes_at, tz, now=ctx.now)}"
+        if poll.closes_at
+        else " until it closes"
+    )
     if not ballot:
         return Reply(
             text=f"You have no options chosen in poll {id} now, so you have no ballot "
@@ -378,7 +382,7 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
     if closed and poll.state == "open":  # its time has passed; the closing is on its way
         poll = replace(poll, state="closed", closed_at=poll.closes_at)
     if not closed and poll.results != "live":
-        closes = f" ({local_time(poll.closes_at, tz)})" if poll.closes_at else ""
+        closes = f" ({local_time(poll.closes_at, tz, now=ctx.now)})" if poll.closes_at else ""
         return Reply(
             text=f"Poll {id}'s results are shown when it closes{closes}. "
             f"{ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}"
@@ -391,7 +395,7 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
                 "(comparing breakdowns before and after someone votes would show their vote)",
             )
         return await _breakdown(ctx, poll, ballots, by)
-    reply = await results_reply(poll, ballots, tz)
+    reply = await results_reply(poll, ballots, tz, now=ctx.now)
     reply.ephemeral = True
     return reply
 
@@ -411,9 +415,9 @@ async def list_polls(ctx: Context) -> Reply:
     for p in polls:
         shut = closed_at(p, ctx.now)
         when = (
-            f"closed {local_time(shut, tz)}"
+            f"closed {local_time(shut, tz, now=ctx.now)}"
             if shut
-            else (local_time(p.closes_at, tz) if p.closes_at else "by an organizer")
+            else (local_time(p.closes_at, tz, now=ctx.now) if p.closes_at else "by an organizer")
         )
         rows.append(
             [
@@ -440,7 +444,7 @@ async def show(ctx: Context, id: int) -> Reply:
     if closed_at(poll, ctx.now) is not None and poll.state == "open":
         poll = replace(poll, state="closed", closed_at=poll.closes_at)
     ballots = await store.ballots(ctx.conn, id)
-    reply = poll_post(poll, ballots, tz)
+    reply = poll_post(poll, ballots, tz, now=ctx.now)
     options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
     member = await _find_voter(ctx)
     mine = None

@@ -31,7 +31,7 @@ async def close_poll(ctx: UnitOfWork, poll: PollRecord) -> Reply | None:
     closed = replace(poll, state="closed", closed_at=ctx.now)
     record, org = ctx.services.orgs.by_id(poll.org_id)
     results = await results_reply(
-        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone)
+        closed, await store.ballots(conn, poll.id), ZoneInfo(record.timezone), now=ctx.now
     )
     await posts.post_to_channels(
         ctx,
@@ -65,7 +65,8 @@ async def channel_view(ctx: UnitOfWork, poll_id: int) -> Reply | None:
     if poll is None:
         return None
     record, _ = ctx.services.orgs.by_id(poll.org_id)
-    return poll_post(poll, await store.ballots(ctx.conn, poll_id), ZoneInfo(record.timezone))
+    ballots = await store.ballots(ctx.conn, poll_id)
+    return poll_post(poll, ballots, ZoneInfo(record.timezone), now=ctx.now)
 
 
 @group.on_digest
@@ -81,7 +82,7 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
     )
 
 
-def _digest_line(p: PollRecord, ballots: int, tz: ZoneInfo) -> str:
-    closes = f", closes {local_time(p.closes_at, tz)}" if p.closes_at else ""
+def _digest_line(p: PollRecord, ballots: int, tz: ZoneInfo, now: datetime) -> str:
+    closes = f", closes {local_time(p.closes_at, tz, now=now)}" if p.closes_at else ""
     shown = "anonymous" if p.anonymous else "not anonymous"
     return f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(ballots)}{closes}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import charts
@@ -83,14 +84,16 @@ def _buttons(poll: PollRecord, *, disabled: bool = False) -> list[Action]:
     return buttons
 
 
-def poll_post(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneInfo) -> Reply:
+def poll_post(
+    poll: PollRecord, ballots: list[BallotRecord], tz: ZoneInfo, *, now: datetime
+) -> Reply:
     """The poll as posted in a channel, with its tally line."""
     closed = poll.state == "closed"
     lines = [kind_line(poll), anonymity_line(poll)]
     if closed:
-        lines.append(f"Closed on {local_time(poll.closed_at or poll.created_at, tz)}.")
+        lines.append(f"Closed on {local_time(poll.closed_at or poll.created_at, tz, now=now)}.")
     elif poll.closes_at:
-        lines.append(f"Closes {local_time(poll.closes_at, tz)}.")
+        lines.append(f"Closes {local_time(poll.closes_at, tz, now=now)}.")
     else:
         lines.append("Open until an organizer closes it.")
     lines.append(_shown(poll, ballots))
@@ -180,12 +183,14 @@ def count_ballots(poll: PollRecord, ballots: list[tuple[int, ...]], *, final: bo
     return Outcome(lines, table, (("votes", tuple(counts)),))
 
 
-async def results_reply(poll: PollRecord, ballots: list[BallotRecord], tz: ZoneInfo) -> Reply:
+async def results_reply(
+    poll: PollRecord, ballots: list[BallotRecord], tz: ZoneInfo, *, now: datetime
+) -> Reply:
     """The results of a poll, with a chart, as a post or an answer."""
     closed = poll.state == "closed"
     outcome = count_ballots(poll, [b.choices for b in ballots], final=closed)
     state = (
-        f"Closed on {local_time(poll.closed_at or poll.created_at, tz)}."
+        f"Closed on {local_time(poll.closed_at or poll.created_at, tz, now=now)}."
         if closed
         else "Still open; these are the results so far."
     )

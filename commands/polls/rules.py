@@ -43,7 +43,8 @@ def check_open(poll: PollRecord, now: datetime, tz: ZoneInfo) -> None:
     closed = closed_at(poll, now)
     if closed is not None:
         raise ValidationError(
-            "id", f"poll {poll.id} closed on {local_time(closed, tz)}; it takes no more votes"
+            "id",
+            f"poll {poll.id} closed on {local_time(closed, tz, now=now)}; it takes no more votes",
         )
 
 

@@ -77,6 +77,25 @@ async def test_refusals_name_the_field(database: Database) -> None:
     assert await count(bot, Reminder) == 0
 
 
+async def test_a_reminder_in_another_year_shows_its_year(database: Database) -> None:
+    bot, _ = await reminder_bot(database, datetime(2026, 12, 3, 16, 0, tzinfo=UTC))
+    reply = await bot.say("ana", '/reminder add when:"1/15/2027 9am" text:"Budget hearing"')
+    assert reply.text.startswith("Reminder 1 set for Fri Jan 15, 2027, 9:00 AM CST"), reply.text
+    reply = await bot.say("ana", '/reminder add when:"12/24 9am" text:"Eve"')
+    assert reply.text.startswith("Reminder 2 set for Thu Dec 24, 9:00 AM CST"), reply.text
+    listed = await bot.say("ana", "/reminder list")
+    assert listed.table is not None
+    assert [row[1] for row in listed.table.rows] == [
+        "Thu Dec 24, 9:00 AM CST",
+        "Fri Jan 15, 2027, 9:00 AM CST",
+    ]
+    refused = await bot.say("ana", '/reminder add when:"12/1 10am" text:x')
+    assert refused.error
+    assert refused.text == (
+        'when: 12/1 10am has passed this year; give the year, e.g. "2027-12-01 10:00"'
+    )
+
+
 async def test_late_within_grace_is_delivered_older_is_reported_missed(database: Database) -> None:
     bot, out = await reminder_bot(database, START)
     await bot.say("ana", '/reminder add when:"in 1 hour" text:"Late but fine"')

@@ -43,10 +43,31 @@ def event(kind: str = "legislative-day", **changes: object) -> EventRecord:
     return EventRecord(**fields)  # type: ignore[arg-type]
 
 
-def test_an_end_given_as_a_bare_time_is_on_the_start_day_or_the_next() -> None:
+def test_an_end_given_as_a_bare_time_is_on_the_start_day() -> None:
     start = datetime(2026, 11, 12, 15, 0, tzinfo=UTC)  # 9:00 AM CST
     assert end_time("5pm", start, NOW, CHICAGO) == datetime(2026, 11, 12, 23, 0, tzinfo=UTC)
-    assert end_time("1am", start, NOW, CHICAGO) == datetime(2026, 11, 13, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("end", ["1am", "9am", "at 8:30"])
+def test_an_end_before_the_start_is_refused_not_moved_to_the_next_day(end: str) -> None:
+    start = datetime(2026, 11, 12, 15, 0, tzinfo=UTC)  # 9:00 AM CST
+    with pytest.raises(ValidationError) as err:
+        end_time(end, start, NOW, CHICAGO)
+    assert err.value.field == "end"
+    assert err.value.rule.startswith("must be after the start, Thu Nov 12, 9:00 AM CST; ")
+    with pytest.raises(ValidationError):
+        event_times("2026-11-12 09:00", end, None, NOW, CHICAGO)
+
+
+def test_an_overnight_event_gives_its_end_date() -> None:
+    start = datetime(2026, 11, 12, 15, 0, tzinfo=UTC)  # 9:00 AM CST
+    with pytest.raises(ValidationError) as err:
+        end_time("1am", start, NOW, CHICAGO)
+    assert err.value.rule.endswith(
+        'for an end the next day, give its date, e.g. "2026-11-13 01:00"'
+    )
+    _, ends, _ = event_times("2026-11-12 21:00", "2026-11-13 01:00", None, NOW, CHICAGO)
+    assert ends == datetime(2026, 11, 13, 7, 0, tzinfo=UTC)
 
 
 def test_an_event_ends_after_it_starts_within_two_weeks_and_closes_answers_before() -> None:

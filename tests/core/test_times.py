@@ -30,27 +30,29 @@ EVENT = EventRecord(
     reminder_offsets=(),
     created_at=datetime(2026, 11, 1, tzinfo=UTC),
 )
+#: when the texts are written: the same year, so no year is shown
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 WHEN = "When: Thu Nov 19, 6:00 PM – 7:30 PM CST"
 RSVP_BY = "RSVP by Thu Nov 19, 12:00 PM CST"
 
 
 def test_an_announcement_carries_its_times_as_values() -> None:
-    text = announcement(EVENT).text
+    text = announcement(EVENT, now=NOW).text
     assert text.splitlines()[:2] == [WHEN, RSVP_BY]
     assert isinstance(text, TimedText)
     span, deadline = [p for p in text.parts if not isinstance(p, str)]
-    assert span == Span(Moment(EVENT.starts_at, "America/Chicago"), EVENT.ends_at)
-    assert deadline == Moment(EVENT.rsvp_deadline, "America/Chicago")
+    assert span == Span(Moment(EVENT.starts_at, "America/Chicago", now=NOW), EVENT.ends_at)
+    assert deadline == Moment(EVENT.rsvp_deadline, "America/Chicago", now=NOW)
     # read in a person's zone, the zone to show it in travels with the instant
-    shown = announcement(EVENT, ZoneInfo("America/New_York")).text
+    shown = announcement(EVENT, ZoneInfo("America/New_York"), now=NOW).text
     assert isinstance(shown, TimedText)
     moments = [p for p in shown.parts if isinstance(p, Moment)]
-    assert moments == [Moment(EVENT.rsvp_deadline, "America/Chicago", "America/New_York")]
+    assert moments == [Moment(EVENT.rsvp_deadline, "America/Chicago", "America/New_York", NOW)]
     assert "RSVP by Thu Nov 19, 1:00 PM EST" in shown
 
 
 def test_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
-    reply = announcement(EVENT)
+    reply = announcement(EVENT, now=NOW)
     stored = from_payload(to_payload(reply))
     assert isinstance(stored.text, TimedText)
     assert stored.text.parts == reply.text.parts  # type: ignore[attr-defined]
@@ -58,3 +60,9 @@ def test_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
     assert WHEN in console_render(stored, "#general")
     assert WHEN in str(discord_render(stored).embeds[0].description)
     assert WHEN in str(reply_blocks(stored))
+
+
+def test_a_time_outside_the_year_it_is_written_in_shows_its_year_after_the_outbox() -> None:
+    december = datetime(2025, 12, 3, tzinfo=UTC)
+    reply = from_payload(to_payload(announcement(EVENT, now=december)))
+    assert "When: Thu Nov 19, 2026, 6:00 PM – 7:30 PM CST" in render_text(reply.text)

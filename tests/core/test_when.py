@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import ValidationError
-from bot.when import Recurrence, When, parse_when
+from bot.when import Recurrence, When, parse_moment, parse_when
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Monday 2026-11-02, 9:00 CST (UTC-6), the day after daylight time ended.
@@ -71,7 +71,6 @@ def refusal(text: str, now: datetime = NOW) -> str:
         ("2026-12-01", utc(2026, 12, 1, 15)),
         ("12/01 9am", utc(2026, 12, 1, 15)),
         ("12/1/2026 9am", utc(2026, 12, 1, 15)),
-        ("1/15 9am", utc(2027, 1, 15, 15)),  # no year and already past this year: next year
         ("tomorrow 9 am", utc(2026, 11, 3, 15)),
         ("tomorrow 9:30am", utc(2026, 11, 3, 15, 30)),
         ("tomorrow 9:30 pm", utc(2026, 11, 4, 3, 30)),
@@ -248,6 +247,79 @@ HELP = 'try "in 2 hours", "tomorrow 9am", "2026-12-01 09:00" or "every monday 9a
 )
 def test_refusals_name_the_rule(text: str, rule: str) -> None:
     assert refusal(text) == rule
+
+
+# --- dates never surprise (Thursday 2026-12-03, 10:00 CST) ------------------------------------
+
+THURSDAY = utc(2026, 12, 3, 16)
+ONE_TIME_HELP = 'try "in 2 hours", "tomorrow 9am" or "2026-12-01 09:00"'
+
+
+def test_next_weekday_named_on_that_day_is_a_week_later() -> None:
+    assert first("next thursday 5pm", THURSDAY) == utc(2026, 12, 10, 23)
+    assert first("next thu", THURSDAY) == utc(2026, 12, 10, 15)
+    # without "next", the same day is today while its time is still ahead
+    assert first("thursday 5pm", THURSDAY) == utc(2026, 12, 3, 23)
+    assert first("next friday 5pm", THURSDAY) == utc(2026, 12, 4, 23)
+
+
+def test_a_date_without_its_year_that_has_passed_asks_for_the_year() -> None:
+    assert refusal("12/1 10am", THURSDAY) == (
+        '12/1 10am has passed this year; give the year, e.g. "2027-12-01 10:00"'
+    )
+    assert refusal("1/15 9am", THURSDAY) == (
+        '1/15 9am has passed this year; give the year, e.g. "2027-01-15 09:00"'
+    )
+    assert refusal("12/3 8am", THURSDAY) == (
+        '12/3 8am has passed this year; give the year, e.g. "2027-12-03 08:00"'
+    )
+    # still ahead this year, or the year given: taken as typed
+    assert first("12/3 5pm", THURSDAY) == utc(2026, 12, 3, 23)
+    assert first("12/24", THURSDAY) == utc(2026, 12, 24, 15)
+    assert first("1/15/2027 9am", THURSDAY) == utc(2027, 1, 15, 15)
+
+
+def test_february_29_without_its_year_is_suggested_in_its_next_leap_year() -> None:
+    after_leap_day = utc(2028, 3, 1, 16)
+    assert refusal("2/29 9am", after_leap_day) == (
+        '2/29 9am has passed this year; give the year, e.g. "2032-02-29 09:00"'
+    )
+
+
+@pytest.mark.parametrize("field", ["at", "deadline", "closes", "start", "end", "rsvp_by"])
+def test_a_one_time_field_refuses_the_past_naming_itself(field: str) -> None:
+    for text, rule in [
+        ("2026-12-01 10:00", "2026-12-01 10:00 has already passed"),
+        ("today 8am", "today 8am has already passed"),
+        ("12/1 10am", '12/1 10am has passed this year; give the year, e.g. "2027-12-01 10:00"'),
+    ]:
+        with pytest.raises(ValidationError) as err:
+            parse_moment(text, field, THURSDAY, CHICAGO)
+        assert (err.value.field, err.value.rule) == (field, rule)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("banana", ONE_TIME_HELP),
+        ("in a while", ONE_TIME_HELP),
+        ("", ONE_TIME_HELP),
+        ("every monday 9am", 'must be one time, not a repeat; e.g. "friday 5pm"'),
+        ("every 2 hours", 'must be one time, not a repeat; e.g. "friday 5pm"'),
+        ("daily", 'must be one time, not a repeat; e.g. "friday 5pm"'),
+        ("tomorrow 9am" + " " * 89, f"use at most 100 characters; {ONE_TIME_HELP}"),
+    ],
+)
+def test_a_one_time_field_suggests_only_one_time_forms(text: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_moment(text, "closes", THURSDAY, CHICAGO)
+    assert (err.value.field, err.value.rule) == ("closes", rule)
+    assert "every" not in err.value.rule
+
+
+def test_a_repeat_field_still_suggests_repeats() -> None:
+    assert refusal("banana", THURSDAY) == HELP
+    assert "every monday 9am" in HELP
 
 
 def test_two_years_is_the_limit() -> None:
