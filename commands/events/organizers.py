@@ -115,8 +115,7 @@ async def create(
     return Reply(
         title=f"Event {event.id} created",
         text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
-        f"Announced in {where}; "
-        f"reminders {reminded}. See who comes with /event attendees id:{event.id}.",
+        f"Announced in {where}; {reminded}. See who comes with /event attendees id:{event.id}.",
     )
 
 

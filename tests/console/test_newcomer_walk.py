@@ -172,6 +172,7 @@ def test_the_newcomer_walk_reads_right_end_to_end(tmp_path: Path) -> None:
     # the legislative day, its meeting and milestone, the RSVPs with their details
     created = answer("/event create title:")
     assert "Event 1 created" in created and "Apr 12" in created
+    assert "; reminders 7d, 1d, 2h before. See who comes with /event attendees id:1." in created
     assert "Meeting added for the IL delegation: Tammy Duckworth (Sen. Duckworth's)" in answer(
         "/event meeting id:1"
     )
