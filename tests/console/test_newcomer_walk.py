@@ -165,6 +165,7 @@ def test_the_newcomer_walk_reads_right_end_to_end(tmp_path: Path) -> None:
     status = answer("/alert status id:1")
     assert re.search(r"signed\s+2\n\s+acted\s+0\n\s+declined\s+1", status), status
     assert re.search(r"state IL\s+1\s+0\s+0", status) and re.search(r"state WI\s+1\s+0\s+0", status)
+    assert re.search(r"\nno state given\s+0\s+0\s+1\n", status), status  # cam has none
     closed = answer("!wait 3d")
     assert "Closed. Final: 2 signed · 0 acted." in closed
     # a reminder before the deadline goes to those who have not answered, not to signers
