@@ -152,9 +152,9 @@ async def link_command(ctx: Context, code: str | None, confirm: bool | None) -> 
             await merge(ctx, keep_id, current.id)
     await members.delete_member(ctx.conn, current.id)
     ctx.forget_member(current.id)
-    await asyncio.to_thread(
-        files.move_member_exports, ctx.services.config.bot.files_dir, current.id, keep_id
-    )
+    # Files follow the database only once it has committed: a failed link moves none.
+    folder, dropped = ctx.services.config.bot.files_dir, current.id
+    ctx.after_commit(lambda: asyncio.to_thread(files.move_member_exports, folder, dropped, keep_id))
     platforms = sorted({i.platform for i in await members.identities(ctx.conn, keep_id)})
     return Reply(
         text="Linked. You are one member on "
@@ -253,9 +253,9 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
     await optout_store.forget_accounts(ctx.conn, await _accounts(ctx, member.id))
     await members.delete_member(ctx.conn, member.id)
     ctx.forget_member(member.id)
-    await asyncio.to_thread(
-        files.remove_member_exports, ctx.services.config.bot.files_dir, member.id
-    )
+    # The files go once the deletion has committed, so a failed deletion keeps them too.
+    folder, erased = ctx.services.config.bot.files_dir, member.id
+    ctx.after_commit(lambda: asyncio.to_thread(files.remove_member_exports, folder, erased))
     return Reply(text="Done: the bot no longer keeps anything about you.")
 
 
