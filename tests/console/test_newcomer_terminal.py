@@ -132,6 +132,7 @@ def question(printed: str) -> str | None:
     if COMMAND_PROMPT.match(last):
         return None
     label = re.sub(r"\s*\[[^\]]*\]", "", last.removesuffix(": "))
+    label = re.sub(r"^[\w ]+ — ", "", label)  # the field's name, before a label not saying it
     return re.sub(r"\s*\((required|now:?[^)]*|current[^)]*)\)", "", label).strip().lower()
 
 
