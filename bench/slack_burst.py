@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.child import Child  # noqa: E402
+from standins.config import run_config  # noqa: E402
 from standins.slack import (  # noqa: E402
     SlackCaller,
     slash_command_body,
@@ -89,28 +90,12 @@ async def burst(caller: SlackCaller, bodies: list[tuple[str, str]], concurrency:
 
 
 def config_text(db: Path, port: int, api_url: str) -> str:
-    return f"""
-[database]
-url = "sqlite+aiosqlite:///{db}"
-
-[bot]
-log_level = "WARNING"
-
-[slack]
-enabled = true
-mode = "http"
-host = "127.0.0.1"
-port = {port}
-api_url = "{api_url}"
-
-[[orgs]]
-slug = "bench"
-name = "Bench Library Workers"
-timezone = "America/Chicago"
-slack_team_ids = ["{TEAM}"]
-alert_channels = {{ slack = ["C0ALERTS"] }}
-organizers = {{ slack_users = ["U0ORG"] }}
-"""
+    slack = {"enabled": True, "mode": "http", "host": "127.0.0.1", "port": port, "api_url": api_url}
+    org = {"slug": "bench", "name": "Bench Library Workers", "timezone": "America/Chicago"}
+    org["slack_team_ids"] = [TEAM]
+    org["alert_channels"] = {"slack": ["C0ALERTS"]}
+    org["organizers"] = {"slack_users": ["U0ORG"]}
+    return run_config(db, orgs=[org], bot={"log_level": "WARNING"}, slack=slack)
 
 
 def signatures(db: Path) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -173,39 +173,29 @@ _ADD_DELIVERY = insert(_deliveries).values(
 # alerts ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewAlert:
+    """A draft alert as /alert create stores it, each field its column's value."""
+
+    org_id: int
+    title: str
+    body: str
+    kind: str
+    link: str | None
+    audience: dict[str, list[str]]
+    script: str | None
+    deadline: datetime | None
+    created_by: int
+    created_at: datetime
+
+
 async def create_alert(
-    conn: AsyncConnection,
-    *,
-    org_id: int,
-    title: str,
-    body: str,
-    kind: str,
-    link: str | None,
-    audience: dict[str, list[str]],
-    script: str | None,
-    deadline: datetime | None,
-    created_by: int,
-    now: datetime,
-    targets: list[TargetRecord],
+    conn: AsyncConnection, alert: NewAlert, targets: list[TargetRecord]
 ) -> AlertRecord:
     """Store a draft alert and its targets."""
     row = (
         await conn.execute(
-            insert(_alerts)
-            .values(
-                org_id=org_id,
-                title=title,
-                body=body,
-                kind=kind,
-                link=link,
-                audience=audience,
-                script=script,
-                deadline=deadline,
-                state="draft",
-                created_by=created_by,
-                created_at=now,
-            )
-            .returning(*_ALERT_COLUMNS)
+            insert(_alerts).values(**asdict(alert), state="draft").returning(*_ALERT_COLUMNS)
         )
     ).one()
     if targets:

@@ -84,17 +84,24 @@ def employer_key(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class NewReport:
-    """A report as filed, its fields named as /layoff report names them;
-    ``reporter_member_id`` is None for an anonymous one."""
+class ReportedLayoff:
+    """What a report says happened, where, and to how many: the first fields of a report as
+    filed and as stored alike."""
 
-    org_id: int
     employer: str
     library_type: str | None
     city: str | None
     state: str | None
     kind: str
     workers: int | None
+
+
+@dataclass(frozen=True)
+class NewReport(ReportedLayoff):
+    """A report as filed, its fields named as /layoff report names them;
+    ``reporter_member_id`` is None for an anonymous one."""
+
+    org_id: int
     classifications: list[str]
     effective_date: date | None
     source: str | None
@@ -112,18 +119,10 @@ class NewReport:
 
 
 @dataclass(frozen=True)
-class LayoffRecord:
+class LayoffRecord(ReportedLayoff):
     """A stored report, with its named reporter's display name (for organizers only);
     ``duplicate_of`` and ``possible_duplicate_of`` are the other reports' references."""
 
-    id: int
-    ref: int
-    employer: str
-    library_type: str | None
-    city: str | None
-    state: str | None
-    kind: str
-    workers: int | None
     classifications: tuple[str, ...] = field(metadata=convert(as_tuple))
     effective_date: date | None
     source_url: str | None
@@ -137,6 +136,9 @@ class LayoffRecord:
     duplicate_of: int | None
     possible_duplicate_of: int | None
     received_week: date
+    #: last, so that what the report says (``employer`` to ``ok_to_contact``) stays one run
+    id: int
+    ref: int
 
 
 @dataclass(frozen=True)

@@ -56,15 +56,24 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
+def _identities_in_org(org_id: int, *columns: Any) -> Any:
+    """A select of ``columns`` over the accounts of the organization's members."""
+    return select(*columns).join(
+        _org_members,
+        and_(
+            _org_members.c.member_id == _identities.c.member_id,
+            _org_members.c.org_id == org_id,
+        ),
+    )
+
+
 def _by_platform(keys: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     """(platform, accounts) groups of at most a chunk each: a plain ``IN`` on one column
     uses the index directly, where a long list of (platform, account) pairs does not."""
     accounts: dict[str, list[str]] = {}
     for platform, account in keys:
         accounts.setdefault(platform, []).append(account)
-    return [
-        (platform, chunk) for platform, found in accounts.items() for chunk in _chunks(found)
-    ]
+    return [(platform, chunk) for platform, found in accounts.items() for chunk in _chunks(found)]
 
 
 async def import_optouts(
@@ -87,18 +96,12 @@ async def import_optouts(
     known: dict[tuple[str, str], tuple[int, bool | None]] = {}
     for platform, accounts in _by_platform(keys):
         found = await conn.execute(
-            select(
+            _identities_in_org(
+                org_id,
                 _identities.c.user_id,
                 _identities.c.member_id,
                 _profiles.c.alert_dms,
                 _profiles.c.member_id.is_not(None),
-            )
-            .join(
-                _org_members,
-                and_(
-                    _org_members.c.member_id == _identities.c.member_id,
-                    _org_members.c.org_id == org_id,
-                ),
             )
             .outerjoin(_profiles, _profiles.c.member_id == _identities.c.member_id)
             .where(_identities.c.platform == platform, _identities.c.user_id.in_(accounts))
@@ -165,18 +168,12 @@ async def export_optouts(conn: AsyncConnection, org_id: int) -> tuple[bytes, int
     """The organization's opt-outs as CSV: each member with alert DMs off, one row for each of
     their accounts, then each pending account. Returns the file, people and rows."""
     members = await conn.execute(
-        select(
+        _identities_in_org(
+            org_id,
             _identities.c.member_id,
             _identities.c.platform,
             _identities.c.user_id,
             _identities.c.display_name,
-        )
-        .join(
-            _org_members,
-            and_(
-                _org_members.c.member_id == _identities.c.member_id,
-                _org_members.c.org_id == org_id,
-            ),
         )
         .join(_profiles, _profiles.c.member_id == _identities.c.member_id)
         .where(_profiles.c.alert_dms == false())
@@ -199,9 +196,7 @@ async def export_optouts(conn: AsyncConnection, org_id: int) -> tuple[bytes, int
 
 
 def _of_accounts(accounts: list[tuple[str, str]]) -> Any:
-    return or_(
-        *(and_(_pending.c.platform == p, _pending.c.account == a) for p, a in accounts)
-    )
+    return or_(*(and_(_pending.c.platform == p, _pending.c.account == a) for p, a in accounts))
 
 
 async def pending_of_accounts(

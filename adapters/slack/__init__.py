@@ -55,20 +55,18 @@ class SlackAdapter:
 
     def __init__(self, config: Config, *, sender: SlackSender | None = None) -> None:
         settings = config.slack
-        if settings.mode == "http" and not settings.signing_secret:
-            raise ConfigError.at(
-                "slack",
-                "signing_secret",
-                "needed in http mode (or set RALLYBOT_SLACK__SIGNING_SECRET)",
-                source=config.source,
-            )
-        if settings.mode == "socket" and not settings.app_token:
-            raise ConfigError.at(
-                "slack",
-                "app_token",
-                "needed in socket mode (or set RALLYBOT_SLACK__APP_TOKEN)",
-                source=config.source,
-            )
+        # each mode's secret: (mode, key, value)
+        for mode, key, value in (
+            ("http", "signing_secret", settings.signing_secret),
+            ("socket", "app_token", settings.app_token),
+        ):
+            if settings.mode == mode and not value:
+                raise ConfigError.at(
+                    "slack",
+                    key,
+                    f"needed in {mode} mode (or set RALLYBOT_SLACK__{key.upper()})",
+                    source=config.source,
+                )
         if not settings.bot_token and not settings.oauth:
             raise ConfigError.at(
                 "slack",

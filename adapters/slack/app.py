@@ -187,13 +187,7 @@ class SlackBot:
         )
         line = f"{body.get('command', '')} {body.get('text', '')}"
         reply = await self.app.dispatcher.handle_text(inv, line)
-        await self.answer(
-            reply,
-            inv,
-            client,
-            response_url=body.get("response_url", ""),
-            trigger_id=body.get("trigger_id", ""),
-        )
+        await self.answer_request(reply, inv, client, body)
 
     async def _on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -217,13 +211,7 @@ class SlackBot:
         reply = await self.app.dispatcher.handle_interaction(
             inv, str(action.get("action_id", "")), values
         )
-        await self.answer(
-            reply,
-            inv,
-            client,
-            response_url=body.get("response_url", ""),
-            trigger_id=body.get("trigger_id", ""),
-        )
+        await self.answer_request(reply, inv, client, body)
         if (body.get("view") or {}).get("type") == "home":
             await self.publish_home(inv, client)
 
@@ -375,6 +363,19 @@ class SlackBot:
                 await self._upload(reply, inv, client)
         except SlackApiError as exc:
             log.warning("an answer was refused by Slack: %s", exc.response.get("error"))
+
+    async def answer_request(
+        self, reply: Reply, inv: Invocation, client: AsyncWebClient, body: dict[str, Any]
+    ) -> None:
+        """Answer a slash command or a click where it came from: the request's own
+        ``response_url``, and its ``trigger_id`` for a form."""
+        await self.answer(
+            reply,
+            inv,
+            client,
+            response_url=str(body.get("response_url", "")),
+            trigger_id=str(body.get("trigger_id", "")),
+        )
 
     async def _post(
         self, reply: Reply, inv: Invocation, client: AsyncWebClient, response_url: str

@@ -62,8 +62,7 @@ async def create(
     }
     member = await ctx.member()
     conn = ctx.conn
-    alert = await store.create_alert(
-        conn,
+    new = store.NewAlert(
         org_id=ctx.org.id,
         title=title,
         body=body,
@@ -73,9 +72,9 @@ async def create(
         script=script,
         deadline=closes,
         created_by=member.id,
-        now=ctx.now,
-        targets=list(targets or ()),
+        created_at=ctx.now,
     )
+    alert = await store.create_alert(conn, new, list(targets or ()))
     alert_id = alert.id
     await ctx.audit("alert.create", f"alert {alert_id}", title=title, kind=kind)
     who, tz = await caller(ctx)

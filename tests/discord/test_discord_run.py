@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from standins.config import run_config
 from standins.discord import DiscordStandIn, Guild, Interaction
 from storage.db import Database
 from tests.discord_support import (
@@ -39,27 +40,18 @@ from tests.support import ROOT
 
 DAN = "700000000000000044"  # files an anonymous layoff report, and nothing else
 
-CONFIG = """
-[database]
-url = "sqlite+aiosqlite:///{db}"
 
-[bot]
-log_level = "DEBUG"
-
-[discord]
-enabled = true
-api_url = "{api}"
-sync_on_start = true
-
-[[orgs]]
-slug = "il-library-workers"
-name = "Illinois Library Workers"
-timezone = "America/Chicago"
-discord_guild_ids = ["{guild}"]
-alert_channels = {{ discord = ["{alerts}"] }}
-moderation_channels = {{ discord = ["{mods}"] }}
-organizers = {{ discord_roles = ["Organizer"] }}
-"""
+def run_config_text(standin: DiscordStandIn, db: Path, *, sync_on_start: bool = True) -> str:
+    """The config.toml of a `rallybot run` on the Discord stand-in, one organization on GUILD."""
+    discord: dict[str, object] = {"enabled": True, "api_url": standin.api_url}
+    if sync_on_start:
+        discord["sync_on_start"] = True
+    org = {"slug": "il-library-workers", "name": "Illinois Library Workers"}
+    org |= {"timezone": "America/Chicago", "discord_guild_ids": [GUILD]}
+    org["alert_channels"] = {"discord": [ALERTS]}
+    org["moderation_channels"] = {"discord": [MODS]}
+    org["organizers"] = {"discord_roles": ["Organizer"]}
+    return run_config(db, orgs=[org], bot={"log_level": "DEBUG"}, discord=discord)
 
 
 @pytest.fixture
@@ -90,8 +82,15 @@ class BotProcess:
     async def start(self) -> None:
         """Start the process."""
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "rallybot", "run", "--config", str(self.config),
-            cwd=ROOT, env=self.env, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "rallybot",
+            "run",
+            "--config",
+            str(self.config),
+            cwd=ROOT,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
 
@@ -120,11 +119,7 @@ async def test_rallybot_run_serves_every_group_and_its_buttons_survive_a_restart
     standin: DiscordStandIn, tmp_path: Path
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(
-        CONFIG.format(
-            db=tmp_path / "bot.db", api=standin.api_url, guild=GUILD, alerts=ALERTS, mods=MODS
-        )
-    )
+    config.write_text(run_config_text(standin, tmp_path / "bot.db"))
     bot = BotProcess(config, standin.token)
     await bot.start()
     try:
@@ -138,8 +133,12 @@ async def test_rallybot_run_serves_every_group_and_its_buttons_survive_a_restart
             (BEA, "privacy", None, "export"),
             (BEA, "reminder", {"when": "in 1 hour", "text": "Call"}, "add"),
             (DAN, "layoff", {"employer": "Oak Park Library", "workers": "4"}, "report"),
-            (ANA, "alert", {"title": "Call the mayor", "body": "Budget.", "kind": "call"},
-             "create"),
+            (
+                ANA,
+                "alert",
+                {"title": "Call the mayor", "body": "Budget.", "kind": "call"},
+                "create",
+            ),
             (ANA, "alert", {"id": 1}, "send"),
         ]:
             got = await answered(
@@ -162,8 +161,7 @@ async def test_rallybot_run_serves_every_group_and_its_buttons_survive_a_restart
         await bot.start()  # a new process: the old message's buttons still work
         await standin.wait_connected(1, within=60)
         acted = await answered(
-            await standin.click(BEA, post["id"], button_id(post, "I took action"),
-                                guild_id=GUILD)
+            await standin.click(BEA, post["id"], button_id(post, "I took action"), guild_id=GUILD)
         )
         assert "action" in text_of(acted).lower() and not acted.late
     finally:
@@ -178,14 +176,21 @@ async def test_rallybot_discord_sync_replaces_the_guilds_commands(
     standin: DiscordStandIn, tmp_path: Path
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(
-        CONFIG.format(db=tmp_path / "bot.db", api=standin.api_url, guild=GUILD, alerts=ALERTS,
-                      mods=MODS).replace("sync_on_start = true", "")
-    )
+    config.write_text(run_config_text(standin, tmp_path / "bot.db", sync_on_start=False))
     env = {**os.environ, "RALLYBOT_DISCORD__TOKEN": standin.token}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rallybot", "discord", "sync", "--config", str(config),
-        "--guild", GUILD, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "rallybot",
+        "discord",
+        "sync",
+        "--config",
+        str(config),
+        "--guild",
+        GUILD,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -195,8 +200,18 @@ async def test_rallybot_discord_sync_replaces_the_guilds_commands(
     assert None not in standin.commands  # nothing global
 
     bad = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rallybot", "discord", "sync", "--config", str(config),
-        "--guild", "not-an-id", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "rallybot",
+        "discord",
+        "sync",
+        "--config",
+        str(config),
+        "--guild",
+        "not-an-id",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(bad.communicate(), 60)

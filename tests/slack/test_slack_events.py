@@ -23,6 +23,7 @@ from bot.config import Config, ConfigError, SlackConfig
 from bot.registry import CommandGroup, Registry
 from bot.reply import Reply
 from rallybot.groups import default_groups
+from standins.config import run_config
 from standins.slack import (
     SlackCaller,
     SlackStandIn,
@@ -202,27 +203,12 @@ async def test_rallybot_run_serves_slack_over_http(tmp_path: Path) -> None:
     await standin.start()
     port = _free_port()
     config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "run.db"}"
-
-[slack]
-enabled = true
-mode = "http"
-host = "127.0.0.1"
-port = {port}
-api_url = "{standin.api_url}"
-
-[[orgs]]
-slug = "il-library-workers"
-name = "Illinois Library Workers"
-timezone = "America/Chicago"
-slack_team_ids = ["{TEAM}"]
-organizers = {{ slack_users = ["U0ORG"] }}
-""",
-        encoding="utf-8",
-    )
+    api_url = standin.api_url
+    slack = {"enabled": True, "mode": "http", "host": "127.0.0.1", "port": port, "api_url": api_url}
+    org = {"slug": "il-library-workers", "name": "Illinois Library Workers"}
+    org |= {"timezone": "America/Chicago", "slack_team_ids": [TEAM]}
+    org["organizers"] = {"slack_users": ["U0ORG"]}
+    config.write_text(run_config(tmp_path / "run.db", orgs=[org], slack=slack), encoding="utf-8")
     env = {
         **os.environ,
         "RALLYBOT_SLACK__SIGNING_SECRET": SECRET,
