@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from bot.errors import ValidationError
+from bot.wording import counted
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -342,7 +343,7 @@ class TextList(Option):
             return ()
         items = [part.strip() for part in re.split(r"[,|]", text) if part.strip()]
         if len(items) > self.max_items:
-            raise self.error(f"takes at most {self.max_items} items (got {len(items)})")
+            raise self.error(f"takes at most {counted(self.max_items, 'item')} (got {len(items)})")
         out: list[str] = []
         for item in items:
             if len(item) > self.item_max:

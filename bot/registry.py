@@ -346,17 +346,15 @@ class Registry:
             if token.key in raw:
                 raise ValidationError(token.key, "is given twice; give it once")
             raw[token.key] = token.value
+        if trailing:  # a bare word after a key:value is the rest of that value, unquoted
+            _needs_quotes(raw, trailing, next(iter(trailing)))
         if words:
             if command.positional is None:
-                if trailing:
-                    _needs_quotes(raw, trailing, next(iter(trailing)))
                 raise ValidationError(
                     "text",
                     f"{words[0]!r} has no key; write options as key:value (see /help {group_name})",
                 )
             if command.positional in raw:
-                if command.positional in trailing:
-                    _needs_quotes(raw, trailing, command.positional)
                 raise ValidationError(command.positional, "is given twice; give it once")
             raw[command.positional] = " ".join(words)
         return command, raw

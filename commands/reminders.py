@@ -15,6 +15,7 @@ from bot.scheduler import DueContext
 from bot.timefmt import local_time
 from bot.timeparse import format_duration
 from bot.when import Recurrence, parse_when
+from bot.wording import counted
 from storage import members
 from storage.queue import NewDueItem
 from storage.reminders import (
@@ -39,6 +40,14 @@ async def _timezone(ctx: Context, member_id: int) -> ZoneInfo:
 
 def _key(reminder_id: int, due_at: datetime) -> str:
     return f"reminder:{reminder_id}:{due_at.isoformat()}"
+
+
+def _how_soon(minutes: int) -> str:
+    """How far off a reminder is, as a person says it: ``2h30m`` within a day, else whole
+    days (``5 days``, not ``5d19m``)."""
+    if minutes < 24 * 60:
+        return format_duration(timedelta(minutes=minutes))
+    return counted(round(minutes / (24 * 60)), "day")
 
 
 @group.command(
@@ -95,7 +104,7 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
     minutes = max(1, round((parsed.first - ctx.now).total_seconds() / 60))
     return Reply(
         text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz, now=ctx.now)} "
-        f"(in {format_duration(timedelta(minutes=minutes))}){repeat}. "
+        f"(in {_how_soon(minutes)}){repeat}. "
         f"I'll send it by direct message. Cancel with /reminder cancel id:{reminder_id}."
     )
 

@@ -37,24 +37,31 @@ ORGANIZER_ROLE = "500000000000000001"
 SIGNING_SECRET = "demo-signing-secret"
 #: the cast: Slack accounts and Discord accounts by name (dev has one on each)
 SLACK_PEOPLE = {"ana": "U0ANA", "dev": "U0DEV"}
-DISCORD_PEOPLE = {"bea": "700000000000000002", "cal": "700000000000000003",
-                  "dev": "700000000000000004"}
+DISCORD_PEOPLE = {
+    "bea": "700000000000000002",
+    "cal": "700000000000000003",
+    "dev": "700000000000000004",
+}
 CODE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
 WAIT = 30.0
 
 
-def _one_line(text: str, limit: int = 150) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _lines(text: str) -> list[str]:
+    """A message's lines as printed: whole, with their inner spacing (so a table's columns
+    stay aligned); blank lines and the code fences around a table left out."""
+    return [
+        line.rstrip()
+        for line in text.splitlines()
+        if line.strip() and not re.fullmatch(r"\s*```\w*\s*", line)
+    ]
 
 
-def _shown(text: str, most: int = 10) -> str:
-    """A message as printed: its first line, then up to ``most`` more lines indented."""
-    lines = [_one_line(line, 110) for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    more = lines[1 : most + 1] + (["…"] if len(lines) > most + 1 else [])
-    return "\n".join([lines[0], *("      " + line for line in more)])
+def shown(tag: str, text: str) -> str:
+    """A message printed whole under its tag: the first line after the tag, every other line
+    indented to start under it."""
+    lines = _lines(text) or [""]
+    indent = " " * (len(tag) + 1)
+    return "\n".join([f"{tag} {lines[0]}", *(indent + line for line in lines[1:])])
 
 
 def discord_text(data: dict[str, Any]) -> str:
@@ -109,8 +116,13 @@ def demo_config(slack: SlackStandIn, discord: DiscordStandIn, database: Path) ->
     config = Config(
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{database}"),
         slack=SlackConfig(
-            enabled=True, mode="http", host="127.0.0.1", port=0,
-            signing_secret=SIGNING_SECRET, bot_token=slack.bot_token, api_url=slack.api_url,
+            enabled=True,
+            mode="http",
+            host="127.0.0.1",
+            port=0,
+            signing_secret=SIGNING_SECRET,
+            bot_token=slack.bot_token,
+            api_url=slack.api_url,
         ),
         discord=DiscordConfig(
             enabled=True, token=discord.token, api_url=discord.api_url, sync_on_start=True
@@ -152,17 +164,17 @@ class Printer:
 
     def poll(self) -> None:
         """Print everything new since the last call."""
-        calls = self.slack.calls[self._slack_seen:]
+        calls = self.slack.calls[self._slack_seen :]
         self._slack_seen += len(calls)
         for call in calls:
             text = str(call.args.get("text", ""))
             channel = str(call.args.get("channel", ""))
             seen = self._slack_lines.setdefault(channel, set())
             if call.method == "chat.postMessage":
-                self.out(f"[slack {self._slack_where(channel)}] {_shown(text)}")
+                self.out(shown(f"[slack {self._slack_where(channel)}]", text))
             elif call.method == "chat.update":
                 new = [line for line in text.splitlines() if line not in seen]
-                self.out(f"[slack {self._slack_where(channel)}, edited] {_one_line(' '.join(new))}")
+                self.out(shown(f"[slack {self._slack_where(channel)}, edited]", "\n".join(new)))
             seen.update(text.splitlines())
         for message in list(self.discord.messages.values()):
             if message.get("interaction_id"):
@@ -171,10 +183,10 @@ class Printer:
             seen = self._discord_seen.get(message["id"])
             where = self._discord_where(message["channel_id"])
             if seen is None:
-                self.out(f"[discord {where}] {_shown(text)}")
+                self.out(shown(f"[discord {where}]", text))
             elif seen[0] != message.get("edits", 0):
                 new = [line for line in text.splitlines() if line not in seen[1].splitlines()]
-                self.out(f"[discord {where}, edited] {_one_line(' '.join(new))}")
+                self.out(shown(f"[discord {where}, edited]", "\n".join(new)))
             self._discord_seen[message["id"]] = (message.get("edits", 0), text)
 
 
@@ -182,8 +194,12 @@ class Cast:
     """The scripted people, typing and clicking through the real SDK clients."""
 
     def __init__(
-        self, slack: SlackStandIn, discord: DiscordStandIn, caller: SlackCaller,
-        printer: Printer, out: Callable[[str], None],
+        self,
+        slack: SlackStandIn,
+        discord: DiscordStandIn,
+        caller: SlackCaller,
+        printer: Printer,
+        out: Callable[[str], None],
     ) -> None:
         self.slack = slack
         self.discord = discord
@@ -198,7 +214,7 @@ class Cast:
             f"the answer to {who} on Slack",
         )
         text = str(found[0].get("text", ""))
-        self.out(f"[slack reply to {who}] {_shown(text, 4)}")
+        self.out(shown(f"[slack reply to {who}]", text))
         return text
 
     async def on_slack(self, who: str, line: str) -> str:
@@ -207,10 +223,16 @@ class Cast:
         self.out(f"  {who} on Slack types: {line}")
         name, _, text = line.partition(" ")
         response_url = self.slack.response_url()
-        await self.caller.post(slash_command_body(
-            name, text, team_id=TEAM, user_id=SLACK_PEOPLE[who], user_name=who,
-            response_url=response_url,
-        ))
+        await self.caller.post(
+            slash_command_body(
+                name,
+                text,
+                team_id=TEAM,
+                user_id=SLACK_PEOPLE[who],
+                user_name=who,
+                response_url=response_url,
+            )
+        )
         return await self._slack_answer(who, response_url)
 
     async def click_slack(self, who: str, message: dict[str, Any], label: str) -> str:
@@ -219,11 +241,17 @@ class Cast:
         self.out(f"  {who} on Slack clicks {label!r}")
         response_url = self.slack.response_url()
         action = _slack_buttons(message.get("blocks"))[label]
-        await self.caller.post(block_actions_body(
-            action, team_id=TEAM, user_id=SLACK_PEOPLE[who], user_name=who,
-            channel_id=str(message.get("channel", SLACK_ALERTS)), response_url=response_url,
-            value=action,
-        ))
+        await self.caller.post(
+            block_actions_body(
+                action,
+                team_id=TEAM,
+                user_id=SLACK_PEOPLE[who],
+                user_name=who,
+                channel_id=str(message.get("channel", SLACK_ALERTS)),
+                response_url=response_url,
+                value=action,
+            )
+        )
         return await self._slack_answer(who, response_url)
 
     async def _discord_answer(self, who: str, sent: Interaction) -> str:
@@ -231,7 +259,7 @@ class Cast:
         if sent.responses[0]["type"] == 5:  # deferred: the answer is the later edit
             await until(lambda: len(sent.responses) > 1, f"the answer to {who} on Discord")
         text = discord_text(sent.responses[-1].get("data") or {})
-        self.out(f"[discord reply to {who}] {_shown(text, 4)}")
+        self.out(shown(f"[discord reply to {who}]", text))
         return text
 
     async def on_discord(
@@ -239,11 +267,16 @@ class Cast:
     ) -> str:
         """``who`` types ``/command sub option:value …`` on Discord; returns the answer."""
         self.printer.poll()
-        typed = " ".join([f"/{command}", *([sub] if sub else []),
-                          *(f"{k}:{v}" for k, v in options.items())])
+        typed = " ".join(
+            [f"/{command}", *([sub] if sub else []), *(f"{k}:{v}" for k, v in options.items())]
+        )
         self.out(f"  {who} on Discord types: {typed}")
         sent = await self.discord.slash(
-            DISCORD_PEOPLE[who], command, options, sub=sub, guild_id=GUILD,
+            DISCORD_PEOPLE[who],
+            command,
+            options,
+            sub=sub,
+            guild_id=GUILD,
             channel_id=DISCORD_GENERAL,
         )
         return await self._discord_answer(who, sent)
@@ -254,7 +287,9 @@ class Cast:
         self.out(f"  {who} on Discord clicks {label!r}")
         in_dm = message["channel_id"] != DISCORD_ALERTS
         sent = await self.discord.click(
-            DISCORD_PEOPLE[who], message["id"], _discord_buttons(message)[label],
+            DISCORD_PEOPLE[who],
+            message["id"],
+            _discord_buttons(message)[label],
             guild_id=None if in_dm else GUILD,
         )
         return await self._discord_answer(who, sent)
@@ -287,8 +322,9 @@ async def _script(cast: Cast, slack: SlackStandIn, discord: DiscordStandIn) -> N
 
     out("\n== 3. an alert, sent once, on both platforms")
     await cast.on_slack(
-        "ana", '/alert create title:"Save the Elm St branch" '
-        'body:"The council votes Friday on closing it." kind:"Sign on"'
+        "ana",
+        '/alert create title:"Save the Elm St branch" '
+        'body:"The council votes Friday on closing it." kind:"Sign on"',
     )
     await cast.on_slack("ana", "/alert send id:1")
     await both_posted(1, "the alert in #alerts")
@@ -323,8 +359,9 @@ async def _script(cast: Cast, slack: SlackStandIn, discord: DiscordStandIn) -> N
 
     out("\n== 5. a poll, voted on both platforms, closed and counted")
     await cast.on_slack(
-        "ana", '/poll create question:"Our first priority for 2027?" '
-        'options:"Pay equity | Staffing | Safer branches"'
+        "ana",
+        '/poll create question:"Our first priority for 2027?" '
+        'options:"Pay equity | Staffing | Safer branches"',
     )
     slack_poll, discord_poll = await both_posted(3, "the poll in #alerts")
     await cast.click_slack("ana", slack_poll, "Pay equity")
@@ -348,8 +385,14 @@ async def run_demo(out: Callable[[str], None] = print) -> int:
     logging.getLogger("discord").setLevel(logging.ERROR)  # no voice: nothing to warn about
     slack = SlackStandIn(team_id=TEAM)
     discord = DiscordStandIn(
-        [Guild(GUILD, "Demo Library Workers", roles={ORGANIZER_ROLE: "Organizer"},
-               channels=[DISCORD_ALERTS, DISCORD_GENERAL])]
+        [
+            Guild(
+                GUILD,
+                "Demo Library Workers",
+                roles={ORGANIZER_ROLE: "Organizer"},
+                channels=[DISCORD_ALERTS, DISCORD_GENERAL],
+            )
+        ]
     )
     await slack.start()
     await discord.start()
@@ -365,11 +408,14 @@ async def run_demo(out: Callable[[str], None] = print) -> int:
         try:
             slack_adapter, discord_adapter = adapters
             await until(
-                lambda: served.done() or (
-                    getattr(slack_adapter, "port", None)
-                    and getattr(discord_adapter, "client", None) is not None
-                    and discord_adapter.client.serving.is_set()  # type: ignore[attr-defined]
-                    and discord.commands.get(GUILD)
+                lambda: (
+                    served.done()
+                    or (
+                        getattr(slack_adapter, "port", None)
+                        and getattr(discord_adapter, "client", None) is not None
+                        and discord_adapter.client.serving.is_set()  # type: ignore[attr-defined]
+                        and discord.commands.get(GUILD)
+                    )
                 ),
                 "the bot's start",
             )

@@ -52,6 +52,16 @@ class Actor:
         return self.name if self.platform == "console" else f"{self.name}@{self.platform}"
 
 
+def _question(item: FormField) -> str:
+    """A form field as the console asks it: its label, after the field's name where the label
+    does not say it (``anonymous — yes (the default): nobody can see who voted for what``)."""
+    name = item.name.replace("_", " ")
+    label = item.label.lower()
+    if all(word in label for word in name.split()):
+        return item.label
+    return f"{name} — {item.label}"
+
+
 class ConsoleAdapter:
     """Runs the console chat over text streams."""
 
@@ -185,7 +195,7 @@ class ConsoleAdapter:
             need = " (required)" if item.required else ""
             now = values.get(item.name, "")
             shown = f" (now: {now})" if now else ""
-            self.screen.prompt(f"{item.label}{need}{hint}{shown}: ")
+            self.screen.prompt(f"{_question(item)}{need}{hint}{shown}: ")
             line = await self.readline()
             if line is None:
                 return False

@@ -162,9 +162,8 @@ async def status(ctx: Context, id: int) -> Reply:
     rows: list[list[str]] = []
     for by in ("state", "platform"):
         for value, found in sorted((await store.breakdown(conn, id, by)).items()):
-            rows.append(
-                [f"{by} {value}", *(str(found[k]) for k in ("signed", "acted", "declined"))]
-            )
+            label = f"no {by} given" if value == "—" else f"{by} {value}"
+            rows.append([label, *(str(found[k]) for k in ("signed", "acted", "declined"))])
 
     def delivery(found: dict[str, int]) -> str:
         queued = found.get("pending", 0) + found.get("sending", 0)

@@ -204,9 +204,12 @@ async def mine(ctx: Context) -> Reply:
         for ms in await store.milestones(conn, event.id):
             if ms.at > ctx.now:
                 lines.append(f"{ms.title}: {local_time(ms.at, tz, now=ctx.now)}")
-        offsets = event.reminder_offsets if r.reminder_offsets is None else r.reminder_offsets
-        reminded = ", ".join(offsets) + " before" if offsets else "none"
-        lines.append(f"Reminders: {reminded} (change: /event remind id:{event.id} offsets:…)")
+        if r.status == "waitlisted":  # reminders go to those with a place (going or maybe)
+            lines.append("Reminders: from when a place opens up for you.")
+        else:
+            offsets = event.reminder_offsets if r.reminder_offsets is None else r.reminder_offsets
+            reminded = ", ".join(offsets) + " before" if offsets else "none"
+            lines.append(f"Reminders: {reminded} (change: /event remind id:{event.id} offsets:…)")
         blocks.append("\n".join(lines))
     return Reply(title="Your events", text="\n\n".join(blocks))
 

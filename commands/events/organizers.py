@@ -21,6 +21,7 @@ from bot.registry import Role
 from bot.reply import File, Reply, Table
 from bot.timefmt import local_time
 from bot.when import parse_moment
+from bot.wording import plural
 from commands.events import group
 from commands.events.access import account_member, org_event
 from commands.events.options import (
@@ -106,12 +107,15 @@ async def create(
         "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
     )
     where = posts.place_names(posted) or "no channel (none is configured)"
-    reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
+    reminded = (
+        f"{plural(len(offsets), 'reminder')} {', '.join(offsets)} before"
+        if offsets
+        else "no reminders"
+    )
     return Reply(
         title=f"Event {event.id} created",
         text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
-        f"Announced in {where}; "
-        f"reminders {reminded}. See who comes with /event attendees id:{event.id}.",
+        f"Announced in {where}; {reminded}. See who comes with /event attendees id:{event.id}.",
     )
 
 
@@ -283,7 +287,11 @@ async def milestone(
         org_id=ctx.org.id,
     )
     await ctx.audit("event.milestone", f"event {id}", title=title, at=moment.isoformat())
-    reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
+    reminded = (
+        f"{plural(len(offsets), 'reminder')} {', '.join(offsets)} before"
+        if offsets
+        else "no reminders"
+    )
     return Reply(
         text=f"Milestone added to event {id}: {title}, "
         f"{local_time(moment, tz, now=ctx.now)} ({reminded})."

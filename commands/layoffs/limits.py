@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.context import Context
 from bot.errors import UserError, ValidationError
+from bot.wording import counted
 from storage import layoffs as store
 from storage import members
 from storage.members import MemberRecord
@@ -62,8 +63,8 @@ async def count_report(ctx: Context, anonymous: bool, member: MemberRecord | Non
             # the refusal rolls back what was counted before it
             minutes = math.ceil((hour + HOUR - ctx.now).total_seconds() / 60)
             raise UserError(
-                f"You have filed {limit} reports this hour, the most one person may; "
-                f"you can file the next in {minutes} minute{'s' if minutes != 1 else ''}."
+                f"You have filed {counted(limit, 'report')} this hour, the most one person "
+                f"may; you can file the next in {counted(minutes, 'minute')}."
             )
     await ctx.schedule(
         kind=FORGET_COUNTS, due_at=hour + HOUR, key=f"{FORGET_COUNTS}:{hour:%Y-%m-%dT%H}"

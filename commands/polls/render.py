@@ -122,7 +122,7 @@ def _round_line(poll: PollRecord, r: poll_count.Round) -> str:
         why = {
             "": "fewest votes",
             "first preferences": "tied on fewest votes; fewer first choices",
-            "order": "tied on fewest votes and first choices; listed later",
+            "order": "tied on fewest votes and first choices; listed later in the poll",
         }[r.tie_break]
         line += f" → {names} eliminated ({why})"
     return line

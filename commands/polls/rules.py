@@ -98,8 +98,9 @@ def new_ballot(
         for name, value in (("choice", choice), ("choices", choices), ("ranking", ranking))
         if value is not None
     ]
-    if not given:
-        raise MissingFields("poll vote", ["choice"])
+    if not given:  # the field this kind of poll is voted with
+        wanted = {"ranked": "ranking", "multiple": "choices", "approval": "choices"}
+        raise MissingFields("poll vote", [wanted.get(poll.kind, "choice")])
     if len(given) > 1:
         raise ValidationError(
             given[1], f"give one of choice, choices or ranking, not {given[0]} as well"

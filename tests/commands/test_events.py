@@ -96,6 +96,30 @@ async def test_create_announces_on_every_platform_with_buttons(
     ]
 
 
+async def test_an_event_made_without_reminders_says_so_once(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    created = await ok(t.bot, ORGANIZER, MEETING + " reminders:none")
+    assert "; no reminders. See who comes with /event attendees id:1." in created.text
+    one = await ok(t.bot, ORGANIZER, MEETING + ' reminders:"1d"')
+    assert "; reminder 1d before. See who comes with /event attendees id:2." in one.text
+
+
+async def test_a_waitlisted_member_is_not_offered_reminders_they_cannot_set(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    await ok(t.bot, ORGANIZER, MEETING)
+    for who in ("ana", "bea", "cam"):
+        await ok(t.bot, who, "/event rsvp id:1 status:going")
+    mine = await ok(t.bot, "cam", "/event mine")
+    assert "on the waitlist, number 1" in mine.text
+    assert "Reminders: from when a place opens up for you." in mine.text
+    assert "/event remind" not in mine.text
+    assert "(change: /event remind id:1 offsets:…)" in (await ok(t.bot, "ana", "/event mine")).text
+
+
 async def test_bad_input_is_named_by_field_and_nothing_is_stored(
     database: Database, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from adapters.console import Screen
-from bot.config import BotConfig, Config, PollsConfig, demo_org
+from bot.config import BotConfig, Config, LimitsConfig, PollsConfig, demo_org
 from commands.layoffs.limits import person_key
 from storage.db import Database
 from storage.models import (
@@ -421,6 +421,20 @@ async def test_an_unquoted_employer_with_spaces_is_shown_quoted(
     assert [r.employer for r in await rows(bot, LayoffReport)] == ["Oak Park PL"]
 
 
+async def test_an_unquoted_value_after_the_employer_is_not_added_to_the_employer(
+    database: Database, tmp_path: Path
+) -> None:
+    bot, _, _ = await layoff_bot(database, tmp_path)
+    reply = await bot.say("ana", '/layoff report "Oak Library" city:Oak Park')
+    assert reply.error
+    assert reply.text == 'city: a value with spaces needs quotes: city:"Oak Park"'
+    assert await rows(bot, LayoffReport) == []
+    await file_report(bot, "ana", '"Oak Library" city:"Oak Park"')
+    assert [(r.employer, r.city) for r in await rows(bot, LayoffReport)] == [
+        ("Oak Library", "Oak Park")
+    ]
+
+
 async def test_five_reports_an_hour_anonymous_or_named(database: Database, tmp_path: Path) -> None:
     bot, _, _ = await layoff_bot(database, tmp_path)
     for n in range(5):
@@ -437,6 +451,20 @@ async def test_five_reports_an_hour_anonymous_or_named(database: Database, tmp_p
     bot.clock.advance(timedelta(seconds=30))  # a new clock hour
     await file_report(bot, "ana", "Library 9")
     assert await bot.count(LayoffReport) == 8
+
+
+async def test_a_limit_of_one_report_an_hour_reads_in_the_singular(
+    database: Database, tmp_path: Path
+) -> None:
+    config = layoff_config(limits=LimitsConfig(layoff_reports_per_hour=1))
+    t = await ConsoleBot.start(database, tmp_path, start=START, config=config)
+    await file_report(t.bot, "ana", "Library 1")
+    reply = await t.bot.say("ana", "/layoff report Library 2")
+    assert reply.error
+    assert reply.text == (
+        "You have filed 1 report this hour, the most one person may; "
+        "you can file the next in 60 minutes."
+    )
 
 
 async def test_linked_accounts_share_one_limit(database: Database, tmp_path: Path) -> None:

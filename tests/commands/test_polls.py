@@ -255,6 +255,17 @@ async def test_bad_input_is_named_by_field(database: Database, tmp_path: Path):
     assert await t.count(Poll) == 1 and await t.count(PollBallot) == 0
 
 
+async def test_a_vote_without_a_choice_names_the_field_its_poll_is_voted_with(
+    database: Database, tmp_path: Path
+):
+    t = await poll_bot(database, tmp_path)
+    for kind in ("single", "ranked", "approval"):
+        await t.ok(ORGANIZER, f'/poll create question:"{kind}?" options:"A | B" kind:{kind}')
+    assert await t.refused("ana", "/poll vote id:1") == "/poll vote needs the field choice."
+    assert await t.refused("ana", "/poll vote id:2") == "/poll vote needs the field ranking."
+    assert await t.refused("ana", "/poll vote id:3") == "/poll vote needs the field choices."
+
+
 async def test_members_may_create_polls_only_where_the_org_allows(
     database: Database, tmp_path: Path
 ):

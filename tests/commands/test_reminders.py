@@ -48,6 +48,16 @@ async def count(bot: Bot, model: type, **where: object) -> int:
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # 9:00 CST
 
 
+async def test_a_reminder_days_away_says_how_many_days(database: Database) -> None:
+    bot, _ = await reminder_bot(database, START)
+    reply = await bot.say("ana", '/reminder add when:"2026-11-08 09:19" text:"Staff meeting"')
+    assert reply.text.startswith("Reminder 1 set for Sun Nov 8, 9:19 AM CST (in 6 days)."), (
+        reply.text
+    )
+    reply = await bot.say("ana", '/reminder add when:"2026-11-03 08:00" text:"Board"')
+    assert "(in 23h)" in reply.text, reply.text
+
+
 async def test_a_reminder_is_delivered_once_when_due(database: Database) -> None:
     bot, out = await reminder_bot(database, START)
     reply = await bot.say("ana", '/reminder add when:"in 2 hours" text:"Call Rep. Smith"')

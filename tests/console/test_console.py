@@ -48,6 +48,18 @@ async def _size(
     return Reply(text=f"{who} {count} {mode} {note}")
 
 
+@demo.command(
+    "explain",
+    options=[
+        Text("anonymous", required=True, help="yes (the default): nobody sees who answered"),
+        Text("reason", required=True, help="reason: say why"),
+    ],
+)
+async def _explain(ctx: Context, anonymous: str, reason: str) -> Reply:
+    """A command whose fields have help texts, for how the console asks them."""
+    return Reply(text=f"{anonymous} because {reason}")
+
+
 async def run_console(
     database: Database, script: str, tmp_path: Path, *, interactive: bool = False
 ) -> str:
@@ -162,6 +174,15 @@ async def test_console_form_asks_every_field_and_again_only_those_in_error(
     again = "count: must be even (got 3)\nPlease correct:\ncount (now: 3): "
     assert out.count(again) == 2
     assert out.endswith(again + "Bea 6 virtual a note\nguest> ")
+
+
+async def test_a_form_question_names_its_field_where_the_label_does_not(
+    database: Database, tmp_path: Path
+) -> None:
+    out = await run_console(database, "/demo explain\nno\nyes\n", tmp_path, interactive=True)
+    assert "anonymous — yes (the default): nobody sees who answered (required): " in out
+    assert "reason: say why (required): " in out  # the label names it already
+    assert "no because yes" in out
 
 
 def test_piped_script_runs_to_the_end_and_the_profile_survives_a_restart(tmp_path: Path) -> None:

@@ -6,7 +6,18 @@ import pytest
 
 from bot.errors import MissingFields, ValidationError
 from bot.grammar import Token, split_command, tokenize
-from bot.options import NOTIFY, Choice, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.options import (
+    NOTIFY,
+    Choice,
+    Integer,
+    Ref,
+    Text,
+    TextList,
+    Timezone,
+    Url,
+    UsState,
+    YesNo,
+)
 from bot.registry import CommandGroup, Registry, Role
 from bot.reply import Action, Reply, decode_action, encode_action, truncate
 
@@ -125,6 +136,15 @@ def test_missing_required_fields_are_all_named() -> None:
 @pytest.mark.parametrize("typed", ["sign-on", "sign_on", "Sign on", "SIGN-ON", " sign  on "])
 def test_choice_values_match_loosely(typed: str) -> None:
     assert Choice("kind", values=("sign-on", "call")).parse(typed) == "sign-on"
+
+
+def test_a_list_over_its_length_says_the_most_it_takes_in_words_that_agree() -> None:
+    with pytest.raises(ValidationError) as err:
+        TextList("topics", max_items=1).parse("pay equity, layoffs")
+    assert str(err.value) == "topics: takes at most 1 item (got 2)"
+    with pytest.raises(ValidationError) as err:
+        TextList("topics", max_items=2).parse("a, b, c")
+    assert str(err.value) == "topics: takes at most 2 items (got 3)"
 
 
 def test_choice_refusal_lists_values() -> None:
