@@ -140,12 +140,12 @@ def _check_export(args: argparse.Namespace) -> None:
     for what, option in needed.items():
         given = getattr(args, option)
         if args.what == what and given is None:
-            raise ValueError(
+            raise CommandLineError(
                 f"--{option}: export {what} needs --{option} ID, the {option}'s number "
                 f"(e.g. rallybot export {what} --{option} 7)"
             )
         if args.what != what and given is not None:
-            raise ValueError(f"--{option}: is for export {what} only, not export {args.what}")
+            raise CommandLineError(f"--{option}: is for export {what} only, not export {args.what}")
 
 
 async def _export(config: Config, args: argparse.Namespace) -> bytes:

@@ -146,6 +146,7 @@ async def test_people_see_names_not_internal_ids(database: Database, tmp_path: P
     )
     assert "[#alerts (edit of “Sign-on letter: Save the library jobs (alert 1)”)]" in out
     assert "console-" not in out
-    data = json.loads((tmp_path / "files" / "rallybot-my-data.json").read_text())
+    (export,) = (tmp_path / "files").glob("rallybot-my-data-*.json")  # named by member number
+    data = json.loads(export.read_text())
     assert data["organizations"] == ["Demo Library Workers"]
     assert [r["repeats"] for r in data["reminder"]] == ["every weekday at 8:30"]
