@@ -181,7 +181,7 @@ async def create(
     when = f"It closes {local_time(closes_at, tz, now=ctx.now)}" if closes_at else "Close it with"
     if closes_at is not None and not closes:
         days = ctx.services.config.polls.member_poll_days
-        when += f" (in {counted(days, 'day')}, as a member's poll with no closes: does)"
+        when += f" (members' polls close after {counted(days, 'day')}; closes: sets another time)"
     close_hint = (
         f"; or earlier with /poll close id:{poll.id}."
         if closes_at

@@ -307,8 +307,8 @@ async def test_a_members_poll_without_closes_closes_after_member_poll_days(
     t.bot.app.services.ballot_secret = SECRET.encode()
     created = await t.ok("ana", '/poll create question:"Lunch?" options:"Soup | Salad"')
     assert (
-        "It closes Thu Nov 5, 9:00 AM CST (in 3 days, as a member's poll with no closes: "
-        "does); or earlier with /poll close id:1." in created.text
+        "It closes Thu Nov 5, 9:00 AM CST (members' polls close after 3 days; closes: sets "
+        "another time); or earlier with /poll close id:1." in created.text
     )
     await t.ok("bea", "/poll vote id:1 choice:Soup")
     chosen = await t.ok("ana", '/poll create question:"Later?" options:"A | B" closes:"in 9 days"')
