@@ -922,3 +922,14 @@ async def test_a_member_reads_the_events_zone_then_their_own_time(
     assert "starts Fri Nov 20, 9:00 AM CST (in 1 day)" in bea
     mine = await ok(bot, "ana", "/event mine")
     assert "Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)" in mine.text
+    # an organizer reads the event's times the same way
+    await ok(bot, ORGANIZER, "/profile timezone:America/Los_Angeles")
+    added = await ok(
+        bot,
+        ORGANIZER,
+        '/event milestone id:1 title:"Slides due" at:"2026-11-19 17:00" reminders:none',
+    )
+    assert added.text == (
+        "Milestone added to event 1: Slides due, Thu Nov 19, 5:00 PM CST (3:00 PM your time) "
+        "(no reminders)."
+    )
