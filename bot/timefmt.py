@@ -1,5 +1,6 @@
-"""Times as people read them: a moment shown on the wall clock of a person's or an
-organization's timezone, the same way in every feature.
+"""Times as people read them: a moment shown on the wall clock of its own timezone (an
+event's, an organization's) and, in what one person reads, on theirs too where it differs,
+the same way in every feature.
 
 A reply carries its times as values (``Moment``, ``Span``) inside a ``TimedText``: the text
 reads as it always did, and an adapter renders each time itself through ``render_text``
@@ -22,9 +23,22 @@ def local_time(moment: datetime, tz: ZoneInfo, *, now: datetime) -> str:
     return f"{local:%a %b} {local.day}{year}, {hour}:{local:%M %p %Z}"
 
 
+def _clock(local: datetime, *, meridiem: bool = True) -> str:
+    """``9:00 AM`` (or ``9:00`` without its AM or PM)."""
+    hour = local.strftime("%I").lstrip("0")
+    return f"{hour}:{local:%M %p}" if meridiem else f"{hour}:{local:%M}"
+
+
+def _reading(local: datetime) -> tuple[object, ...]:
+    """What a wall clock shows: the day and the time."""
+    return (local.date(), local.hour, local.minute)
+
+
 @dataclass(frozen=True)
 class Moment:
-    """An instant and the IANA zone to show it in (the viewer's own, when known)."""
+    """An instant, the IANA zone it is shown in (the event's or the organization's own) and,
+    in what one person reads, that person's zone: their local time follows where it reads
+    differently (``9:00 AM CST (10:00 AM your time)``)."""
 
     instant: datetime
     zone: str
@@ -34,32 +48,76 @@ class Moment:
 
     @property
     def shown_in(self) -> ZoneInfo:
-        """The zone the moment is read in."""
-        return ZoneInfo(self.viewer_zone or self.zone)
+        """The zone the moment is shown in first."""
+        return ZoneInfo(self.zone)
+
+    @property
+    def viewer(self) -> ZoneInfo | None:
+        """The reader's zone, when it is another one than ``zone``."""
+        if self.viewer_zone is None or self.viewer_zone == self.zone:
+            return None
+        return ZoneInfo(self.viewer_zone)
 
     def text(self) -> str:
-        """The moment as plain text: ``Tue Nov 3, 9:00 AM CST``."""
-        return local_time(self.instant, self.shown_in, now=self.now or self.instant)
+        """The moment as plain text: ``Tue Nov 3, 9:00 AM CST``, then the reader's time where
+        it differs: ``(10:00 AM your time)``, with its day when that is another one
+        (``(Tue 11:00 PM your time)``)."""
+        shown = local_time(self.instant, self.shown_in, now=self.now or self.instant)
+        return shown + self.yours()
+
+    def yours(self) -> str:
+        """`` (10:00 AM your time)``, or nothing when the reader's clock reads the same."""
+        viewer = self.viewer
+        if viewer is None:
+            return ""
+        here, there = self.instant.astimezone(self.shown_in), self.instant.astimezone(viewer)
+        if _reading(here) == _reading(there):
+            return ""
+        day = f"{there:%a} " if there.date() != here.date() else ""
+        return f" ({day}{_clock(there)} your time)"
 
 
 @dataclass(frozen=True)
 class Span:
-    """From one moment to another, read in the zone of ``start``."""
+    """From one moment to another, shown in the zone of ``start``, then once in the reader's
+    zone where it reads differently."""
 
     start: Moment
     end: datetime
 
     def text(self) -> str:
         """Within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or with both days (and both
-        zone names, across a daylight-saving change)."""
+        zone names, across a daylight-saving change); then the reader's time, if it differs:
+        ``(8:00 – 9:30 AM your time)``."""
         tz = self.start.shown_in
         start, end = self.start.instant.astimezone(tz), self.end.astimezone(tz)
+        now = self.start.now or self.start.instant
         if start.date() == end.date() and start.tzname() == end.tzname():
             hour = end.strftime("%I").lstrip("0")
-            head = self.start.text().rsplit(" ", 1)[0]
-            return f"{head} – {hour}:{end:%M %p %Z}"
-        now = self.start.now or self.start.instant
-        return f"{local_time(start, tz, now=now)} – {local_time(end, tz, now=now)}"
+            head = local_time(start, tz, now=now).rsplit(" ", 1)[0]
+            shown = f"{head} – {hour}:{end:%M %p %Z}"
+        else:
+            shown = f"{local_time(start, tz, now=now)} – {local_time(end, tz, now=now)}"
+        return shown + self.yours()
+
+    def yours(self) -> str:
+        """`` (8:00 – 9:30 AM your time)``, with the days where the reader's differ from the
+        span's own, or nothing when the reader's clock reads the same."""
+        viewer = self.start.viewer
+        if viewer is None:
+            return ""
+        tz = self.start.shown_in
+        start, end = self.start.instant.astimezone(tz), self.end.astimezone(tz)
+        mine, mine_end = self.start.instant.astimezone(viewer), self.end.astimezone(viewer)
+        if (_reading(start), _reading(end)) == (_reading(mine), _reading(mine_end)):
+            return ""
+        if mine.date() != mine_end.date():
+            first, last = f"{mine:%a} {_clock(mine)}", f"{mine_end:%a} {_clock(mine_end)}"
+        else:
+            day = f"{mine:%a} " if mine.date() != start.date() else ""
+            same_half = f"{mine:%p}" == f"{mine_end:%p}"
+            first, last = f"{day}{_clock(mine, meridiem=not same_half)}", _clock(mine_end)
+        return f" ({first} – {last} your time)"
 
 
 Part = str | Moment | Span
@@ -77,8 +135,10 @@ class TimedText(str):
     parts: tuple[Part, ...]
 
     def __new__(cls, *parts: Part) -> TimedText:
-        text = super().__new__(cls, "".join(render_part(p) for p in parts))
-        text.parts = tuple(parts)
+        # a piece that is itself a TimedText keeps its times
+        flat = [q for p in parts for q in (p.parts if isinstance(p, TimedText) else (p,))]
+        text = super().__new__(cls, "".join(render_part(p) for p in flat))
+        text.parts = tuple(flat)
         return text
 
     @classmethod

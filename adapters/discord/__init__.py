@@ -40,7 +40,7 @@ from adapters.discord.render import (
     step_done,
 )
 from adapters.discord.sender import DiscordSender
-from adapters.discord.tree import build_commands, command_of
+from adapters.discord.tree import INTEGER, build_commands, command_of, kind_of
 from bot.config import Config, ConfigError
 from bot.context import Invocation
 from bot.delivery import Sender
@@ -420,7 +420,7 @@ class DiscordAdapter:
             typed = raw.get(focused or "", "")
             opt = command.option(focused or "")
             for label, value in await self.app.dispatcher.suggest(inv, command, focused, typed):
-                if opt is not None and opt.kind == "integer":
+                if opt is not None and kind_of(opt) == INTEGER:
                     if not value.isdigit():
                         continue
                     choices.append(discord.app_commands.Choice(name=label[:100], value=int(value)))

@@ -3,9 +3,10 @@
 Each command group becomes one slash command (with the configured prefix): a group whose
 only command has no action (``/profile``, ``/link``, ``/help``) takes that command's
 options directly; any other group has one subcommand per action (``/alert sign``). Option
-types follow the core's declarations (string, integer, boolean), required options come
-first (Discord's rule), fixed values become choices, and options that can suggest values
-(alert ids, timezones) use autocomplete. Commands are guild-only: the guild names the
+types follow the core's declarations (string, integer, boolean; a report id typed with its
+prefix, L-42, is a string), required options come first (Discord's rule), fixed values
+become choices, and options that can suggest values (alert ids, timezones) use
+autocomplete. Commands are guild-only: the guild names the
 organization.
 
 ``command_of`` reads an interaction's data back into the core's command and raw option
@@ -35,9 +36,17 @@ def _description(text: str, fallback: str) -> str:
     return truncate(text or fallback, MAX_DESCRIPTION)
 
 
+def kind_of(opt: Option) -> int:
+    """The Discord type of an option: as the core declares it, except a report id with its
+    prefix (``L-42``), which Discord's integer type would refuse before it reached us."""
+    if isinstance(opt, Ref) and opt.prefix:
+        return STRING
+    return KINDS.get(opt.kind, STRING)
+
+
 def option_payload(opt: Option) -> dict[str, Any]:
     """One option as Discord declares it."""
-    kind = KINDS.get(opt.kind, STRING)
+    kind = kind_of(opt)
     payload: dict[str, Any] = {
         "type": kind,
         "name": opt.name,
@@ -48,7 +57,7 @@ def option_payload(opt: Option) -> dict[str, Any]:
         payload["max_length"] = min(opt.max_length, MAX_STRING)
     if isinstance(opt, Integer):
         payload["min_value"], payload["max_value"] = opt.minimum, opt.maximum
-    if isinstance(opt, Ref):
+    if isinstance(opt, Ref) and kind == INTEGER:
         payload["min_value"] = 1
     if opt.suggest is not None and kind in (STRING, INTEGER, NUMBER):
         payload["autocomplete"] = True

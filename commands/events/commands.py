@@ -13,7 +13,7 @@ from bot.options import (
     Choice,
 )
 from bot.reply import File, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import TimedText
 from commands.events import group
 from commands.events.access import org_event, tz_of
 from commands.events.options import DETAIL_OPTIONS, ID, STATUSES
@@ -22,9 +22,11 @@ from commands.events.render import (
     STATUS_WORDS,
     announcement,
     calendar,
+    moment,
     organizer_address,
     rsvp_form,
     told,
+    when,
     when_text,
 )
 from commands.events.rules import check_answer_open, check_details
@@ -144,8 +146,8 @@ async def show(ctx: Context, id: int) -> Reply:
     event = await org_event(ctx, id)
     tz = await tz_of(ctx)
     reply = announcement(event, tz, now=ctx.now)
-    extra = [
-        f"{ms.title}: {local_time(ms.at, tz, now=ctx.now)}"
+    extra: list[str] = [
+        TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now))
         for ms in await store.milestones(ctx.conn, id)
         if ms.at > ctx.now
     ]
@@ -160,7 +162,7 @@ async def show(ctx: Context, id: int) -> Reply:
         extra.append("This event is over.")
         reply.actions = []
     if extra:
-        reply.text += "\n\n" + "\n".join(extra)
+        reply.text = TimedText.join("\n\n", [reply.text, TimedText.join("\n", extra)])
     reply.ephemeral = True
     return reply
 
@@ -180,9 +182,9 @@ async def mine(ctx: Context) -> Reply:
         status = STATUS_WORDS[r.status]
         if r.status == "waitlisted":
             status += f", number {await store.position(conn, event.id, r.member_id)}"
-        lines = [
+        lines: list[str] = [
             f"**{event.title} (event {event.id})**: {status}",
-            when_text(event, tz, now=ctx.now),
+            TimedText(when(event, tz, now=ctx.now)),
         ]
         if event.place:
             lines.append(f"Where: {event.place}")
@@ -196,22 +198,25 @@ async def mine(ctx: Context) -> Reply:
             for m in await store.meetings(conn, event.id, d.state):
                 where = f", {m.place}" if m.place else ""
                 lines.append(
-                    f"Meeting: {m.legislator} ({m.office}), "
-                    f"{local_time(m.starts_at, tz, now=ctx.now)}{where}"
+                    TimedText(
+                        f"Meeting: {m.legislator} ({m.office}), ",
+                        moment(event, m.starts_at, tz, now=ctx.now),
+                        where,
+                    )
                 )
             if d.accessibility:
                 lines.append("Your accessibility needs are noted; only organizers see them.")
         for ms in await store.milestones(conn, event.id):
             if ms.at > ctx.now:
-                lines.append(f"{ms.title}: {local_time(ms.at, tz, now=ctx.now)}")
+                lines.append(TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now)))
         if r.status == "waitlisted":  # reminders go to those with a place (going or maybe)
             lines.append("Reminders: from when a place opens up for you.")
         else:
             offsets = event.reminder_offsets if r.reminder_offsets is None else r.reminder_offsets
             reminded = ", ".join(offsets) + " before" if offsets else "none"
             lines.append(f"Reminders: {reminded} (change: /event remind id:{event.id} offsets:…)")
-        blocks.append("\n".join(lines))
-    return Reply(title="Your events", text="\n\n".join(blocks))
+        blocks.append(TimedText.join("\n", lines))
+    return Reply(title="Your events", text=TimedText.join("\n\n", blocks))
 
 
 @group.command(
@@ -250,11 +255,11 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
         member_id=member.id,
         org_id=ctx.org.id,
     )
-    times = [local_time(at, tz, now=ctx.now) for at in scheduled]
+    times: list[str] = [TimedText(moment(event, at, tz, now=ctx.now)) for at in scheduled]
     if not offsets:
         return Reply(text=f"No reminders for event {id}.")
-    shown = "; ".join(times) if times else "none still ahead"
-    return Reply(text=f"Your reminders for event {id}: {shown}.")
+    shown = TimedText.join("; ", times) if times else "none still ahead"
+    return Reply(text=TimedText(f"Your reminders for event {id}: ", shown, "."))
 
 
 @group.command("ics", options=[ID], help="The event as a calendar file (.ics)", read_only=True)

@@ -14,10 +14,10 @@ from bot.digests import digest_section
 from bot.messages import Message
 from bot.reply import Reply
 from bot.scheduler import DueContext
-from bot.timefmt import local_time
+from bot.timefmt import TimedText
 from bot.unit import UnitOfWork
 from commands.events import group
-from commands.events.render import announcement, reminder_reply, when_text
+from commands.events.render import announcement, moment, reminder_reply, when_text
 from commands.events.rules import LONGEST
 from storage import events as store
 from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Recipient
@@ -74,14 +74,19 @@ async def member_reminder(ctx: DueContext) -> None:
 
 def _meeting_text(event: EventRecord, m: MeetingRecord, tz: ZoneInfo, now: datetime) -> str:
     where = f", {m.place}" if m.place else ""
-    return (
-        f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) "
-        f"{local_time(m.starts_at, tz, now=now)}{where}, during “{event.title}” (event {event.id})."
+    return TimedText(
+        f"⏰ Your {m.state} delegation meets {m.legislator} ({m.office}) ",
+        moment(event, m.starts_at, tz, now=now),
+        f"{where}, during “{event.title}” (event {event.id}).",
     )
 
 
 def _milestone_text(event: EventRecord, ms: MilestoneRecord, tz: ZoneInfo, now: datetime) -> str:
-    return f"⏰ “{event.title}” (event {event.id}): {ms.title}, {local_time(ms.at, tz, now=now)}."
+    return TimedText(
+        f"⏰ “{event.title}” (event {event.id}): {ms.title}, ",
+        moment(event, ms.at, tz, now=now),
+        ".",
+    )
 
 
 Dated = TypeVar("Dated", MeetingRecord, MilestoneRecord)
@@ -136,4 +141,6 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
 
 
 def _digest_line(e: EventRecord, counts: Counter[str], tz: ZoneInfo, now: datetime) -> str:
-    return f"• Event {e.id}: {e.title}, {when_text(e, tz, now=now)}: {counts['going']} going"
+    # the digest is posted in a channel: the event's own zone only
+    shown = when_text(e, ZoneInfo(e.timezone), now=now)
+    return f"• Event {e.id}: {e.title}, {shown}: {counts['going']} going"

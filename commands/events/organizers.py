@@ -19,11 +19,11 @@ from bot.options import (
 )
 from bot.registry import Role
 from bot.reply import File, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import TimedText, local_time
 from bot.when import parse_moment
 from bot.wording import plural
 from commands.events import group
-from commands.events.access import account_member, org_event
+from commands.events.access import account_member, org_event, tz_of
 from commands.events.options import (
     CREATE_OPTIONS,
     DEFAULT_OFFSETS,
@@ -33,7 +33,7 @@ from commands.events.options import (
     WHEN_HELP,
     Accounts,
 )
-from commands.events.render import KIND_LABELS, STATUS_WORDS, announcement, when_text
+from commands.events.render import KIND_LABELS, STATUS_WORDS, announcement, moment, when_text
 from commands.events.rules import check_legislative, event_times
 from storage import events as store
 
@@ -250,9 +250,13 @@ async def meeting(
     )
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
-        text=f"Meeting added for the {state} delegation: {legislator} ({office}), "
-        f"{local_time(starts, tz, now=ctx.now)}" + (f", {place}" if place else "") + ". "
-        f"Its members see it in /event mine and are reminded {', '.join(MEETING_OFFSETS)} before."
+        text=TimedText(
+            f"Meeting added for the {state} delegation: {legislator} ({office}), ",
+            moment(event, starts, await tz_of(ctx), now=ctx.now),
+            (f", {place}" if place else "") + ". "
+            f"Its members see it in /event mine and are reminded "
+            f"{', '.join(MEETING_OFFSETS)} before.",
+        )
     )
 
 
@@ -273,28 +277,31 @@ async def milestone(
     """Store the milestone and schedule its own reminders to those going (and maybe)."""
     event = await org_event(ctx, id)
     tz = ZoneInfo(event.timezone)
-    moment = parse_moment(at, "at", ctx.now, tz)
+    at_time = parse_moment(at, "at", ctx.now, tz)
     offsets = MILESTONE_OFFSETS if reminders is None else reminders
-    found = await store.add_milestone(ctx.conn, id, title, moment, offsets)
+    found = await store.add_milestone(ctx.conn, id, title, at_time, offsets)
     await schedule_reminders(
         ctx,
         "event_milestone",
         f"milestone:{found.id}",
-        moment,
+        at_time,
         offsets,
         tz,
         ref_id=found.id,
         org_id=ctx.org.id,
     )
-    await ctx.audit("event.milestone", f"event {id}", title=title, at=moment.isoformat())
+    await ctx.audit("event.milestone", f"event {id}", title=title, at=at_time.isoformat())
     reminded = (
         f"{plural(len(offsets), 'reminder')} {', '.join(offsets)} before"
         if offsets
         else "no reminders"
     )
     return Reply(
-        text=f"Milestone added to event {id}: {title}, "
-        f"{local_time(moment, tz, now=ctx.now)} ({reminded})."
+        text=TimedText(
+            f"Milestone added to event {id}: {title}, ",
+            moment(event, at_time, await tz_of(ctx), now=ctx.now),
+            f" ({reminded}).",
+        )
     )
 
 

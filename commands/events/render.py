@@ -14,7 +14,7 @@ import icalendar
 from bot.offsets import spoken
 from bot.options import US_STATES
 from bot.reply import Action, Form, FormField, Reply
-from bot.timefmt import Moment, Span, TimedText
+from bot.timefmt import Moment, Part, Span, TimedText
 from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Outcome, Recipient
 
 KIND_LABELS = {
@@ -33,20 +33,21 @@ STATUS_WORDS = {
 
 
 def moment(event: EventRecord, at: datetime, tz: ZoneInfo, *, now: datetime) -> Moment:
-    """A time of the event, to be read in ``tz`` (the event's own zone, or a person's); its
-    year is shown when it is not the year of ``now``."""
+    """A time of the event, shown in the event's own zone and read by someone in ``tz``
+    (the event's zone for a channel post, or a person's, whose time follows where it
+    differs); its year is shown when it is not the year of ``now``."""
     return Moment(at, event.timezone, None if tz.key == event.timezone else tz.key, now)
 
 
 def when(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Span:
-    """The event's span, to be read in ``tz``."""
+    """The event's span in its own zone, read by someone in ``tz``."""
     return Span(moment(event, event.starts_at, tz, now=now), event.ends_at)
 
 
 def when_text(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> str:
-    """The event's span in ``tz``: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"), or
-    with both days (and both zone names, across a daylight-saving change); the year is
-    shown when it is not the current one."""
+    """The event's span in its own zone: within a day ("Mon Apr 12, 9:00 AM – 5:00 PM CDT"),
+    or with both days (and both zone names, across a daylight-saving change); the year is
+    shown when it is not the current one; then the time in ``tz`` where it differs."""
     return when(event, tz, now=now).text()
 
 
@@ -61,7 +62,8 @@ def rsvp_buttons(event: EventRecord) -> list[Action]:
 
 
 def announcement(event: EventRecord, tz: ZoneInfo | None = None, *, now: datetime) -> Reply:
-    """The event as posted in the alert channels, in its own timezone (or in ``tz``)."""
+    """The event as posted in the alert channels, in its own timezone (and, shown to one
+    person, with their time in ``tz`` where it differs)."""
     tz = tz or ZoneInfo(event.timezone)
     lines: list[str] = [TimedText("When: ", when(event, tz, now=now))]
     if event.place:
@@ -106,28 +108,39 @@ def rsvp_form(event: EventRecord, defaults: dict[str, str]) -> Form:
     )
 
 
-def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo, *, now: datetime) -> str:
-    """What the member is told after answering."""
-    name = f"“{event.title}” (event {event.id}), {when_text(event, tz, now=now)}"
+def titled(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> TimedText:
+    """“Title” (event N), and its span read by someone in ``tz``."""
+    return TimedText(f"“{event.title}” (event {event.id}), ", when(event, tz, now=now))
+
+
+def told(event: EventRecord, outcome: Outcome, tz: ZoneInfo, *, now: datetime) -> TimedText:
+    """What the member is told after answering, the event's times read in ``tz``."""
+    name = titled(event, tz, now=now)
+    return TimedText(*_told(event, outcome, name))
+
+
+def _told(event: EventRecord, outcome: Outcome, name: TimedText) -> tuple[Part, ...]:
     if outcome.status == "waitlisted":
         if outcome.previous == "waitlisted":
-            return f"You are still on the waitlist for {name}: number {outcome.position}."
+            return ("You are still on the waitlist for ", name, f": number {outcome.position}.")
         return (
-            f"{name} is full, so you are on the waitlist: number {outcome.position}. "
-            "If a place opens up, it is yours and we'll tell you."
+            name,
+            f" is full, so you are on the waitlist: number {outcome.position}. "
+            "If a place opens up, it is yours and we'll tell you.",
         )
     if outcome.status == outcome.previous == "no":
-        return f"You already said you can't go to {name}."
+        return ("You already said you can't go to ", name, ".")
     if outcome.status == outcome.previous:
-        return f"You are already {STATUS_WORDS[outcome.status]} for {name}."
+        return (f"You are already {STATUS_WORDS[outcome.status]} for ", name, ".")
     if outcome.status == "going":
         return (
-            f"You're going to {name}. Add it to your calendar: /event ics id:{event.id}. "
-            f"See your events: /event mine."
+            "You're going to ",
+            name,
+            f". Add it to your calendar: /event ics id:{event.id}. See your events: /event mine.",
         )
     if outcome.status == "maybe":
-        return f"Noted as a maybe for {name}; we'll remind you too."
-    return f"Got it: you can't go to {name}."
+        return ("Noted as a maybe for ", name, "; we'll remind you too.")
+    return ("Got it: you can't go to ", name, ".")
 
 
 def reminder_reply(

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.reply import Reply
-from commands.events.render import rsvp_buttons, when_text
+from bot.timefmt import TimedText
+from commands.events.render import rsvp_buttons, titled
 from storage import events as store
 from storage.events import EventRecord
 
@@ -21,11 +22,10 @@ async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, .
         ctx.conn, event.id, org.dm_platforms(), member_ids=list(promoted)
     ):
         tz = ZoneInfo(r.timezone or record.timezone)
-        text = (
-            f"Good news: a place opened up and you're going to “{event.title}” "
-            f"(event {event.id}), {when_text(event, tz, now=ctx.now)}. "
-            f"If you can't make it after all, "
-            f"tap Can't go so the next person gets it."
+        text = TimedText(
+            "Good news: a place opened up and you're going to ",
+            titled(event, tz, now=ctx.now),
+            ". If you can't make it after all, tap Can't go so the next person gets it.",
         )
         await ctx.messages.to_person(
             r.platform,

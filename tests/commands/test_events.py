@@ -186,8 +186,9 @@ async def test_past_capacity_a_waitlist_and_a_cancellation_promotes_and_tells(
     await ok(bot, "bea", "/event rsvp id:1 status:going")
     cy = await ok(bot, "cy", "/event rsvp id:1 status:going")
     assert cy.text == (
-        "“Chapter meeting” (event 1), Fri Nov 20, 4:00 PM – 5:30 PM PST is full, so you are on the "
-        "waitlist: number 1. If a place opens up, it is yours and we'll tell you."
+        "“Chapter meeting” (event 1), Fri Nov 20, 6:00 PM – 7:30 PM CST (4:00 – 5:30 PM your time) "
+        "is full, so you are on the waitlist: number 1. If a place opens up, it is yours and "
+        "we'll tell you."
     )
     dee = await ok(bot, "dee", "/event rsvp id:1 status:going")
     assert "waitlist: number 2" in dee.text
@@ -201,7 +202,7 @@ async def test_past_capacity_a_waitlist_and_a_cancellation_promotes_and_tells(
     (told,) = t.at("DM cy")
     assert told.startswith(
         "Good news: a place opened up and you're going to “Chapter meeting” (event 1), "
-        "Fri Nov 20, 4:00 PM – 5:30 PM PST."
+        "Fri Nov 20, 6:00 PM – 7:30 PM CST (4:00 – 5:30 PM your time)."
     )
     assert "[1] Can't go" in told
     assert not t.at("DM dee") and not t.at("DM bea")
@@ -328,19 +329,21 @@ async def test_reminders_in_each_timezone_across_daylight_saving(
     await ok(bot, "dee", "/event rsvp id:1 status:no")
     first_choice = await ok(bot, "cy", '/event remind id:1 offsets:"3d, 1h"')
     assert first_choice.text.startswith(
-        "Your reminders for event 1: Fri Mar 12, 2027, 8:00 AM CST;"
+        "Your reminders for event 1: Fri Mar 12, 2027, 9:00 AM EST (8:00 AM your time);"
     )
     mine = await ok(bot, "cy", '/event remind id:1 offsets:"1d, 1h"')
     assert mine.text == (
-        "Your reminders for event 1: Sun Mar 14, 2027, 8:00 AM CDT; Mon Mar 15, 2027, 7:00 AM CDT."
+        "Your reminders for event 1: Sun Mar 14, 2027, 9:00 AM EDT (8:00 AM your time); "
+        "Mon Mar 15, 2027, 8:00 AM EDT (7:00 AM your time)."
     )
     await t.step_to(datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
     (ana,) = t.at("DM ana")
     assert ana.startswith(
-        "⏰ “Training” (event 1) starts Mon Mar 15, 6:00 AM PDT (in 7 days). You're going."
+        "⏰ “Training” (event 1) starts Mon Mar 15, 9:00 AM EDT (6:00 AM your time) (in 7 days). "
+        "You're going."
     )
     (bea,) = t.at("DM bea")
-    assert "starts Mon Mar 15, 8:00 AM CDT" in bea and "You're a maybe." in bea
+    assert "starts Mon Mar 15, 9:00 AM EDT (8:00 AM your time)" in bea and "You're a maybe." in bea
     assert not t.at("DM cy") and not t.at("DM dee")
     await t.step_to(datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
     assert len(t.at("DM ana")) == 3 and len(t.at("DM bea")) == 3 and not t.at("DM dee")
@@ -556,14 +559,19 @@ async def test_delegations_meetings_and_milestones_in_mine_and_reminded(
     mine = await ok(bot, "bea", "/event mine")
     assert "Delegation: Illinois (lead: Ana)" in mine.text
     assert (
-        "Meeting: Sen. Tammy Duckworth (Sen. Duckworth's office), Mon Apr 12, 2027, 1:00 PM CDT, "
-        "Hart 524" in mine.text
+        "Meeting: Sen. Tammy Duckworth (Sen. Duckworth's office), Mon Apr 12, 2027, 2:00 PM EDT "
+        "(1:00 PM your time), Hart 524" in mine.text
     )
-    assert "Hotel block ends: Sat Mar 20, 2027, 4:00 PM CDT" in mine.text
+    assert "Hotel block ends: Sat Mar 20, 2027, 5:00 PM EDT (4:00 PM your time)" in mine.text
     shown = await ok(bot, "ana", "/event show id:1")
     assert shown.title == "Legislative day: National Library Legislative Day (event 1)"
-    assert "When: Mon Apr 12, 2027, 8:00 AM CDT – Tue Apr 13, 2027, 4:00 PM CDT" in shown.text
-    assert shown.text.endswith("Hotel block ends: Sat Mar 20, 2027, 4:00 PM CDT\nYou are going.")
+    assert (
+        "When: Mon Apr 12, 2027, 9:00 AM EDT – Tue Apr 13, 2027, 5:00 PM EDT "
+        "(Mon 8:00 AM – Tue 4:00 PM your time)" in shown.text
+    )
+    assert shown.text.endswith(
+        "Hotel block ends: Sat Mar 20, 2027, 5:00 PM EDT (4:00 PM your time)\nYou are going."
+    )
     assert [a.label for a in shown.actions] == ["Going", "Maybe", "Can't go"]
     wi = await ok(bot, "cy", "/event mine")
     assert "Delegation: Wisconsin (lead: not named yet)" in wi.text and "Duckworth" not in wi.text
@@ -572,7 +580,7 @@ async def test_delegations_meetings_and_milestones_in_mine_and_reminded(
     assert lead_dm.startswith("You lead the Illinois delegation at “National Library")
     assert milestone == (
         "⏰ “National Library Legislative Day” (event 1): Hotel block ends, "
-        "Sat Mar 20, 4:00 PM CDT."
+        "Sat Mar 20, 5:00 PM EDT (4:00 PM your time)."
     )
     assert len(t.at("DM cy")) == 1
     await t.step_to(datetime(2027, 4, 12, 17, 0, tzinfo=UTC))
@@ -581,7 +589,8 @@ async def test_delegations_meetings_and_milestones_in_mine_and_reminded(
         ana_meeting
         == [
             "⏰ Your IL delegation meets Sen. Tammy Duckworth (Sen. Duckworth's office) "
-            "Mon Apr 12, 1:00 PM CDT, Hart 524, during “National Library Legislative Day” "
+            "Mon Apr 12, 2:00 PM EDT (1:00 PM your time), Hart 524, during “National Library "
+            "Legislative Day” "
             "(event 1).",
         ]
         * 2
@@ -712,7 +721,8 @@ async def test_own_reminders_none_or_back_to_the_events_and_updated_details(
     listed = await ok(bot, "ana", "/event list")
     assert listed.table is not None
     assert (
-        listed.table.rows[0][3] == "Mon Apr 12, 2027, 8:00 AM CDT – Tue Apr 13, 2027, 4:00 PM CDT"
+        listed.table.rows[0][3] == "Mon Apr 12, 2027, 9:00 AM EDT – Tue Apr 13, 2027, 5:00 PM EDT "
+        "(Mon 8:00 AM – Tue 4:00 PM your time)"
     )
 
 
@@ -887,7 +897,8 @@ def test_a_span_across_the_change_to_standard_time_names_both_offsets() -> None:
         == "Sun Nov 7, 12:30 AM CDT – Sun Nov 7, 3:00 AM CST"
     )
     assert (
-        when_text(night, ZoneInfo("UTC"), now=night.starts_at) == "Sun Nov 7, 5:30 AM – 9:00 AM UTC"
+        when_text(night, ZoneInfo("UTC"), now=night.starts_at)
+        == "Sun Nov 7, 12:30 AM CDT – Sun Nov 7, 3:00 AM CST (5:30 – 9:00 AM your time)"
     )
 
 
@@ -907,3 +918,42 @@ async def test_reminders_survive_a_restart_and_are_sent_once(
     texts = later.at("DM ana")
     assert [text.split(" (in ")[1].split(")")[0] for text in texts] == ["1 day", "2 hours"]
     assert await later.count(OutboxMessage, kind="event_reminder") == 3
+
+
+async def test_a_member_reads_the_events_zone_then_their_own_time(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await event_bot(database, tmp_path)
+    bot = t.bot
+    await ok(
+        bot,
+        ORGANIZER,
+        '/event create title:Briefing kind:webinar start:"2026-11-20 09:00" end:"10:30" '
+        'timezone:America/Chicago reminders:"1d"',
+    )
+    await ok(bot, "ana", "/profile timezone:America/New_York")
+    answer = await ok(bot, "ana", "/event rsvp id:1 status:going")
+    assert "Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)" in answer.text
+    same = await ok(bot, "bea", "/event rsvp id:1 status:going")  # the organization's zone
+    assert "Fri Nov 20, 9:00 AM – 10:30 AM CST." in same.text and "your time" not in same.text
+    await bot.app.settle()
+    (post,) = t.at("#alerts")
+    assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST" in post and "your time" not in post
+    await t.step_to(datetime(2026, 11, 19, 15, 0, tzinfo=UTC))
+    (reminder,) = t.at("DM ana")
+    assert "starts Fri Nov 20, 9:00 AM CST (10:00 AM your time)" in reminder
+    (bea,) = t.at("DM bea")
+    assert "starts Fri Nov 20, 9:00 AM CST (in 1 day)" in bea
+    mine = await ok(bot, "ana", "/event mine")
+    assert "Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)" in mine.text
+    # an organizer reads the event's times the same way
+    await ok(bot, ORGANIZER, "/profile timezone:America/Los_Angeles")
+    added = await ok(
+        bot,
+        ORGANIZER,
+        '/event milestone id:1 title:"Slides due" at:"2026-11-19 17:00" reminders:none',
+    )
+    assert added.text == (
+        "Milestone added to event 1: Slides due, Thu Nov 19, 5:00 PM CST (3:00 PM your time) "
+        "(no reminders)."
+    )

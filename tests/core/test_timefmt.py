@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.timefmt import local_time
+from bot.timefmt import Moment, Span, local_time
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -30,3 +30,61 @@ def test_the_year_is_the_one_on_the_wall_clock_of_the_zone() -> None:
     assert local_time(new_years_eve, TOKYO, now=NOW) == "Fri Jan 1, 2027, 8:00 AM JST"
     # once it is 2027 in Tokyo, a time in 2027 there needs no year
     assert local_time(new_years_eve, TOKYO, now=new_years_eve) == "Fri Jan 1, 8:00 AM JST"
+
+
+# An event's times in its own zone; in what one person reads, their time follows where it
+# reads differently.
+NINE_CHICAGO = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)  # Tue Dec 8, 9:00 AM CST
+
+
+def test_a_moment_shows_the_events_zone_then_the_readers_time() -> None:
+    moment = Moment(NINE_CHICAGO, "America/Chicago", "America/New_York", NOW)
+    assert moment.text() == "Tue Dec 8, 9:00 AM CST (10:00 AM your time)"
+
+
+def test_no_your_time_in_the_same_zone_nor_where_the_clock_reads_the_same() -> None:
+    assert Moment(NINE_CHICAGO, "America/Chicago", "America/Chicago", NOW).text() == (
+        "Tue Dec 8, 9:00 AM CST"
+    )
+    # Winnipeg keeps the same clock as Chicago
+    assert Moment(NINE_CHICAGO, "America/Chicago", "America/Winnipeg", NOW).text() == (
+        "Tue Dec 8, 9:00 AM CST"
+    )
+    # a channel post carries no reader
+    assert Moment(NINE_CHICAGO, "America/Chicago", None, NOW).text() == "Tue Dec 8, 9:00 AM CST"
+
+
+def test_the_readers_day_is_named_when_it_is_another_one() -> None:
+    late = datetime(2026, 12, 9, 5, 0, tzinfo=UTC)  # Tue 11:00 PM CST, Wed 2:00 PM in Tokyo
+    assert Moment(late, "America/Chicago", "Asia/Tokyo", NOW).text() == (
+        "Tue Dec 8, 11:00 PM CST (Wed 2:00 PM your time)"
+    )
+    assert Moment(NINE_CHICAGO, "America/Chicago", "America/Los_Angeles", NOW).text() == (
+        "Tue Dec 8, 9:00 AM CST (7:00 AM your time)"
+    )
+    early = datetime(2026, 12, 8, 6, 30, tzinfo=UTC)  # Tue 12:30 AM CST, Mon 10:30 PM in LA
+    assert Moment(early, "America/Chicago", "America/Los_Angeles", NOW).text() == (
+        "Tue Dec 8, 12:30 AM CST (Mon 10:30 PM your time)"
+    )
+
+
+def test_a_span_has_one_your_time() -> None:
+    end = datetime(2026, 12, 8, 16, 30, tzinfo=UTC)  # 10:30 AM CST
+    start = Moment(NINE_CHICAGO, "America/Chicago", "America/Denver", NOW)
+    assert Span(start, end).text() == "Tue Dec 8, 9:00 AM – 10:30 AM CST (8:00 – 9:30 AM your time)"
+    noon = datetime(2026, 12, 8, 19, 0, tzinfo=UTC)  # 1:00 PM CST, 12:00 PM in Denver
+    assert Span(start, noon).text() == (
+        "Tue Dec 8, 9:00 AM – 1:00 PM CST (8:00 AM – 12:00 PM your time)"
+    )
+    same = Moment(NINE_CHICAGO, "America/Chicago", "America/Chicago", NOW)
+    assert Span(same, end).text() == "Tue Dec 8, 9:00 AM – 10:30 AM CST"
+    # on the reader's next day
+    tokyo = Moment(NINE_CHICAGO, "America/Chicago", "Asia/Tokyo", NOW)
+    assert Span(tokyo, end).text() == (
+        "Tue Dec 8, 9:00 AM – 10:30 AM CST (Wed 12:00 – 1:30 AM your time)"
+    )
+    # across the reader's midnight, both days
+    evening = Moment(datetime(2026, 12, 8, 23, 0, tzinfo=UTC), "America/Chicago", "UTC", NOW)
+    assert Span(evening, datetime(2026, 12, 9, 1, 0, tzinfo=UTC)).text() == (
+        "Tue Dec 8, 5:00 PM – 7:00 PM CST (Tue 11:00 PM – Wed 1:00 AM your time)"
+    )

@@ -3,6 +3,7 @@ renders; the text reads as before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -48,7 +49,7 @@ def test_an_announcement_carries_its_times_as_values() -> None:
     assert isinstance(shown, TimedText)
     moments = [p for p in shown.parts if isinstance(p, Moment)]
     assert moments == [Moment(EVENT.rsvp_deadline, "America/Chicago", "America/New_York", NOW)]
-    assert "RSVP by Thu Nov 19, 1:00 PM EST" in shown
+    assert "RSVP by Thu Nov 19, 12:00 PM CST (1:00 PM your time)" in shown
 
 
 def test_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
@@ -66,3 +67,26 @@ def test_a_time_outside_the_year_it_is_written_in_shows_its_year_after_the_outbo
     december = datetime(2025, 12, 3, tzinfo=UTC)
     reply = from_payload(to_payload(announcement(EVENT, now=december)))
     assert "When: Thu Nov 19, 2026, 6:00 PM – 7:30 PM CST" in render_text(reply.text)
+
+
+def test_a_persons_time_follows_the_events_through_the_outbox_not_in_a_channel_post() -> None:
+    nine = replace(
+        EVENT,
+        starts_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),  # Fri 9:00 AM CST
+        ends_at=datetime(2026, 11, 20, 16, 30, tzinfo=UTC),
+        rsvp_deadline=None,
+    )
+    personal = from_payload(to_payload(announcement(nine, ZoneInfo("America/New_York"), now=NOW)))
+    mine = "When: Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)"
+    assert mine in render_text(personal.text)
+    assert mine in console_render(personal, "DM ana")
+    assert mine in str(discord_render(personal).embeds[0].description)
+    assert mine in str(reply_blocks(personal))
+    # the same zone as the event's: no "your time"
+    chicago = from_payload(to_payload(announcement(nine, ZoneInfo("America/Chicago"), now=NOW)))
+    assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST\n" in render_text(chicago.text) + "\n"
+    assert "your time" not in render_text(chicago.text)
+    # a channel post: the event's zone only
+    posted = from_payload(to_payload(announcement(nine, now=NOW)))
+    assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST" in render_text(posted.text)
+    assert "your time" not in render_text(posted.text)

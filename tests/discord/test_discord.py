@@ -445,3 +445,31 @@ async def test_a_refused_token_or_an_unreachable_api_is_a_clear_error(
     with pytest.raises(ConfigError, match=r"^\[discord\] api_url: http://127.0.0.1:9/api/v10"):
         await rig.start_bot()
     await rig.stop_bot()
+
+
+async def test_report_ids_are_string_options_that_take_their_prefix(rig: DiscordRig) -> None:
+    synced = {c["name"]: c for c in rig.standin.commands[GUILD]}
+    actions = {o["name"]: o for o in synced["layoff"]["options"]}
+    for action, names in (("verify", ["id"]), ("reject", ["id"]), ("duplicate", ["id", "of"])):
+        declared = [o for o in actions[action]["options"] if o["name"] in names]
+        assert [o["type"] for o in declared] == [3] * len(names), action
+        assert all("min_value" not in o for o in declared)
+    # the other ids stay numbers
+    event_show = next(o for o in synced["event"]["options"] if o["name"] == "show")
+    assert event_show["options"][0]["type"] == 4
+
+    named = {"state": "IL", "anonymous": False}  # an anonymous report shows up later
+    first = await rig.slash(BEA, "layoff", {"employer": "Elm St Library", **named}, sub="report")
+    second = await rig.slash(CAL, "layoff", {"employer": "Elm Street", **named}, sub="report")
+    one, two = (
+        re.findall(r"Your report is (L-\d+)\.", text_of(answer))[0] for answer in (first, second)
+    )
+    duplicate = await rig.slash(ANA, "layoff", {"id": two, "of": one}, sub="duplicate")
+    assert f"{two} is now marked duplicate of {one}." in text_of(duplicate)
+    verified = await rig.slash(ANA, "layoff", {"id": one}, sub="verify")
+    assert f"{one} is now marked verified" in text_of(verified)
+    # the plain number works as well, and a wrong id names the field and the rule
+    again = await rig.slash(ANA, "layoff", {"id": one.removeprefix("L-")}, sub="reject")
+    assert f"{one} is already verified; nothing changed." in text_of(again)
+    wrong = await rig.slash(ANA, "layoff", {"id": "Lx42"}, sub="verify")
+    assert "id: must be an id such as L-42 or 42" in text_of(wrong)
