@@ -19,7 +19,7 @@ from bot.options import (
 )
 from bot.registry import Role
 from bot.reply import File, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import TimedText, local_time
 from bot.when import parse_moment
 from commands.events import group
 from commands.events.access import account_member, org_event
@@ -105,13 +105,15 @@ async def create(
     await ctx.audit(
         "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
     )
-    where = posts.place_names(posted) or "no channel (none is configured)"
+    where = posts.place_names(posted, ctx.org_config) or "no channel (none is configured)"
     reminded = ", ".join(offsets) + " before" if offsets else "no reminders"
     return Reply(
         title=f"Event {event.id} created",
-        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
-        f"Announced in {where}; "
-        f"reminders {reminded}. See who comes with /event attendees id:{event.id}.",
+        text=TimedText(
+            f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. Announced in ",
+            where,
+            f"; reminders {reminded}. See who comes with /event attendees id:{event.id}.",
+        ),
     )
 
 
