@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.timefmt import local_time
+from bot.timefmt import Channel, TimedText, local_time, render_text
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -30,3 +31,20 @@ def test_the_year_is_the_one_on_the_wall_clock_of_the_zone() -> None:
     assert local_time(new_years_eve, TOKYO, now=NOW) == "Fri Jan 1, 2027, 8:00 AM JST"
     # once it is 2027 in Tokyo, a time in 2027 there needs no year
     assert local_time(new_years_eve, TOKYO, now=new_years_eve) == "Fri Jan 1, 8:00 AM JST"
+
+
+def test_a_channel_is_a_value_each_platform_shows_by_name() -> None:
+    slack = Channel("slack", "C0ALERTS", "alerts")
+    discord = Channel("discord", "200000000000000001")
+    text = TimedText.join(", ", [TimedText(Channel("console", "alerts")), TimedText(slack)])
+    text = TimedText("Posted in ", text, " and ", discord, ".")
+    assert text == "Posted in #alerts, slack #alerts and discord #200000000000000001."
+    mention = {"slack": "<#{}>"}
+    shown = render_text(
+        text,
+        channel=lambda c: mention[c.platform].format(c.id) if c.platform in mention else None,
+        escape=str.upper,
+    )
+    assert shown == "POSTED IN #ALERTS, <#C0ALERTS> AND DISCORD #200000000000000001."
+    stored = TimedText.from_data(json.loads(json.dumps(text.to_data())))
+    assert stored.parts == text.parts
