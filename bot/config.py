@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from bot.options import NO, YES
+from bot.timefmt import Channel
 from bot.timeparse import parse_duration
 
 PLATFORMS = ("slack", "discord", "console")
@@ -27,6 +28,8 @@ PLATFORMS = ("slack", "discord", "console")
 DISCORD_ROLE_ID = re.compile(r"\d{17,20}")
 #: a Slack user group id (user groups are matched by id only, never by handle or name)
 SLACK_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
+#: a channel's name as people know it, given beside its id ("C0ALERTS#alerts")
+CHANNEL_NAME = re.compile(r"[^\s#<>@&`|]{1,100}")
 #: the values ``[bot] log_level`` takes (any case)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -168,8 +171,17 @@ class OrgConfig:
     timezone: str = "America/Chicago"
     slack_team_ids: list[str] = field(default_factory=list)
     discord_guild_ids: list[str] = field(default_factory=list)
-    alert_channels: dict[str, list[str]] = field(default_factory=dict)
-    moderation_channels: dict[str, list[str]] = field(default_factory=dict)
+    #: channel ids per platform; an entry may carry the name people know the channel by:
+    #: "C0ALERTS", "C0ALERTS#alerts" or {id = "C0ALERTS", name = "alerts"}
+    alert_channels: dict[str, list[str]] = field(default_factory=dict, metadata={"channels": True})
+    moderation_channels: dict[str, list[str]] = field(
+        default_factory=dict, metadata={"channels": True}
+    )
+    #: the names given to channels in ``alert_channels`` and ``moderation_channels``, by
+    #: (platform, channel id)
+    channel_names: dict[tuple[str, str], str] = field(
+        default_factory=dict, metadata={"internal": True}
+    )
     organizers: RoleSources = field(default_factory=RoleSources)
     admins: RoleSources = field(default_factory=RoleSources)
     members_may_create_polls: bool = False
@@ -183,6 +195,11 @@ class OrgConfig:
             + [("discord", g) for g in self.discord_guild_ids]
             + [("console", self.slug)]
         )
+
+    def channel(self, platform: str, channel_id: str) -> Channel:
+        """A channel of this organization as people know it: by its configured name, else
+        by its id."""
+        return Channel(platform, channel_id, self.channel_names.get((platform, channel_id), ""))
 
     def dm_platforms(self) -> tuple[str, ...]:
         """Platforms where the organization has a space, so its members can get a DM there."""
@@ -220,6 +237,10 @@ class Config:
         if password:
             found.append(password)
         return found
+
+    def channel_names(self) -> dict[tuple[str, str], str]:
+        """The configured names of every organization's channels, by (platform, channel id)."""
+        return {key: name for org in self.orgs for key, name in org.channel_names.items()}
 
     @property
     def layoff_reports_per_hour(self) -> int:
@@ -306,13 +327,78 @@ def _section(raw: Any, cls: Any, where: str) -> Any:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: must be a table")
     hints = get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    values = {}
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    values: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        values[key] = _coerce(value, hints[key], f"{where}.{key}" if where else key)
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(fields))})")
+        at = f"{where}.{key}" if where else key
+        if fields[key].metadata.get("channels"):
+            values[key], names = _channel_table(value, at)
+            values.setdefault("channel_names", {}).update(names)
+        else:
+            values[key] = _coerce(value, hints[key], at)
     return cls(**values)
+
+
+def _channel_table(
+    value: Any, where: str
+) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
+    """A table of channels per platform: the ids, and the names given with them."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: must be a table")
+    ids: dict[str, list[str]] = {}
+    names: dict[tuple[str, str], str] = {}
+    for platform, entries in value.items():
+        at = f"{where}.{platform}"
+        if platform not in PLATFORMS:
+            raise ConfigError(
+                f"{at}: unknown platform {platform!r} (known: {', '.join(PLATFORMS)})"
+            )
+        if not isinstance(entries, list):
+            raise ConfigError(f"{at}: must be a list")
+        ids[str(platform)] = []
+        for i, entry in enumerate(entries):
+            channel_id, name = _channel_entry(entry, f"{at}[{i}]")
+            ids[str(platform)].append(channel_id)
+            if name:
+                names[(str(platform), channel_id)] = name
+    return ids, names
+
+
+def _channel_entry(entry: Any, where: str) -> tuple[str, str]:
+    """One channel: "C0ALERTS", "C0ALERTS#alerts" or {id = "C0ALERTS", name = "alerts"}."""
+    forms = 'write "ID", "ID#name" or { id = "ID", name = "name" }'
+    if isinstance(entry, Mapping):
+        unknown = sorted(set(entry) - {"id", "name"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: id, name)")
+        if "id" not in entry:
+            raise ConfigError(f"{where}: id: missing; {forms}")
+        channel_id, name = entry["id"], entry.get("name", "")
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}: name: must be a string")
+        name = name.removeprefix("#")
+    elif isinstance(entry, str):
+        channel_id, _, name = entry.partition("#")
+        if entry.startswith("#") or entry.endswith("#"):
+            side = "id before" if entry.startswith("#") else "name after"
+            raise ConfigError(f"{where}: {entry!r} has no {side} #; {forms}")
+    elif isinstance(entry, int) and not isinstance(entry, bool):
+        channel_id, name = entry, ""
+    else:
+        raise ConfigError(f"{where}: must be a channel id; {forms}")
+    if isinstance(channel_id, bool) or not isinstance(channel_id, str | int):
+        raise ConfigError(f"{where}: id: must be a string")
+    channel_id = str(channel_id).strip()
+    if not channel_id:
+        raise ConfigError(f"{where}: id: must not be empty; {forms}")
+    if name and not CHANNEL_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}: name: {name!r} is not a channel name (1 to 100 characters, without "
+            "spaces or any of # < > @ & ` |)"
+        )
+    return channel_id, name
 
 
 def _apply_env(config: Config, environ: Mapping[str, str]) -> None:
@@ -449,8 +535,16 @@ def validate(config: Config) -> None:
             spaces[space] = org.slug
 
 
-def demo_org() -> OrgConfig:
-    """The organization `rallybot console` uses when the configuration lists none."""
+def demo_org(*, named_channels: bool = False) -> OrgConfig:
+    """The organization `rallybot console` uses when the configuration lists none; with
+    ``named_channels``, its Slack and Discord channels have names, as a configuration gives
+    them ("CALERTS#alerts"), else they are known by their ids."""
+    names = {
+        ("slack", "CALERTS"): "alerts",
+        ("slack", "CMODS"): "moderation",
+        ("discord", "200000000000000001"): "alerts",
+        ("discord", "200000000000000002"): "moderation",
+    }
     return OrgConfig(
         slug="demo",
         name="Demo Library Workers",
@@ -470,4 +564,5 @@ def demo_org() -> OrgConfig:
         organizers=RoleSources(console_roles=["organizer"]),
         admins=RoleSources(console_roles=["admin"]),
         members_may_create_polls=True,
+        channel_names=names if named_channels else {},
     )

@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.reply import Reply, to_payload
+from bot.timefmt import TimedText
 from storage import posts as store
 from storage.posts import NewPost
 
 if TYPE_CHECKING:
+    from bot.config import OrgConfig
     from bot.scheduler import DueContext
     from bot.unit import UnitOfWork
 
@@ -40,9 +42,10 @@ def places(channels: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
     return [(platform, channel) for platform, cs in sorted(channels.items()) for channel in cs]
 
 
-def place_names(found: Sequence[tuple[str, str]]) -> str:
-    """Channels as people read them: "#alerts, slack #C0ALERTS"; empty if there are none."""
-    return ", ".join(f"#{c}" if p == "console" else f"{p} #{c}" for p, c in found)
+def place_names(found: Sequence[tuple[str, str]], org: OrgConfig) -> TimedText:
+    """Channels as people read them, each a value an adapter shows by name ("#alerts, slack
+    #alerts"; the id when ``org`` gives a channel no name); empty if there are none."""
+    return TimedText.join(", ", [TimedText(org.channel(p, c)) for p, c in found])
 
 
 async def post_to_channels(

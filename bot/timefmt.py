@@ -1,13 +1,15 @@
-"""Times as people read them: a moment shown on the wall clock of its own timezone (an
-event's, an organization's) and, in what one person reads, on theirs too where it differs,
-the same way in every feature.
+"""Times and channels as people read them: a moment shown on the wall clock of its own
+timezone (an event's, an organization's) and, in what one person reads, on theirs too where
+it differs, the same way in every feature; and a channel by its name.
 
-A reply carries its times as values (``Moment``, ``Span``) inside a ``TimedText``: the text
-reads as it always did, and an adapter renders each time itself through ``render_text``
-(as text on every platform for now)."""
+A reply carries its times (``Moment``, ``Span``) and channels (``Channel``) as values inside
+a ``TimedText``: the text reads as it always did, and an adapter renders each part itself
+through ``render_text`` (times as text on every platform for now; a channel of the
+adapter's own platform as its mention, which the platform shows by the channel's name)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -120,22 +122,55 @@ class Span:
         return f" ({first} – {last} your time)"
 
 
-Part = str | Moment | Span
+@dataclass(frozen=True)
+class Channel:
+    """A channel of a platform, known to the bot by its id and to people by its name (the
+    id when the configuration gives no name)."""
+
+    platform: str
+    id: str
+    name: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The channel's name, or its id when no name is known."""
+        return self.name or self.id
+
+    def text(self) -> str:
+        """The channel as plain text: ``#alerts`` on the console, ``slack #alerts`` on
+        another platform."""
+        if self.platform == "console":
+            return f"#{self.shown}"
+        return f"{self.platform} #{self.shown}"
 
 
-def render_part(part: Part) -> str:
-    """One part of a text as a platform shows it (text, on every platform for now)."""
-    return part if isinstance(part, str) else part.text()
+Part = str | Moment | Span | Channel
+
+#: how an adapter shows a channel: its markup, or None to show it as plain text
+ChannelMarkup = Callable[[Channel], str | None]
+
+
+def render_part(
+    part: Part, *, channel: ChannelMarkup | None = None, escape: Callable[[str], str] = str
+) -> str:
+    """One part of a text as a platform shows it: a channel through ``channel`` (as text
+    when that gives None), anything else as text made safe by ``escape``."""
+    if isinstance(part, Channel) and channel is not None:
+        markup = channel(part)
+        if markup is not None:
+            return markup
+    return escape(part if isinstance(part, str) else part.text())
 
 
 class TimedText(str):
-    """Text with times in it, kept as values: reads as its plain rendering everywhere, and
-    ``parts`` holds the words and the times for an adapter to render."""
+    """Text with times and channels in it, kept as values: reads as its plain rendering
+    everywhere, and ``parts`` holds the words, the times and the channels for an adapter to
+    render."""
 
     parts: tuple[Part, ...]
 
     def __new__(cls, *parts: Part) -> TimedText:
-        # a piece that is itself a TimedText keeps its times
+        # a part that is itself a TimedText gives its own parts, so its values are kept
         flat = [q for p in parts for q in (p.parts if isinstance(p, TimedText) else (p,))]
         text = super().__new__(cls, "".join(render_part(p) for p in flat))
         text.parts = tuple(flat)
@@ -143,7 +178,8 @@ class TimedText(str):
 
     @classmethod
     def join(cls, separator: str, pieces: list[str]) -> TimedText:
-        """``separator.join(pieces)``, keeping the times of the pieces that carry them."""
+        """``separator.join(pieces)``, keeping the times and channels of the pieces that carry
+        them."""
         parts: list[Part] = []
         for i, piece in enumerate(pieces):
             if i:
@@ -159,6 +195,8 @@ class TimedText(str):
                 out.append(part)
             elif isinstance(part, Moment):
                 out.append({"moment": _moment_data(part)})
+            elif isinstance(part, Channel):
+                out.append({"channel": [part.platform, part.id, part.name]})
             else:
                 out.append({"span": [_moment_data(part.start), part.end.isoformat()]})
         return out
@@ -172,6 +210,8 @@ class TimedText(str):
                 parts.append(item)
             elif "moment" in item:
                 parts.append(_moment_of(item["moment"]))
+            elif "channel" in item:
+                parts.append(Channel(*item["channel"]))
             else:
                 start, end = item["span"]
                 parts.append(Span(_moment_of(start), datetime.fromisoformat(end)))
@@ -190,8 +230,12 @@ def _moment_of(data: list[str | None]) -> Moment:
     return Moment(datetime.fromisoformat(instant), zone, viewer, now)
 
 
-def render_text(text: str) -> str:
-    """A reply's text as an adapter shows it, each time in it rendered for the platform."""
+def render_text(
+    text: str, *, channel: ChannelMarkup | None = None, escape: Callable[[str], str] = str
+) -> str:
+    """A reply's text as an adapter shows it: each time and channel in it rendered for the
+    platform (a channel through ``channel``, see ``render_part``), the rest made safe by
+    ``escape`` (Slack's mrkdwn escaping, say)."""
     if isinstance(text, TimedText):
-        return "".join(render_part(p) for p in text.parts)
-    return text
+        return "".join(render_part(p, channel=channel, escape=escape) for p in text.parts)
+    return escape(text)

@@ -86,14 +86,19 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
     from adapters.console import ConsoleAdapter, Screen, console_senders
 
     if not config.orgs:
-        config.orgs.append(demo_org())
+        config.orgs.append(demo_org(named_channels=True))
     if org:
         config.org(org)  # refuses an unknown slug, listing the known ones
     clock = MovableClock()
     if files:  # where /privacy delete looks for a member's earlier exports, too
         config.bot.files_dir = files
     screen = Screen(sys.stdout, config.bot.files_dir)
-    app = Application(config, groups=default_groups(), clock=clock, senders=console_senders(screen))
+    app = Application(
+        config,
+        groups=default_groups(),
+        clock=clock,
+        senders=console_senders(screen, config.channel_names()),
+    )
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)

@@ -1,12 +1,14 @@
 """The console's screen: prints replies at their place, saves files, remembers buttons.
 
 It is also the console's sender for the delivery engine: channel posts and direct messages
-are printed with their place (``[#alerts]``, ``[DM ana]``, ``[slack #CALERTS]``). The
-console stands in for Slack and Discord too, so a demo needs no tokens.
+are printed with their place (``[#alerts]``, ``[DM ana]``, ``[slack #alerts]``), a channel by
+its configured name (its id when it has none). The console stands in for Slack and Discord
+too, so a demo needs no tokens.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -112,19 +114,30 @@ class ConsoleSender:
     concurrency = 1
     pace = Pace()
 
-    def __init__(self, screen: Screen, platform: str) -> None:
+    def __init__(
+        self, screen: Screen, platform: str, names: Mapping[tuple[str, str], str] | None = None
+    ) -> None:
         self.screen = screen
         self.platform = platform
+        #: channel names by (platform, channel id), as the configuration gives them
+        self.names = dict(names or {})
 
     async def send(self, message: Outgoing) -> SendResult:
-        """Print the message at its place."""
-        where = f"#{message.target}" if message.target_kind == "channel" else f"DM {message.target}"
+        """Print the message at its place, a channel by its name."""
+        if message.target_kind == "channel":
+            channel = self.names.get((self.platform, message.target), message.target)
+            where = f"#{channel}"
+        else:
+            where = f"DM {message.target}"
         if message.edit_ref:
             where += f" (edit of {self.screen.describe(message.edit_ref)})"
         place = where if self.platform == "console" else f"{self.platform} {where}"
         return SendResult.sent(self.screen.show(message.reply, place))
 
 
-def console_senders(screen: Screen) -> dict[str, ConsoleSender]:
-    """Senders printing for the console and, standing in for them, Slack and Discord."""
-    return {name: ConsoleSender(screen, name) for name in ("console", "slack", "discord")}
+def console_senders(
+    screen: Screen, names: Mapping[tuple[str, str], str] | None = None
+) -> dict[str, ConsoleSender]:
+    """Senders printing for the console and, standing in for them, Slack and Discord;
+    ``names``: channel names by (platform, channel id) (``Config.channel_names()``)."""
+    return {name: ConsoleSender(screen, name, names) for name in ("console", "slack", "discord")}

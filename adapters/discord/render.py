@@ -11,7 +11,9 @@ embed. Charts are shown inside the embed; other files (CSV, .ics) are attachment
 Every message says which mentions may ping (``allowed_mentions``): none, so that
 ``@everyone`` or a role mention in text a member typed is shown but pings no one. An
 organizer's ``notify:`` on a channel post (``with_ping``) allows exactly the mention asked
-for.
+for. A Discord channel a reply names is written ``<#id>``, which Discord shows as the
+channel's name (it pings no one); a channel of another platform is shown by its configured
+name.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from adapters.discord.components import ActionButton, ActionSelect, FormStep
 from bot.config import DISCORD_ROLE_ID
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
-from bot.timefmt import render_text
+from bot.timefmt import Channel, render_text
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -200,9 +202,15 @@ def view_of(actions: list[Action | Select]) -> discord.ui.View | None:
     return view if view.children else None
 
 
+def channel_mention(channel: Channel) -> str | None:
+    """A Discord channel as ``<#id>`` (Discord shows its name); None for another platform's
+    channel, shown by name as text."""
+    return f"<#{channel.id}>" if channel.platform == "discord" else None
+
+
 def render(reply: Reply) -> Rendered:
     """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
-    text = render_text(reply.text)
+    text = render_text(reply.text, channel=channel_mention)
     rich = bool(reply.title or reply.fields or reply.table is not None)
     rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
     if reply.form is not None and reply.form.error:

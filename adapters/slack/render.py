@@ -11,7 +11,9 @@ Mentions are deliberate: every text is escaped (``&``, ``<``, ``>``, as Slack's 
 text for app surfaces" asks), so ``<!channel>`` typed by a member shows as typed, and
 messages go with ``parse: "none"`` and no ``link_names``, so a plain ``@channel`` stays
 text. Only an organizer's ``notify:`` on a channel post adds ``<!here>``, ``<!channel>``,
-``<!everyone>`` or ``<!subteam^ID>`` (``message(..., announce=True)``).
+``<!everyone>`` or ``<!subteam^ID>`` (``message(..., announce=True)``). A Slack channel a
+reply names is written ``<#C0ALERTS>``, which Slack shows as the channel's name; a channel of
+another platform is shown by its configured name.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from bot.config import SLACK_USERGROUP_ID
 from bot.errors import FieldError
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, Form, Reply, Select, format_table, truncate
-from bot.timefmt import render_text
+from bot.timefmt import Channel, render_text
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -90,10 +92,26 @@ def _chunks(text: str, limit: int) -> list[str]:
     return pieces
 
 
+def channel_mention(channel: Channel) -> str | None:
+    """A Slack channel as ``<#C0ALERTS>`` (Slack shows its name); None for another
+    platform's channel, shown by name as text."""
+    return f"<#{channel.id}>" if channel.platform == "slack" else None
+
+
+def reply_text(text: str) -> str:
+    """A reply's text as mrkdwn: escaped, its channels as mentions, its times as text."""
+    return render_text(text, channel=channel_mention, escape=escape)
+
+
 def _sections(text: str) -> list[Block]:
+    return _mrkdwn_sections(escape(text))
+
+
+def _mrkdwn_sections(mrkdwn: str) -> list[Block]:
+    """Sections of text already escaped for mrkdwn."""
     return [
         {"type": "section", "text": _mrkdwn(piece)}
-        for piece in _chunks(_bold(escape(text)), SECTION_TEXT)
+        for piece in _chunks(_bold(mrkdwn), SECTION_TEXT)
         if piece.strip()
     ]
 
@@ -162,9 +180,9 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
     if reply.title:
         blocks.append({"type": "header", "text": _plain(reply.title, HEADER_TEXT)})
     if reply.text:
-        shown = render_text(reply.text)
+        shown = reply_text(reply.text)
         text = f":warning: {shown}" if reply.error else shown
-        blocks.extend(_sections(text))
+        blocks.extend(_mrkdwn_sections(text))
     for i in range(0, len(reply.fields), FIELDS_PER_SECTION):
         blocks.append(
             {
@@ -188,8 +206,13 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The plain text Slack shows in notifications and where blocks cannot be shown."""
-    return truncate(_bold(escape(reply.plain_text())) or " ", MESSAGE_TEXT)
+    """The plain text Slack shows in notifications and where blocks cannot be shown (its
+    channels as mentions, which Slack shows by name)."""
+    head = [escape(f"**{reply.title}**")] if reply.title else []
+    body = [reply_text(reply.text)] if reply.text else []
+    rest = escape(replace(reply, title="", text="").plain_text())
+    text = "\n".join([*head, *body, *([rest] if rest else [])])
+    return truncate(_bold(text) or " ", MESSAGE_TEXT)
 
 
 def mention(notify: str) -> str:

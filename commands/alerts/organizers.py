@@ -16,7 +16,7 @@ from bot.options import (
 )
 from bot.registry import Role
 from bot.reply import Action, File, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import TimedText, local_time
 from bot.when import parse_moment
 from bot.wording import counted, plural
 from commands.alerts import group
@@ -80,16 +80,18 @@ async def create(
     who, tz = await caller(ctx)
     dm = alert_dm(alert, list(targets or ()), who, tz, now=ctx.now)
     reach = len(await store.audience(conn, ctx.org.id, audience, ctx.org_config.dm_platforms()))
-    channels = posts.place_names(posts.places(ctx.org_config.alert_channels))
+    channels = posts.place_names(posts.places(ctx.org_config.alert_channels), ctx.org_config)
     buttons = "  ".join(f"[{b.label}]" for b in dm.actions if isinstance(b, Action))
-    text = (
+    text = TimedText(
         f"Members will see (the script is filled in from your profile as an example):\n\n"
-        f"**{dm.title}**\n{dm.text}\n{buttons}\n\n"
+        f"**{dm.title}**\n",
+        dm.text,
+        f"\n{buttons}\n\n"
         f"It goes by DM to {counted(reach, 'member')} of its audience who "
-        f"{plural(reach, 'takes', 'take')} alert DMs and is posted in "
-        f"{channels or 'no channel (none is configured)'}. "
-        f"Send it with the button or /alert send id:{alert_id}, or later with "
-        f'/alert send id:{alert_id} at:"tomorrow 9am".'
+        f"{plural(reach, 'takes', 'take')} alert DMs and is posted in ",
+        channels or "no channel (none is configured)",
+        f". Send it with the button or /alert send id:{alert_id}, or later with "
+        f'/alert send id:{alert_id} at:"tomorrow 9am".',
     )
     return Reply(
         title=f"Preview of alert {alert_id} (draft)",

@@ -106,7 +106,7 @@ async def create(
     await ctx.audit(
         "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
     )
-    where = posts.place_names(posted) or "no channel (none is configured)"
+    where = posts.place_names(posted, ctx.org_config) or "no channel (none is configured)"
     reminded = (
         f"{plural(len(offsets), 'reminder')} {', '.join(offsets)} before"
         if offsets
@@ -114,8 +114,11 @@ async def create(
     )
     return Reply(
         title=f"Event {event.id} created",
-        text=f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. "
-        f"Announced in {where}; {reminded}. See who comes with /event attendees id:{event.id}.",
+        text=TimedText(
+            f"{KIND_LABELS[kind]} “{title}”, {when_text(event, tz, now=now)}. Announced in ",
+            where,
+            f"; {reminded}. See who comes with /event attendees id:{event.id}.",
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from bot.errors import MissingFields, PermissionDenied, UserError, ValidationErr
 from bot.options import Choice
 from bot.registry import Role
 from bot.reply import Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import TimedText, local_time
 from bot.when import parse_moment
 from bot.wording import counted
 from commands.polls import count as poll_count
@@ -177,7 +177,7 @@ async def create(
             ref_id=poll.id,
             org_id=poll.org_id,
         )
-    where = posts.place_names(posted) or "no channel (none is configured)"
+    where = posts.place_names(posted, ctx.org_config) or "no channel (none is configured)"
     when = f"It closes {local_time(closes_at, tz, now=ctx.now)}" if closes_at else "Close it with"
     if closes_at is not None and not closes:
         days = ctx.services.config.polls.member_poll_days
@@ -189,8 +189,11 @@ async def create(
     )
     return Reply(
         title=f"Poll {poll.id} is posted",
-        text=f"“{question}” is posted in {where}.\n{kind_line(poll)}\n{anonymity_line(poll)}\n"
-        f"{when}{close_hint}",
+        text=TimedText(
+            f"“{question}” is posted in ",
+            where,
+            f".\n{kind_line(poll)}\n{anonymity_line(poll)}\n{when}{close_hint}",
+        ),
     )
 
 

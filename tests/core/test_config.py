@@ -135,3 +135,47 @@ def test_an_unknown_organization_lists_the_slugs() -> None:
         config.org("nowhere")
     assert "no organization with slug 'nowhere'" in str(err.value)
     assert "(the organizations: il-library-workers)" in str(err.value)
+
+
+def test_a_channel_may_carry_the_name_people_know_it_by(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[orgs]]\nslug = "a"\n'
+        'alert_channels = { slack = ["C0ALERTS#alerts"], discord = [{ id = "200000000000000001",'
+        ' name = "#rally" }], console = ["alerts"] }\n'
+        'moderation_channels = { slack = [{ id = "C0MODS" }], discord = [200000000000000002] }\n'
+    )
+    org = load_config(path, environ={}).org("a")
+    assert org.alert_channels == {
+        "slack": ["C0ALERTS"],
+        "discord": ["200000000000000001"],
+        "console": ["alerts"],
+    }
+    assert org.moderation_channels == {"slack": ["C0MODS"], "discord": ["200000000000000002"]}
+    assert org.channel("slack", "C0ALERTS").text() == "slack #alerts"
+    assert org.channel("discord", "200000000000000001").text() == "discord #rally"
+    # no name given: the id, the only name the bot knows
+    assert org.channel("slack", "C0MODS").text() == "slack #C0MODS"
+    assert org.channel("console", "alerts").text() == "#alerts"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('"C0ALERTS#"', "alert_channels.slack[0]: 'C0ALERTS#' has no name after #"),
+        ('"#alerts"', "alert_channels.slack[0]: '#alerts' has no id before #"),
+        ('"C0ALERTS#all hands"', "alert_channels.slack[0]: name: 'all hands' is not a channel"),
+        ('{ name = "alerts" }', "alert_channels.slack[0]: id: missing"),
+        ('{ id = "C0ALERTS", title = "x" }', "alert_channels.slack[0]: unknown key 'title'"),
+        ("true", "alert_channels.slack[0]: must be a channel id"),
+    ],
+)
+def test_a_wrong_channel_entry_is_named_with_the_rule(
+    tmp_path: Path, entry: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[[orgs]]\nslug = "a"\nalert_channels = {{ slack = [{entry}] }}\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={})
+    assert str(path) in str(err.value)
+    assert message in str(err.value)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.timefmt import Moment, Span, local_time
+from bot.timefmt import Channel, Moment, Span, TimedText, local_time, render_text
 
 CHICAGO = ZoneInfo("America/Chicago")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -88,3 +89,20 @@ def test_a_span_has_one_your_time() -> None:
     assert Span(evening, datetime(2026, 12, 9, 1, 0, tzinfo=UTC)).text() == (
         "Tue Dec 8, 5:00 PM – 7:00 PM CST (Tue 11:00 PM – Wed 1:00 AM your time)"
     )
+
+
+def test_a_channel_is_a_value_each_platform_shows_by_name() -> None:
+    slack = Channel("slack", "C0ALERTS", "alerts")
+    discord = Channel("discord", "200000000000000001")
+    text = TimedText.join(", ", [TimedText(Channel("console", "alerts")), TimedText(slack)])
+    text = TimedText("Posted in ", text, " and ", discord, ".")
+    assert text == "Posted in #alerts, slack #alerts and discord #200000000000000001."
+    mention = {"slack": "<#{}>"}
+    shown = render_text(
+        text,
+        channel=lambda c: mention[c.platform].format(c.id) if c.platform in mention else None,
+        escape=str.upper,
+    )
+    assert shown == "POSTED IN #ALERTS, <#C0ALERTS> AND DISCORD #200000000000000001."
+    stored = TimedText.from_data(json.loads(json.dumps(text.to_data())))
+    assert stored.parts == text.parts
