@@ -905,6 +905,8 @@ async def test_only_the_creator_or_an_organizer_edits_or_extends(
         "/poll extend needs the organizer role, or to have created poll 1"
     )
     await t.ok("ana", '/poll edit id:1 question:"Still mine?"')
+    listed = (await t.ok("ana", "/help topic:poll")).text
+    assert "/poll edit" in listed and "/poll extend" in listed
     await t.ok(ORGANIZER, '/poll edit id:1 options:"A | B | C"')
     async with t.bot.app.db.transaction() as conn:
         row = (await conn.execute(select(Poll.question, Poll.options))).one()
