@@ -64,6 +64,13 @@ class UnitOfWork:
             self._scheduled.append(due_at)
         return item_id
 
+    async def reschedule(self, *, kind: str, due_at: datetime, key: str, **fields: Any) -> None:
+        """Move the pending due item with this key to ``due_at``, or add it if none is
+        pending; the scheduler is woken for it after commit."""
+        if not await queue.move_due(self.conn, key, due_at):
+            await queue.schedule(self.conn, kind=kind, due_at=due_at, key=key, **fields)
+        self._scheduled.append(due_at)
+
     async def schedule_many(self, items: list[NewDueItem]) -> None:
         """Add many due items in one statement; keys already scheduled are left alone."""
         await queue.schedule_many(self.conn, items)

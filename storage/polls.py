@@ -165,6 +165,30 @@ async def mark_closed(conn: AsyncConnection, poll_id: int, now: datetime) -> boo
     return True
 
 
+async def edit_poll(
+    conn: AsyncConnection, poll_id: int, *, question: str, options: list[str]
+) -> bool:
+    """Change an open poll's question and options while it has no ballot; False if it is
+    closed or has a ballot by now (checked in the same statement)."""
+    has_ballot = select(_ballots.c.poll_id).where(_ballots.c.poll_id == poll_id).exists()
+    changed = await conn.execute(
+        update(_polls)
+        .where(_polls.c.id == poll_id, _polls.c.state == "open", ~has_ballot)
+        .values(question=question, options=options)
+    )
+    return bool(changed.rowcount)
+
+
+async def set_closes_at(conn: AsyncConnection, poll_id: int, closes_at: datetime) -> bool:
+    """Move an open poll's closing time; False if it is closed."""
+    changed = await conn.execute(
+        update(_polls)
+        .where(_polls.c.id == poll_id, _polls.c.state == "open")
+        .values(closes_at=closes_at)
+    )
+    return bool(changed.rowcount)
+
+
 # ballots ---------------------------------------------------------------------------------
 
 

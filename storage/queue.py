@@ -478,6 +478,14 @@ async def schedule_many(conn: AsyncConnection, items: list[NewDueItem]) -> None:
         )
 
 
+async def move_due(conn: AsyncConnection, key: str, due_at: datetime) -> bool:
+    """Move the pending item with this key to ``due_at``; False if none is pending."""
+    moved = await conn.execute(
+        update(_due).where(_due.c.key == key, _due.c.state == "pending").values(due_at=due_at)
+    )
+    return bool(moved.rowcount)
+
+
 async def cancel_due(conn: AsyncConnection, kind: str, ref_id: int) -> None:
     """Cancel every pending item of a kind for one row (a cancelled reminder, say)."""
     await conn.execute(

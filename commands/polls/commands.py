@@ -25,7 +25,14 @@ from commands.polls import count as poll_count
 from commands.polls import group
 from commands.polls.due import close_poll
 from commands.polls.keys import anonymous_key, named_key, needs_secret, voter_key
-from commands.polls.options import CREATE_OPTIONS, ID, TEMPLATES, VOTE_OPTIONS
+from commands.polls.options import (
+    CREATE_OPTIONS,
+    EDIT_OPTIONS,
+    EXTEND_OPTIONS,
+    ID,
+    TEMPLATES,
+    VOTE_OPTIONS,
+)
 from commands.polls.render import (
     anonymity_line,
     ballots_phrase,
@@ -215,6 +222,110 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
         )
 
 
+async def _creator_or_organizer(ctx: Context, command: str, id: int) -> PollRecord:
+    """The poll, for its creator or an organizer; anyone else is refused."""
+    poll = await _org_poll(ctx, id)
+    if await ctx.effective_role() < Role.ORGANIZER:
+        member = await _find_voter(ctx)
+        creator = await store.poll_creator(ctx.conn, id)
+        if member is None or creator != member.id:
+            raise PermissionDenied(
+                f"/poll {command} needs the organizer role, or to have created poll {id}; "
+                f"you have the {ctx.role.label} role here."
+            )
+    return poll
+
+
+async def _refresh_posts(ctx: Context, poll: PollRecord, change: str) -> None:
+    """Edit the poll's channel posts now, so every announcement shows the change."""
+    stamp = int(ctx.now.timestamp() * 1_000_000)
+    await posts.refresh(ctx, "poll", {poll.id: f"poll:{poll.id}:{change}:{stamp}"})
+
+
+@group.command(
+    "edit",
+    options=EDIT_OPTIONS,
+    form_title="Edit poll",
+    help="Change a poll's question or options before the first vote (your own poll; "
+    "organizers: any)",
+)
+async def edit(
+    ctx: Context, id: int, question: str | None, options: tuple[str, ...] | None
+) -> Reply:
+    """Change the question or the options of a poll nobody has voted in yet; its posts are
+    edited to match."""
+    poll = await _creator_or_organizer(ctx, "edit", id)
+    if question is None and options is None:
+        raise MissingFields("poll edit", ["question", "options"])
+    tz = ZoneInfo(ctx.org.timezone)
+    if closed_at(poll, ctx.now) is not None:
+        raise ValidationError("id", f"poll {id} is closed; it can no longer be edited")
+    new_options = options or poll.options
+    if poll.kind == "multiple" and poll.max_choices and poll.max_choices > len(new_options):
+        raise ValidationError(
+            "options",
+            f"poll {id} lets a member pick up to {poll.max_choices}, so it needs at least "
+            f"{poll.max_choices} options (got {len(new_options)})",
+        )
+    new_question = question or poll.question
+    if not await store.edit_poll(ctx.conn, id, question=new_question, options=list(new_options)):
+        raise ValidationError(
+            "id",
+            f"poll {id} has votes; it can no longer be edited (a poll is edited only before "
+            "the first vote)",
+        )
+    await ctx.audit(
+        "poll.edit", f"poll {id}", question=new_question, options=" | ".join(new_options)
+    )
+    await _refresh_posts(ctx, poll, "edited")
+    return Reply(
+        title=f"Poll {id} is changed",
+        text=f"“{new_question}”: {' · '.join(new_options)}.\n"
+        f"Its posts in the alert channels are updated. {anonymity_line(poll)}"
+        + (f"\nIt closes {local_time(poll.closes_at, tz, now=ctx.now)}." if poll.closes_at else ""),
+    )
+
+
+@group.command(
+    "extend",
+    options=EXTEND_OPTIONS,
+    help="Move a poll's closing time later (your own poll; organizers: any)",
+)
+async def extend(ctx: Context, id: int, closes: str) -> Reply:
+    """Close an open poll later than set: its closing is moved and its posts edited."""
+    poll = await _creator_or_organizer(ctx, "extend", id)
+    tz = ZoneInfo(ctx.org.timezone)
+    shut = closed_at(poll, ctx.now)
+    if shut is not None:
+        raise ValidationError(
+            "id",
+            f"poll {id} closed on {local_time(shut, tz, now=ctx.now)}; a closed poll cannot "
+            "be extended",
+        )
+    closes_at = parse_moment(closes, "closes", ctx.now, tz)
+    if poll.closes_at is not None and closes_at <= poll.closes_at:
+        raise ValidationError(
+            "closes",
+            f"must be later than the poll's current closing time, "
+            f"{local_time(poll.closes_at, tz, now=ctx.now)}",
+        )
+    if not await store.set_closes_at(ctx.conn, id, closes_at):
+        raise ValidationError("id", f"poll {id} is closed; a closed poll cannot be extended")
+    await ctx.reschedule(
+        kind="poll_close",
+        due_at=closes_at,
+        key=f"poll:{id}:close",
+        ref_id=id,
+        org_id=poll.org_id,
+    )
+    await ctx.audit("poll.extend", f"poll {id}", closes=closes_at.isoformat())
+    await _refresh_posts(ctx, poll, "extended")
+    return Reply(
+        text=f"Poll {id} now closes {local_time(closes_at, tz, now=ctx.now)}; its posts in "
+        "the alert channels are updated."
+    )
+
+
 @group.command(
     "close",
     options=[ID],
@@ -223,15 +334,7 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
 async def close(ctx: Context, id: int) -> Reply:
     """Close a poll by command: results posted with a chart, buttons closed. Its creator may
     close it; organizers may close any poll."""
-    poll = await _org_poll(ctx, id)
-    if await ctx.effective_role() < Role.ORGANIZER:
-        member = await _find_voter(ctx)
-        creator = await store.poll_creator(ctx.conn, id)
-        if member is None or creator != member.id:
-            raise PermissionDenied(
-                f"/poll close needs the organizer role, or to have created poll {id}; "
-                f"you have the {ctx.role.label} role here."
-            )
+    poll = await _creator_or_organizer(ctx, "close", id)
     if poll.state == "closed":
         return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
     await ctx.cancel_due("poll_close", id)

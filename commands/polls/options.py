@@ -118,3 +118,9 @@ VOTE_OPTIONS = (
     Text("choices", max_length=2000, help='multiple or approval: "A | B"'),
     Text("ranking", max_length=2000, help='ranked: "Benefits > Compensation"'),
 )
+# /poll edit takes the create command's question and options, checked by the same rules
+EDIT_OPTIONS = (ID, CREATE_OPTIONS[0], CREATE_OPTIONS[1])
+EXTEND_OPTIONS = (
+    ID,
+    Text("closes", required=True, max_length=100, help='the later closing time, e.g. "monday 5pm"'),
+)

@@ -861,3 +861,76 @@ def test_random_poll_commands_never_break_the_bot(fuzz_bot) -> None:
             return [tuple(r) for r in rows]
 
     assert all(n <= len(people) for _, n in loop.run_until_complete(one_ballot_each()))
+
+
+# editing and extending -------------------------------------------------------------------
+
+
+async def test_edit_before_the_first_vote_refreshes_the_posts(database: Database, tmp_path: Path):
+    t = await poll_bot(database, tmp_path)
+    await t.ok(ORGANIZER, '/poll create question:"Meet when?" options:"Tuesday | Thursday"')
+    await t.bot.app.settle()
+    edited = await t.ok(
+        ORGANIZER, '/poll edit id:1 question:"Meet which day?" options:"Monday | Friday"'
+    )
+    assert edited.title == "Poll 1 is changed"
+    await t.bot.app.settle()
+    edits = t.edits("#alerts")
+    assert len(edits) == 1 and "Meet which day?" in edits[0] and "Monday" in edits[0]
+    assert "Tuesday" not in edits[0]
+    async with t.bot.app.db.transaction() as conn:
+        row = (await conn.execute(select(Poll.question, Poll.options))).one()
+    assert row.question == "Meet which day?" and list(row.options) == ["Monday", "Friday"]
+    assert await t.count(AuditEntry, action="poll.edit") == 1
+    same = await t.refused(ORGANIZER, '/poll edit id:1 options:"A | a"')
+    assert same.startswith("options: lists 'A' and 'a', which are the same option")
+    await t.ok("ana", "/poll vote id:1 choice:Friday")
+    await t.bot.app.settle()
+    late = await t.refused(ORGANIZER, '/poll edit id:1 question:"Other?"')
+    assert late.startswith("id: poll 1 has votes; it can no longer be edited")
+    async with t.bot.app.db.transaction() as conn:
+        assert (await conn.execute(select(Poll.question))).scalar_one() == "Meet which day?"
+    assert await t.count(AuditEntry, action="poll.edit") == 1
+
+
+async def test_only_the_creator_or_an_organizer_edits_or_extends(
+    database: Database, tmp_path: Path
+):
+    t = await poll_bot(database, tmp_path)
+    await t.ok("ana", '/poll create question:"Mine?" options:"A | B"')
+    await t.bot.app.settle()
+    other = await t.refused("bea", '/poll edit id:1 question:"Hers?"')
+    assert other.startswith("/poll edit needs the organizer role, or to have created poll 1")
+    assert (await t.refused("bea", '/poll extend id:1 closes:"in 9 days"')).startswith(
+        "/poll extend needs the organizer role, or to have created poll 1"
+    )
+    await t.ok("ana", '/poll edit id:1 question:"Still mine?"')
+    listed = (await t.ok("ana", "/help topic:poll")).text
+    assert "/poll edit" in listed and "/poll extend" in listed
+    await t.ok(ORGANIZER, '/poll edit id:1 options:"A | B | C"')
+    async with t.bot.app.db.transaction() as conn:
+        row = (await conn.execute(select(Poll.question, Poll.options))).one()
+    assert row.question == "Still mine?" and list(row.options) == ["A", "B", "C"]
+
+
+async def test_extend_moves_the_close(database: Database, tmp_path: Path):
+    t = await poll_bot(database, tmp_path)
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B" closes:"in 2 hours"')
+    await t.bot.app.settle()
+    past = await t.refused(ORGANIZER, '/poll extend id:1 closes:"2026-11-01 09:00"')
+    assert past.startswith("closes: 2026-11-01 09:00 has already passed")
+    earlier = await t.refused(ORGANIZER, '/poll extend id:1 closes:"in 1 hour"')
+    assert earlier.startswith("closes: must be later than the poll's current closing time")
+    moved = await t.ok(ORGANIZER, '/poll extend id:1 closes:"in 5 hours"')
+    assert "Poll 1 now closes Mon Nov 2, 2:00 PM CST" in moved.text
+    assert await t.count(DueItem, kind="poll_close") == 1
+    assert await t.count(AuditEntry, action="poll.extend") == 1
+    await t.step_to(START + timedelta(hours=3))
+    assert "Results of poll 1" not in t.out.getvalue()
+    assert "Mon Nov 2, 2:00 PM CST" in t.edits("#alerts")[-1]
+    await t.ok("ana", "/poll vote id:1 choice:B")
+    await t.step_to(START + timedelta(hours=6))
+    assert "[#alerts] == Results of poll 1: Q? ==" in t.out.getvalue()
+    assert await t.count(DueItem, kind="poll_close", state="done") == 1
+    closed = await t.refused(ORGANIZER, '/poll extend id:1 closes:"in 9 days"')
+    assert "a closed poll cannot be extended" in closed

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -484,3 +484,21 @@ async def test_an_anonymous_vote_leaves_no_trace_of_the_voter_in_logs(database, 
             (voter,) = (await session.execute(select(PollBallot.voter_key))).scalars()
         assert "U0WHISPER" not in voter
     assert "U0WHISPER" not in caplog.text
+
+
+async def test_poll_extend_through_slack_edits_the_post(database) -> None:
+    async with poll_rig(database) as rig:
+        post = await announced(
+            rig, '/poll create question:"Strike?" options:"Yes | No" closes:"in 2 hours"'
+        )
+        before = len(rig.standin.sent("chat.update"))
+        moved = await rig.command(ORG, '/poll extend id:1 closes:"in 5 hours"')
+        assert "Poll 1 now closes" in moved["text"]
+        await rig.app.settle()
+        edits = await until(lambda: rig.standin.sent("chat.update")[before:])
+        assert edits[-1]["channel"] == "C0ALERTS" and edits[-1]["ts"] == post["ts"]
+        assert edits[-1]["text"] != post["text"]
+        rig.app.services.clock.advance(timedelta(hours=3))
+        await rig.app.settle()
+        assert results_posts(rig) == []
+        assert rig.standin.refused == []
