@@ -7,8 +7,9 @@ closes at its time (a due item) or by command, and its results are then posted w
 
 The feature by concern: ``options`` (what the commands take), ``rules`` (ballot rules, pure),
 ``count`` (plurality and instant runoff, pure), ``keys`` (the ballot secret and voter keys),
-``render`` (posts and results), ``commands`` (the handlers), ``due`` (closing, the live post,
-the digest) and ``privacy`` (export, erase, merge). Importing the package registers them all
+``render`` (posts and results), ``commands`` (the handlers that change a poll), ``views``
+(results, list and show), ``due`` (closing, the live post, the digest) and ``privacy``
+(export, erase, merge). Importing the package registers them all
 on ``group``.
 """
 
@@ -20,4 +21,4 @@ group = CommandGroup("poll", help="Polls: vote, rank priorities, see results")
 group.home_section("Polls", "list", rank=30)
 
 # the handlers register themselves on ``group`` as they are imported
-from commands.polls import commands, due, privacy  # noqa: E402, F401
+from commands.polls import commands, due, privacy, views  # noqa: E402, F401

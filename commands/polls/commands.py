@@ -8,23 +8,20 @@ and no time.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import posts
 from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
-from bot.options import Choice
 from bot.registry import Role
-from bot.reply import Reply, Table
+from bot.reply import Reply
 from bot.timefmt import TimedText, local_time
 from bot.when import parse_moment
 from bot.wording import counted
-from commands.polls import count as poll_count
 from commands.polls import group
 from commands.polls.due import close_poll
-from commands.polls.keys import anonymous_key, named_key, needs_secret, voter_key
+from commands.polls.keys import needs_secret, voter_key
 from commands.polls.options import (
     CREATE_OPTIONS,
     EDIT_OPTIONS,
@@ -35,26 +32,24 @@ from commands.polls.options import (
 )
 from commands.polls.render import (
     anonymity_line,
-    ballots_phrase,
     kind_line,
     poll_post,
-    results_reply,
 )
 from commands.polls.rules import check_open, closed_at, describe_ballot, new_ballot
 from storage import members
 from storage import polls as store
 from storage.members import MemberRecord
-from storage.polls import BallotRecord, PollRecord
+from storage.polls import PollRecord
 
 
-async def _org_poll(ctx: Context, poll_id: int) -> PollRecord:
+async def org_poll(ctx: Context, poll_id: int) -> PollRecord:
     poll = await store.get_poll(ctx.conn, poll_id)
     if poll is None or poll.org_id != ctx.org.id:
         raise ValidationError("id", f"there is no poll {poll_id} here; see /poll list")
     return poll
 
 
-async def _find_voter(ctx: Context) -> MemberRecord | None:
+async def find_voter(ctx: Context) -> MemberRecord | None:
     """The caller as a member if stored, asked of the database (not the process's memory,
     which may be a moment behind a merge)."""
     return await members.find_member(ctx.conn, ctx.invocation.platform, ctx.invocation.user_id)
@@ -224,9 +219,9 @@ async def _check_poll_quota(ctx: Context, member_id: int, tz: ZoneInfo) -> None:
 
 async def _creator_or_organizer(ctx: Context, command: str, id: int) -> PollRecord:
     """The poll, for its creator or an organizer; anyone else is refused."""
-    poll = await _org_poll(ctx, id)
+    poll = await org_poll(ctx, id)
     if await ctx.effective_role() < Role.ORGANIZER:
-        member = await _find_voter(ctx)
+        member = await find_voter(ctx)
         creator = await store.poll_creator(ctx.conn, id)
         if member is None or creator != member.id:
             raise PermissionDenied(
@@ -363,12 +358,12 @@ async def vote(
 
     The command only reads; the ballot is written after it, in a transaction of its own, so
     that nothing else (a new member, a due item) is written with it."""
-    poll = await _org_poll(ctx, id)
+    poll = await org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
     check_open(poll, ctx.now, tz)
     if poll.anonymous:
         needs_secret(ctx.services)
-    member = await _find_voter(ctx)
+    member = await find_voter(ctx)
     current = None
     if member is not None:
         key = voter_key(ctx.services, poll, member.id)
@@ -403,9 +398,9 @@ async def vote(
 )
 async def withdraw(ctx: Context, id: int) -> Reply:
     """Remove the caller's ballot while the poll is open."""
-    poll = await _org_poll(ctx, id)
+    poll = await org_poll(ctx, id)
     check_open(poll, ctx.now, ZoneInfo(ctx.org.timezone))
-    member = await _find_voter(ctx)
+    member = await find_voter(ctx)
     if member is None:
         return Reply(text=f"You have no ballot in poll {id}.")
     key = voter_key(ctx.services, poll, member.id)
@@ -418,145 +413,3 @@ async def withdraw(ctx: Context, id: int) -> Reply:
         else ("You can vote again until it closes.")
     )
     return Reply(text=f"Your ballot in poll {id} is taken back. {again} {anonymity_line(poll)}")
-
-
-def _group_label(by: str, value: str | None) -> str:
-    if value is None:
-        return f"{by} not given"
-    return value
-
-
-async def _groups(
-    ctx: Context, poll: PollRecord, ballots: list[BallotRecord], by: str
-) -> dict[str, list[tuple[int, ...]]]:
-    """Ballots by the voters' state or classification (their profile now). On an anonymous
-    poll the voters are found by making each member's key in memory; nothing is stored."""
-    column = 0 if by == "state" else 1
-    conn = ctx.conn
-    if poll.anonymous:
-        secret = needs_secret(ctx.services)
-        profiles = await store.org_profiles(conn, ctx.org.id)
-        by_key = {anonymous_key(secret, poll.id, m): p for m, p in profiles.items()}
-    else:
-        members = [b.member_id for b in ballots if b.member_id is not None]
-        named = await store.profiles_of(conn, members)
-        by_key = {named_key(m): named.get(m, (None, None)) for m in members}
-    groups: dict[str, list[tuple[int, ...]]] = {}
-    for ballot in ballots:
-        value = by_key.get(ballot.voter_key, (None, None))[column]
-        choices = ballot.choices[:1] if poll.kind == "ranked" else ballot.choices
-        groups.setdefault(_group_label(by, value), []).append(choices)
-    return groups
-
-
-async def _breakdown(ctx: Context, poll: PollRecord, ballots: list[BallotRecord], by: str) -> Reply:
-    minimum = ctx.services.config.polls.min_group
-    shown, hidden = poll_count.fold_small_groups(await _groups(ctx, poll, ballots, by), minimum)
-    rows = []
-    for g in [*shown, *([hidden] if hidden else [])]:
-        counts = poll_count.plurality(g.ballots, len(poll.options))
-        order = sorted(range(len(counts)), key=lambda i: (-counts[i], i))
-        votes = " · ".join(f"{poll.options[i]} {counts[i]}" for i in order if counts[i])
-        rows.append([g.label, str(len(g.ballots)), votes])
-    what = "first choices" if poll.kind == "ranked" else "votes"
-    note = (
-        f"Groups with fewer than {minimum} voters are counted in other/hidden, which is itself "
-        f"never smaller than {minimum}."
-    )
-    if not shown:
-        note = f"No {by} has {minimum} or more voters, so the ballots are not broken down."
-    return Reply(
-        title=f"Poll {poll.id} by {by}: {poll.question}",
-        text=f"{ballots_phrase(len(ballots))}; {what} by the voters' {by} (from their "
-        f"profiles).\n{anonymity_line(poll)}\n{note}",
-        table=Table([by, "voters", what], rows) if rows else None,
-    )
-
-
-@group.command(
-    "results",
-    options=[ID, Choice("by", values=("state", "classification"), help="break down by")],
-    help="A poll's results (live polls while open; every poll once closed)",
-    read_only=True,
-)
-async def results(ctx: Context, id: int, by: str | None) -> Reply:
-    """The results so far or final, with a chart; or broken down by state or classification."""
-    poll = await _org_poll(ctx, id)
-    tz = ZoneInfo(ctx.org.timezone)
-    ballots = await store.ballots(ctx.conn, id)
-    closed = closed_at(poll, ctx.now) is not None
-    if closed and poll.state == "open":  # its time has passed; the closing is on its way
-        poll = replace(poll, state="closed", closed_at=poll.closes_at)
-    if not closed and poll.results != "live":
-        closes = f" ({local_time(poll.closes_at, tz, now=ctx.now)})" if poll.closes_at else ""
-        return Reply(
-            text=f"Poll {id}'s results are shown when it closes{closes}. "
-            f"{ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}"
-        )
-    if by is not None:
-        if poll.anonymous and not closed:
-            raise ValidationError(
-                "by",
-                f"poll {id} is anonymous, so it is broken down only once it has closed "
-                "(comparing breakdowns before and after someone votes would show their vote)",
-            )
-        return await _breakdown(ctx, poll, ballots, by)
-    reply = await results_reply(poll, ballots, tz, now=ctx.now)
-    reply.ephemeral = True
-    return reply
-
-
-@group.command("list", help="Open polls, and the latest closed ones", read_only=True)
-async def list_polls(ctx: Context) -> Reply:
-    """Polls to vote in now, and recently closed ones."""
-    found = await store.org_polls(ctx.conn, ctx.org.id, ("open", "closed"))
-    open_polls = [p for p in found if closed_at(p, ctx.now) is None]
-    closed = [p for p in found if closed_at(p, ctx.now) is not None][:5]
-    polls = open_polls + closed
-    if not polls:
-        return Reply(text="There are no polls yet.")
-    counts = await store.ballot_counts(ctx.conn, [p.id for p in polls])
-    tz = ZoneInfo(ctx.org.timezone)
-    rows = []
-    for p in polls:
-        shut = closed_at(p, ctx.now)
-        when = (
-            f"closed {local_time(shut, tz, now=ctx.now)}"
-            if shut
-            else (local_time(p.closes_at, tz, now=ctx.now) if p.closes_at else "by an organizer")
-        )
-        rows.append(
-            [
-                f"poll {p.id}",
-                p.question,
-                p.kind,
-                "yes" if p.anonymous else "no",
-                when,
-                str(counts[p.id]),
-            ]
-        )
-    return Reply(
-        title="Polls",
-        table=Table(["poll", "question", "kind", "anonymous", "closes", "ballots"], rows),
-        text="See one with its buttons: /poll show id:N",
-    )
-
-
-@group.command("show", options=[ID], help="A poll with its buttons and your ballot", read_only=True)
-async def show(ctx: Context, id: int) -> Reply:
-    """The poll as posted, and the caller's current ballot."""
-    poll = await _org_poll(ctx, id)
-    tz = ZoneInfo(ctx.org.timezone)
-    if closed_at(poll, ctx.now) is not None and poll.state == "open":
-        poll = replace(poll, state="closed", closed_at=poll.closes_at)
-    ballots = await store.ballots(ctx.conn, id)
-    reply = poll_post(poll, ballots, tz, now=ctx.now)
-    options = "\n".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
-    member = await _find_voter(ctx)
-    mine = None
-    if member is not None:
-        mine = await store.get_ballot(ctx.conn, id, voter_key(ctx.services, poll, member.id))
-    yours = f"Your ballot: {describe_ballot(poll, mine)}." if mine else "You have not voted."
-    reply.text = f"{options}\n\n{reply.text}\n{yours}"
-    reply.ephemeral = True
-    return reply
