@@ -192,6 +192,22 @@ def _organizer_line(name: str, address: str) -> bytes:
     return _fold(f'ORGANIZER;CN="{cn}":mailto:{address}')
 
 
+def _entry(
+    uid: str, now: datetime, start: datetime, summary: str, **optional: datetime | str | None
+) -> icalendar.Event:
+    """One VEVENT: its uid, stamp, start and summary, and each of ``optional`` (``end``,
+    ``description``, ``location``, ``url``) that has a value."""
+    entry = icalendar.Event()
+    entry.add("uid", uid)
+    entry.add("dtstamp", now)
+    entry.add("dtstart", start)
+    entry.add("summary", summary)
+    for name, value in optional.items():
+        if value:
+            entry.add("dtend" if name == "end" else name, value)
+    return entry
+
+
 def calendar(
     event: EventRecord,
     now: datetime,
@@ -209,36 +225,33 @@ def calendar(
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     stamp = f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
-    entry = icalendar.Event()
-    entry.add("uid", f"event-{event.id}-{stamp}")
-    entry.add("dtstamp", now)
-    entry.add("dtstart", event.starts_at.astimezone(tz))
-    entry.add("dtend", event.ends_at.astimezone(tz))
-    entry.add("summary", event.title)
-    if event.description:
-        entry.add("description", event.description)
-    if event.place:
-        entry.add("location", event.place)
-    if event.link:
-        entry.add("url", event.link)
-    cal.add_component(entry)
+    cal.add_component(
+        _entry(
+            f"event-{event.id}-{stamp}",
+            now,
+            event.starts_at.astimezone(tz),
+            event.title,
+            end=event.ends_at.astimezone(tz),
+            description=event.description,
+            location=event.place,
+            url=event.link,
+        )
+    )
     for m in meetings:
-        meeting = icalendar.Event()
-        meeting.add("uid", f"meeting-{m.id}-{stamp}")
-        meeting.add("dtstamp", now)
-        meeting.add("dtstart", m.starts_at.astimezone(tz))
-        meeting.add("summary", f"Meeting: {m.legislator} ({m.office})")
-        meeting.add("description", f"{US_STATES.get(m.state, m.state)} delegation, {event.title}")
-        if m.place:
-            meeting.add("location", m.place)
-        cal.add_component(meeting)
+        delegation = f"{US_STATES.get(m.state, m.state)} delegation, {event.title}"
+        cal.add_component(
+            _entry(
+                f"meeting-{m.id}-{stamp}",
+                now,
+                m.starts_at.astimezone(tz),
+                f"Meeting: {m.legislator} ({m.office})",
+                description=delegation,
+                location=m.place,
+            )
+        )
     for ms in milestones:
-        milestone = icalendar.Event()
-        milestone.add("uid", f"milestone-{ms.id}-{stamp}")
-        milestone.add("dtstamp", now)
-        milestone.add("dtstart", ms.at.astimezone(tz))
-        milestone.add("summary", f"{ms.title} ({event.title})")
-        cal.add_component(milestone)
+        summary = f"{ms.title} ({event.title})"
+        cal.add_component(_entry(f"milestone-{ms.id}-{stamp}", now, ms.at.astimezone(tz), summary))
     # the zone's rules from a year before to a year after: enough, and a short file
     moments = [event.starts_at, event.ends_at, *(m.starts_at for m in meetings)]
     moments += [ms.at for ms in milestones]
