@@ -130,6 +130,9 @@ async def test_cancel_tells_signers_and_nothing_runs_after(
         assert "Cancelled" in edit and "Sign on (closed)" in edit
     refused = await bot.say("bea", "/alert sign id:1")
     assert refused.error and refused.text == "Alert 1 was cancelled."
+    shown = await ok(bot, "ana", "/alert show id:1")
+    assert shown.text.startswith("Cancelled: this alert was sent in error.")
+    assert not shown.actions
     assert await t.count(DueItem, kind="alert_close", state="pending") == 0
     await t.step_to(AFTER_DEADLINE)
     assert all(len(t.edits(place)) == 1 for place in POSTS)
