@@ -254,6 +254,31 @@ async def mark_closed(conn: AsyncConnection, alert_id: int, now: datetime) -> No
     )
 
 
+async def update_alert(
+    conn: AsyncConnection,
+    alert_id: int,
+    values: dict[str, Any],
+    targets: list[TargetRecord] | None = None,
+) -> None:
+    """Change an alert's columns (title, body, script, deadline); ``targets``, when given,
+    replace its contacts."""
+    if values:
+        await conn.execute(update(_alerts).where(_alerts.c.id == alert_id).values(**values))
+    if targets is not None:
+        await conn.execute(delete(_targets).where(_targets.c.alert_id == alert_id))
+        if targets:
+            await conn.execute(
+                insert(_targets), [{"alert_id": alert_id, **vars(t)} for t in targets]
+            )
+
+
+async def mark_cancelled(conn: AsyncConnection, alert_id: int, now: datetime) -> None:
+    """Record that an alert was cancelled (its closing time is when)."""
+    await conn.execute(
+        update(_alerts).where(_alerts.c.id == alert_id).values(state="cancelled", closed_at=now)
+    )
+
+
 async def alert_targets(conn: AsyncConnection, alert_id: int) -> list[TargetRecord]:
     """An alert's targets, in the order given."""
     rows = await conn.execute(
@@ -396,6 +421,18 @@ async def to_nudge(
         _recipient_select(platforms)
         .join(_deliveries, _deliveries.c.member_id == _members.c.id)
         .where(_deliveries.c.alert_id == alert_id, _deliveries.c.nudged == False, ~answered)  # noqa: E712
+    )
+    return await _one_account_each(conn, query)
+
+
+async def signers(
+    conn: AsyncConnection, alert_id: int, platforms: tuple[str, ...]
+) -> list[Recipient]:
+    """Members who signed an alert and take alert DMs, one account each."""
+    query = (
+        _recipient_select(platforms)
+        .join(_responses, _responses.c.member_id == _members.c.id)
+        .where(_responses.c.alert_id == alert_id, _responses.c.kind == "signed")
     )
     return await _one_account_each(conn, query)
 

@@ -19,4 +19,4 @@ group = CommandGroup("alert", help="Action alerts: sign on, call, email, show up
 group.home_section("Open alerts and my actions", "list", rank=20)
 
 # the handlers register themselves on ``group`` as they are imported, organizers' first
-from commands.alerts import organizers, commands, due, privacy  # noqa: E402, F401, I001
+from commands.alerts import organizers, lifecycle, commands, due, privacy  # noqa: E402, F401, I001

@@ -61,7 +61,10 @@ async def show(ctx: Context, id: int) -> Reply:
     who, tz = await caller(ctx)
     reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz, now=ctx.now)
     closed = closed_at(alert, ctx.now)
-    if closed is not None:
+    if alert.state == "cancelled":
+        reply.text = f"Cancelled: this alert was sent in error.\n\n{reply.text}"
+        reply.actions = []
+    elif closed is not None:
         reply.text = f"Closed on {local_time(closed, tz, now=ctx.now)}.\n\n{reply.text}"
         reply.actions = []
     reply.ephemeral = True

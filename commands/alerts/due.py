@@ -74,7 +74,7 @@ async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
     """An alert's channel post as it should look now: its tally, or closed with the final one.
     Posts are edited at most once per ``[alerts] tally_interval``."""
     alert = await store.get_alert(ctx.conn, alert_id)
-    if alert is None or alert.state not in ("sent", "closed"):
+    if alert is None or alert.state not in ("sent", "closed", "cancelled"):
         return None
     counts = await store.counts(ctx.conn, alert_id)
     record, _ = ctx.services.orgs.by_id(alert.org_id)
@@ -84,15 +84,24 @@ async def channel_view(ctx: UnitOfWork, alert_id: int) -> Reply | None:
 @group.on_due("alert_close")
 async def close(ctx: DueContext) -> None:
     """Close alerts at their deadline: final tally, buttons disabled; later answers refused."""
-    closing: dict[int, str] = {}
-    for item, alert in await _due_alerts(ctx, "scheduled", "sent"):
-        await store.mark_closed(ctx.conn, alert.id, ctx.now)
+    await close_alerts(
+        ctx,
+        [(alert, item.key or "") for item, alert in await _due_alerts(ctx, "scheduled", "sent")],
+    )
+
+
+async def close_alerts(
+    unit: UnitOfWork, closing: list[tuple[AlertRecord, str]], *, by: int | None = None
+) -> None:
+    """Close alerts now (at the deadline, or early by organizer ``by``): each audited, its
+    posts edited with the final tally and buttons disabled, keyed ``{key}:…`` per post."""
+    for alert, _ in closing:
+        await store.mark_closed(unit.conn, alert.id, unit.now)
         detail = {"title": alert.title}
         await audit.add_entry(
-            ctx.conn, alert.org_id, None, "alert.close", f"alert {alert.id}", detail, at=ctx.now
+            unit.conn, alert.org_id, by, "alert.close", f"alert {alert.id}", detail, at=unit.now
         )
-        closing[alert.id] = item.key or ""
-    await posts.refresh(ctx, "alert", closing, kind="alert_close")
+    await posts.refresh(unit, "alert", {a.id: key for a, key in closing}, kind="alert_close")
 
 
 @group.on_due("alert_nudge")

@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.options import Choice, District, Option, Ref, Text, TextList, Url, UsState
+from bot.options import Choice, District, Option, Ref, Text, TextList, Url, UsState, YesNo
 from bot.registry import Role
 from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
 from commands.alerts.rules import OPEN, closed_at
@@ -161,4 +161,12 @@ SIGN_OPTIONS = (
     Text("institution", max_length=150, help="your library or system"),
     Text("city", max_length=100, help="your city"),
     UsState("state", help="your state"),
+)
+
+#: what /alert edit can change: create's own options, none of them required
+EDITABLE = ("title", "body", "deadline", "script", "targets")
+EDIT_OPTIONS = (
+    ID,
+    *(replace(option, required=False) for option in CREATE_OPTIONS if option.name in EDITABLE),
+    YesNo("confirm", help="yes to change a letter's text after people signed it"),
 )

@@ -23,7 +23,7 @@ from commands.alerts import group
 from commands.alerts.access import caller, org_alert
 from commands.alerts.options import CREATE_OPTIONS, ID, placeholders
 from commands.alerts.render import alert_dm
-from commands.alerts.rules import check_send_at
+from commands.alerts.rules import check_script, check_send_at
 from storage import alerts as store
 from storage.alerts import TargetRecord
 
@@ -51,10 +51,7 @@ async def create(
     """Store a draft alert and show it as members will see it."""
     org_tz = ZoneInfo(ctx.org.timezone)
     closes = parse_moment(deadline, "deadline", ctx.now, org_tz) if deadline else None
-    if script and not targets and "target" in placeholders(script):
-        raise ValidationError(
-            "script", "uses {target}, which needs targets (targets:…); or write who to contact"
-        )
+    check_script(script, bool(targets), "target" in placeholders(script or ""))
     audience = {
         "states": list(states or ()),
         "library_types": list(library_types or ()),

@@ -3,6 +3,7 @@ direct message with each member's own script and contacts, and its buttons."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,10 @@ def alert_reply(
 def alert_post(alert: AlertRecord, counts: Counts, tz: ZoneInfo, *, now: datetime) -> Reply:
     """The alert as posted in a channel, with the live tally (or the final one)."""
     tally = tally_line(alert, counts)
+    if alert.state == "cancelled":
+        end = ["Cancelled. This alert was sent in error; nothing more is asked of you."]
+        cancelled = alert_reply(alert, tz, [], end, now=now, closed=True)
+        return replace(cancelled, title=f"Cancelled: {cancelled.title}")
     if alert.state == "closed":
         end = [f"Closed. Final: {tally}. Thank you, everyone who took part."]
         return alert_reply(alert, tz, [], end, now=now, closed=True)

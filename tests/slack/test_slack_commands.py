@@ -192,3 +192,24 @@ async def test_organizers_from_a_user_group_may_export(database) -> None:
         await rig.command("U0STEW", "/layoff export")
         # the group's members were asked once and remembered
         assert len(rig.standin.sent("usergroups.users.list")) == 1
+
+
+async def test_alert_close_from_slack_edits_the_post_with_the_final_tally(database) -> None:
+    async with slack_rig(database) as rig:
+        await rig.command(ANA, "/profile state:IL")
+        await rig.command(
+            ORG, '/alert create title:"Save the Elm St branch" body:"Votes Friday." kind:"Sign on"'
+        )
+        await rig.command(ORG, "/alert send id:1")
+        await rig.app.settle()
+        (dm,) = rig.standin.posted_to(ANA)
+        await rig.command(ANA, "/alert sign id:1 name:Ana")
+        denied = await rig.command(ANA, "/alert close id:1")
+        assert "needs the organizer role" in denied["text"]
+        closed = await rig.command(ORG, "/alert close id:1")
+        assert closed["text"].startswith("Alert 1 is closed. Final: 1 signed · 0 acted.")
+        await rig.app.settle()
+        (edit,) = [e for e in rig.standin.sent("chat.update") if e["channel"] == "C0ALERTS"]
+        assert "Closed. Final: 1 signed · 0 acted." in edit["text"]
+        refused = await rig.click(ANA, buttons(dm["blocks"])["I took action"])
+        assert refused["text"].startswith("Alert 1 closed on")
