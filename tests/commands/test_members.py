@@ -304,6 +304,13 @@ async def test_privacy_export_and_delete(database: Database) -> None:
     assert data["accounts"] == [{"platform": "console", "user_id": "cam", "display_name": "Cam"}]
     ask = await bot.say("cam", "/privacy delete")
     assert ask.actions and ask.actions[0].label == "Yes, erase my data"
+    assert ask.text.splitlines() == [
+        "Erased everywhere: profile, linked accounts, reminders, event answers, any opt-out "
+        "your organizers imported.",
+        "These stay counted without your name: alert signatures and answers, poll ballots, "
+        "layoff reports, organizer actions.",
+        "It cannot be undone; if you come back, alert DMs start on.",
+    ]
     assert await bot.count(Member) == 1
     done = await bot.click("cam", ask.actions[0].id)
     assert "no longer keeps anything" in done.text
