@@ -235,14 +235,11 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
         return Reply(text="The bot keeps nothing about you; there is nothing to erase.")
     if not confirm:
         return Reply(
-            text="This erases, on every platform: your profile (with your alert DM choice), "
-            "your linked accounts, your reminders, your event answers with the details you "
-            "gave (a place you held goes to the first on the waitlist) and any opt-out your "
-            "organizers imported for your accounts. These stay counted without your name: "
-            'your signatures, actions and "not for me" answers on alerts, your poll ballots '
-            "(under a key no one can link to you), your layoff reports, and what you did as "
-            "an organizer in the audit log. If you come back, alert DMs are on until you "
-            "switch them off. It cannot be undone.",
+            text="Erased everywhere: profile, linked accounts, reminders, event answers, any "
+            "opt-out your organizers imported.\n"
+            "These stay counted without your name: alert signatures and answers, poll ballots, "
+            "layoff reports, organizer actions.\n"
+            "It cannot be undone; if you come back, alert DMs start on.",
             actions=[
                 Action("Yes, erase my data", "privacy delete", {"confirm": "yes"}, style="danger")
             ],

@@ -123,6 +123,9 @@ async def sign(
         return Reply(text=f"You already signed alert {id} on {when}.")
     profile = a.profile
     if name is None and ctx.invocation.interactive:
+        carried = _signature(
+            profile.name or a.member.display_name, profile.institution, profile.state
+        )
         fields = [
             FormField("name", "Name", True, default=profile.name or a.member.display_name),
             FormField("title", "Job title", default=profile.title or ""),
@@ -131,7 +134,7 @@ async def sign(
             FormField("state", "State", default=profile.state or "", max_length=40),
         ]
         return Reply(
-            text="Check how your signature will read, then sign.",
+            text=f"Your signature will read: {carried}.\nChange any field below, then sign.",
             form=Form(f"Sign alert {id}", "alert sign", fields, args={"id": str(id)}),
         )
     signed = replace(
@@ -147,6 +150,11 @@ async def sign(
     if "declined" in a.answers:
         await store.remove_response(ctx.conn, id, a.member.id, "declined")
     return await _thanks(ctx, a.alert, f"Thank you for signing, {signed.name}.")
+
+
+def _signature(name: str, institution: str | None, state: str | None) -> str:
+    """The name, library and state a signature carries, as the signer reads it first."""
+    return f"{name}, {institution or 'no library given'}, {state or 'no state given'}"
 
 
 @group.command("acted", options=[ID], help="Say you took the action an alert asks for")

@@ -564,3 +564,17 @@ async def test_refusals_name_their_field_and_store_nothing(
         reply = await bot.say(ORGANIZER, line)
         assert reply.error and reply.text.startswith(expected), (line, reply.text)
     assert await t.count(DueItem) == 0
+
+
+async def test_the_sign_on_form_shows_the_signature_before_it_is_sent(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await alert_bot(database, tmp_path)
+    await members(t)
+    await sent_alert(t)
+    out = await t.run_console("!as ana\n/alert sign id:1\n\n\n\n\n\n", interactive=True)
+    shown = out.index("Your signature will read: Ana Ruiz, Chicago Public Library, IL.")
+    assert shown < out.index("== Sign alert 1 ==") < out.index("Thank you for signing, Ana Ruiz.")
+    form = (await t.bot.say(U1, "/alert sign id:1", interactive=True)).text
+    assert form.startswith("Your signature will read: U1, no library given, IL.\n")
+    assert await t.count(AlertResponse) == 1

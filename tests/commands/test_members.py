@@ -88,16 +88,38 @@ async def test_unknown_space_gets_a_polite_answer_and_nothing_is_stored(database
 async def test_help_lists_by_role(database: Database) -> None:
     bot = await bot_for(database)
     member_help = (await bot.say("ana", "/help")).text
-    assert "/profile" in member_help and "/drill organize" not in member_help
+    assert "/profile" in member_help and "/drill" not in member_help
     organizer = Person("olu", roles=frozenset({"organizer"}))
     organizer_help = (await bot.say(organizer, "/help")).text
-    assert "/drill organize" in organizer_help and "/drill administer" not in organizer_help
+    assert "/drill — role checks (organizers: organize)\n" in organizer_help
+    assert "administer" not in organizer_help
     admin_help = (await bot.say(Person("ade", roles=frozenset({"admin"})), "/help")).text
-    assert "/drill administer" in admin_help
+    assert "/drill — role checks (organizers: organize; admins: administer)\n" in admin_help
     detail = (await bot.say("ana", "/help profile")).text
     assert "timezone: IANA timezone" in detail
     bad = await bot.say("ana", "/help nonsense")
     assert bad.error and bad.text.startswith("topic: 'nonsense' is not a command group")
+
+
+async def test_help_without_a_group_is_one_line_per_group(database: Database) -> None:
+    bot = await bot_for(database)
+    short = (await bot.say("ana", "/help")).text.splitlines()
+    groups = ["layoff", "alert", "event", "profile", "link", "privacy", "reminder", "poll"]
+    assert [line.split(" — ")[0] for line in short[:-1]] == [f"/{g}" for g in groups]
+    assert short[0] == "/layoff — Report layoffs, furloughs, cuts and closures"
+    assert short[-1] == (
+        "/help event shows a group's commands and options. "
+        "You have the member role in Demo Library Workers."
+    )
+    organizer = (await bot.say(Person("olu", roles=frozenset({"organizer"})), "/help")).text
+    assert "/layoff — Report layoffs, furloughs, cuts and closures (organizers: verify, " in (
+        organizer
+    )
+    assert len(organizer.splitlines()) == len(short) + 1  # the drill group, for organizers
+    for asked in ("/help event", "/help topic:event", "/help /event"):
+        detail = (await bot.say("ana", asked)).text
+        assert detail.startswith("/event: Events and RSVP")
+        assert "\n/event rsvp id:… " in detail and "(organizers only)" in detail
 
 
 async def test_roles_come_from_each_platform_and_denials_name_the_role(database: Database) -> None:
@@ -282,6 +304,13 @@ async def test_privacy_export_and_delete(database: Database) -> None:
     assert data["accounts"] == [{"platform": "console", "user_id": "cam", "display_name": "Cam"}]
     ask = await bot.say("cam", "/privacy delete")
     assert ask.actions and ask.actions[0].label == "Yes, erase my data"
+    assert ask.text.splitlines() == [
+        "Erased everywhere: profile, linked accounts, reminders, event answers, any opt-out "
+        "your organizers imported.",
+        "These stay counted without your name: alert signatures and answers, poll ballots, "
+        "layoff reports, organizer actions.",
+        "It cannot be undone; if you come back, alert DMs start on.",
+    ]
     assert await bot.count(Member) == 1
     done = await bot.click("cam", ask.actions[0].id)
     assert "no longer keeps anything" in done.text

@@ -77,7 +77,7 @@ async def test_connects_through_api_url_and_the_gateway_it_names(rig: DiscordRig
 async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig) -> None:
     standin = rig.standin
     help_answer = await rig.slash(BEA, "help")
-    assert "/layoff report" in text_of(help_answer)
+    assert "/layoff — Report layoffs" in text_of(help_answer)
     assert help_answer.responses[0]["data"]["flags"] & EPHEMERAL
 
     profile = await rig.slash(
@@ -308,7 +308,7 @@ async def test_a_slow_answer_is_deferred_then_edited(
         assert answer.responses[0]["type"] == 5  # deferred, "thinking"
         assert answer.responses[0]["data"]["flags"] & EPHEMERAL
         assert answer.responses[1]["type"] == "edit"
-        assert "/layoff report" in text_of(answer)
+        assert "/layoff — Report layoffs" in text_of(answer)
         assert rig.message(answer)["loading"] is False
     finally:
         await rig.stop_bot()
@@ -325,10 +325,10 @@ async def test_an_invalidated_session_reconnects_to_the_configured_gateway(
     # anything else)
     assert standin.identifies == 2 and len(standin.gateway_paths) == 2
     answer = await rig.slash(BEA, "help")
-    assert "/layoff report" in text_of(answer)
+    assert "/layoff — Report layoffs" in text_of(answer)
     await standin.ask_reconnect()
     answer = await rig.slash(BEA, "help")
-    assert "/layoff report" in text_of(answer)
+    assert "/layoff — Report layoffs" in text_of(answer)
     assert standin.resumes == 1
 
 

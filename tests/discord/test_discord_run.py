@@ -238,7 +238,7 @@ async def test_two_shard_processes_split_the_guilds(database: Database) -> None:
         assert standin.connected_shards() == [0, 1]
         for guild in (first, second):
             got = await answered(await standin.slash(BEA, "help", guild_id=guild))
-            assert "/layoff report" in text_of(got)
+            assert "/layoff — Report layoffs" in text_of(got)
         assert len(rigs[0].adapter.client.guilds) == 1  # type: ignore[union-attr]
         assert rigs[0].adapter.client.guilds[0].id == int(first)  # type: ignore[union-attr]
     finally:

@@ -47,6 +47,16 @@ async def test_help_answers_through_the_response_url(database) -> None:
         assert answer["blocks"] and not rig.standin.refused
 
 
+async def test_help_is_short_and_a_group_is_asked_for_by_name(database) -> None:
+    async with slack_rig(database) as rig:
+        short = await rig.command("U0ANA", "/help")
+        assert "/alert — Action alerts: sign on, call, email, show up\n" in short["text"]
+        assert "/alert sign" not in short["text"] and "(organizers:" not in short["text"]
+        assert "/help event shows a group's commands" in short["text"]
+        detail = await rig.command("U0ANA", "/help event")
+        assert "/event rsvp id:… " in detail["text"] and not rig.standin.refused
+
+
 async def test_profile_is_stored_and_shown(database) -> None:
     async with slack_rig(database) as rig:
         answer = await rig.command("U0ANA", "/profile state:IL library_type:public")

@@ -154,6 +154,8 @@ async def test_alert_create_send_and_sign_on_from_the_dm(database) -> None:
             if b["type"] == "input"
         }
         assert names["name"] == "Ana Ruiz" and names["city"] == "Chicago"
+        intro = json.dumps([b for b in view["blocks"] if b["type"] == "section"])
+        assert "Your signature will read: Ana Ruiz, no library given, IL." in intro
         status, _ = await rig.submit(
             ANA,
             view["callback_id"],
