@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from bot.errors import ValidationError
+from bot.suggest import accept_near, nearest
 from bot.wording import counted
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ class Choice(Option):
 
     values: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
+    #: take a plural ("pages") for its value and a near-spelling when it is close to one
+    #: value only (words people type about themselves, not a choice that acts)
+    forgiving: bool = False
 
     @property
     def choices(self) -> Sequence[str]:
@@ -128,16 +132,31 @@ class Choice(Option):
 
     def convert(self, text: str) -> str:
         folded = normalise_choice(text)
+        found = self._exact(folded)
+        if found is None and self.forgiving:
+            if folded.endswith("s"):
+                found = self._exact(folded[:-1])
+            if found is None:
+                near = accept_near(folded, self._spellings())
+                found = self._exact(near) if near is not None else None
+        return found if found is not None else self._refuse(folded)
+
+    def _exact(self, folded: str) -> str | None:
         for value in self.values:
             if normalise_choice(value) == folded:
                 return value
         for alias, value in self.aliases:
             if normalise_choice(alias) == folded:
                 return value
-        return self._refuse()
+        return None
 
-    def _refuse(self) -> str:
-        raise self.error("must be one of " + ", ".join(self.values))
+    def _spellings(self) -> list[str]:
+        return [normalise_choice(word) for word in (*self.values, *(a for a, _ in self.aliases))]
+
+    def _refuse(self, folded: str = "") -> str:
+        close = nearest(folded, self._spellings()) if folded else []
+        hint = f" (did you mean {self._exact(close[0])}?)" if close else ""
+        raise self.error("must be one of " + ", ".join(self.values) + hint)
 
 
 #: the ``notify:`` values that ping everyone in a channel (the rest name a role)
