@@ -28,6 +28,16 @@ YES = frozenset({"yes", "y", "true", "1", "on"})
 NO = frozenset({"no", "n", "false", "0", "off"})
 
 
+class _Cleared:
+    """What a clearable option's "none" (or empty value) parses to: remove the value."""
+
+    def __repr__(self) -> str:
+        return "CLEARED"
+
+
+CLEARED: Any = _Cleared()
+
+
 def normalise_choice(text: str) -> str:
     """Fold case and treat '-', '_' and spaces alike: 'Sign on' == 'sign_on' == 'sign-on'."""
     return re.sub(r"[\s_\-]+", "-", text.strip().lower()).strip("-")
@@ -48,6 +58,8 @@ class Option:
     long: bool = False
     #: values to offer while the person types (Discord autocomplete), e.g. open alerts' ids
     suggest: Suggest | None = field(default=None, compare=False, repr=False)
+    #: "none" or an empty value clears the field: parse gives CLEARED
+    clearable: bool = False
 
     @property
     def choices(self) -> Sequence[str]:
@@ -57,6 +69,8 @@ class Option:
     def parse(self, raw: str) -> Any:
         """Turn typed text into a value, or raise ValidationError naming this option."""
         text = raw.strip()
+        if self.clearable and (not text or text.casefold() == "none"):
+            return CLEARED
         if not text:
             raise self.error("must not be empty")
         if "\x00" in text:
