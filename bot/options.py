@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from bot.errors import ValidationError
+from bot.suggest import accept_near, nearest
 from bot.wording import counted
 
 if TYPE_CHECKING:
@@ -25,6 +26,16 @@ Suggest = Callable[["Context", str], Awaitable[list[tuple[str, str]]]]
 
 YES = frozenset({"yes", "y", "true", "1", "on"})
 NO = frozenset({"no", "n", "false", "0", "off"})
+
+
+class _Cleared:
+    """What a clearable option's "none" (or empty value) parses to: remove the value."""
+
+    def __repr__(self) -> str:
+        return "CLEARED"
+
+
+CLEARED: Any = _Cleared()
 
 
 def normalise_choice(text: str) -> str:
@@ -47,6 +58,8 @@ class Option:
     long: bool = False
     #: values to offer while the person types (Discord autocomplete), e.g. open alerts' ids
     suggest: Suggest | None = field(default=None, compare=False, repr=False)
+    #: "none" or an empty value clears the field: parse gives CLEARED
+    clearable: bool = False
 
     @property
     def choices(self) -> Sequence[str]:
@@ -56,6 +69,8 @@ class Option:
     def parse(self, raw: str) -> Any:
         """Turn typed text into a value, or raise ValidationError naming this option."""
         text = raw.strip()
+        if self.clearable and (not text or text.casefold() == "none"):
+            return CLEARED
         if not text:
             raise self.error("must not be empty")
         if "\x00" in text:
@@ -121,6 +136,9 @@ class Choice(Option):
 
     values: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
+    #: take a plural ("pages") for its value and a near-spelling when it is close to one
+    #: value only (words people type about themselves, not a choice that acts)
+    forgiving: bool = False
 
     @property
     def choices(self) -> Sequence[str]:
@@ -128,16 +146,31 @@ class Choice(Option):
 
     def convert(self, text: str) -> str:
         folded = normalise_choice(text)
+        found = self._exact(folded)
+        if found is None and self.forgiving:
+            if folded.endswith("s"):
+                found = self._exact(folded[:-1])
+            if found is None:
+                near = accept_near(folded, self._spellings())
+                found = self._exact(near) if near is not None else None
+        return found if found is not None else self._refuse(folded)
+
+    def _exact(self, folded: str) -> str | None:
         for value in self.values:
             if normalise_choice(value) == folded:
                 return value
         for alias, value in self.aliases:
             if normalise_choice(alias) == folded:
                 return value
-        return self._refuse()
+        return None
 
-    def _refuse(self) -> str:
-        raise self.error("must be one of " + ", ".join(self.values))
+    def _spellings(self) -> list[str]:
+        return [normalise_choice(word) for word in (*self.values, *(a for a, _ in self.aliases))]
+
+    def _refuse(self, folded: str = "") -> str:
+        close = nearest(folded, self._spellings()) if folded else []
+        hint = f" (did you mean {self._exact(close[0])}?)" if close else ""
+        raise self.error("must be one of " + ", ".join(self.values) + hint)
 
 
 #: the ``notify:`` values that ping everyone in a channel (the rest name a role)

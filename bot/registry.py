@@ -15,6 +15,7 @@ from bot import posts
 from bot.errors import FieldError, InvalidFields, MissingFields, ValidationError
 from bot.grammar import Token
 from bot.options import Option
+from bot.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -316,7 +317,9 @@ class Registry:
         """Find the command a line names and collect its raw option text."""
         group = self.groups.get(group_name)
         if group is None or not group.commands:
-            raise ValidationError("command", f"/{group_name} is not a command; try /help")
+            known = [name for name, g in self.groups.items() if g.commands]
+            hint = did_you_mean(group_name, known, "/{}")
+            raise ValidationError("command", f"/{group_name} is not a command{hint}; try /help")
         rest = list(tokens)
         if rest and rest[0].key is None and rest[0].value.lower() in group.commands:
             command = group.commands[rest.pop(0).value.lower()]
@@ -324,7 +327,10 @@ class Registry:
             command = group.commands[""]
         else:
             actions = ", ".join(sorted(a for a in group.commands if a))
-            given = f" ({rest[0].value!r} is not one)" if rest and rest[0].key is None else ""
+            given = ""
+            if rest and rest[0].key is None:
+                hint = did_you_mean(rest[0].value, [a for a in group.commands if a])
+                given = f" ({rest[0].value!r} is not one{hint})"
             raise ValidationError("action", f"/{group_name} needs one of: {actions}{given}")
         raw: dict[str, str] = {}
         words: list[str] = []
@@ -340,8 +346,9 @@ class Registry:
             last_key = token.key
             if command.option(token.key) is None:
                 known = ", ".join(o.name for o in command.options) or "none"
+                hint = did_you_mean(token.key, [o.name for o in command.options], "{}:")
                 raise ValidationError(
-                    token.key, f"is not an option of /{command.name} (options: {known})"
+                    token.key, f"is not an option of /{command.name}{hint} (options: {known})"
                 )
             if token.key in raw:
                 raise ValidationError(token.key, "is given twice; give it once")

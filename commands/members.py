@@ -13,7 +13,7 @@ from typing import Any
 from bot import files
 from bot.context import Context
 from bot.errors import ValidationError
-from bot.options import Choice, District, Text, TextList, Timezone, UsState, YesNo
+from bot.options import CLEARED, Choice, District, Text, TextList, Timezone, UsState, YesNo
 from bot.registry import CommandGroup, Role
 from bot.reply import Action, File, Reply
 from bot.vocabulary import CLASSIFICATION_ALIASES, CLASSIFICATIONS, LIBRARY_TYPES
@@ -27,22 +27,37 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 PROFILE_OPTIONS = (
-    Text("name", help="your name, as it should appear on a sign-on letter", max_length=100),
-    Text("title", help="your job title", max_length=100),
-    Text("institution", help="your library or system", max_length=150),
-    Text("city", help="your city", max_length=100),
-    UsState("state", help="US state or territory, e.g. IL"),
-    District("district", help="congressional district number, or AL"),
-    Choice("library_type", help="library type", values=LIBRARY_TYPES),
+    Text(
+        "name",
+        help="your name, as it should appear on a sign-on letter",
+        max_length=100,
+        clearable=True,
+    ),
+    Text("title", help="your job title", max_length=100, clearable=True),
+    Text("institution", help="your library or system", max_length=150, clearable=True),
+    Text("city", help="your city", max_length=100, clearable=True),
+    UsState("state", help="US state or territory, e.g. IL", clearable=True),
+    District("district", help="congressional district number, or AL", clearable=True),
+    Choice(
+        "library_type", help="library type", values=LIBRARY_TYPES, forgiving=True, clearable=True
+    ),
     Choice(
         "classification",
         help="worker classification",
         values=CLASSIFICATIONS,
         aliases=CLASSIFICATION_ALIASES,
+        forgiving=True,
+        clearable=True,
     ),
-    Timezone("timezone", help="IANA timezone, e.g. America/Chicago"),
+    Timezone("timezone", help="IANA timezone, e.g. America/Chicago", clearable=True),
     YesNo("alert_dms", help="receive action alerts by direct message"),
-    TextList("topics", help="topics you follow, comma-separated", item_max=40, max_items=10),
+    TextList(
+        "topics",
+        help="topics you follow, comma-separated",
+        item_max=40,
+        max_items=10,
+        clearable=True,
+    ),
 )
 
 profile = CommandGroup("profile", help="What you tell the bot about yourself")
@@ -63,10 +78,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _stored(name: str, value: Any) -> Any:
+    """The value to store: a cleared field is empty (topics an empty list)."""
+    if value is CLEARED:
+        return [] if name == "topics" else None
+    return value
+
+
 @profile.command(options=PROFILE_OPTIONS, help="Show your profile, or set fields of it")
 async def profile_command(ctx: Context, **fields: Any) -> Reply:
     """Show the caller's profile; with options, set those fields first."""
-    changes = {name: value for name, value in fields.items() if value is not None}
+    changes = {name: _stored(name, value) for name, value in fields.items() if value is not None}
     if changes:
         member = await ctx.member()
         record = await members.update_profile(ctx.conn, member.id, changes)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.closing import closed_since
 from bot.errors import MissingFields, ValidationError
+from bot.suggest import nearest
 from bot.timefmt import local_time
 from storage.polls import PollRecord
 
@@ -49,16 +50,29 @@ def check_open(poll: PollRecord, now: datetime, tz: ZoneInfo) -> None:
 
 
 def option_position(poll: PollRecord, text: str, field: str) -> int:
-    """An option by its text (any case) or its number."""
+    """An option by its text (any case), its number, or the start of one option's text
+    only ("Wed" for "Wednesday evening"). A near-spelling is refused with the nearest
+    option named, so no vote is recorded for a guess."""
     folded = option_key(text)
-    for i, option in enumerate(poll.options):
-        if option_key(option) == folded:
+    keys = [option_key(option) for option in poll.options]
+    for i, key in enumerate(keys):
+        if key == folded:
             return i
     if folded.isdigit() and 1 <= int(folded) <= len(poll.options):
         return int(folded) - 1
+    starting = [i for i, key in enumerate(keys) if folded and key.startswith(folded)]
+    if len(starting) == 1:
+        return starting[0]
     listed = ", ".join(f"{n}. {o}" for n, o in enumerate(poll.options, 1))
+    if len(starting) > 1:
+        both = " and ".join(repr(poll.options[i]) for i in starting)
+        raise ValidationError(
+            field, f"{text!r} starts {both}; give more of the option. Its options: {listed}"
+        )
+    close = nearest(folded, keys)
+    hint = f" (did you mean {poll.options[keys.index(close[0])]!r}?)" if close else ""
     raise ValidationError(
-        field, f"{text!r} is not an option of poll {poll.id}; its options: {listed}"
+        field, f"{text!r} is not an option of poll {poll.id}{hint}; its options: {listed}"
     )
 
 

@@ -360,3 +360,27 @@ async def test_a_member_remembered_by_one_process_and_merged_by_another(
     finally:
         await first.app.stop()
         await second.app.stop()
+
+
+async def test_profile_takes_plurals_and_near_spellings_and_clears_with_none(
+    database: Database,
+) -> None:
+    bot = await bot_for(database)
+    reply = await bot.say(
+        "ana", '/profile classification:"library assistants" library_type:publc state:IL city:Elgin'
+    )
+    assert not reply.error, reply.text
+    shown = dict(reply.fields)
+    assert shown["classification"] == "library-assistant"
+    assert shown["library type"] == "public"
+    shown = dict((await bot.say("ana", "/profile classification:pages")).fields)
+    assert shown["classification"] == "page"
+    far = await bot.say("ana", "/profile classification:techn")
+    assert far.error and far.text.startswith("classification: must be one of librarian")
+    assert far.text.endswith("(did you mean technician?)")
+    reply = await bot.say("ana", '/profile state:none city:"" topics:none')
+    assert not reply.error, reply.text
+    shown = dict(reply.fields)
+    assert shown["state"] == "—" and shown["city"] == "—" and shown["topics"] == "—"
+    assert shown["classification"] == "page"
+    assert await bot.count(Profile) == 1

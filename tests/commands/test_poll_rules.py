@@ -119,3 +119,26 @@ def test_counts_of_one_read_in_the_singular() -> None:
     assert two.lines == ["A tie: Compensation and Benefits, 2 votes each."]
     ranked = count_ballots(poll("ranked"), [(2, 0), (2,), (1,)], final=True)
     assert ranked.lines[-1] == "Training wins by instant runoff after 1 round."
+
+
+def test_a_choice_may_be_the_start_of_one_option() -> None:
+    days = poll(options=("Wednesday evening", "Thursday noon", "Tuesday noon"))
+    assert new_ballot(days, None, "Wed", None, None) == [0]
+    assert new_ballot(days, None, "thurs", None, None) == [1]
+    with pytest.raises(ValidationError) as err:
+        new_ballot(days, None, "T", None, None)
+    assert err.value.field == "choice"
+    assert err.value.rule.startswith("'T' starts 'Thursday noon' and 'Tuesday noon'; give more")
+
+
+def test_a_near_spelling_of_a_choice_is_refused_naming_the_nearest() -> None:
+    with pytest.raises(ValidationError) as err:
+        new_ballot(poll(), None, "Benfits", None, None)
+    assert err.value.field == "choice"
+    assert err.value.rule.startswith(
+        "'Benfits' is not an option of poll 7 (did you mean 'Benefits'?); its options: "
+    )
+    with pytest.raises(ValidationError) as err:
+        new_ballot(poll(kind="ranked"), None, None, None, "Training > Compnsation")
+    assert err.value.field == "ranking"
+    assert "(did you mean 'Compensation'?)" in err.value.rule

@@ -934,3 +934,22 @@ async def test_extend_moves_the_close(database: Database, tmp_path: Path):
     assert await t.count(DueItem, kind="poll_close", state="done") == 1
     closed = await t.refused(ORGANIZER, '/poll extend id:1 closes:"in 9 days"')
     assert "a closed poll cannot be extended" in closed
+
+
+async def test_a_vote_takes_the_start_of_an_option_and_refuses_a_near_spelling(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await ConsoleBot.start(database, tmp_path)
+    await t.ok(
+        ORGANIZER,
+        '/poll create question:"When?" options:"Wednesday | Thursday | Tuesday" anonymous:no',
+    )
+    near = await t.refused("ana", "/poll vote id:1 choice:Wendesday")
+    assert near.startswith(
+        "choice: 'Wendesday' is not an option of poll 1 (did you mean 'Wednesday'?)"
+    )
+    both = await t.refused("ana", "/poll vote id:1 choice:T")
+    assert both.startswith("choice: 'T' starts 'Thursday' and 'Tuesday'; give more of the option")
+    assert await t.count(PollBallot) == 0
+    await t.ok("ana", "/poll vote id:1 choice:Wed")
+    assert await t.count(PollBallot) == 1

@@ -346,3 +346,10 @@ async def test_stored_text_prints_no_terminal_escapes(database: Database, tmp_pa
     controls = [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
     assert controls == [], controls
     assert "pwned" not in out
+
+
+async def test_console_names_the_nearest_command_group(database: Database, tmp_path: Path) -> None:
+    out = await run_console(database, "/layof\n/remind\n/dmeo size who:Ana\n", tmp_path)
+    assert "/layof is not a command (did you mean /layoff?); try /help" in out
+    assert "/remind is not a command (did you mean /reminder?); try /help" in out
+    assert "/dmeo is not a command (did you mean /demo?); try /help" in out
