@@ -116,7 +116,7 @@ async def refresh(
         shown = shown_digest(reply)
         if shown == post.shown:
             continue
-        await unit.messages.edit(
+        queued = await unit.messages.edit(
             post.outbox_id,
             post.platform,
             "channel",
@@ -126,7 +126,10 @@ async def refresh(
             key=f"{keys[post.subject_id]}:{post.platform}:{post.channel}",
             org_id=post.org_id,
         )
-        changed.append((post.id, shown))
+        # An edit whose key was already used is not queued again: the post keeps its old
+        # digest, so the next refresh edits it rather than taking it as shown.
+        if queued is not None:
+            changed.append((post.id, shown))
     await store.set_shown(conn, changed, unit.now)
 
 

@@ -99,7 +99,7 @@ async def edit(
         )
     await store.update_alert(ctx.conn, id, values, list(targets) if targets is not None else None)
     changed = [*values, *(["targets"] if targets is not None else [])]
-    stamp = int(ctx.now.timestamp())
+    stamp = int(ctx.now.timestamp() * 1_000_000)  # two edits in one second are two edits
     if closes is not None and alert.state in ("scheduled", "sent"):
         await _move_deadline(ctx, alert, closes)
     if alert.state == "sent":

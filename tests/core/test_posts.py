@@ -191,3 +191,29 @@ async def test_scheduled_work_asks_for_a_refresh_and_writes_separately_like_a_co
     await bot.app.settle()
     assert await t.count(DueItem, kind=posts.REFRESH, state="done") == 2
     assert "2 ballots so far" in t.edits("#alerts")[-1]
+
+
+async def test_an_edit_whose_key_was_used_leaves_the_post_to_the_next_refresh(
+    database: Database, tmp_path: Path
+) -> None:
+    """A refresh whose edit key is already taken queues nothing, so the post must not be
+    taken as showing the new text: the next refresh, under a fresh key, edits it."""
+    t = await ConsoleBot.start(database, tmp_path, start=START)
+    bot = t.bot
+    await t.ok(ORGANIZER, MEETING)
+    await bot.app.settle()
+
+    async def move_and_refresh(room: str, key: str) -> None:
+        async with bot.app.db.transaction() as conn:
+            await conn.execute(text(f"UPDATE events SET place = '{room}' WHERE id = 1"))
+            unit = UnitOfWork(bot.app.services, conn, at=bot.clock.now())
+            await posts.refresh(unit, "event", {1: key})
+        unit.committed()
+        await bot.app.settle()
+
+    await move_and_refresh("Room C", "event:1:same")
+    await move_and_refresh("Room D", "event:1:same")  # the key is taken: nothing is queued
+    assert [len(t.edits(place)) for place in PLACES] == [1, 1, 1]
+    await move_and_refresh("Room D", "event:1:fresh")
+    for place in PLACES:
+        assert "Where: Room D" in t.edits(place)[-1]
