@@ -204,7 +204,9 @@ class RestApi(StandInState):
         thinking = self._thinking(interaction)
         if thinking is not None:
             # As Discord documents: the first follow-up after a deferral edits the deferred
-            # "thinking" message, and keeps its visibility whatever flags it asks for.
+            # "thinking" message, and keeps its visibility whatever flags it asks for
+            # (developer docs, Interactions > Receiving and Responding > "Create Followup
+            # Message"; discord.py's and JDA's docs say the same of a deferred reply).
             flags = thinking["flags"] & EPHEMERAL
             thinking.update(message_fields(body, files))
             thinking["flags"] = (thinking["flags"] & ~EPHEMERAL) | flags
