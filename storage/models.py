@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -471,6 +472,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_org_ends", "org_id", "ends_at"),
+        Index("ix_events_series_occurrence", "series_id", "occurrence_start", unique=True),
         {"sqlite_autoincrement": True},
     )
 
@@ -495,6 +497,70 @@ class Event(Base):
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the iCalendar SEQUENCE: bumped by each edit, so calendars take the new version
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: scheduled or cancelled
+    state: Mapped[str] = mapped_column(String(12), default="scheduled", server_default="scheduled")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: whether the event's channels get a message when it starts
+    start_message: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: for an occurrence of a repeating event: its series
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="CASCADE"), nullable=True
+    )
+    #: the start the series' rule gave this occurrence (its name, and RECURRENCE-ID)
+    occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EventSeries(Base):
+    """A repeating event: its rule, where it starts, when it ends, and what each occurrence
+    copies. Each occurrence is an ``events`` row of its own (own RSVPs and reminders)."""
+
+    __tablename__ = "event_series"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    #: the rule as typed, e.g. "every 2nd tuesday"
+    repeat: Mapped[str] = mapped_column(String(100))
+    #: the rule as an RFC 5545 RRULE value, e.g. "FREQ=MONTHLY;BYDAY=2TU"
+    rule: Mapped[str] = mapped_column(String(200))
+    #: the IANA zone of the wall clock the occurrences keep
+    timezone: Mapped[str] = mapped_column(String(64))
+    first_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the fields each new occurrence copies (title, kind, length, place, offsets, ...)
+    template: Mapped[dict[str, object]] = mapped_column(JSON)
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: scheduled or cancelled
+    state: Mapped[str] = mapped_column(String(12), default="scheduled", server_default="scheduled")
+    #: the latest occurrence start made into an event so far
+    rolled_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventMirror(Base):
+    """An event's copy on a platform that keeps events of its own (a Discord guild's
+    Scheduled Events), so that edits and cancellation reach it."""
+
+    __tablename__ = "event_mirrors"
+    __table_args__ = (UniqueConstraint("event_id", "platform", "space"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    #: the guild (or team) it lives in
+    space: Mapped[str] = mapped_column(String(64))
+    #: the platform's id of it, once created
+    external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: a digest of what it last showed
+    shown: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EventRsvp(Base):

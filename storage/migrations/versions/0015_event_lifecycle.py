@@ -1,0 +1,136 @@
+"""event lifecycle: edits, cancellation, repeating series, and platform mirrors of events
+
+``events`` gains ``sequence`` (the iCalendar SEQUENCE, bumped by each edit), ``state``
+(scheduled or cancelled) with ``cancelled_at`` and ``cancel_reason``, ``start_message``
+(whether the event's channels are told when it starts), and, for an occurrence of a
+repeating event, ``series_id`` and ``occurrence_start`` (the start the rule gave it, which
+names it even after it is moved: its iCalendar RECURRENCE-ID).
+
+``event_series`` holds a repeating event: the rule as typed and as an RRULE, its first start
+and timezone (occurrences keep their wall-clock time across daylight-saving changes), its
+``until`` or ``count``, and the fields each new occurrence copies (``template``).
+
+``event_mirrors`` records an event's copy on a platform that keeps events of its own (a
+Discord guild's Scheduled Events), so that edits and cancellation reach it.
+
+Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
+new tables and columns; occurrences of a series stay as separate events.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-03 16:50:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "event_series",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("repeat", sa.String(length=100), nullable=False),
+        sa.Column("rule", sa.String(length=200), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("first_start", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("count", sa.Integer(), nullable=True),
+        sa.Column("template", sa.JSON(), nullable=False),
+        sa.Column("sequence", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("state", sa.String(length=12), server_default="scheduled", nullable=False),
+        sa.Column("rolled_until", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_event_series_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["members.id"],
+            name=op.f("fk_event_series_created_by_members"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_series")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table(
+        "events", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.add_column(sa.Column("sequence", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("state", sa.String(length=12), server_default="scheduled", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("cancelled_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("cancel_reason", sa.String(length=500), nullable=True))
+        batch_op.add_column(
+            sa.Column("start_message", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("series_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("occurrence_start", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_events_series_id_event_series"),
+            "event_series",
+            ["series_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_index(
+            "ix_events_series_occurrence", ["series_id", "occurrence_start"], unique=True
+        )
+    op.create_table(
+        "event_mirrors",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("space", sa.String(length=64), nullable=False),
+        sa.Column("external_id", sa.String(length=64), nullable=True),
+        sa.Column("shown", sa.String(length=300), server_default="", nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_event_mirrors_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_mirrors")),
+        sa.UniqueConstraint(
+            "event_id", "platform", "space", name=op.f("uq_event_mirrors_event_id")
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("event_mirrors")
+    with op.batch_alter_table(
+        "events", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.drop_index("ix_events_series_occurrence")
+        batch_op.drop_constraint(batch_op.f("fk_events_series_id_event_series"), type_="foreignkey")
+        for column in (
+            "occurrence_start",
+            "series_id",
+            "start_message",
+            "cancel_reason",
+            "cancelled_at",
+            "state",
+            "sequence",
+        ):
+            batch_op.drop_column(column)
+    op.drop_table("event_series")
