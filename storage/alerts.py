@@ -349,9 +349,10 @@ async def breakdown(conn: AsyncConnection, alert_id: int, by: str) -> dict[str, 
 # recipients ------------------------------------------------------------------------------
 
 
-def _recipient_select(platforms: tuple[str, ...]) -> Select[Any]:
-    """Members with alert DMs on and their accounts on ``platforms``, lowest account first."""
-    return (
+def _recipient_select(platforms: tuple[str, ...], *, alert_dms: bool = True) -> Select[Any]:
+    """Members and their accounts on ``platforms``, lowest account first; with ``alert_dms``,
+    only members who take alert DMs."""
+    query = (
         select(
             _members.c.id,
             _identities.c.platform,
@@ -366,9 +367,11 @@ def _recipient_select(platforms: tuple[str, ...]) -> Select[Any]:
             and_(_identities.c.member_id == _members.c.id, _identities.c.platform.in_(platforms)),
         )
         .outerjoin(_profiles, _profiles.c.member_id == _members.c.id)
-        .where(or_(_profiles.c.alert_dms.is_(None), _profiles.c.alert_dms == true()))
         .order_by(_members.c.id, _identities.c.id)
     )
+    if alert_dms:
+        query = query.where(or_(_profiles.c.alert_dms.is_(None), _profiles.c.alert_dms == true()))
+    return query
 
 
 async def _one_account_each(conn: AsyncConnection, query: Select[Any]) -> list[Recipient]:
@@ -428,9 +431,11 @@ async def to_nudge(
 async def signers(
     conn: AsyncConnection, alert_id: int, platforms: tuple[str, ...]
 ) -> list[Recipient]:
-    """Members who signed an alert and take alert DMs, one account each."""
+    """Members who signed an alert, one account each, whether or not they take alert DMs: a
+    change to a letter their name is on, or its cancellation, concerns their own signature,
+    so they are told even when they asked for no new alerts by DM."""
     query = (
-        _recipient_select(platforms)
+        _recipient_select(platforms, alert_dms=False)
         .join(_responses, _responses.c.member_id == _members.c.id)
         .where(_responses.c.alert_id == alert_id, _responses.c.kind == "signed")
     )

@@ -68,6 +68,8 @@ async def test_changing_a_signed_letter_needs_confirm_and_tells_each_signer(
     await sent_alert(t)
     await ok(bot, "ana", "/alert sign id:1")
     await ok(bot, "bea", "/alert acted id:1")
+    # no new alerts by DM: still told of a change to the letter her name is on
+    await ok(bot, "ana", "/profile alert_dms:no")
     refused = await bot.say(ORGANIZER, '/alert edit id:1 script:"Say no to closing."')
     assert refused.error and [e.field for e in refused.errors] == ["confirm"]
     assert "1 member signed this letter; add confirm:yes" in refused.text
@@ -119,6 +121,8 @@ async def test_cancel_tells_signers_and_nothing_runs_after(
     await sent_alert(t)
     await ok(bot, "ana", "/alert sign id:1")
     await ok(bot, "bea", "/alert acted id:1")
+    await ok(bot, "ana", "/profile alert_dms:no")
+    await ok(bot, "bea", "/profile alert_dms:no")
     done = await ok(bot, ORGANIZER, '/alert cancel id:1 reason:"Wrong branch."')
     assert done.text.endswith("1 signer told by DM.")
     await bot.app.settle()
