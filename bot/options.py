@@ -370,6 +370,8 @@ class TextList(Option):
     item_max: int = 40
     max_items: int = 20
     allowed: tuple[str, ...] = field(default=())
+    #: with ``allowed``: take plurals and near-spellings as :class:`Choice` ``forgiving`` does
+    forgiving: bool = False
 
     def convert(self, text: str) -> tuple[str, ...]:
         if text.lower() == "none":
@@ -382,7 +384,9 @@ class TextList(Option):
             if len(item) > self.item_max:
                 raise self.error(f"each item must be at most {self.item_max} characters")
             if self.allowed:
-                item = Choice(self.name, values=self.allowed).convert(item)
+                item = Choice(self.name, values=self.allowed, forgiving=self.forgiving).convert(
+                    item
+                )
             if item not in out:
                 out.append(item)
         return tuple(out)

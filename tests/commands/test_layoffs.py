@@ -389,7 +389,8 @@ async def test_refusals_name_the_field_and_store_nothing(
         bot,
         "ana",
         "Pine Hill Branch Library state:Illinois workers:1,200 effective_date:1/15 "
-        'kind:"Hours cut" union:Unknown schedule:"part time" classifications:"page, librarian"',
+        'kind:"Hours cut" union:Unknown schedule:"part time" '
+        'classifications:"pages, librarians, library assistants" library_type:publc',
     )
     await file_report(bot, "ana", "Oak Library workers:unknown effective_date:12/1/2026")
     await file_report(bot, "ana", "Ash Library workers:100,000 effective_date:2026-12-01")
@@ -405,7 +406,9 @@ async def test_refusals_name_the_field_and_store_nothing(
         "unknown",
         "part-time",
     )
-    assert reports[1].classifications == ["page", "librarian"]
+    # plurals and near-spellings of descriptive choices are taken, as on /profile
+    assert reports[1].classifications == ["page", "librarian", "library-assistant"]
+    assert reports[1].library_type == "public"
 
 
 async def test_an_unquoted_employer_with_spaces_is_shown_quoted(
