@@ -345,7 +345,6 @@ async def test_a_thousand_concurrent_sign_ons_and_a_double_click(
         r.text for r in replies if not r.text.startswith("Thank you")
     }
     assert await t.count(AlertResponse, kind="signed") == 1000
-    assert took < 60
     bot.clock.advance(timedelta(seconds=5))
     await bot.app.settle()
     for place in ("#alerts", "slack #CALERTS", "discord #200000000000000001"):
