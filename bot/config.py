@@ -11,16 +11,17 @@ import json
 import os
 import re
 import tomllib
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from bot.errors import ValidationError
 from bot.options import NO, YES
 from bot.timefmt import Channel
 from bot.timeparse import parse_duration
+from bot.zones import resolve_zone
 
 PLATFORMS = ("slack", "discord", "console")
 #: a configured Discord role of 17 to 20 digits is a role id (a snowflake); anything else is a
@@ -505,11 +506,9 @@ def validate(config: Config) -> None:
         if not org.name:
             org.name = org.slug
         try:
-            zoneinfo.ZoneInfo(org.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"{where} timezone: {org.timezone!r} is not an IANA timezone"
-            ) from None
+            org.timezone = resolve_zone(org.timezone, "timezone").key
+        except ValidationError as exc:
+            raise ConfigError(f"{where} timezone: {org.timezone!r}: {exc.rule}") from None
         if org.contact and not re.fullmatch(r"[^@\s\"<>:;,]+@[^@\s\"<>:;,]+", org.contact):
             raise ConfigError(
                 f"{where} contact: {org.contact!r} is not an email address "

@@ -66,7 +66,10 @@ CREATE_OPTIONS = (
     ),
     Text("start", required=True, max_length=100, help=f"when it starts, {WHEN_HELP}"),
     Text("end", max_length=100, help='when it ends (a day and time, or "17:00" that day)'),
-    Timezone("timezone", help="the event's IANA timezone (default: the organization's)"),
+    Timezone(
+        "timezone",
+        help="the event's IANA timezone, city, US state or CST (default: the organization's)",
+    ),
     Text("description", long=True, max_length=3000, help="what it is about"),
     Text("place", max_length=300, help="where it is"),
     Url("link", help="a link to join or read more (http or https)"),
