@@ -97,6 +97,15 @@ class AlertsConfig:
 
 
 @dataclass
+class EventsConfig:
+    """[events]"""
+
+    #: how long before each occurrence of a repeating event it is announced in the alert
+    #: channels (its occurrences are made as events a day before that)
+    announce_before: timedelta = timedelta(days=7)
+
+
+@dataclass
 class PollsConfig:
     """[polls]"""
 
@@ -220,6 +229,7 @@ class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     polls: PollsConfig = field(default_factory=PollsConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
@@ -483,6 +493,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
     if config.alerts.tally_interval < timedelta(seconds=1):
         raise ConfigError(f"{src}: [alerts] tally_interval: must be at least 1s")
+    if not timedelta(minutes=1) <= config.events.announce_before <= timedelta(days=365):
+        raise ConfigError(
+            f'{src}: [events] announce_before: must be from 1 minute to 365 days, e.g. "7d"'
+        )
     if config.polls.min_group < 3:
         raise ConfigError(f"{src}: [polls] min_group: must be at least 3")
     if config.polls.tally_interval < timedelta(seconds=1):
