@@ -14,7 +14,15 @@ Accepted forms (case-insensitive, extra spaces ignored, "at" before a time optio
 - a day of the month, ``the 3rd at noon``, ``the 15th``: the next such day, this month's while
   it is still ahead, else the next month that has it;
 - a repeat, ``every monday 9am``, ``every day 8:30am``, ``every weekday 9am``, ``daily 9am``,
-  ``weekly monday 9am``: the first occurrence is the next one after now.
+  ``weekly monday 9am``: the first occurrence is the next one after now. Every other repeat of
+  the one repeat grammar (``bot/repeats.py``) is taken too, ``every month``, ``every 2 weeks
+  at noon``, ``every first monday 9am``, ``every month on the 15th``: its first occurrence is
+  the first the rule gives from the next such time of day, and a rule that keeps the first
+  occurrence's day ("every month", "every 2 weeks") keeps that one's.
+
+A repeat is stored as text (:func:`read_recurrence` reads both forms): the first five forms as
+they always were (``weekly:0:09:00``, :class:`Recurrence`), the others as their time of day and
+RRULE (``rrule:09:00:FREQ=MONTHLY;BYDAY=1MO``, :class:`RuleRepeat`).
 
 A day given without a time means 9:00. Times are ``9am``, ``9:30 pm``, ``09:00``, ``21:15``;
 ``12am`` is midnight and ``12pm`` noon. Nothing more than two years (731 days) ahead is taken.
@@ -52,6 +60,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import ValidationError
+from bot.repeats import FORMS, Repeat, parse_repeat
 from bot.timeparse import parse_duration
 
 MAX_LENGTH = 100
@@ -101,7 +110,7 @@ _DAY_FIRST = re.compile(
     rf"(?:the )?(?P<dom>\d{{1,2}}){_TH} (?:of )?(?P<mon>[a-z]+)\.?(?:,? (?P<year>\d{{4}}))?,?"
 )
 _ORDINAL = re.compile(r"the (?P<dom>\d{1,2})(?:st|nd|rd|th)?|(?P<bare>\d{1,2})(?:st|nd|rd|th)")
-_REPEAT = re.compile(r"(every|daily|weekly)(?: (.+))?")
+_REPEAT = re.compile(r"(every|daily|weekly|monthly|fortnightly|biweekly)(?: (.+))?")
 _HELP = 'try "in 2 hours", "tomorrow 9am", "2026-12-01 09:00" or "every monday 9am"'
 #: the forms offered where a repeat is not taken (a deadline, an event's start ...)
 _ONE_TIME_HELP = 'try "in 2 hours", "tomorrow 9am" or "2026-12-01 09:00"'
@@ -176,12 +185,72 @@ class Recurrence:
         return cls(kind, hour, minute, weekday)
 
 
+_RULE_PREFIX = "rrule:"
+
+
+@dataclass(frozen=True)
+class RuleRepeat:
+    """A repeat of the one repeat grammar (``bot/repeats.py``) at a wall-clock time."""
+
+    repeat: Repeat
+    hour: int
+    minute: int
+
+    def next_after(self, after: datetime, tz: ZoneInfo, since: datetime) -> datetime:
+        """The first occurrence strictly after ``after`` (aware), as aware UTC, counting from
+        the occurrence at or before it, ``since`` (a rule that keeps a day or alternates weeks
+        keeps them from there). Wall-clock times in ``tz``, as :class:`Recurrence`."""
+        day = since.astimezone(tz).date()
+        start = datetime(day.year, day.month, day.day, self.hour, self.minute, tzinfo=tz)
+        return next(self.repeat.occurrences(start, tz, after=after, limit=1))
+
+    def describe(self, first: datetime | None = None) -> str:
+        """Plain words: "the first Monday of each month at 9:00"; ``first`` (in its own
+        timezone) names the day a rule such as "every month" keeps."""
+        return f"{self.repeat.describe(first)} at {self.hour}:{self.minute:02d}"
+
+    def to_text(self) -> str:
+        """The form to store: "rrule:09:00:FREQ=MONTHLY;BYDAY=1MO"."""
+        return f"{_RULE_PREFIX}{self.hour:02d}:{self.minute:02d}:{self.repeat.rrule()}"
+
+    @classmethod
+    def from_text(cls, text: str) -> RuleRepeat:
+        """Read back what :meth:`to_text` wrote; raise ValueError for anything else."""
+        match = re.fullmatch(re.escape(_RULE_PREFIX) + r"(\d{2}):(\d{2}):(.+)", text)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"not a stored repeat: {text!r}")
+        return cls(Repeat.from_rrule(match[3]), int(match[1]), int(match[2]))
+
+
+def read_recurrence(text: str) -> Recurrence | RuleRepeat:
+    """A stored repeat, in either form (see the module's notes); ValueError for anything else."""
+    if text.startswith(_RULE_PREFIX):
+        return RuleRepeat.from_text(text)
+    return Recurrence.from_text(text)
+
+
+def next_time(stored: str, since: datetime, now: datetime, tz: ZoneInfo) -> datetime:
+    """The time after ``since`` (an occurrence, aware) and after ``now`` of a stored repeat."""
+    rule = read_recurrence(stored)
+    after = max(since, now)
+    if isinstance(rule, RuleRepeat):
+        return rule.next_after(after, tz, since)
+    return rule.next_after(after, tz)
+
+
+def describe_stored(stored: str, first: datetime | None = None) -> str:
+    """A stored repeat in plain words; ``first`` (an occurrence, in its timezone) names the
+    day that "every month" keeps."""
+    rule = read_recurrence(stored)
+    return rule.describe(first) if isinstance(rule, RuleRepeat) else rule.describe()
+
+
 @dataclass(frozen=True)
 class When:
     """The first instant (aware UTC) and, for a repeat, its rule."""
 
     first: datetime
-    recurrence: Recurrence | None
+    recurrence: Recurrence | RuleRepeat | None
 
 
 def _split_time(text: str) -> tuple[str, tuple[int, int] | None]:
@@ -208,10 +277,11 @@ def _split_time(text: str) -> tuple[str, tuple[int, int] | None]:
     return text[: match.start()], (hour, minute)
 
 
-def _recurrence(day: str, hour: int, minute: int, *, repeats: bool) -> Recurrence | None:
-    """The repeat that ``day`` names ("every monday", "daily"), or None when it is no repeat.
-
-    Where ``repeats`` is false, any repeat form is refused as one."""
+def _recurrence(
+    day: str, hour: int, minute: int, *, repeats: bool
+) -> Recurrence | RuleRepeat | None:
+    """The repeat that ``day`` names ("every monday", "daily", "every 2 weeks"), or None when
+    it is no repeat. Where ``repeats`` is false, any repeat form is refused as one."""
     match = _REPEAT.fullmatch(day)
     if not match:
         return None
@@ -224,7 +294,23 @@ def _recurrence(day: str, hour: int, minute: int, *, repeats: bool) -> Recurrenc
         return Recurrence("weekdays", hour, minute)
     if word in ("every", "weekly") and rest in _WEEKDAYS:
         return Recurrence("weekly", hour, minute, _WEEKDAYS[rest])
-    raise _refuse()
+    try:
+        return RuleRepeat(parse_repeat(day, "when"), hour, minute)
+    except ValidationError as exc:
+        unknown = exc.rule.endswith(f"is not a repeat I know; try {FORMS}")
+        raise _refuse(_HELP if unknown else exc.rule) from None
+
+
+def _first_of(rule: RuleRepeat, now: datetime, tz: ZoneInfo) -> datetime:
+    """The first occurrence of ``rule``: the first it gives from the next time of its time of
+    day (today's if still ahead, else tomorrow's)."""
+    today = now.astimezone(tz).date()
+    start = next(
+        day
+        for day in (today, today + timedelta(days=1))
+        if _local(day, rule.hour, rule.minute, tz) > now
+    )
+    return rule.next_after(now, tz, datetime.combine(start, datetime.min.time(), tz))
 
 
 def _calendar_date(day: str) -> tuple[int | None, int, int] | None:
@@ -319,7 +405,9 @@ def _parse(text: str, now: datetime, tz: ZoneInfo, *, repeats: bool) -> When:
     day, clock = _split_time(cleaned)
     hour, minute = clock or ((20, 0) if day == "tonight" else (9, 0))
     recurrence = _recurrence(day, hour, minute, repeats=repeats)
-    if recurrence:
+    if isinstance(recurrence, RuleRepeat):
+        first = _first_of(recurrence, now, tz)
+    elif recurrence:
         first = recurrence.next_after(now, tz)
     else:
         today = now.astimezone(tz).date()
