@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import ValidationError
-from bot.when import parse_moment, parse_when
+from bot.when import (
+    Recurrence,
+    RuleRepeat,
+    describe_stored,
+    next_time,
+    parse_moment,
+    parse_when,
+    read_recurrence,
+)
 from tests.core.test_when import CHICAGO, NOWS, ZONES, check_outcome
 
 # Thursday 2026-12-03, 10:00 CST (UTC-6)
@@ -130,6 +138,7 @@ PHRASE_WORDS = st.sampled_from(
     [
         "dec", "december", "may", "25", "3rd", "the", "of", "on", "31st", "0th", "99th", "at",
         "9am", "noon", "2027", ",", "feb", "29", "30", "sept.", "15th", "12/1", "2:30am",
+        "every", "month", "monthly", "2", "weeks", "first", "monday", "last", "other",
     ]
 )  # fmt: skip
 
@@ -137,3 +146,98 @@ PHRASE_WORDS = st.sampled_from(
 @given(st.lists(PHRASE_WORDS, max_size=5).map(" ".join), NOWS, ZONES)
 def test_any_date_phrase_parses_or_is_refused(text: str, now: datetime, zone: str) -> None:
     check_outcome(text, now, zone)
+
+
+# --- repeats of the one repeat grammar --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "stored", "described"),
+    [
+        ("every month", utc(2026, 12, 4, 15), "rrule:09:00:FREQ=MONTHLY", "every month on the 4th"),
+        (
+            "monthly at noon",
+            utc(2026, 12, 3, 18),
+            "rrule:12:00:FREQ=MONTHLY",
+            "every month on the 3rd",
+        ),
+        (
+            "every 2 weeks",
+            utc(2026, 12, 4, 15),
+            "rrule:09:00:FREQ=WEEKLY;INTERVAL=2",
+            "every 2 weeks on Friday",
+        ),
+        (
+            "every first monday 9am",
+            utc(2026, 12, 7, 15),
+            "rrule:09:00:FREQ=MONTHLY;BYDAY=1MO",
+            "the first Monday of each month",
+        ),
+        (
+            "every month on the 15th at 5pm",
+            utc(2026, 12, 15, 23),
+            "rrule:17:00:FREQ=MONTHLY;BYMONTHDAY=15",
+            "every month on the 15th",
+        ),
+        (
+            "every last friday",
+            utc(2026, 12, 25, 15),
+            "rrule:09:00:FREQ=MONTHLY;BYDAY=-1FR",
+            "the last Friday of each month",
+        ),
+    ],
+)
+def test_repeat_grammar_forms(text: str, expected: datetime, stored: str, described: str) -> None:
+    when = parse_when(text, THURSDAY, CHICAGO)
+    assert when.first == expected
+    assert isinstance(when.recurrence, RuleRepeat)
+    assert when.recurrence.to_text() == stored
+    assert read_recurrence(stored) == when.recurrence
+    hour = stored[6:11].lstrip("0")
+    assert describe_stored(stored, expected.astimezone(CHICAGO)) == f"{described} at {hour}"
+
+
+def test_the_older_forms_keep_their_stored_text() -> None:
+    for text, stored in [
+        ("every monday 9am", "weekly:0:09:00"),
+        ("daily 8:30am", "daily:08:30"),
+        ("every weekday 9am", "weekdays:09:00"),
+    ]:
+        when = parse_when(text, THURSDAY, CHICAGO)
+        assert isinstance(when.recurrence, Recurrence)
+        assert when.recurrence.to_text() == stored
+        assert read_recurrence(stored) == when.recurrence
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["rrule:9:00:FREQ=MONTHLY", "rrule:24:00:FREQ=MONTHLY", "rrule:09:00:FREQ=HOURLY", "rrule:"],
+)
+def test_read_recurrence_refuses_what_to_text_never_writes(text: str) -> None:
+    with pytest.raises(ValueError):
+        read_recurrence(text)
+
+
+def test_next_time_counts_from_the_last_occurrence() -> None:
+    stored = "rrule:09:00:FREQ=WEEKLY;INTERVAL=2"
+    friday = utc(2026, 12, 4, 15)
+    assert next_time(stored, friday, friday, CHICAGO) == utc(2026, 12, 18, 15)
+    # after downtime past the next one, the one after it, still on the alternate weeks
+    assert next_time(stored, friday, utc(2026, 12, 20), CHICAGO) == utc(2027, 1, 1, 15)
+    # the older forms: the next after now
+    assert next_time("daily:08:30", friday, friday, CHICAGO) == utc(2026, 12, 5, 14, 30)
+
+
+def test_a_monthly_repeat_in_the_spring_gap_keeps_its_wall_clock_time() -> None:
+    # 2:30am on the 8th: daylight time starts at 2:00 on 2026-03-08 in Chicago
+    when = parse_when("every month on the 8th 2:30am", utc(2026, 2, 10), CHICAGO)
+    assert when.first == utc(2026, 3, 8, 8, 30)  # 2:30 CST does not exist: 3:30 CDT
+    stored = when.recurrence.to_text()  # type: ignore[union-attr]
+    assert next_time(stored, when.first, when.first, CHICAGO) == utc(2026, 4, 8, 7, 30)  # 2:30
+
+
+def test_a_repeat_in_a_one_time_field_is_refused() -> None:
+    for text in ("every month", "every 2 weeks", "monthly", "every first monday"):
+        with pytest.raises(ValidationError) as err:
+            parse_moment(text, "closes", THURSDAY, CHICAGO)
+        assert err.value.rule == 'must be one time, not a repeat; e.g. "friday 5pm"'
