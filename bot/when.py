@@ -46,7 +46,7 @@ March 2nd (``3rd`` taken for the month); it reads garbage as dates (``a`` is Jan
 a passed ``Oct 3`` to next year silently and with its default (``current_period``) it returns
 the past date, where we ask for the year; it returns naive datetimes unless told otherwise
 and localises through pytz, so our ``fold=0`` rule would have to be re-applied around it; and
-it brings four packages (pytz, regex, tzlocal, dateutil). Checking its answers would take as
+it brings three more packages (pytz, regex, tzlocal). Checking its answers would take as
 much code as reading the few forms above, so they are read here, under the rules and tests
 that already hold for the other forms.
 """

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_config
 from bot.errors import ValidationError
@@ -170,3 +173,13 @@ def test_the_config_takes_a_zone_name_and_keeps_the_iana_name(tmp_path: Path) ->
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert "[[orgs]] #1 timezone: 'Texas': Texas has more than one timezone" in str(err.value)
+
+
+@given(st.text(max_size=70))
+def test_any_text_resolves_or_is_refused_naming_the_option(text: str) -> None:
+    try:
+        zone = resolve_zone(text, "timezone")
+    except ValidationError as err:
+        assert err.field == "timezone" and err.rule
+    else:
+        assert zone.key in zoneinfo.available_timezones()
