@@ -110,7 +110,7 @@ _DAY_FIRST = re.compile(
     rf"(?:the )?(?P<dom>\d{{1,2}}){_TH} (?:of )?(?P<mon>[a-z]+)\.?(?:,? (?P<year>\d{{4}}))?,?"
 )
 _ORDINAL = re.compile(r"the (?P<dom>\d{1,2})(?:st|nd|rd|th)?|(?P<bare>\d{1,2})(?:st|nd|rd|th)")
-_REPEAT = re.compile(r"(every|daily|weekly|monthly|fortnightly|biweekly)(?: (.+))?")
+_REPEAT = re.compile(r"(every|each|daily|weekly|monthly|fortnightly|biweekly)(?: (.+))?")
 _HELP = 'try "in 2 hours", "tomorrow 9am", "2026-12-01 09:00" or "every monday 9am"'
 #: the forms offered where a repeat is not taken (a deadline, an event's start ...)
 _ONE_TIME_HELP = 'try "in 2 hours", "tomorrow 9am" or "2026-12-01 09:00"'

@@ -180,6 +180,12 @@ def test_any_date_phrase_parses_or_is_refused(text: str, now: datetime, zone: st
             "every month on the 15th",
         ),
         (
+            "each 2nd tuesday at 6pm",
+            utc(2026, 12, 9, 0),
+            "rrule:18:00:FREQ=MONTHLY;BYDAY=2TU",
+            "the second Tuesday of each month",
+        ),
+        (
             "every last friday",
             utc(2026, 12, 25, 15),
             "rrule:09:00:FREQ=MONTHLY;BYDAY=-1FR",
