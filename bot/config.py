@@ -11,16 +11,17 @@ import json
 import os
 import re
 import tomllib
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from bot.errors import ValidationError
 from bot.options import NO, YES
 from bot.timefmt import Channel
 from bot.timeparse import parse_duration
+from bot.zones import resolve_zone
 
 PLATFORMS = ("slack", "discord", "console")
 #: a configured Discord role of 17 to 20 digits is a role id (a snowflake); anything else is a
@@ -93,6 +94,15 @@ class AlertsConfig:
     nudge_before: timedelta = timedelta(hours=24)
     #: channel tallies are refreshed at most once per this interval per message
     tally_interval: timedelta = timedelta(seconds=5)
+
+
+@dataclass
+class EventsConfig:
+    """[events]"""
+
+    #: how long before each occurrence of a repeating event it is announced in the alert
+    #: channels (its occurrences are made as events a day before that)
+    announce_before: timedelta = timedelta(days=7)
 
 
 @dataclass
@@ -219,6 +229,7 @@ class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     polls: PollsConfig = field(default_factory=PollsConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
@@ -482,6 +493,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [scheduler] grace: must not be negative")
     if config.alerts.tally_interval < timedelta(seconds=1):
         raise ConfigError(f"{src}: [alerts] tally_interval: must be at least 1s")
+    if not timedelta(minutes=1) <= config.events.announce_before <= timedelta(days=365):
+        raise ConfigError(
+            f'{src}: [events] announce_before: must be from 1 minute to 365 days, e.g. "7d"'
+        )
     if config.polls.min_group < 3:
         raise ConfigError(f"{src}: [polls] min_group: must be at least 3")
     if config.polls.tally_interval < timedelta(seconds=1):
@@ -505,11 +520,9 @@ def validate(config: Config) -> None:
         if not org.name:
             org.name = org.slug
         try:
-            zoneinfo.ZoneInfo(org.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"{where} timezone: {org.timezone!r} is not an IANA timezone"
-            ) from None
+            org.timezone = resolve_zone(org.timezone, "timezone").key
+        except ValidationError as exc:
+            raise ConfigError(f"{where} timezone: {org.timezone!r}: {exc.rule}") from None
         if org.contact and not re.fullmatch(r"[^@\s\"<>:;,]+@[^@\s\"<>:;,]+", org.contact):
             raise ConfigError(
                 f"{where} contact: {org.contact!r} is not an email address "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from urllib.parse import urlparse
 from bot.errors import ValidationError
 from bot.suggest import accept_near, nearest
 from bot.wording import counted
+from bot.zones import resolve_zone
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -326,25 +328,27 @@ def _timezones() -> dict[str, str]:
 
 
 async def suggest_timezones(_ctx: Context, typed: str) -> list[tuple[str, str]]:
-    """IANA timezone names containing what was typed, the shortest (likeliest) first."""
+    """The zone what was typed names (a city, state or abbreviation), then IANA timezone
+    names containing it, the shortest (likeliest) first."""
     folded = typed.strip().lower().replace(" ", "_")
     found = [name for key, name in _timezones().items() if folded in key]
     found.sort(key=lambda name: (not name.lower().startswith(folded), len(name), name))
+    with suppress(ValidationError):
+        named = resolve_zone(typed, "timezone").key
+        found = [named, *(name for name in found if name != named)]
     return [(name, name) for name in found[:25]]
 
 
 @dataclass(frozen=True)
 class Timezone(Option):
-    """An IANA timezone name such as America/Chicago (any case)."""
+    """A timezone as people name it (see bot/zones.py), stored as its IANA name: an IANA name
+    in any case, a city (Chicago), a US state (Illinois) or an abbreviation (CST)."""
 
     max_length: int = 64
     suggest: Suggest | None = field(default=suggest_timezones, compare=False, repr=False)
 
     def convert(self, text: str) -> str:
-        name = _timezones().get(text.lower())
-        if name is None:
-            raise self.error("must be an IANA timezone name such as America/Chicago")
-        return name
+        return resolve_zone(text, self.name).key
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,11 @@ PROFILE_OPTIONS = (
         forgiving=True,
         clearable=True,
     ),
-    Timezone("timezone", help="IANA timezone, e.g. America/Chicago", clearable=True),
+    Timezone(
+        "timezone",
+        help="IANA timezone, e.g. America/Chicago, or a city, US state or abbreviation (CST)",
+        clearable=True,
+    ),
     YesNo("alert_dms", help="receive action alerts by direct message"),
     TextList(
         "topics",

@@ -14,7 +14,7 @@ from bot.reply import Action, Reply, Table
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
 from bot.timeparse import format_duration
-from bot.when import Recurrence, parse_when
+from bot.when import RuleRepeat, describe_stored, next_time, parse_when
 from bot.wording import counted
 from storage import members
 from storage.queue import NewDueItem
@@ -42,6 +42,13 @@ def _key(reminder_id: int, due_at: datetime) -> str:
     return f"reminder:{reminder_id}:{due_at.isoformat()}"
 
 
+def _repeats(recurrence: str | None, next_at: datetime | None, tz: ZoneInfo) -> str | None:
+    """How a stored reminder repeats, in words; None for a one-time reminder."""
+    if recurrence is None:
+        return None
+    return describe_stored(recurrence, next_at.astimezone(tz) if next_at else None)
+
+
 def _how_soon(minutes: int) -> str:
     """How far off a reminder is, as a person says it: ``2h30m`` within a day, else whole
     days (``5 days``, not ``5d19m``)."""
@@ -57,7 +64,8 @@ def _how_soon(minutes: int) -> str:
             "when",
             required=True,
             max_length=100,
-            help='when: "in 2 hours", "tomorrow 9am", "2026-12-01 09:00", "every monday 9am"',
+            help='when: "in 2 hours", "tomorrow 9am", "Dec 25 9am", "every monday 9am", '
+            '"every month"',
         ),
         Text("text", required=True, max_length=500, long=True, help="what to remind you of"),
     ],
@@ -100,7 +108,10 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
         member_id=member.id,
         org_id=ctx.org.id,
     )
-    repeat = f", then {rule.describe()}" if rule else ""
+    if isinstance(rule, RuleRepeat):
+        repeat = f", then {rule.describe(parsed.first.astimezone(tz))}"
+    else:
+        repeat = f", then {rule.describe()}" if rule else ""
     minutes = max(1, round((parsed.first - ctx.now).total_seconds() / 60))
     return Reply(
         text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz, now=ctx.now)} "
@@ -119,7 +130,7 @@ async def list_reminders(ctx: Context) -> Reply:
     rows = []
     for r in reminders:
         tz = ZoneInfo(r.timezone)
-        repeat = Recurrence.from_text(r.recurrence).describe() if r.recurrence else "once"
+        repeat = _repeats(r.recurrence, r.next_at, tz) or "once"
         next_at = local_time(r.next_at, tz, now=ctx.now) if r.next_at else "—"
         rows.append([str(r.id), next_at, repeat, r.text])
     return Reply(title="Your reminders", table=Table(["id", "next", "repeats", "text"], rows))
@@ -181,9 +192,7 @@ async def fire(ctx: DueContext) -> None:
         if not reminder.recurrence:
             fired.append((reminder.id, "done", None))
             continue
-        upcoming = Recurrence.from_text(reminder.recurrence).next_after(
-            max(item.due_at, ctx.now), tz
-        )
+        upcoming = next_time(reminder.recurrence, item.due_at, ctx.now, tz)
         fired.append((reminder.id, "active", upcoming))
         follow_ups.append(
             NewDueItem(
@@ -208,7 +217,7 @@ async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
             "id": r.id,
             "text": r.text,
             "next": r.next_at.isoformat() if r.next_at else None,
-            "repeats": Recurrence.from_text(r.recurrence).describe() if r.recurrence else None,
+            "repeats": _repeats(r.recurrence, r.next_at, ZoneInfo(r.timezone)),
             "timezone": r.timezone,
         }
         for r in await active_reminders(ctx.conn, member_id)

@@ -75,6 +75,15 @@ class EventRecord:
     rsvp_deadline: datetime | None
     reminder_offsets: tuple[str, ...] = field(metadata=convert(as_tuple))
     created_at: datetime
+    #: the iCalendar SEQUENCE, bumped by each edit that changes what a calendar shows
+    sequence: int = 0
+    #: scheduled or cancelled
+    state: str = "scheduled"
+    #: for an occurrence of a repeating event: its series
+    series_id: int | None = None
+    #: the start the series' rule gave this occurrence: it names the occurrence even after
+    #: the occurrence is moved (its iCalendar RECURRENCE-ID)
+    occurrence_start: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,8 @@ class Reminder(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(String(500))
     when_text: Mapped[str] = mapped_column(String(100))
-    recurrence: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: how it repeats, as bot/when.py stores it ("weekly:0:09:00", "rrule:09:00:FREQ=…")
+    recurrence: Mapped[str | None] = mapped_column(String(200), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64))
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: active, done or cancelled

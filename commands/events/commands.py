@@ -16,7 +16,8 @@ from bot.reply import File, Reply, Table
 from bot.timefmt import TimedText
 from commands.events import group
 from commands.events.access import org_event, tz_of
-from commands.events.options import DETAIL_OPTIONS, ID, STATUSES
+from commands.events.occurrences import named_occurrence
+from commands.events.options import DETAIL_OPTIONS, ID, OCCURRENCE, STATUSES
 from commands.events.render import (
     KIND_LABELS,
     STATUS_WORDS,
@@ -48,9 +49,11 @@ from storage.events import Details
             help="going, maybe or no",
         ),
         *DETAIL_OPTIONS,
+        OCCURRENCE,
     ],
     form_title="RSVP",
-    help="Answer an event: going, maybe or no",
+    help="Answer an event: going, maybe or no. For a repeating event, id: is any of its "
+    "dates and occurrence:DATE picks the date you answer (e.g. occurrence:12/8)",
 )
 async def rsvp(
     ctx: Context,
@@ -62,10 +65,15 @@ async def rsvp(
     first_time: bool | None,
     accessibility: str | None,
     lead_meeting: bool | None,
+    occurrence: str | None,
 ) -> Reply:
     """One answer per person; past the capacity, Going joins the waitlist. The event's lock
-    is taken only for the counting and the change, so answers wait for each other briefly."""
+    is taken only for the counting and the change, so answers wait for each other briefly.
+    ``occurrence`` names one date of a repeating event: the answer is for that date only."""
     event = await org_event(ctx, id)
+    if occurrence is not None:
+        event = await named_occurrence(ctx, event, occurrence)
+        id = event.id
     details = Details(state, district, attend, first_time, accessibility, lead_meeting)
     check_details(event, status, details)
     tz = await tz_of(ctx)

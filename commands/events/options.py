@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.offsets import Offsets
 from bot.options import Choice, District, Integer, Ref, Text, Timezone, Url, UsState, YesNo
+from bot.repeats import FORMS, parse_repeat
 from bot.timefmt import local_time
 from storage import events as store
 
@@ -18,6 +19,8 @@ STATUSES = ("going", "maybe", "no")
 DEFAULT_OFFSETS = ("7d", "1d", "2h")
 MEETING_OFFSETS = ("1d", "1h")
 MILESTONE_OFFSETS = ("1d",)
+#: the most occurrences a repeating event may be given with ``count:``
+MAX_COUNT = 200
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,18 @@ class Accounts(Text):
         if not names:
             raise self.error("must name at least one person, e.g. ana or @ana")
         return tuple(names)
+
+
+@dataclass(frozen=True)
+class RepeatRule(Text):
+    """A repeat as people type it ("every 2nd tuesday"): checked here, kept as typed."""
+
+    max_length: int = 100
+
+    def convert(self, text: str) -> str:
+        """The typed repeat, once ``bot.repeats`` reads it; a refusal names this option."""
+        parse_repeat(text, self.name)
+        return " ".join(text.split())
 
 
 async def suggest_events(ctx: Context, typed: str) -> list[tuple[str, str]]:
@@ -66,7 +81,10 @@ CREATE_OPTIONS = (
     ),
     Text("start", required=True, max_length=100, help=f"when it starts, {WHEN_HELP}"),
     Text("end", max_length=100, help='when it ends (a day and time, or "17:00" that day)'),
-    Timezone("timezone", help="the event's IANA timezone (default: the organization's)"),
+    Timezone(
+        "timezone",
+        help="the event's IANA timezone, city, US state or CST (default: the organization's)",
+    ),
     Text("description", long=True, max_length=3000, help="what it is about"),
     Text("place", max_length=300, help="where it is"),
     Url("link", help="a link to join or read more (http or https)"),
@@ -74,6 +92,25 @@ CREATE_OPTIONS = (
     Text("rsvp_by", max_length=100, help="the RSVP deadline"),
     Offsets("reminders", help='reminders before the start, default "7d, 1d, 2h"; none for none'),
 )
+REPEAT_OPTIONS = (
+    RepeatRule("repeat", help=f"make it a repeating event: {FORMS}"),
+    Text(
+        "until",
+        max_length=100,
+        help='with repeat: the last day it may fall on, e.g. "2027-06-30" (within two years)',
+    ),
+    Integer(
+        "count",
+        minimum=2,
+        maximum=MAX_COUNT,
+        help=f"with repeat: how many times in all (2 to {MAX_COUNT})",
+    ),
+)
+OCCURRENCE_HELP = (
+    'one date of a repeating event, as its series first gave it: "2026-12-08", "12/8" or "Dec 8"'
+)
+OCCURRENCE = Text("occurrence", max_length=40, help=OCCURRENCE_HELP)
+FROM = Text("from", max_length=40, help="a date of a repeating event: that one and all later ones")
 DETAIL_OPTIONS = (
     UsState("state", help="your state delegation, e.g. IL"),
     District("district", help="your congressional district"),

@@ -30,20 +30,22 @@ from commands.events.options import (
     ID,
     MEETING_OFFSETS,
     MILESTONE_OFFSETS,
+    REPEAT_OPTIONS,
     WHEN_HELP,
     Accounts,
 )
 from commands.events.render import KIND_LABELS, STATUS_WORDS, announcement, moment, when_text
+from commands.events.repeating import Planned, check_series_ends, create_series
 from commands.events.rules import check_legislative, event_times
 from storage import events as store
 
 
 @group.command(
     "create",
-    options=[*CREATE_OPTIONS, NOTIFY],
+    options=[*CREATE_OPTIONS, *REPEAT_OPTIONS, NOTIFY],
     role=Role.ORGANIZER,
     form_title="New event",
-    help="Create an event and announce it in the alert channels",
+    help="Create an event (or a repeating one) and announce it in the alert channels",
 )
 async def create(
     ctx: Context,
@@ -58,15 +60,25 @@ async def create(
     capacity: int | None,
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
+    repeat: str | None,
+    until: str | None,
+    count: int | None,
     notify: str | None,
 ) -> Reply:
     """Store the event, announce it (pinging ``notify``, if asked), and schedule its
-    reminders."""
+    reminders; with ``repeat``, a series whose occurrences are made and announced as they
+    come near."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
     starts, ends, deadline = event_times(start, end, rsvp_by, now, tz)
     offsets = DEFAULT_OFFSETS if reminders is None else reminders
+    check_series_ends(repeat, until, count)
     member = await ctx.member()
+    if repeat is not None:
+        first = Planned(
+            title, kind, tz, starts, ends, deadline, description, place, link, capacity, offsets
+        )
+        return await create_series(ctx, first, repeat, until, count, notify or "", member.id)
     event = await store.create_event(
         ctx.conn,
         org_id=ctx.org.id,

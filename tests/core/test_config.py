@@ -179,3 +179,17 @@ def test_a_wrong_channel_entry_is_named_with_the_rule(
         load_config(path, environ={})
     assert str(path) in str(err.value)
     assert message in str(err.value)
+
+
+def test_events_announce_before_reads_like_reminder_offsets(tmp_path: Path) -> None:
+    assert load_config(EXAMPLE, environ={}).events.announce_before == timedelta(days=7)
+    assert load_config(None, environ={}).events.announce_before == timedelta(days=7)
+    env = {"RALLYBOT_EVENTS__ANNOUNCE_BEFORE": "2d12h"}
+    assert load_config(None, environ=env).events.announce_before == timedelta(days=2, hours=12)
+    path = tmp_path / "config.toml"
+    path.write_text('[events]\nannounce_before = "a week"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[events\]\.announce_before: must be"):
+        load_config(path, environ={})
+    path.write_text('[events]\nannounce_before = "400d"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[events\] announce_before: must be from 1 minute"):
+        load_config(path, environ={})

@@ -13,8 +13,13 @@ and timezone (occurrences keep their wall-clock time across daylight-saving chan
 ``event_mirrors`` records an event's copy on a platform that keeps events of its own (a
 Discord guild's Scheduled Events), so that edits and cancellation reach it.
 
+``reminders.recurrence`` widens from 40 to 200 characters: a reminder may now repeat by any
+rule of the one repeat grammar, stored as its time of day and RRULE
+(``rrule:09:00:FREQ=MONTHLY;BYDAY=1MO``).
+
 Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
-new tables and columns; occurrences of a series stay as separate events.
+new tables and columns; occurrences of a series stay as separate events; a reminder repeating
+by such a rule, which the older code cannot read, is cancelled.
 
 Revision ID: 0015
 Revises: 0014
@@ -114,9 +119,27 @@ def upgrade() -> None:
             "event_id", "platform", "space", name=op.f("uq_event_mirrors_event_id")
         ),
     )
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.alter_column(
+            "recurrence",
+            existing_type=sa.String(length=40),
+            type_=sa.String(length=200),
+            existing_nullable=True,
+        )
 
 
 def downgrade() -> None:
+    op.execute(
+        "UPDATE reminders SET state = 'cancelled', next_at = NULL, recurrence = NULL "
+        "WHERE recurrence LIKE 'rrule:%'"
+    )
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.alter_column(
+            "recurrence",
+            existing_type=sa.String(length=200),
+            type_=sa.String(length=40),
+            existing_nullable=True,
+        )
     op.drop_table("event_mirrors")
     with op.batch_alter_table(
         "events", schema=None, table_kwargs={"sqlite_autoincrement": True}
