@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
 from bot.config import Config
@@ -47,7 +48,9 @@ def libpq_command(program: str, url: URL, *args: str) -> tuple[list[str], dict[s
     """The command line and environment to run a PostgreSQL client ``program`` on the
     database of ``url``: the URL without its driver (``postgresql+asyncpg://`` becomes
     ``postgresql://``) and without its password, which goes in ``PGPASSWORD``."""
-    bare = url.set(drivername="postgresql", password=None)
+    bare = URL.create(  # URL.set would keep the password: it ignores a None
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    )
     dsn = bare.render_as_string(hide_password=False)
     env = dict(os.environ)
     if url.password is not None:
@@ -171,8 +174,8 @@ async def _backup(config: Config, file: str, target: Path) -> str:
             with _private_file(target) as (_, partial):
                 await asyncio.to_thread(_sqlite_copy, source, partial)
         else:
-            await db.probe()
             argv, env = libpq_command(_program("pg_dump"), db.url, "--format=custom")
+            await db.probe()
             with _private_file(target) as (fd, _):
                 await _run(argv, env, db.url, fd)
         place = ballot_secret_place(config, db)
@@ -250,6 +253,7 @@ async def _clear_schema(db: Database) -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def restore(config: Config, file: str) -> str:
