@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sqlite3
 import stat
 import uuid
 from collections.abc import AsyncIterator
@@ -26,7 +28,7 @@ from rallybot.cli import main
 from storage.db import Database
 from storage.models import Member, OutboxMessage, PollBallot
 from storage.restore import RESTORED_ERROR, restored_unknown
-from tests.conftest import PG_URL, require_postgres
+from tests.conftest import PG_URL, REQUIRE_PG, require_postgres
 from tests.sink import Sink, SinkFaults, SinkSender
 from tests.support import START, Person, ok, start_bot
 
@@ -76,6 +78,12 @@ async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         )
         return
     await require_postgres()
+    missing = [p for p in ("pg_dump", "pg_restore") if shutil.which(p) is None]
+    if missing:
+        said = f"{' and '.join(missing)} not installed (apt install postgresql-client)"
+        if REQUIRE_PG:
+            pytest.fail(said)
+        pytest.skip(said)
     suffix = uuid.uuid4().hex[:12]
     names = (f"rallybot_backup_{suffix}", f"rallybot_restore_{suffix}")
     base = make_url(PG_URL).set(password=PASSWORD)
@@ -279,3 +287,94 @@ def test_a_missing_pg_dump_is_named(
         "or Ubuntu: apt install postgresql-client), of the server's major version or newer\n"
     )
     assert not (tmp_path / "x.backup").exists()
+
+
+async def _sqlite_file(path: Path, revision: str = "head") -> str:
+    url = f"sqlite+aiosqlite:///{path}"
+    db = Database(url)
+    try:
+        await db.upgrade(revision)
+    finally:
+        await db.dispose()
+    return url
+
+
+def _sqlite_rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_sqlite_backup_holds_what_is_still_in_the_write_ahead_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_sqlite_file(tmp_path / "bot.db"))
+    config = _config_file(
+        tmp_path / "bot.toml", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", secret=False
+    )
+    writer = sqlite3.connect(tmp_path / "bot.db")
+    try:
+        assert writer.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        writer.execute("PRAGMA wal_autocheckpoint = 0")  # as a busy bot leaves it: not yet copied
+        writer.execute("INSERT INTO members (display_name) VALUES ('Ana')")
+        writer.commit()
+        assert (tmp_path / "bot.db-wal").stat().st_size > 0
+        assert main(["backup", str(tmp_path / "copy.backup"), "--config", str(config)]) == 0
+    finally:
+        writer.close()
+    assert _sqlite_rows(tmp_path / "copy.backup", "SELECT display_name FROM members") == [("Ana",)]
+    # one file on its own, with no write-ahead log to carry along
+    assert _sqlite_rows(tmp_path / "copy.backup", "PRAGMA journal_mode") == [("delete",)]
+    assert "Backed up the database to" in capsys.readouterr().out
+
+
+async def test_an_older_backup_is_brought_to_this_rallybots_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = await _sqlite_file(tmp_path / "old.db", "0014")
+    target = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    backup_file = str(tmp_path / "old.backup")
+    config = str(_config_file(tmp_path / "old.toml", source, secret=False))
+    assert await asyncio.to_thread(main, ["backup", backup_file, "--config", config]) == 0
+    config = str(_config_file(tmp_path / "new.toml", target, secret=False))
+    assert await asyncio.to_thread(main, ["restore", backup_file, "--config", config]) == 0
+    assert "No message was being sent when the backup was taken." in capsys.readouterr().out
+    restored = Database(target)
+    try:
+        current, head = await restored.revision()
+    finally:
+        await restored.dispose()
+    assert current == head != "0014"
+
+
+@pytest.mark.parametrize(
+    ("content", "url", "message"),
+    [
+        (
+            b"PGDMP\x01\x0f\x00",
+            "sqlite+aiosqlite:///{folder}/new.db",
+            "{file}: is a postgresql backup, but [database] url is a sqlite database",
+        ),
+        (
+            b"name,state\nAna,IL\n",
+            "sqlite+aiosqlite:///{folder}/new.db",
+            "{file}: is not a rallybot backup (neither SQLite nor pg_dump's format)",
+        ),
+        (
+            b"SQLite format 3\x00",
+            "postgresql+asyncpg://rally:pw@127.0.0.1:1/chapter",
+            "{file}: is a sqlite backup, but [database] url is a postgresql database",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_backup_for_this_database_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, url: str, message: str
+) -> None:
+    file = tmp_path / "given.backup"
+    file.write_bytes(content)
+    config = _config_file(tmp_path / "new.toml", url.format(folder=tmp_path), secret=True)
+    assert main(["restore", str(file), "--config", str(config)]) == 2
+    assert capsys.readouterr().err == f"rallybot: {message.format(file=file)}\n"
+    assert not (tmp_path / "new.db").exists()
