@@ -13,7 +13,7 @@ marked failed (``storage.restore.RESTORED_ERROR``), so nothing is sent twice, an
 is brought up to this rallybot's migrations.
 
 The ballot secret is not in the database (see ``bot.ballot_secret``); the output says where
-it is, because it has to be kept with the backup.
+it is, because a restore needs it back, and it has to be kept apart from the backups.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ from storage.restore import fail_in_flight, work_counts
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PG_DUMP_MAGIC = b"PGDMP"
-_WHY_SECRET = "without it, members could vote a second time in anonymous polls still open."
+_WHY_SECRET = (
+    "without it, members could vote a second time in anonymous polls still open; with it, "
+    "whoever holds a backup could tell who voted how."
+)
 
 
 class BackupError(Exception):
@@ -47,9 +50,13 @@ class BackupError(Exception):
 def libpq_command(program: str, url: URL, *args: str) -> tuple[list[str], dict[str, str]]:
     """The command line and environment to run a PostgreSQL client ``program`` on the
     database of ``url``: the URL without its driver (``postgresql+asyncpg://`` becomes
-    ``postgresql://``) and without its password, which goes in ``PGPASSWORD``."""
+    ``postgresql://``, asyncpg's ``ssl=`` as libpq's ``sslmode=``) and without its password,
+    which goes in ``PGPASSWORD``."""
+    query = dict(url.query)
+    if "ssl" in query and "sslmode" not in query:  # asyncpg's name for libpq's sslmode
+        query["sslmode"] = query.pop("ssl")
     bare = URL.create(  # URL.set would keep the password: it ignores a None
-        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+        "postgresql", url.username, None, url.host, url.port, url.database, query
     )
     dsn = bare.render_as_string(hide_password=False)
     env = dict(os.environ)
@@ -151,7 +158,7 @@ def ballot_secret_place(config: Config, db: Database) -> str | None:
         )
     if not db.is_sqlite:
         return None
-    return f"the file {_sqlite_path(db)}.ballot-secret (made when the bot first runs)"
+    return f"the file {_sqlite_path(db)}.ballot-secret"
 
 
 def backup(config: Config, file: str) -> str:
@@ -184,8 +191,8 @@ async def _backup(config: Config, file: str, target: Path) -> str:
     finally:
         await db.dispose()
     secret = (
-        f"Not in the backup: the ballot secret, {place}. Keep a copy with the backup, "
-        f"as private as it: {_WHY_SECRET}"
+        f"Not in the backup: the ballot secret, {place}. Keep a copy of it somewhere safe, "
+        f"apart from the backups: {_WHY_SECRET}"
         if place
         else "No ballot secret is configured ([polls] ballot_secret): none to keep."
     )
@@ -317,8 +324,8 @@ async def _restore(config: Config, file: str, source: Path, kind: str) -> str:
         f"{unsent}\n"
         "Members deleted after the backup was taken are back: delete them again.\n"
         + (
-            f"Before starting the bot, put back the ballot secret kept with the backup "
-            f"({place}): {_WHY_SECRET}"
+            f"Before starting the bot, put back the ballot secret you kept apart from the "
+            f"backups ({place}): {_WHY_SECRET}"
             if place
             else ""
         )

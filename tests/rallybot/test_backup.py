@@ -91,6 +91,11 @@ async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     for name in names:
         await _admin(f'CREATE DATABASE "{name}"')
     try:
+        fresh = Database(target)  # a freshly upgraded schema counts as empty
+        try:
+            await fresh.upgrade()
+        finally:
+            await fresh.dispose()
         yield Databases(
             source,
             target,
@@ -103,9 +108,9 @@ async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _bot_config(secret: bool) -> Config:
+def _bot_config(secret: bool, folder: Path) -> Config:
     polls = PollsConfig(ballot_secret="a-ballot-secret-for-tests-only" if secret else "")
-    return Config(orgs=[demo_org()], bot=BotConfig(files_dir="unused-files"), polls=polls)
+    return Config(orgs=[demo_org()], bot=BotConfig(files_dir=str(folder / "files")), polls=polls)
 
 
 async def _snapshot(db: Database) -> tuple[set[int], set[tuple[int, str]], int]:
@@ -160,7 +165,7 @@ async def test_a_backup_under_a_running_fan_out_restores_all_it_saw(
     }
     bot = await start_bot(
         db,
-        config=_bot_config(databases.password is not None),
+        config=_bot_config(databases.password is not None, tmp_path),
         senders=senders,
         clock=MovableClock(START, frozen=True),
     )
@@ -272,6 +277,8 @@ def test_the_password_goes_through_the_environment_never_the_command_line() -> N
     ]
     assert not any("s3cret" in arg for arg in argv)
     assert env["PGPASSWORD"] == "s3cret/pw"
+    argv, _ = libpq_command("pg_restore", make_url("postgresql+asyncpg://rally@db/c?ssl=require"))
+    assert argv == ["pg_restore", "--dbname=postgresql://rally@db/c?sslmode=require"]
 
 
 def test_a_missing_pg_dump_is_named(
