@@ -37,6 +37,7 @@ from storage.restore import fail_in_flight, work_counts
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PG_DUMP_MAGIC = b"PGDMP"
+_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 _WHY_SECRET = (
     "without it, members could vote a second time in anonymous polls still open; with it, "
     "whoever holds a backup could tell who voted how."
@@ -118,9 +119,12 @@ def _private_file(target: Path) -> Iterator[tuple[int, Path]]:
 
 
 def _sqlite_path(db: Database) -> Path:
+    """The configured SQLite file, made absolute."""
     name = db.url.database or ""
     if name in ("", ":memory:") or name.startswith("file:"):
-        raise BackupError("[database] url: an in-memory SQLite database cannot be backed up")
+        raise BackupError(
+            "[database] url: an in-memory SQLite database has no file to back up or restore into"
+        )
     return Path(name).resolve()
 
 
@@ -140,12 +144,15 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _size(path: Path) -> str:
-    size = float(path.stat().st_size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+    """A file's size as people read it: 388.0 KB."""
+    size = path.stat().st_size
+    if size < 1024:
+        return f"{size} bytes"
+    value, units = size / 1024, ["KB", "MB", "GB"]
+    while value >= 1024 and len(units) > 1:
+        value /= 1024
+        units.pop(0)
+    return f"{value:.1f} {units[0]}"
 
 
 def ballot_secret_place(config: Config, db: Database) -> str | None:
@@ -277,19 +284,15 @@ async def _restore(config: Config, file: str, source: Path, kind: str) -> str:
     try:
         if kind != db.dialect:
             raise BackupError(
-                f"{file}: is a {kind} backup, but [database] url is a {db.dialect} database"
+                f"{file}: is a {_NAMES[kind]} backup, but [database] url is a "
+                f"{_NAMES[db.dialect]} database"
             )
         if db.is_sqlite:
             target = _sqlite_path(db)
             if target == source:
                 raise BackupError(f"{file}: is the database itself")
             await asyncio.to_thread(_check_sqlite_backup, source)
-        await _refuse_unless_empty(db)
-        await db.dispose()
-        if db.is_sqlite:
-            await asyncio.to_thread(_sqlite_copy, source, target)
         else:
-            await _clear_schema(db)
             argv, env = libpq_command(
                 _program("pg_restore"),
                 db.url,
@@ -299,6 +302,12 @@ async def _restore(config: Config, file: str, source: Path, kind: str) -> str:
                 "--exit-on-error",
                 str(source),
             )
+        await _refuse_unless_empty(db)
+        await db.dispose()
+        if db.is_sqlite:
+            await asyncio.to_thread(_sqlite_copy, source, target)
+        else:
+            await _clear_schema(db)
             await _run(argv, env, db.url, None)
         try:
             await db.upgrade()

@@ -362,7 +362,7 @@ async def test_an_older_backup_is_brought_to_this_rallybots_schema(
         (
             b"PGDMP\x01\x0f\x00",
             "sqlite+aiosqlite:///{folder}/new.db",
-            "{file}: is a postgresql backup, but [database] url is a sqlite database",
+            "{file}: is a PostgreSQL backup, but [database] url is a SQLite database",
         ),
         (
             b"name,state\nAna,IL\n",
@@ -372,7 +372,7 @@ async def test_an_older_backup_is_brought_to_this_rallybots_schema(
         (
             b"SQLite format 3\x00",
             "postgresql+asyncpg://rally:pw@127.0.0.1:1/chapter",
-            "{file}: is a sqlite backup, but [database] url is a postgresql database",
+            "{file}: is a SQLite backup, but [database] url is a PostgreSQL database",
         ),
     ],
 )
