@@ -1,5 +1,5 @@
 """The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync,
-roles."""
+roles, backup and restore."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.app import Application
 from bot.clock import MovableClock
 from bot.config import Config, ConfigError, demo_org, load_config
 from bot.logs import configure_logging
+from rallybot.backup import BackupError, backup, restore
 from rallybot.groups import default_groups
 from storage import audit, members, orgs
 from storage.db import Database, DatabaseError
@@ -79,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
     upgrade.add_argument("--config", help="path of config.toml")
+
+    saving = sub.add_parser(
+        "backup", help="copy the database to FILE (mode 0600), bot running or not"
+    )
+    saving.add_argument("file", help="the backup file to write")
+    saving.add_argument("--config", help="path of config.toml")
+    restoring = sub.add_parser("restore", help="put a backup into an empty database (bot stopped)")
+    restoring.add_argument("file", help="the backup file to read")
+    restoring.add_argument("--config", help="path of config.toml")
     return parser
 
 
@@ -334,6 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(level, config.secrets())
         if args.command == "console":
             return asyncio.run(_console(config, args.org, args.files))
+        if args.command in ("backup", "restore"):
+            done = backup if args.command == "backup" else restore
+            print(done(config, args.file))
+            return 0
         if args.command == "db":
             return asyncio.run(_upgrade(config))
         if args.command == "demo":
@@ -355,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.buffer.write(data)
             return 0
         return asyncio.run(_run(config))
-    except (ConfigError, DatabaseError, CommandLineError) as exc:
+    except (ConfigError, DatabaseError, CommandLineError, BackupError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"rallybot: {message}", file=sys.stderr)
         return 2
