@@ -162,8 +162,9 @@ async def _channel(
     if lacking:
         return failed(
             subject,
-            f"the bot lacks {' and '.join(lacking)} in {shown}: allow them for the bot's role "
-            "in the channel's settings (Permissions)",
+            f"the bot lacks {' and '.join(lacking)} in {shown}: allow "
+            f"{'them' if len(lacking) > 1 else 'it'} for the bot's role in the channel's "
+            "settings (Permissions)",
         )
     return passed(subject, f"the bot can see and post in {shown}")
 

@@ -1,10 +1,12 @@
 """`rallybot check` on Slack: the secret of the mode, the tokens, and the channels.
 
-Each token is tried with ``auth.test`` (the configured bot token, or with OAuth installs each
-stored installation's), and each configured alert and moderation channel with
-``conversations.info`` through the token of the organization's workspace: Slack must find
-the channel, it must not be archived, and the bot must be in it (``is_member``), or posts
-there would fail. Calls go through slack_sdk's ``AsyncWebClient`` to ``[slack] api_url``.
+In HTTP mode the signing secret must be set; in Socket Mode Slack must take the app-level
+token (``apps.connections.open``). Each bot token is tried with ``auth.test`` (the
+configured bot token, or with OAuth installs each stored installation's), and each
+configured alert and moderation channel with ``conversations.info`` through the token of
+the organization's workspace: Slack must find the channel, it must not be archived, and the
+bot must be in it (``is_member``), or posts there would fail. Calls go through slack_sdk's
+``AsyncWebClient`` to ``[slack] api_url``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,27 @@ async def _auth(
         return failed(subject, _reach_error(settings, exc)), None
     team = str(answer.get("team_id", ""))
     return passed(subject, f"accepted by Slack, workspace {team}"), Workspace(team, client)
+
+
+async def _socket_token(settings: SlackConfig, session: aiohttp.ClientSession) -> Item:
+    """Whether Slack takes the app-level token for Socket Mode: ``apps.connections.open``
+    hands out a websocket address (not connected to here; it expires unused)."""
+    subject = "Slack app token"
+    client = AsyncWebClient(
+        token=settings.app_token, base_url=settings.api_url, session=session, logger=API_LOG
+    )
+    try:
+        await client.apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown"))
+        return failed(
+            subject,
+            f"Slack refused it ({error}): make an app-level token (xapp-…, connections:write) "
+            "on the app's Basic Information page and set RALLYBOT_SLACK__APP_TOKEN",
+        )
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return failed(subject, _reach_error(settings, exc))
+    return passed(subject, "accepted by Slack for Socket Mode")
 
 
 async def _installed(db: Database, settings: SlackConfig) -> list[tuple[str, str]]:
@@ -182,9 +205,7 @@ async def check_slack(config: Config, db: Database | None) -> list[Item]:
                     "RALLYBOT_SLACK__SIGNING_SECRET",
                 )
             )
-    elif settings.app_token:
-        items.append(passed("Slack app token", "set (Socket Mode)"))
-    else:
+    elif not settings.app_token:
         items.append(
             failed(
                 "Slack app token",
@@ -193,6 +214,8 @@ async def check_slack(config: Config, db: Database | None) -> list[Item]:
             )
         )
     async with aiohttp.ClientSession() as session:
+        if settings.mode == "socket" and settings.app_token:
+            items.append(await _socket_token(settings, session))
         found, works = await _tokens(config, db, session)
         items += found
         for org in config.orgs:

@@ -45,7 +45,13 @@ class Rig:
 
     def secrets(self) -> list[str]:
         """Every secret the check was given or could have met."""
-        return [SECRET, self.slack.bot_token, self.discord.token, *self.slack.tokens]
+        return [
+            SECRET,
+            self.slack.bot_token,
+            self.slack.app_token,
+            self.discord.token,
+            *self.slack.tokens,
+        ]
 
 
 def org() -> OrgConfig:
@@ -160,7 +166,7 @@ async def test_a_channel_where_the_bot_may_not_post(rig: Rig, database: Database
     alerts, mods = failures(lines)
     assert alerts.startswith(f"✗ Discord alert channel {ALERTS}: the bot lacks View Channel and ")
     assert mods.startswith(f"✗ Discord moderation channel {MODS}: the bot lacks Send Messages in")
-    assert "allow them for the bot's role" in mods
+    assert "allow it for the bot's role" in mods and "allow them" in alerts
 
     # allowed again for the bot's role: a role overwrite's allow beats @everyone's deny
     guild.overwrites[MODS].append(overwrite(BOT_ROLE, 0, allow=SEND_MESSAGES))
@@ -348,3 +354,16 @@ async def test_the_command_line(rig: Rig, tmp_path: Path) -> None:
     ]
     for secret in [*rig.secrets(), "discord-not-the-token"]:
         assert secret not in done.stdout + done.stderr
+
+
+async def test_socket_mode_checks_the_app_token(rig: Rig, database: Database) -> None:
+    rig.config.slack.mode = "socket"
+    rig.config.slack.signing_secret = ""
+    code, lines = told(await run_checks(rig.config, db=database), rig)
+    assert code == 0 and "✓ Slack app token: accepted by Slack for Socket Mode" in lines
+    assert not any("signing secret" in line for line in lines)
+    rig.config.slack.app_token = "xapp-1-not-the-app-token"
+    code, lines = told(await run_checks(rig.config, db=database), rig)
+    (line,) = failures(lines)
+    assert code == 1 and line.startswith("✗ Slack app token: Slack refused it (invalid_auth)")
+    assert "xapp-1-not-the-app-token" not in "\n".join(lines)
