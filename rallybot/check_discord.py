@@ -132,6 +132,12 @@ async def _channel(
     name = org.channel_names.get(("discord", channel_id))
     subject = f"Discord {kind} channel {channel_id}" + (f" (#{name})" if name else "")
     key = f"[[orgs]] {org.slug} {kind}_channels.discord"
+    if not channel_id.isdigit():
+        return failed(
+            subject,
+            f"not a Discord channel id (digits; Copy Channel ID in Discord's developer mode): "
+            f"correct {key}",
+        )
     try:
         channel = await http.get_channel(channel_id)
     except discord.NotFound:

@@ -225,6 +225,14 @@ async def test_a_discord_channel_of_another_guild(rig: Rig, database: Database) 
     assert code == 1 and "is not in a guild of il-library-workers" in line
 
 
+async def test_a_discord_channel_id_that_is_not_one(rig: Rig, database: Database) -> None:
+    rig.config.orgs[0].moderation_channels["discord"] = ["C0MODS"]
+    code, lines = told(await run_checks(rig.config, db=database), rig)
+    (line,) = failures(lines)
+    assert code == 1
+    assert line.startswith("✗ Discord moderation channel C0MODS: not a Discord channel id")
+
+
 async def test_commands_not_synced(rig: Rig, database: Database) -> None:
     rig.discord.commands.clear()
     code, lines = told(await run_checks(rig.config, db=database), rig)
