@@ -7,7 +7,9 @@
 method, and about one message a second per channel for ``chat.postMessage``), serves the
 ``response_url`` endpoints and file uploads, and offers Socket Mode: ``apps.connections.open``
 hands out a websocket on the same server, through which ``deliver`` pushes envelopes and
-waits for the app's acknowledgement. Everything it is sent is recorded for tests to read.
+waits for the app's acknowledgement. ``conversations.info`` answers for the channels made
+known with ``add_channel`` (gone after ``delete_channel``). Everything it is sent is
+recorded for tests to read.
 
 The other direction, Slack calling the bot, is ``sign`` and ``SlackCaller``: request bodies
 of slash commands, interactivity payloads and events, signed exactly as Slack signs them

@@ -1,7 +1,7 @@
 """The Discord stand-in's REST API under ``/api/v10``: identity and the gateway's address,
 application commands, interaction callbacks, follow-ups and edits through the interaction's
-webhook, channel messages (JSON or multipart with files, nonces deduplicated) and DM
-channels; and ``GET /stats`` for benchmarks.
+webhook, channels, guilds, their roles and members, channel messages (JSON or multipart with
+files, nonces deduplicated) and DM channels; and ``GET /stats`` for benchmarks.
 """
 
 from __future__ import annotations
