@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ EVERYONE_DEFAULT = (
     | READ_MESSAGE_HISTORY
     | USE_APPLICATION_COMMANDS
 )
+#: every permission bit Discord defines so far (an administrator has them all)
+ALL_PERMISSIONS = (1 << 53) - 1
 #: the guilds' owner (a person, never the bot)
 OWNER_ID = "900000000000000099"
 
@@ -63,6 +66,38 @@ class Guild:
         """What a role (``@everyone``: the guild's id) may do, as permission bits."""
         default = EVERYONE_DEFAULT if role_id == self.id else 0
         return self.permissions.get(role_id, default)
+
+    def bot_permissions(self, channel_id: str, bot_id: str) -> int:
+        """What the bot may do in one of the guild's channels, as Discord computes it
+        (Permissions, "Permission Overwrites",
+        https://discord.com/developers/docs/topics/permissions#permission-overwrites): the
+        roles' permissions together (everything for an administrator), then the channel's
+        ``@everyone`` overwrite, its role overwrites summed, and the bot's member overwrite,
+        each denying before allowing; nothing without View Channel ("Implicit
+        Permissions")."""
+        value = self.role_permissions(self.id)
+        for role in self.bot_roles:
+            value |= self.role_permissions(role)
+        if value & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        overwrites = {(o["id"], o["type"]): o for o in self.overwrites.get(channel_id, [])}
+        steps = [overwrites.get((self.id, 0))]
+        roles = [overwrites[(r, 0)] for r in self.bot_roles if (r, 0) in overwrites]
+        allow = sum_bits(int(o["allow"]) for o in roles)
+        deny = sum_bits(int(o["deny"]) for o in roles)
+        steps += [overwrite("", 0, allow=allow, deny=deny), overwrites.get((bot_id, 1))]
+        for step in steps:
+            if step is not None:
+                value = (value & ~int(step["deny"])) | int(step["allow"])
+        return value if value & VIEW_CHANNEL else 0
+
+
+def sum_bits(values: Iterable[int]) -> int:
+    """Permission bits or-ed together."""
+    total = 0
+    for value in values:
+        total |= value
+    return total
 
 
 @dataclass

@@ -16,6 +16,8 @@ from standins.discord.payloads import (
     API,
     EPHEMERAL,
     OWNER_ID,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
     Interaction,
     channel_payload,
     invalid_form,
@@ -271,9 +273,11 @@ class RestApi(StandInState):
         return json_response(self.messages[interaction.messages[0]])
 
     # REST: channels, guilds and members ------------------------------------------------------
-    # Discord's answers to an id it does not know, or the bot cannot see, are 404 with a JSON
+    # Discord's answers to an id it does not know are 404 with a JSON
     # error code ("JSON Error Codes", https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes):
-    # 10003 Unknown Channel, 10004 Unknown Guild, 10007 Unknown Member.
+    # 10003 Unknown Channel, 10004 Unknown Guild (also for a guild the bot is not in, since
+    # 2023: discord/discord-api-docs#5840), 10007 Unknown Member; a channel the bot may not
+    # view is 403 Missing Access (50001).
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         # Get Channel (https://discord.com/developers/docs/resources/channel#get-channel): a
@@ -283,6 +287,9 @@ class RestApi(StandInState):
             return json_response({"id": channel_id, "type": 1, "last_message_id": None})
         for guild in self.guilds.values():
             if channel_id in guild.channels:
+                # a channel the bot may not view: 403 Missing Access (50001)
+                if not guild.bot_permissions(channel_id, self.application_id) & VIEW_CHANNEL:
+                    return json_response({"message": "Missing Access", "code": 50001}, 403)
                 return json_response(channel_payload(guild, channel_id))
         return json_response({"message": "Unknown Channel", "code": 10003}, 404)
 
@@ -356,6 +363,13 @@ class RestApi(StandInState):
         channel_id = request.match_info["cid"]
         if not self._channel_known(channel_id):
             return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        # Create Message needs Send Messages (https://discord.com/developers/docs/resources/message#create-message):
+        # without it, 403 Missing Permissions (50013)
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                allowed = guild.bot_permissions(channel_id, self.application_id)
+                if not allowed & SEND_MESSAGES:
+                    return json_response({"message": "Missing Permissions", "code": 50013}, 403)
         body, files = await read_body(request)
         problem = check_message(body)
         if problem:
