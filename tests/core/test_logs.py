@@ -140,6 +140,19 @@ async def test_the_slack_adapter_says_where_it_listens(
         assert secret not in caplog.text
 
 
+async def test_the_slack_adapter_says_it_connected_in_socket_mode(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rallybot.slack")
+    async with slack_rig(database, mode="socket", signing_secret="") as rig:
+        api_url = rig.standin.api_url
+        tokens = [rig.standin.bot_token, rig.standin.app_token]
+    lines = [r.getMessage() for r in caplog.records if r.name == "rallybot.slack"]
+    assert lines == [f"Slack: connected in Socket Mode to {api_url}"]
+    for secret in tokens:
+        assert secret not in caplog.text
+
+
 async def test_the_discord_adapter_says_it_connected(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
