@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -376,3 +377,17 @@ async def test_socket_mode_checks_the_app_token(rig: Rig, database: Database) ->
     (line,) = failures(lines)
     assert code == 1 and line.startswith("✗ Slack app token: Slack refused it (invalid_auth)")
     assert "xapp-1-not-the-app-token" not in "\n".join(lines)
+
+
+async def test_a_database_that_does_not_answer(rig: Rig) -> None:
+    """The platforms are still checked, and the URL's password is not printed."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rig.config.database.url = f"postgresql+asyncpg://rallybot:pw-not-shown@127.0.0.1:{port}/rb"
+    code, lines = told(await run_checks(rig.config), rig)
+    assert code == 1
+    (line,) = failures(lines)
+    assert line.startswith("✗ database: [database] url: PostgreSQL database 'rb' at 127.0.0.1:")
+    assert "pw-not-shown" not in "\n".join(lines)
+    assert "✓ Slack alert channel C0ALERTS (#alerts): the bot is in #alerts" in lines
