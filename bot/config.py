@@ -33,6 +33,8 @@ SLACK_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 CHANNEL_NAME = re.compile(r"[^\s#<>@&`|]{1,100}")
 #: the values ``[bot] log_level`` takes (any case)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: the values ``[bot] log_format`` takes
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -67,6 +69,8 @@ class BotConfig:
 
     prefix: str = ""
     log_level: str = "INFO"
+    #: "text" (a line a record) or "json" (one JSON object a line)
+    log_format: str = "text"
     files_dir: str = "rallybot-files"
     #: the old home of ``[limits] layoff_reports_per_hour``, still read when that is not set
     layoff_reports_per_hour: int = 0
@@ -461,6 +465,11 @@ def validate(config: Config) -> None:
         raise ConfigError(
             f"{src}: [bot] log_level: {config.bot.log_level!r} is not a log level; "
             f"use one of {', '.join(LOG_LEVELS)}"
+        )
+    if config.bot.log_format not in LOG_FORMATS:
+        raise ConfigError(
+            f"{src}: [bot] log_format: {config.bot.log_format!r} is not a log format; "
+            'use "text" or "json"'
         )
     if config.slack.mode not in ("http", "socket"):
         raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')

@@ -1,5 +1,5 @@
 """The `rallybot` command line: console, run, demo, db upgrade, export and import, discord sync,
-roles, backup and restore."""
+roles, check, backup and restore."""
 
 from __future__ import annotations
 
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = roles_sub.add_parser("list", help="the roles granted in an organization")
     listing.add_argument("--org", required=True, help="the organization's slug")
     listing.add_argument("--config", help="path of config.toml (default: built-in demo)")
+
+    check = sub.add_parser("check", help="check the config, database, tokens and channels")
+    check.add_argument("--config", help="path of config.toml")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -338,10 +341,14 @@ async def _run(config: Config) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rallybot` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "check":  # says itself what is wrong with the config
+        from rallybot.check import main as check
+
+        return check(args.config)
     try:
         config = load_config(getattr(args, "config", None))
         level = "WARNING" if args.command in ("console", "demo") else config.bot.log_level
-        configure_logging(level, config.secrets())
+        configure_logging(level, config.secrets(), config.bot.log_format)
         if args.command == "console":
             return asyncio.run(_console(config, args.org, args.files))
         if args.command in ("backup", "restore"):

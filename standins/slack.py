@@ -7,7 +7,9 @@
 method, and about one message a second per channel for ``chat.postMessage``), serves the
 ``response_url`` endpoints and file uploads, and offers Socket Mode: ``apps.connections.open``
 hands out a websocket on the same server, through which ``deliver`` pushes envelopes and
-waits for the app's acknowledgement. Everything it is sent is recorded for tests to read.
+waits for the app's acknowledgement. ``conversations.info`` answers for the channels made
+known with ``add_channel`` (gone after ``delete_channel``). Everything it is sent is
+recorded for tests to read.
 
 The other direction, Slack calling the bot, is ``sign`` and ``SlackCaller``: request bodies
 of slash commands, interactivity payloads and events, signed exactly as Slack signs them
@@ -267,6 +269,19 @@ class Call:
 
 
 @dataclass
+class SlackChannel:
+    """A channel of a workspace, as ``conversations.info`` describes it."""
+
+    id: str
+    name: str
+    team_id: str
+    #: the bot is in the channel (``is_member``)
+    member: bool = True
+    private: bool = False
+    archived: bool = False
+
+
+@dataclass
 class SocketAck:
     """What the app sent back for a Socket Mode envelope."""
 
@@ -302,6 +317,8 @@ class SlackStandIn:
         self.url = ""
         #: every bot token the stand-in takes, and its workspace
         self.tokens: dict[str, str] = {bot_token: team_id}
+        #: the workspace's channels that ``conversations.info`` knows, by id
+        self.channels: dict[str, SlackChannel] = {}
         #: the OAuth app's credentials, for oauth.v2.access
         self.client_id = "1111.2222"
         self.client_secret = "standin-client-secret"
@@ -327,6 +344,29 @@ class SlackStandIn:
         code = uuid.uuid4().hex
         self._codes[code] = team_id
         return code
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        member: bool = True,
+        private: bool = False,
+        team_id: str = "",
+    ) -> SlackChannel:
+        """Make a channel known to ``conversations.info`` (in ``team_id``, default the
+        stand-in's workspace), with the bot in it or not."""
+        channel = SlackChannel(channel_id, name, team_id or self.team_id, member, private)
+        self.channels[channel_id] = channel
+        return channel
+
+    def delete_channel(self, channel_id: str) -> None:
+        """Delete a channel, as a workspace admin can: it is gone for every method."""
+        self.channels.pop(channel_id, None)
+
+    def revoke(self, token: str) -> None:
+        """Take a bot token back (the app uninstalled): every call with it is refused."""
+        self.tokens.pop(token, None)
 
     def response_url(self) -> str:
         """A fresh response_url, as Slack puts in slash commands and interactions."""
@@ -511,6 +551,32 @@ class SlackStandIn:
         if (str(args.get("channel", "")), str(args.get("ts", ""))) not in self._messages:
             return self._error("message_not_found")
         return self._ok(channel=args["channel"], ts=args["ts"])
+
+    async def _m_conversations_info(self, args: dict[str, Any]) -> web.Response:
+        # conversations.info (https://api.slack.com/methods/conversations.info): the channel
+        # object with ``is_member`` (whether the calling bot is in it); ``channel_not_found``
+        # for an id that does not exist or was deleted, for a channel of another workspace,
+        # and for a private channel the bot is not in (it cannot see those).
+        channel = self.channels.get(str(args.get("channel", "")))
+        if channel is None or channel.team_id != args.get("_team"):
+            return self._error("channel_not_found")
+        if channel.private and not channel.member:
+            return self._error("channel_not_found")
+        return self._ok(
+            channel={
+                "id": channel.id,
+                "name": channel.name,
+                "is_channel": not channel.private,
+                "is_group": channel.private,
+                "is_im": False,
+                "is_private": channel.private,
+                "is_archived": channel.archived,
+                "is_general": False,
+                "is_member": channel.member,
+                "context_team_id": channel.team_id,
+                "created": 1_700_000_000,
+            }
+        )
 
     async def _m_conversations_open(self, args: dict[str, Any]) -> web.Response:
         users = args.get("users", "")

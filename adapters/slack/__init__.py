@@ -115,6 +115,7 @@ class SlackAdapter:
                 self.bot.bolt, settings.app_token, web_client=client
             )
             await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode to %s", settings.api_url)
             return
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._events)
@@ -137,6 +138,12 @@ class SlackAdapter:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
+        log.info(
+            "Slack: listening on http://%s:%d%s (and /healthz)",
+            settings.host,
+            self.port,
+            EVENTS_PATH,
+        )
 
     async def _events(self, request: web.Request) -> web.Response:
         assert self.bot is not None and self._gate is not None

@@ -10,7 +10,10 @@ interactions and answer them:
   messages (``POST``/``PATCH /channels/{id}/messages``, JSON or multipart with files,
   ``nonce`` + ``enforce_nonce`` deduplicated as Discord does) and DM channels
   (``POST /users/@me/channels``). Each new message records its ``allowed_mentions`` and
-  whom it ``pinged`` by Discord's rules for them.
+  whom it ``pinged`` by Discord's rules for them. ``GET /channels/{id}`` (with its
+  permission overwrites; 404 Unknown Channel once deleted), ``GET /guilds/{id}`` and its
+  roles (each with its permissions), ``GET /guilds/{id}/members/{user}`` (the bot's roles
+  too), and ``GET`` of the global and guild application commands.
 - Rate limits as Discord sets them: every answer carries ``X-RateLimit-Limit``,
   ``-Remaining``, ``-Reset``, ``-Reset-After`` and ``-Bucket``; past a route's bucket (per
   channel) or the global limit (``global_rate`` requests a second; interaction endpoints are

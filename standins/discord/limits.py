@@ -76,6 +76,8 @@ class RateLimits(StandInState):
         self.requests[f"{request.method} {request.match_info.route.resource.canonical}"] += 1
         exempt = path.startswith((f"{API}/interactions/", f"{API}/webhooks/"))
         if not exempt and path != f"{API}/gateway":
+            # a missing or wrong token: 401 with code 0, "401: Unauthorized" ("HTTP Response
+            # Codes", https://discord.com/developers/docs/topics/opcodes-and-status-codes#http)
             if request.headers.get("Authorization") != f"Bot {self.token}":
                 self.invalid_requests += 1
                 return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
@@ -105,7 +107,6 @@ class RateLimits(StandInState):
             # one hash per route; the channel (a major parameter) tells buckets apart
             response.headers["X-RateLimit-Bucket"] = name.rsplit(" ", 1)[0].replace(" ", "-")
         return response
-
 
 
 def check_message(body: dict[str, Any]) -> str | None:
@@ -207,4 +208,3 @@ def check_command(command: dict[str, Any]) -> str | None:
         if len(option.get("choices") or []) > 25:
             return f"{name}.{option['name']}.choices: at most 25"
     return None
-

@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +20,84 @@ API = "/api/v10"
 #: Discord's epoch, for snowflakes
 EPOCH_MS = 1420070400000
 EPHEMERAL = 64
+#: the permission bits the stand-in gives meaning to (Permissions, "Bitwise Permission
+#: Flags", https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags)
+ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+USE_APPLICATION_COMMANDS = 1 << 31
+#: what ``@everyone`` may do unless a guild says otherwise: read and write in text channels
+EVERYONE_DEFAULT = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_APPLICATION_COMMANDS
+)
+#: every permission bit Discord defines so far (an administrator has them all)
+ALL_PERMISSIONS = (1 << 53) - 1
+#: the guilds' owner (a person, never the bot)
+OWNER_ID = "900000000000000099"
 
 
 @dataclass
 class Guild:
-    """A guild the bot is in: its roles (id -> name) and text channels."""
+    """A guild the bot is in: its roles (id -> name) and text channels; what each role may
+    do, each channel's permission overwrites, and the roles the bot holds there."""
 
     id: str
     name: str = "Library Workers"
     roles: dict[str, str] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
+    #: permission bits by role id; ``@everyone``, whose id is the guild's (Permissions,
+    #: "Role Object"), has ``EVERYONE_DEFAULT`` unless listed, any other role nothing
+    permissions: dict[str, int] = field(default_factory=dict)
+    #: each channel's overwrites, as Discord's Overwrite objects: ``{"id", "type"
+    #: (0 a role, 1 a member), "allow", "deny"}`` (Channel Resource, "Overwrite Object")
+    overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the role ids the bot's own member holds in the guild
+    bot_roles: list[str] = field(default_factory=list)
+
+    def role_permissions(self, role_id: str) -> int:
+        """What a role (``@everyone``: the guild's id) may do, as permission bits."""
+        default = EVERYONE_DEFAULT if role_id == self.id else 0
+        return self.permissions.get(role_id, default)
+
+    def bot_permissions(self, channel_id: str, bot_id: str) -> int:
+        """What the bot may do in one of the guild's channels, as Discord computes it
+        (Permissions, "Permission Overwrites",
+        https://discord.com/developers/docs/topics/permissions#permission-overwrites): the
+        roles' permissions together (everything for an administrator), then the channel's
+        ``@everyone`` overwrite, its role overwrites summed, and the bot's member overwrite,
+        each denying before allowing; nothing without View Channel ("Implicit
+        Permissions")."""
+        value = self.role_permissions(self.id)
+        for role in self.bot_roles:
+            value |= self.role_permissions(role)
+        if value & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        overwrites = {(o["id"], o["type"]): o for o in self.overwrites.get(channel_id, [])}
+        steps = [overwrites.get((self.id, 0))]
+        roles = [overwrites[(r, 0)] for r in self.bot_roles if (r, 0) in overwrites]
+        allow = sum_bits(int(o["allow"]) for o in roles)
+        deny = sum_bits(int(o["deny"]) for o in roles)
+        steps += [overwrite("", 0, allow=allow, deny=deny), overwrites.get((bot_id, 1))]
+        for step in steps:
+            if step is not None:
+                value = (value & ~int(step["deny"])) | int(step["allow"])
+        return value if value & VIEW_CHANNEL else 0
+
+
+def sum_bits(values: Iterable[int]) -> int:
+    """Permission bits or-ed together."""
+    total = 0
+    for value in values:
+        total |= value
+    return total
 
 
 @dataclass
@@ -67,31 +136,58 @@ def user_payload(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any
     }
 
 
-def role_payload(role_id: str, name: str, position: int) -> dict[str, Any]:
-    """A Role object."""
+def role_payload(role_id: str, name: str, position: int, permissions: int = 0) -> dict[str, Any]:
+    """A Role object (its permissions a string of the bits, as Discord sends them)."""
     return {
         "id": role_id,
         "name": name,
         "color": 0,
         "hoist": False,
         "position": position,
-        "permissions": "0",
+        "permissions": str(permissions),
         "managed": False,
         "mentionable": False,
         "flags": 0,
     }
 
 
+def overwrite(target_id: str, kind: int, *, allow: int = 0, deny: int = 0) -> dict[str, Any]:
+    """An Overwrite object: ``kind`` 0 for a role, 1 for a member (Channel Resource,
+    "Overwrite Object", https://discord.com/developers/docs/resources/channel#overwrite-object)."""
+    return {"id": target_id, "type": kind, "allow": str(allow), "deny": str(deny)}
+
+
+def roles_payload(guild: Guild) -> list[dict[str, Any]]:
+    """A guild's Role objects, ``@everyone`` (the guild's id) first."""
+    return [role_payload(guild.id, "@everyone", 0, guild.role_permissions(guild.id))] + [
+        role_payload(rid, name, i + 1, guild.role_permissions(rid))
+        for i, (rid, name) in enumerate(guild.roles.items())
+    ]
+
+
+def channel_payload(guild: Guild, channel_id: str) -> dict[str, Any]:
+    """A guild text channel (type 0), as ``GET /channels/{id}`` and GUILD_CREATE give it,
+    with its ``permission_overwrites``."""
+    return {
+        "id": channel_id,
+        "type": 0,
+        "name": f"channel-{channel_id[-4:]}",
+        "position": guild.channels.index(channel_id),
+        "permission_overwrites": guild.overwrites.get(channel_id, []),
+        "guild_id": guild.id,
+        "nsfw": False,
+        "parent_id": None,
+    }
+
+
 def guild_payload(guild: Guild, member_count: int) -> dict[str, Any]:
     """A Guild object as GUILD_CREATE carries it, with an ``@everyone`` role first."""
-    roles = [role_payload(guild.id, "@everyone", 0)] + [
-        role_payload(rid, name, i + 1) for i, (rid, name) in enumerate(guild.roles.items())
-    ]
+    roles = roles_payload(guild)
     return {
         "id": guild.id,
         "name": guild.name,
         "icon": None,
-        "owner_id": "900000000000000099",
+        "owner_id": OWNER_ID,
         "region": "us-central",
         "afk_channel_id": None,
         "afk_timeout": 300,
@@ -111,11 +207,7 @@ def guild_payload(guild: Guild, member_count: int) -> dict[str, Any]:
         "unavailable": False,
         "member_count": member_count,
         "members": [],
-        "channels": [
-            {"id": c, "type": 0, "name": f"channel-{c[-4:]}", "position": i,
-             "permission_overwrites": [], "guild_id": guild.id}
-            for i, c in enumerate(guild.channels)
-        ],
+        "channels": [channel_payload(guild, c) for c in guild.channels],
         "threads": [],
         "presences": [],
         "voice_states": [],
@@ -175,8 +267,14 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[dict[str
             body = json.loads(await part.text())
         else:
             data = await part.read()
-            files.append({"field": part.name, "filename": part.filename, "size": len(data),
-                          "data": bytes(data)})
+            files.append(
+                {
+                    "field": part.name,
+                    "filename": part.filename,
+                    "size": len(data),
+                    "data": bytes(data),
+                }
+            )
     return body, files
 
 
@@ -189,9 +287,13 @@ def message_fields(body: dict[str, Any], files: list[dict[str, Any]]) -> dict[st
         "flags": body.get("flags") or 0,
     }
     attachments = [
-        {"id": str(i), "filename": f["filename"], "size": f["size"],
-         "url": f"https://cdn.invalid/{f['filename']}",
-         "proxy_url": f"https://cdn.invalid/{f['filename']}"}
+        {
+            "id": str(i),
+            "filename": f["filename"],
+            "size": f["size"],
+            "url": f"https://cdn.invalid/{f['filename']}",
+            "proxy_url": f"https://cdn.invalid/{f['filename']}",
+        }
         for i, f in enumerate(files)
     ]
     if attachments or "attachments" in body:

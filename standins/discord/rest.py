@@ -1,7 +1,7 @@
 """The Discord stand-in's REST API under ``/api/v10``: identity and the gateway's address,
 application commands, interaction callbacks, follow-ups and edits through the interaction's
-webhook, channel messages (JSON or multipart with files, nonces deduplicated) and DM
-channels; and ``GET /stats`` for benchmarks.
+webhook, channels, guilds, their roles and members, channel messages (JSON or multipart with
+files, nonces deduplicated) and DM channels; and ``GET /stats`` for benchmarks.
 """
 
 from __future__ import annotations
@@ -15,13 +15,18 @@ from standins.discord.limits import RESPONSE_DEADLINE, check_command, check_mess
 from standins.discord.payloads import (
     API,
     EPHEMERAL,
+    OWNER_ID,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
     Interaction,
+    channel_payload,
     invalid_form,
     iso_now,
     json_response,
     message_fields,
     pinged,
     read_body,
+    roles_payload,
     user_payload,
 )
 from standins.discord.state import StandInState
@@ -50,6 +55,10 @@ class RestApi(StandInState):
         r.add_post(f"{API}/channels/{{cid}}/messages", self._post_message)
         r.add_patch(f"{API}/channels/{{cid}}/messages/{{mid}}", self._edit_message)
         r.add_get(f"{API}/users/{{uid}}", self._get_user)
+        r.add_get(f"{API}/channels/{{cid}}", self._get_channel)
+        r.add_get(f"{API}/guilds/{{gid}}", self._get_guild)
+        r.add_get(f"{API}/guilds/{{gid}}/roles", self._get_roles)
+        r.add_get(f"{API}/guilds/{{gid}}/members/{{uid}}", self._get_member)
         r.add_get("/stats", self._stats)
 
     # REST: identity and gateway --------------------------------------------------------------
@@ -91,7 +100,7 @@ class RestApi(StandInState):
                 "bot_require_code_grant": False,
                 "verify_key": "0" * 64,
                 "flags": 0,
-                "owner": user_payload("900000000000000099", "owner"),
+                "owner": user_payload(OWNER_ID, "owner"),
             }
         )
 
@@ -122,6 +131,9 @@ class RestApi(StandInState):
         return json_response(stored)
 
     async def _get_commands(self, request: web.Request) -> web.Response:
+        # Get Global / Guild Application Commands
+        # (https://discord.com/developers/docs/interactions/application-commands#get-global-application-commands):
+        # what the last bulk overwrite of that scope stored, each with its id and version.
         return json_response(self.commands.get(request.match_info.get("guild"), []))
 
     # REST: interactions --------------------------------------------------------------------
@@ -260,7 +272,72 @@ class RestApi(StandInState):
             return json_response({"message": "Unknown Message", "code": 10008}, 404)
         return json_response(self.messages[interaction.messages[0]])
 
-    # REST: channels and DMs -----------------------------------------------------------------
+    # REST: channels, guilds and members ------------------------------------------------------
+    # Discord's answers to an id it does not know are 404 with a JSON
+    # error code ("JSON Error Codes", https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes):
+    # 10003 Unknown Channel, 10004 Unknown Guild (also for a guild the bot is not in, since
+    # 2023: discord/discord-api-docs#5840), 10007 Unknown Member; a channel the bot may not
+    # view is 403 Missing Access (50001).
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        # Get Channel (https://discord.com/developers/docs/resources/channel#get-channel): a
+        # guild channel with its ``permission_overwrites``; a deleted one is Unknown Channel.
+        channel_id = request.match_info["cid"]
+        if channel_id in self._dm_channel_ids:
+            return json_response({"id": channel_id, "type": 1, "last_message_id": None})
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                # a channel the bot may not view: 403 Missing Access (50001)
+                if not guild.bot_permissions(channel_id, self.application_id) & VIEW_CHANNEL:
+                    return json_response({"message": "Missing Access", "code": 50001}, 403)
+                return json_response(channel_payload(guild, channel_id))
+        return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        # Get Guild (https://discord.com/developers/docs/resources/guild#get-guild): its
+        # ``owner_id`` and ``roles`` (each with its ``permissions``).
+        guild = self.guilds.get(request.match_info["gid"])
+        if guild is None:
+            return json_response({"message": "Unknown Guild", "code": 10004}, 404)
+        roles = roles_payload(guild)
+        return json_response(
+            {"id": guild.id, "name": guild.name, "owner_id": OWNER_ID, "roles": roles}
+        )
+
+    async def _get_roles(self, request: web.Request) -> web.Response:
+        # Get Guild Roles (https://discord.com/developers/docs/resources/guild#get-guild-roles)
+        guild = self.guilds.get(request.match_info["gid"])
+        if guild is None:
+            return json_response({"message": "Unknown Guild", "code": 10004}, 404)
+        return json_response(roles_payload(guild))
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        # Get Guild Member (https://discord.com/developers/docs/resources/guild#get-guild-member):
+        # the member's role ids (``@everyone`` is implied, never listed).
+        guild = self.guilds.get(request.match_info["gid"])
+        user_id = request.match_info["uid"]
+        if guild is None:
+            return json_response({"message": "Unknown Guild", "code": 10004}, 404)
+        if user_id == self.application_id:
+            roles = guild.bot_roles
+        elif (guild.id, user_id) in self.member_roles:
+            roles = self.member_roles[(guild.id, user_id)]
+        else:
+            return json_response({"message": "Unknown Member", "code": 10007}, 404)
+        user = self.bot_user if user_id == self.application_id else self.user(user_id)
+        return json_response(
+            {
+                "user": user,
+                "nick": None,
+                "roles": list(roles),
+                "joined_at": iso_now(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        )
+
+    # REST: DMs and messages -------------------------------------------------------------------
 
     async def _create_dm(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -286,6 +363,13 @@ class RestApi(StandInState):
         channel_id = request.match_info["cid"]
         if not self._channel_known(channel_id):
             return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        # Create Message needs Send Messages (https://discord.com/developers/docs/resources/message#create-message):
+        # without it, 403 Missing Permissions (50013)
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                allowed = guild.bot_permissions(channel_id, self.application_id)
+                if not allowed & SEND_MESSAGES:
+                    return json_response({"message": "Missing Permissions", "code": 50013}, 403)
         body, files = await read_body(request)
         problem = check_message(body)
         if problem:

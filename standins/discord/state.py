@@ -112,14 +112,25 @@ class StandInState:
             self._dm_channel_ids.add(channel)
         return channel
 
-
-    def add_user(self, user_id: str, name: str, *, guild_id: str | None = None,
-                 roles: list[str] | None = None) -> None:
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        guild_id: str | None = None,
+        roles: list[str] | None = None,
+    ) -> None:
         """Make a person known, with their role ids in a guild."""
         self.users[user_id] = user_payload(user_id, name)
         if guild_id is not None:
             self.member_roles[(guild_id, user_id)] = list(roles or [])
 
+    def delete_channel(self, channel_id: str) -> None:
+        """Delete a guild channel, as a guild's admin can: Discord no longer knows its id."""
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                guild.channels.remove(channel_id)
+                guild.overwrites.pop(channel_id, None)
 
     def user(self, user_id: str) -> dict[str, Any]:
         """A person's User object (with a made-up name for one never made known)."""
@@ -128,7 +139,6 @@ class StandInState:
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages posted in a channel, oldest first."""
         return [m for m in self.messages.values() if m["channel_id"] == channel_id]
-
 
     def stats(self) -> dict[str, Any]:
         """Counts for benchmarks: messages by channel kind, 429s, invalid requests."""
@@ -143,4 +153,3 @@ class StandInState:
             "invalid_requests": self.invalid_requests,
             "requests": sum(self.requests.values()),
         }
-
