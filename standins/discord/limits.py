@@ -31,8 +31,12 @@ class RateLimits(StandInState):
     """Rate limits on the REST API, as Discord sets them (a middleware of the server)."""
 
     def _bucket_key(self, request: web.Request) -> tuple[str, int, float] | None:
-        """The per-route bucket of a request: channel messages per channel."""
+        """The per-route bucket of a request: channel messages per channel, scheduled events
+        per guild (the guild is a major parameter of the route)."""
         path = request.path
+        if path.startswith(f"{API}/guilds/") and "/scheduled-events" in path:
+            guild = path.split("/")[4]
+            return f"{request.method} guild-events {guild}", self.channel_limit, self.channel_window
         if path.startswith(f"{API}/channels/") and "/messages" in path:
             channel = path.split("/")[4]
             return f"{request.method} channel {channel}", self.channel_limit, self.channel_window

@@ -29,6 +29,8 @@ class Guild:
     name: str = "Library Workers"
     roles: dict[str, str] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
+    #: whether the bot may create and manage the guild's scheduled events
+    manage_events: bool = True
 
 
 @dataclass
