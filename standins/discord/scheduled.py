@@ -36,7 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
-from standins.discord.payloads import API, invalid_form, json_response, read_body
+from standins.discord.payloads import API, json_response, read_body
 from standins.discord.state import StandInState
 
 SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
@@ -60,6 +60,20 @@ _UPDATABLE = (
 
 def _error(message: str, code: int, status: int) -> web.Response:
     return json_response({"message": message, "code": code}, status)
+
+
+def invalid_form(problem: str) -> web.Response:
+    """Discord's 400 answer to a body it refuses (50035, Invalid Form Body), its ``errors``
+    nested by field as Discord nests them ("Error Messages" in Discord's reference:
+    ``{"errors": {"name": {"_errors": [{"code": ..., "message": ...}]}}}``), which discord.py
+    flattens into the exception's text ("In name: ...")."""
+    path, _, message = problem.partition(": ")
+    errors: dict[str, Any] = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": message}]}
+    for part in reversed(path.split(".")):
+        errors = {part: errors}
+    return json_response(
+        {"message": "Invalid Form Body", "code": 50035, "errors": errors}, status=400
+    )
 
 
 def _time(value: Any) -> datetime | None:
