@@ -8,6 +8,7 @@ SQLite file and on PostgreSQL.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,8 @@ from sqlalchemy import func, select, update
 from bot.mirrors import MIRROR_KIND
 from bot.unit import UnitOfWork
 from commands.events.mirrors import MIRROR_AHEAD, create_key, sync_mirrors
-from standins.discord.scheduled import CANCELED, SCHEDULED
+from standins.discord.scheduled import ACTIVE, CANCELED, SCHEDULED
+from standins.discord.state import Bucket
 from storage import events as events_store
 from storage import mirrors as mirrors_store
 from storage.models import Event, OutboxMessage
@@ -113,6 +115,8 @@ async def test_an_edit_modifies_the_copy_and_a_cancel_cancels_it(rig: DiscordRig
     assert edited["id"] == copy["id"] and edited["edits"] == 1
     assert edited["name"] == "Budget rally (moved)"
     assert datetime.fromisoformat(edited["scheduled_start_time"]) == later
+    (post,) = rig.standin.messages_in(ALERTS)
+    assert f"/channels/{GUILD}/{ALERTS}/{post['id']}" in edited["description"]
     assert "/event rsvp id:1" in edited["description"]
 
     assert await sync(rig, 1, state="cancelled", cancelled_at=rig.clock.now()) == 1
@@ -204,3 +208,33 @@ async def test_a_restart_does_not_copy_an_event_twice(rig: DiscordRig) -> None:
         )
     await rig.settle()
     assert len(copies(rig)) == 1 and rig.standin.requests[CREATE] == 1
+
+
+async def test_cancelling_a_copy_a_moderator_started_deletes_it(rig: DiscordRig) -> None:
+    await create_event(rig)
+    (copy,) = copies(rig)
+    copy["status"] = ACTIVE  # Discord allows no ACTIVE -> CANCELED
+    assert await sync(rig, 1, state="cancelled") == 1
+    assert copies(rig) == []
+
+
+async def test_rate_limits_on_a_guilds_events_are_waited_out(rig: DiscordRig) -> None:
+    standin = rig.standin
+    for n in range(3):
+        await rig.slash(
+            ANA,
+            "event",
+            {"title": f"Rally {n}", "kind": "rally", "start": "2026-11-20 18:00"},
+            sub="create",
+        )
+    # another process used the guild's bucket a moment ago: the first create gets a 429
+    standin._buckets[f"POST guild-events {GUILD}"] = Bucket(5, 1.0, 0, time.monotonic() + 1.5)
+    await rig.settle(retries=True)
+    assert standin.limited_buckets[f"POST guild-events {GUILD}"] >= 1
+    assert sorted(e["name"] for e in copies(rig)) == ["Rally 0", "Rally 1", "Rally 2"]
+    assert standin.requests[CREATE] - standin.limited_buckets[f"POST guild-events {GUILD}"] == 3
+    async with rig.database.reading() as conn:
+        states = (
+            await conn.execute(select(OutboxMessage.state).where(OutboxMessage.kind == MIRROR_KIND))
+        ).scalars()
+        assert sorted(states) == ["sent", "sent", "sent"]
