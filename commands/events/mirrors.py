@@ -30,6 +30,7 @@ from commands.events import group
 from storage import events as events_store
 from storage import mirrors as store
 from storage.events import EventRecord
+from storage.mirrors import AnnouncedPost
 
 #: how far ahead events are copied to Discord (a guild holds at most 100 scheduled events)
 MIRROR_AHEAD = timedelta(days=30)
@@ -109,47 +110,54 @@ async def sync_mirrors(ctx: UnitOfWork, event: EventRecord) -> None:
         mirror = mirrors.get(guild)
         if mirror is not None and mirror.shown == digest:
             continue
-        if made is None:
-            # Made once the announcement is sent (an edit of its outbox row waits for it),
-            # so that the copy can link to the announcement's message.
-            key = create_key(event.id, guild)
-            queued = (
-                await ctx.messages.edit(
-                    post.outbox_id,
-                    PLATFORM,
-                    "channel",
-                    guild,
-                    spec.to_reply(),
-                    kind=MIRROR_KIND,
-                    key=key,
-                    org_id=event.org_id,
-                )
-                if post is not None
-                else await ctx.messages.to_channel(
-                    PLATFORM,
-                    guild,
-                    spec.to_reply(),
-                    kind=MIRROR_KIND,
-                    key=key,
-                    org_id=event.org_id,
-                )
-            )
-        else:
-            # A change is an edit of the request that made the copy: its reference is the
-            # copy's id on Discord. Keyed by what it shows and the moment (a change back to
-            # an earlier state is sent again).
-            queued = await ctx.messages.edit(
-                made,
-                PLATFORM,
-                "channel",
-                guild,
-                spec.to_reply(),
-                kind=MIRROR_KIND,
-                key=f"{create_key(event.id, guild)}:{digest[:16]}:{now:%Y%m%dT%H%M%S%f}",
-                org_id=event.org_id,
-            )
+        queued = await _queue(ctx, event, guild, spec, made, post, digest)
         if queued is not None:
             await store.set_shown(conn, event.id, PLATFORM, guild, digest, now)
+
+
+async def _queue(
+    ctx: UnitOfWork,
+    event: EventRecord,
+    guild: str,
+    spec: MirrorSpec,
+    made: int | None,
+    post: AnnouncedPost | None,
+    digest: str,
+) -> int | None:
+    """Add the request for one guild's copy to the outbox; its row, or None if its key was
+    used already."""
+    key = create_key(event.id, guild)
+    if made is not None:
+        # A change is an edit of the request that made the copy: its reference is the
+        # copy's id on Discord. Keyed by what it shows and the moment (a change back to an
+        # earlier state is sent again).
+        return await ctx.messages.edit(
+            made,
+            PLATFORM,
+            "channel",
+            guild,
+            spec.to_reply(),
+            kind=MIRROR_KIND,
+            key=f"{key}:{digest[:16]}:{ctx.now:%Y%m%dT%H%M%S%f}",
+            org_id=event.org_id,
+        )
+    if post is not None:
+        # Made once the announcement is sent (an edit of its outbox row waits for it), so
+        # that the copy links to the announcement's message; an announcement that could
+        # not be sent leaves the event without a copy there.
+        return await ctx.messages.edit(
+            post.outbox_id,
+            PLATFORM,
+            "channel",
+            guild,
+            spec.to_reply(),
+            kind=MIRROR_KIND,
+            key=key,
+            org_id=event.org_id,
+        )
+    return await ctx.messages.to_channel(
+        PLATFORM, guild, spec.to_reply(), kind=MIRROR_KIND, key=key, org_id=event.org_id
+    )
 
 
 async def _roll_forward_later(ctx: UnitOfWork, event: EventRecord) -> None:
