@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from bot.mirrors import MIRROR_KIND
 from bot.unit import UnitOfWork
@@ -22,8 +22,8 @@ from standins.discord.scheduled import ACTIVE, CANCELED, SCHEDULED
 from standins.discord.state import Bucket
 from storage import events as events_store
 from storage import mirrors as mirrors_store
-from storage.models import Event, OutboxMessage
-from tests.discord_support import ALERTS, ANA, BEA, GUILD, DiscordRig, text_of
+from storage.models import Event, EventSeries, OutboxMessage
+from tests.discord_support import ALERTS, ANA, BEA, GUILD, STRANGER_GUILD, DiscordRig, text_of
 
 CREATE = "POST /api/v10/guilds/{guild}/scheduled-events"
 MODIFY = "PATCH /api/v10/guilds/{guild}/scheduled-events/{event}"
@@ -74,6 +74,11 @@ def copies(rig: DiscordRig) -> list[dict[str, Any]]:
     return list(rig.standin.events_in(GUILD).values())
 
 
+def starts(rig: DiscordRig) -> list[str]:
+    """The start times of the scheduled events in the organization's guild, in order."""
+    return sorted(e["scheduled_start_time"] for e in copies(rig))
+
+
 async def test_create_copies_the_event_with_its_times_place_and_a_link(rig: DiscordRig) -> None:
     answer = await create_event(rig, place="City Hall, Springfield")
     assert "Event 1 created" in answer, answer
@@ -101,6 +106,7 @@ async def test_create_copies_the_event_with_its_times_place_and_a_link(rig: Disc
     # nothing changed: nothing is queued, nothing is sent
     assert await sync(rig, 1) == 0
     assert rig.standin.requests[CREATE] == 1 and rig.standin.requests[MODIFY] == 0
+    assert rig.standin.events_in(STRANGER_GUILD) == {}  # a guild the organization does not list
 
 
 async def test_an_edit_modifies_the_copy_and_a_cancel_cancels_it(rig: DiscordRig) -> None:
@@ -238,3 +244,62 @@ async def test_rate_limits_on_a_guilds_events_are_waited_out(rig: DiscordRig) ->
             await conn.execute(select(OutboxMessage.state).where(OutboxMessage.kind == MIRROR_KIND))
         ).scalars()
         assert sorted(states) == ["sent", "sent", "sent"]
+
+
+async def test_a_weekly_series_is_copied_one_upcoming_occurrence_at_a_time(
+    rig: DiscordRig,
+) -> None:
+    assert rig.app is not None
+    now = rig.clock.now()
+    first = now + timedelta(days=20)
+    async with rig.database.transaction() as conn:
+        org_id = rig.app.services.orgs.by_slug("il-library-workers")[0].id
+        series_id = (
+            await conn.execute(
+                insert(EventSeries)
+                .values(
+                    org_id=org_id,
+                    repeat="every week",
+                    rule="FREQ=WEEKLY",
+                    timezone="UTC",
+                    first_start=first,
+                    template={},
+                    created_at=now,
+                )
+                .returning(EventSeries.id)
+            )
+        ).scalar_one()
+        unit = UnitOfWork(rig.app.services, conn, at=now)
+        for week in range(4):  # days 20, 27, 34 and 41 from now
+            start = first + timedelta(weeks=week)
+            event = await events_store.create_event(
+                conn,
+                org_id=org_id,
+                title="Book club",
+                description="Monthly reads",
+                kind="meeting",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                timezone="UTC",
+                place="Branch library",
+                link=None,
+                capacity=None,
+                rsvp_deadline=None,
+                reminder_offsets=(),
+                created_by=None,
+                created_at=now,
+            )
+            await conn.execute(
+                update(Event)
+                .where(Event.id == event.id)
+                .values(series_id=series_id, occurrence_start=start)
+            )
+            await sync_mirrors(unit, event)
+    await rig.settle()
+    assert starts(rig) == [(first + timedelta(weeks=w)).isoformat() for w in (0, 1)]
+    rig.clock.advance(timedelta(days=5))
+    await rig.settle()
+    assert len(starts(rig)) == 3
+    rig.clock.advance(timedelta(days=7))
+    await rig.settle()
+    assert starts(rig) == [(first + timedelta(weeks=w)).isoformat() for w in range(4)]
