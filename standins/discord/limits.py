@@ -42,6 +42,11 @@ class RateLimits(StandInState):
             return f"{request.method} channel {channel}", self.channel_limit, self.channel_window
         return None
 
+    def use_up_bucket(self, name: str, *, limit: int, window: float, reset_after: float) -> None:
+        """Empty a route's bucket until ``reset_after`` seconds from now, as if another
+        client had just used it (a test's 429 the bot cannot see coming)."""
+        self._buckets[name] = Bucket(limit, window, 0, time.monotonic() + reset_after)
+
     def _take_global(self) -> bool:
         now = time.monotonic()
         capacity = max(self.global_rate, 1.0)

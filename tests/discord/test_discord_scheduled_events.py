@@ -8,7 +8,6 @@ SQLite file and on PostgreSQL.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from bot.mirrors import MIRROR_KIND
 from bot.unit import UnitOfWork
 from commands.events.mirrors import MIRROR_AHEAD, create_key, sync_mirrors
 from standins.discord.scheduled import ACTIVE, CANCELED, SCHEDULED
-from standins.discord.state import Bucket
 from storage import events as events_store
 from storage import mirrors as mirrors_store
 from storage.models import Event, EventSeries, OutboxMessage
@@ -27,12 +25,6 @@ from tests.discord_support import ALERTS, ANA, BEA, GUILD, STRANGER_GUILD, Disco
 
 CREATE = "POST /api/v10/guilds/{guild}/scheduled-events"
 MODIFY = "PATCH /api/v10/guilds/{guild}/scheduled-events/{event}"
-
-
-@pytest.fixture(autouse=True)
-def standin_on_the_bot_clock(rig: DiscordRig) -> None:
-    """The stand-in tells the future by the bot's (frozen) clock."""
-    rig.standin.clock = rig.clock.now
 
 
 async def create_event(rig: DiscordRig, **options: Any) -> str:
@@ -234,7 +226,7 @@ async def test_rate_limits_on_a_guilds_events_are_waited_out(rig: DiscordRig) ->
             sub="create",
         )
     # another process used the guild's bucket a moment ago: the first create gets a 429
-    standin._buckets[f"POST guild-events {GUILD}"] = Bucket(5, 1.0, 0, time.monotonic() + 1.5)
+    standin.use_up_bucket(f"POST guild-events {GUILD}", limit=5, window=1.0, reset_after=1.5)
     await rig.settle(retries=True)
     assert standin.limited_buckets[f"POST guild-events {GUILD}"] >= 1
     assert sorted(e["name"] for e in copies(rig)) == ["Rally 0", "Rally 1", "Rally 2"]

@@ -19,12 +19,6 @@ from standins.discord.scheduled import ACTIVE, CANCELED, COMPLETED, SCHEDULED
 from tests.discord_support import GUILD, STRANGER_GUILD, DiscordRig
 
 
-@pytest.fixture(autouse=True)
-def standin_on_the_bot_clock(rig: DiscordRig) -> None:
-    """The stand-in tells the future by the bot's (frozen) clock."""
-    rig.standin.clock = rig.clock.now
-
-
 def http(rig: DiscordRig) -> Any:
     """discord.py's HTTP client of the connected bot."""
     assert rig.adapter is not None and rig.adapter.client is not None
