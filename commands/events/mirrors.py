@@ -3,8 +3,9 @@ organization: made when the event is created, brought up to date when it changes
 off when it is cancelled.
 
 ``sync_mirrors(ctx, event)`` compares what each copy should show with a digest of what it
-was last asked to show (``event_mirrors.shown``) and queues one outbox request
-(``bot.mirrors.MIRROR_KIND``) per guild whose copy differs; the Discord adapter delivers it.
+was last asked to show (``event_mirrors.shown``) and queues one outbox request (kind
+``event_mirror``, ``bot.mirrors.MIRROR_KIND``) per guild whose copy differs; the Discord
+adapter delivers it.
 Call it after any change to an event: creation, an edit, a cancellation; an occurrence of a
 repeating event is an event like any other.
 
@@ -23,7 +24,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from bot.mirrors import MIRROR_KIND, MirrorSpec
+from bot.mirrors import MirrorSpec
 from bot.scheduler import DueContext
 from bot.unit import UnitOfWork
 from commands.events import group
@@ -137,7 +138,7 @@ async def _queue(
             "channel",
             guild,
             spec.to_reply(),
-            kind=MIRROR_KIND,
+            kind="event_mirror",
             key=f"{key}:{digest[:16]}:{ctx.now:%Y%m%dT%H%M%S%f}",
             org_id=event.org_id,
         )
@@ -151,12 +152,12 @@ async def _queue(
             "channel",
             guild,
             spec.to_reply(),
-            kind=MIRROR_KIND,
+            kind="event_mirror",
             key=key,
             org_id=event.org_id,
         )
     return await ctx.messages.to_channel(
-        PLATFORM, guild, spec.to_reply(), kind=MIRROR_KIND, key=key, org_id=event.org_id
+        PLATFORM, guild, spec.to_reply(), kind="event_mirror", key=key, org_id=event.org_id
     )
 
 
