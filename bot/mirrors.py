@@ -35,6 +35,8 @@ class MirrorSpec:
     post_channel: str = ""
     #: that announcement's message id, when known as the request is queued
     post_ref: str = ""
+    #: the platform's id of the copy, when known as the request is queued
+    external_id: str = ""
 
     def to_reply(self) -> Reply:
         """The request as an outbox payload."""
@@ -49,6 +51,7 @@ class MirrorSpec:
                 ("end", self.ends_at.isoformat()),
                 ("post_channel", self.post_channel),
                 ("post_ref", self.post_ref),
+                ("external_id", self.external_id),
             ],
             ephemeral=False,
         )
@@ -70,4 +73,5 @@ class MirrorSpec:
             ends_at=datetime.fromisoformat(fields["end"]),
             post_channel=fields.get("post_channel", ""),
             post_ref=fields.get("post_ref", ""),
+            external_id=fields.get("external_id", ""),
         )

@@ -103,11 +103,15 @@ async def event_state(conn: AsyncConnection, event_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
-async def outbox_id(conn: AsyncConnection, key: str) -> int | None:
-    """The outbox row stored under an idempotency key, if any."""
-    return (
-        await conn.execute(select(_outbox.c.id).where(_outbox.c.idempotency_key == key))
-    ).scalar_one_or_none()
+async def outbox_row(conn: AsyncConnection, key: str) -> tuple[int, str] | None:
+    """The outbox row stored under an idempotency key and its state (pending, sending, sent
+    or failed), if there is one."""
+    row = (
+        await conn.execute(
+            select(_outbox.c.id, _outbox.c.state).where(_outbox.c.idempotency_key == key)
+        )
+    ).first()
+    return None if row is None else (row.id, row.state)
 
 
 async def announced_posts(

@@ -7,10 +7,11 @@ A request of kind ``MIRROR_KIND`` is addressed to a guild:
   an EXTERNAL event (https://discord.com/developers/docs/resources/guild-scheduled-event,
   "Field Requirements By Entity Type"). Its description ends by linking to the announcement
   (its jump URL) and naming ``/event rsvp``. Before making it, the guild's events are listed
-  once: a copy made earlier (a send repeated after a crash) is found by that last line and
-  taken instead of a second copy, and a guild already holding Discord's maximum of 100
-  SCHEDULED or ACTIVE events is skipped with a log line.
-- ``update`` modifies the copy (``PATCH``); its id is the request's ``edit_ref``.
+  once: a copy made earlier (a send repeated after a crash, a request made again) is found
+  by that last line and brought up to date instead of made twice, and a guild already
+  holding Discord's maximum of 100 SCHEDULED or ACTIVE events is skipped with a log line.
+- ``update`` modifies the copy (``PATCH``); its id came with the request, or is the
+  request's ``edit_ref`` (the reference of the request that made it).
 - ``cancel`` sets its status to CANCELED (Discord allows SCHEDULED → CANCELED only); a copy
   that a guild's moderator already started (ACTIVE) cannot be cancelled and is deleted.
 
@@ -106,16 +107,17 @@ class ScheduledEvents:
                 # the request waited for the announcement: its reference is the post's id
                 post_ref = spec.post_ref or message.edit_ref or ""
                 return await self._create(client, guild, spec, post_ref)
-            if not message.edit_ref:
+            # the copy's id: known as the request was queued, or the reference of the
+            # request that made it
+            copy_id = spec.external_id or message.edit_ref
+            if not copy_id:
                 return SendResult.fail("the copy was never made")
             if spec.action == "update":
                 jump = self._jump_url(client, guild, spec, spec.post_ref)
-                await client.http.edit_scheduled_event(
-                    guild, message.edit_ref, **fields(spec, jump)
-                )
+                await client.http.edit_scheduled_event(guild, copy_id, **fields(spec, jump))
             else:
-                await self._cancel(client, guild, message.edit_ref)
-            return SendResult.sent(message.edit_ref)
+                await self._cancel(client, guild, copy_id)
+            return SendResult.sent(copy_id)
         except discord.Forbidden as exc:
             self._refused[guild] = time.monotonic()
             log.warning(
@@ -133,11 +135,15 @@ class ScheduledEvents:
     ) -> SendResult:
         existing = await client.http.get_scheduled_events(guild, False)
         line = rsvp_line(spec.event_id)
+        jump = self._jump_url(client, guild, spec, post_ref)
         for event in existing:
             if (event.get("description") or "").endswith(line) and event.get("status") in (
                 SCHEDULED,
                 ACTIVE,
             ):
+                # made by an earlier request: brought up to date rather than made twice
+                if event.get("status") == SCHEDULED:
+                    await client.http.edit_scheduled_event(guild, event["id"], **fields(spec, jump))
                 await self._remember(spec, guild, str(event["id"]))
                 return SendResult.sent(str(event["id"]))
         if sum(e.get("status") in (SCHEDULED, ACTIVE) for e in existing) >= MAX_LIVE:
@@ -148,7 +154,6 @@ class ScheduledEvents:
                 spec.event_id,
             )
             return SendResult.fail("the guild holds 100 scheduled events")
-        jump = self._jump_url(client, guild, spec, post_ref)
         made = await client.http.create_guild_scheduled_event(guild, **fields(spec, jump))
         await self._remember(spec, guild, str(made["id"]))
         return SendResult.sent(str(made["id"]))

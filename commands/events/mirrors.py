@@ -82,20 +82,24 @@ async def sync_mirrors(ctx: UnitOfWork, event: EventRecord) -> None:
     posts = await store.announced_posts(conn, "event", event.id, PLATFORM)
     post = posts[0] if posts else None
     for guild in org.discord_guild_ids:
-        made = await store.outbox_id(conn, create_key(event.id, guild))
+        mirror = mirrors.get(guild)
+        external_id = (mirror.external_id or "") if mirror is not None else ""
+        made = await store.outbox_row(conn, create_key(event.id, guild))
+        # the copy exists, or the request that makes it is still to be answered
+        exists = bool(external_id) or (made is not None and made[1] != "failed")
         if cancelled:
-            if made is None:
+            if not exists:
                 continue  # never copied: nothing to call off
             action = "cancel"
         elif event.starts_at <= now:
             continue
-        elif made is not None:
+        elif exists:
             action = "update"
         elif event.starts_at > now + MIRROR_AHEAD:
             await _roll_forward_later(ctx, event)
             continue
         else:
-            action = "create"
+            action = "create"  # the first time, or again after Discord refused it
         spec = MirrorSpec(
             action=action,
             event_id=event.id,
@@ -106,9 +110,9 @@ async def sync_mirrors(ctx: UnitOfWork, event: EventRecord) -> None:
             ends_at=event.ends_at,
             post_channel=post.channel if post else "",
             post_ref=(post.platform_ref or "") if post else "",
+            external_id=external_id,
         )
         digest = _digest(spec, cancelled)
-        mirror = mirrors.get(guild)
         if mirror is not None and mirror.shown == digest:
             continue
         queued = await _queue(ctx, event, guild, spec, made, post, digest)
@@ -121,43 +125,53 @@ async def _queue(
     event: EventRecord,
     guild: str,
     spec: MirrorSpec,
-    made: int | None,
+    made: tuple[int, str] | None,
     post: AnnouncedPost | None,
     digest: str,
 ) -> int | None:
     """Add the request for one guild's copy to the outbox; its row, or None if its key was
-    used already."""
+    used already. A request after the first is keyed by what it shows and the moment (a
+    change back to an earlier state is sent again)."""
     key = create_key(event.id, guild)
-    if made is not None:
-        # A change is an edit of the request that made the copy: its reference is the
-        # copy's id on Discord. Keyed by what it shows and the moment (a change back to an
-        # earlier state is sent again).
+    later = f"{digest[:16]}:{ctx.now:%Y%m%dT%H%M%S%f}"
+    reply = spec.to_reply()
+    if spec.action != "create" and not spec.external_id and made is not None:
+        # The copy's id is not known yet: an edit of the request that makes it, whose
+        # reference is that id once Discord made it.
         return await ctx.messages.edit(
-            made,
+            made[0],
             PLATFORM,
             "channel",
             guild,
-            spec.to_reply(),
+            reply,
             kind="event_mirror",
-            key=f"{key}:{digest[:16]}:{ctx.now:%Y%m%dT%H%M%S%f}",
+            key=f"{key}:{later}",
             org_id=event.org_id,
         )
-    if post is not None:
+    if spec.action == "create" and made is None and post is not None:
         # Made once the announcement is sent (an edit of its outbox row waits for it), so
         # that the copy links to the announcement's message; an announcement that could
-        # not be sent leaves the event without a copy there.
+        # not be sent leaves the event without a copy there until it changes.
         return await ctx.messages.edit(
             post.outbox_id,
             PLATFORM,
             "channel",
             guild,
-            spec.to_reply(),
+            reply,
             kind="event_mirror",
             key=key,
             org_id=event.org_id,
         )
+    # the first request without an announcement; a change to a copy whose id is known; or
+    # the copy asked for again after Discord refused the first request (no permission, a
+    # full guild)
     return await ctx.messages.to_channel(
-        PLATFORM, guild, spec.to_reply(), kind="event_mirror", key=key, org_id=event.org_id
+        PLATFORM,
+        guild,
+        reply,
+        kind="event_mirror",
+        key=key if made is None else f"{key}:{later}",
+        org_id=event.org_id,
     )
 
 

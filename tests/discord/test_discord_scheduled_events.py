@@ -124,6 +124,19 @@ async def test_an_edit_modifies_the_copy_and_a_cancel_cancels_it(rig: DiscordRig
     assert await sync(rig, 1) == 0
 
 
+async def test_a_change_before_the_copy_is_made_reaches_it(rig: DiscordRig) -> None:
+    await rig.slash(
+        ANA,
+        "event",
+        {"title": "Budget rally", "kind": "rally", "start": "2026-11-20 18:00"},
+        sub="create",
+    )
+    assert copies(rig) == []  # nothing delivered yet
+    assert await sync(rig, 1, title="Budget rally at noon") == 1
+    (copy,) = copies(rig)
+    assert copy["name"] == "Budget rally at noon" and copy["edits"] == 1
+
+
 async def test_an_event_cancelled_before_it_was_copied_asks_discord_nothing(
     rig: DiscordRig,
 ) -> None:
@@ -186,10 +199,14 @@ async def test_a_full_guild_is_skipped_and_nothing_else_suffers(
     assert len(rig.standin.messages_in(ALERTS)) == 1
     assert len(events) == 100 and rig.standin.requests[CREATE] == 0
     assert any("holds 100 scheduled events" in r.message for r in caplog.records)
-    # once one ends, the next event is copied
+    # once one ends, the event is copied when it next changes, and a new event at once
     events["0"]["status"] = CANCELED
+    assert await sync(rig, 1) == 0  # unchanged: not asked again
+    assert await sync(rig, 1, title="Budget rally, again") == 1
+    events["1"]["status"] = CANCELED
     await create_event(rig, title="Next rally")
-    assert [e["name"] for e in events.values() if e.get("name")] == ["Next rally"]
+    named = sorted(e["name"] for e in events.values() if e.get("name"))
+    assert named == ["Budget rally, again", "Next rally"]
 
 
 async def test_a_restart_does_not_copy_an_event_twice(rig: DiscordRig) -> None:

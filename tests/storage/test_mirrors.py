@@ -88,5 +88,5 @@ async def test_announcements_carry_their_message_ids_once_sent(database: Databas
         (post,) = await mirrors.announced_posts(conn, "event", event_id, "discord")
         assert post.platform_ref == "555"
         assert await mirrors.announced_posts(conn, "event", event_id, "slack") == []
-        assert await mirrors.outbox_id(conn, "k:1") == row
-        assert await mirrors.outbox_id(conn, "k:2") is None
+        assert await mirrors.outbox_row(conn, "k:1") == (row, "pending")
+        assert await mirrors.outbox_row(conn, "k:2") is None
