@@ -106,7 +106,8 @@ def _insert_once(
 
 #: The priority classes of outgoing messages, first served first. ``urgent``: answers to
 #: something a person just did, action alerts (posts, DMs, nudges, tallies, closing),
-#: moderation posts and waitlist news; ``event``: event announcements and reminders;
+#: moderation posts and waitlist news; ``event``: event announcements and reminders (and
+#: an event's copies as Discord Scheduled Events);
 #: ``routine``: personal reminders, digests and polls. A row stores its class's rank.
 PRIORITY_CLASSES = ("urgent", "event", "routine")
 
@@ -121,6 +122,7 @@ KIND_PRIORITY = {
     "event": "event",
     "event_reminder": "event",
     "event_lead": "event",
+    "event_mirror": "event",
     "reminder": "routine",
     "digest": "routine",
     "poll": "routine",

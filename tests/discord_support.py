@@ -116,6 +116,8 @@ class DiscordRig:
             senders=self.adapter.senders(),
         )
         await self.app.start(upgrade=False, background=False)
+        # the stand-in tells the future (a scheduled event's start) by the bot's clock
+        self.standin.clock = self.clock.now
         await self.adapter.start(self.app)
 
     async def stop_bot(self) -> None:

@@ -12,6 +12,8 @@
   call at a time to each channel (the sender's declared pace). An account that refuses
   DMs (403) or a channel that is gone (404) is a permanent failure: retrying would only
   add to Discord's invalid-request count.
+- Event copies (``MIRROR_KIND``, addressed to a guild) become the guild's Scheduled
+  Events (``adapters.discord.scheduled``).
 - Mentions: nothing a message says pings anyone, except an organizer's ``notify:`` on a
   new channel post (never a DM or an edit); a role given by name is looked up among the
   channel's guild's roles.
@@ -27,7 +29,9 @@ import aiohttp
 import discord
 
 from adapters.discord.render import Rendered, render, with_ping
+from adapters.discord.scheduled import ScheduledEvents
 from bot.delivery import Outgoing, SendResult
+from bot.mirrors import MIRROR_KIND
 from bot.ratelimit import Pace
 from storage import discord as store
 from storage.db import Database
@@ -63,6 +67,9 @@ class DiscordSender:
         #: (https://discord.com/developers/docs/topics/rate-limits#rate-limits).
         self.pace = Pace(inflight=1)
         self.client: discord.Client | None = None
+        #: copies of events as the guilds' Scheduled Events (requests of ``MIRROR_KIND``)
+        self.scheduled = ScheduledEvents()
+        self.scheduled.db = db
         self._dm_channels: dict[str, int] = {}
         self._opening: dict[str, asyncio.Future[int]] = {}
         self._unsaved: dict[str, str] = {}
@@ -71,6 +78,7 @@ class DiscordSender:
     def attach(self, client: discord.Client, db: Database) -> None:
         """Send through ``client``, keeping DM channel ids in ``db``."""
         self.client, self.db = client, db
+        self.scheduled.db = db
 
     async def _dm_channel(self, client: discord.Client, user_id: str) -> int:
         """The account's DM channel: remembered, or opened once (even when several messages
@@ -140,8 +148,10 @@ class DiscordSender:
         client = self.client
         if client is None or client.is_closed() or not client.is_ready():
             return SendResult.limited(1.0)  # not connected yet: not a failed attempt
-        rendered = render(message.reply)
         try:
+            if message.kind == MIRROR_KIND:
+                return await self.scheduled.deliver(client, message)
+            rendered = render(message.reply)
             if message.target_kind == "user":
                 channel_id = await self._dm_channel(client, message.target)
                 kind = discord.ChannelType.private

@@ -24,6 +24,7 @@ from bot.when import parse_moment
 from bot.wording import plural
 from commands.events import group
 from commands.events.access import account_member, org_event, tz_of
+from commands.events.mirrors import sync_mirrors
 from commands.events.options import (
     CREATE_OPTIONS,
     DEFAULT_OFFSETS,
@@ -115,6 +116,7 @@ async def create(
         channels=ctx.org_config.alert_channels,
         org_id=ctx.org.id,
     )
+    await sync_mirrors(ctx, event)
     await ctx.audit(
         "event.create", f"event {event.id}", title=title, kind=kind, notify=notify or ""
     )

@@ -9,7 +9,8 @@ interactions and answer them:
   follow-ups and edits of the original response (``/webhooks/{app}/{token}...``), channel
   messages (``POST``/``PATCH /channels/{id}/messages``, JSON or multipart with files,
   ``nonce`` + ``enforce_nonce`` deduplicated as Discord does) and DM channels
-  (``POST /users/@me/channels``). Each new message records its ``allowed_mentions`` and
+  (``POST /users/@me/channels``), and guild scheduled events (list, create, modify with
+  status, delete; ``scheduled``). Each new message records its ``allowed_mentions`` and
   whom it ``pinged`` by Discord's rules for them. ``GET /channels/{id}`` (with its
   permission overwrites; 404 Unknown Channel once deleted), ``GET /guilds/{id}`` and its
   roles (each with its permissions), ``GET /guilds/{id}/members/{user}`` (the bot's roles
@@ -45,6 +46,7 @@ from standins.discord.gateway import Gateway
 from standins.discord.limits import RateLimits, check_command, check_message, check_modal
 from standins.discord.payloads import API, Guild, Interaction
 from standins.discord.rest import RestApi
+from standins.discord.scheduled import ScheduledEventsApi
 from standins.server import LocalServer
 
 __all__ = [
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 
-class DiscordStandIn(RateLimits, RestApi, Gateway):
+class DiscordStandIn(RateLimits, RestApi, ScheduledEventsApi, Gateway):
     """The stand-in server and everything it was sent."""
 
     async def start(self) -> str:
@@ -65,6 +67,7 @@ class DiscordStandIn(RateLimits, RestApi, Gateway):
         app = web.Application(middlewares=[self._limits], client_max_size=25 * 1024 * 1024)
         self._gateway_routes(app.router)
         self._rest_routes(app.router)
+        self._scheduled_routes(app.router)
         self._server = LocalServer(app)
         self.url = await self._server.start()
         self.api_url = self.url + API

@@ -61,6 +61,8 @@ class Guild:
     overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the role ids the bot's own member holds in the guild
     bot_roles: list[str] = field(default_factory=list)
+    #: whether the bot may create and manage the guild's scheduled events
+    manage_events: bool = True
 
     def role_permissions(self, role_id: str) -> int:
         """What a role (``@everyone``: the guild's id) may do, as permission bits."""
@@ -248,9 +250,16 @@ def json_response(
 
 
 def invalid_form(problem: str) -> web.Response:
-    """Discord's 400 answer to a body it refuses (50035, Invalid Form Body)."""
+    """Discord's 400 answer to a body it refuses (50035, Invalid Form Body), its ``errors``
+    nested by field as Discord nests them ("Error Messages" in Discord's reference:
+    ``{"errors": {"name": {"_errors": [{"code": ..., "message": ...}]}}}``), which discord.py
+    flattens into the exception's text ("In name: ...")."""
+    path, _, message = problem.partition(": ")
+    errors: dict[str, Any] = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": message}]}
+    for part in reversed(path.split(".")):
+        errors = {part: errors}
     return json_response(
-        {"message": "Invalid Form Body", "code": 50035, "errors": problem}, status=400
+        {"message": "Invalid Form Body", "code": 50035, "errors": errors}, status=400
     )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -66,6 +68,10 @@ class StandInState:
         self.users: dict[str, dict[str, Any]] = {}
         self.member_roles: dict[tuple[str, str], list[str]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
+        #: each guild's scheduled events, by id
+        self.scheduled_events: dict[str, dict[str, dict[str, Any]]] = {}
+        #: what "now" is to the stand-in (a test may put its own clock here)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.dm_channels: dict[str, str] = {}
         self._dm_channel_ids: set[str] = set()
         self.interactions: dict[str, Interaction] = {}
