@@ -74,6 +74,9 @@ CREATE_OPTIONS = (
     Text("rsvp_by", max_length=100, help="the RSVP deadline"),
     Offsets("reminders", help='reminders before the start, default "7d, 1d, 2h"; none for none'),
 )
+START_MESSAGE = YesNo(
+    "start_message", help="a message in the event's channels when it starts (default yes)"
+)
 DETAIL_OPTIONS = (
     UsState("state", help="your state delegation, e.g. IL"),
     District("district", help="your congressional district"),

@@ -24,12 +24,14 @@ from bot.when import parse_moment
 from bot.wording import plural
 from commands.events import group
 from commands.events.access import account_member, org_event, tz_of
+from commands.events.due import schedule_event_work
 from commands.events.options import (
     CREATE_OPTIONS,
     DEFAULT_OFFSETS,
     ID,
     MEETING_OFFSETS,
     MILESTONE_OFFSETS,
+    START_MESSAGE,
     WHEN_HELP,
     Accounts,
 )
@@ -40,7 +42,7 @@ from storage import events as store
 
 @group.command(
     "create",
-    options=[*CREATE_OPTIONS, NOTIFY],
+    options=[*CREATE_OPTIONS, START_MESSAGE, NOTIFY],
     role=Role.ORGANIZER,
     form_title="New event",
     help="Create an event and announce it in the alert channels",
@@ -58,10 +60,11 @@ async def create(
     capacity: int | None,
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
+    start_message: bool | None,
     notify: str | None,
 ) -> Reply:
     """Store the event, announce it (pinging ``notify``, if asked), and schedule its
-    reminders."""
+    reminders and its start message."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
     starts, ends, deadline = event_times(start, end, rsvp_by, now, tz)
@@ -83,17 +86,9 @@ async def create(
         reminder_offsets=offsets,
         created_by=member.id,
         created_at=now,
+        start_message=start_message is not False,
     )
-    await schedule_reminders(
-        ctx,
-        "event_reminder",
-        f"event:{event.id}",
-        starts,
-        offsets,
-        tz,
-        ref_id=event.id,
-        org_id=ctx.org.id,
-    )
+    await schedule_event_work(ctx, event)
     posted = await posts.announce(
         ctx,
         "event",
