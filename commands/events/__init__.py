@@ -19,4 +19,4 @@ group = CommandGroup("event", help="Events and RSVP: legislative days, meetings,
 group.home_section("My RSVPs", "mine", rank=10)
 
 # the handlers register themselves on ``group`` as they are imported, organizers' first
-from commands.events import organizers, commands, due, privacy  # noqa: E402, F401, I001
+from commands.events import organizers, lifecycle, commands, due, privacy  # noqa: E402, F401, I001

@@ -12,10 +12,12 @@ from bot.options import (
     US_STATES,
     Choice,
 )
+from bot.registry import Role
 from bot.reply import File, Reply, Table
 from bot.timefmt import TimedText
 from commands.events import group
 from commands.events.access import org_event, tz_of
+from commands.events.due import fresh_version
 from commands.events.occurrences import named_occurrence
 from commands.events.options import DETAIL_OPTIONS, ID, OCCURRENCE, STATUSES
 from commands.events.render import (
@@ -30,8 +32,9 @@ from commands.events.render import (
     when,
     when_text,
 )
-from commands.events.rules import check_answer_open, check_details
+from commands.events.rules import check_answer_open, check_changeable, check_details
 from commands.events.waitlist import tell_promoted
+from storage import event_changes as changes
 from storage import events as store
 from storage import members
 from storage.events import Details
@@ -120,7 +123,17 @@ async def rsvp(
     )
     if updated:
         return Reply(text=f"Your details for event {id} are updated.")
-    return Reply(text=told(event, outcome, tz, now=now))
+    answer = told(event, outcome, tz, now=now)
+    if outcome.previous == "going" and outcome.status != "going":
+        led = await changes.drop_lead(conn, id, member.id)
+        if led:
+            await ctx.audit("event.lead_left", f"event {id}", states=",".join(led))
+            answer = TimedText(
+                answer,
+                f" You no longer lead the {', '.join(led)} delegation; organizers can name "
+                "another lead.",
+            )
+    return Reply(text=answer)
 
 
 @group.command("list", help="Events to come", read_only=True)
@@ -166,9 +179,11 @@ async def show(ctx: Context, id: int) -> Reply:
         if rsvp.status == "waitlisted":
             status += f", number {await store.position(ctx.conn, id, rsvp.member_id)}"
         extra.append(f"You are {status}.")
-    if ctx.now >= event.ends_at:
+    if ctx.now >= event.ends_at and not event.cancelled:
         extra.append("This event is over.")
         reply.actions = []
+    if await ctx.effective_role() < Role.ORGANIZER:
+        reply.actions = [a for a in reply.actions if a.command != "event edit"]
     if extra:
         reply.text = TimedText.join("\n\n", [reply.text, TimedText.join("\n", extra)])
     reply.ephemeral = True
@@ -247,7 +262,10 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if member is None or rsvp is None or rsvp.status not in ("going", "maybe"):
         raise ValidationError("id", f"you are not going to event {id}; answer with /event rsvp")
+    check_changeable(event, ctx.now)
     await store.set_reminder_offsets(ctx.conn, id, member.id, offsets)
+    # the member's earlier times give way to these, scheduled under keys of their own
+    await ctx.cancel_due("event_member_reminder", id, member.id)
     tz = await tz_of(ctx)
     if offsets is None:
         shown = ", ".join(event.reminder_offsets) + " before" if event.reminder_offsets else "none"
@@ -255,7 +273,7 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     scheduled = await schedule_reminders(
         ctx,
         "event_member_reminder",
-        f"event:{id}:member:{member.id}",
+        f"event:{id}:member:{member.id}:{fresh_version()}",
         event.starts_at,
         offsets,
         ZoneInfo(event.timezone),

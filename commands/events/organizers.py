@@ -24,6 +24,7 @@ from bot.when import parse_moment
 from bot.wording import plural
 from commands.events import group
 from commands.events.access import account_member, org_event, tz_of
+from commands.events.due import schedule_event_work
 from commands.events.options import (
     CREATE_OPTIONS,
     DEFAULT_OFFSETS,
@@ -31,6 +32,7 @@ from commands.events.options import (
     MEETING_OFFSETS,
     MILESTONE_OFFSETS,
     REPEAT_OPTIONS,
+    START_MESSAGE,
     WHEN_HELP,
     Accounts,
 )
@@ -42,7 +44,7 @@ from storage import events as store
 
 @group.command(
     "create",
-    options=[*CREATE_OPTIONS, *REPEAT_OPTIONS, NOTIFY],
+    options=[*CREATE_OPTIONS, START_MESSAGE, *REPEAT_OPTIONS, NOTIFY],
     role=Role.ORGANIZER,
     form_title="New event",
     help="Create an event (or a repeating one) and announce it in the alert channels",
@@ -60,14 +62,15 @@ async def create(
     capacity: int | None,
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
+    start_message: bool | None,
     repeat: str | None,
     until: str | None,
     count: int | None,
     notify: str | None,
 ) -> Reply:
     """Store the event, announce it (pinging ``notify``, if asked), and schedule its
-    reminders; with ``repeat``, a series whose occurrences are made and announced as they
-    come near."""
+    reminders and its start message; with ``repeat``, a series whose occurrences are made
+    and announced as they come near."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
     starts, ends, deadline = event_times(start, end, rsvp_by, now, tz)
@@ -76,7 +79,18 @@ async def create(
     member = await ctx.member()
     if repeat is not None:
         first = Planned(
-            title, kind, tz, starts, ends, deadline, description, place, link, capacity, offsets
+            title,
+            kind,
+            tz,
+            starts,
+            ends,
+            deadline,
+            description,
+            place,
+            link,
+            capacity,
+            offsets,
+            start_message is not False,
         )
         return await create_series(ctx, first, repeat, until, count, notify or "", member.id)
     event = await store.create_event(
@@ -95,17 +109,9 @@ async def create(
         reminder_offsets=offsets,
         created_by=member.id,
         created_at=now,
+        start_message=start_message is not False,
     )
-    await schedule_reminders(
-        ctx,
-        "event_reminder",
-        f"event:{event.id}",
-        starts,
-        offsets,
-        tz,
-        ref_id=event.id,
-        org_id=ctx.org.id,
-    )
+    await schedule_event_work(ctx, event)
     posted = await posts.announce(
         ctx,
         "event",

@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import posts
-from bot.offsets import schedule_reminders
 from bot.repeats import Repeat
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
 from bot.unit import UnitOfWork
 from commands.events import group
+from commands.events.due import schedule_event_work
 from commands.events.render import announcement
 from storage import events as event_store
 from storage import series as store
@@ -88,6 +88,7 @@ def template(
     capacity: int | None,
     rsvp_before: timedelta | None,
     reminder_offsets: tuple[str, ...],
+    start_message: bool,
     created_by: int,
 ) -> dict[str, Any]:
     """The fields each occurrence of a series copies, as stored (JSON)."""
@@ -101,6 +102,7 @@ def template(
         "capacity": capacity,
         "rsvp_before": None if rsvp_before is None else int(rsvp_before.total_seconds()),
         "reminder_offsets": list(reminder_offsets),
+        "start_message": start_message,
         "created_by": created_by,
     }
 
@@ -121,6 +123,7 @@ def _occurrence_values(series: SeriesRecord, start: datetime, now: datetime) -> 
         "capacity": t.get("capacity"),
         "rsvp_deadline": None if rsvp_before is None else start - timedelta(seconds=rsvp_before),
         "reminder_offsets": list(t.get("reminder_offsets") or ()),
+        "start_message": t.get("start_message", True),
         "created_by": t.get("created_by"),
         "created_at": now,
         "series_id": series.id,
@@ -140,17 +143,7 @@ async def make_occurrence(
         if found is None:  # pragma: no cover - the unique pair was there a moment ago
             raise LookupError(f"occurrence {start} of series {series.id} vanished")
         return found, False
-    tz = ZoneInfo(series.timezone)
-    await schedule_reminders(
-        unit,
-        "event_reminder",
-        f"event:{made.id}",
-        made.starts_at,
-        made.reminder_offsets,
-        tz,
-        ref_id=made.id,
-        org_id=made.org_id,
-    )
+    await schedule_event_work(unit, made)
     announce_at = made.starts_at - unit.services.config.events.announce_before
     if announce_at <= unit.now:
         await announce(unit, made, notify=notify)

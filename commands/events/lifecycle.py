@@ -1,0 +1,299 @@
+"""An event changed once announced: edited (every announcement edited in place, those coming
+told what changed, reminders and the start message moved with the time, seats given when the
+capacity grows) or cancelled (announcements say "Cancelled" with buttons closed, nothing more
+scheduled, everyone who answered told once).
+
+The core is reusable for one event at a time: ``apply_edit`` and ``cancel_event`` take the
+event record, and ``after_change`` is the one place an event's posts follow a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from bot import posts
+from bot.context import Context
+from bot.errors import ValidationError
+from bot.messages import Message
+from bot.options import Text
+from bot.registry import Role
+from bot.reply import Reply
+from bot.timefmt import TimedText
+from bot.unit import UnitOfWork
+from bot.wording import counted
+from commands.events import group
+from commands.events.access import org_event
+from commands.events.due import cancel_event_work, fresh_version, schedule_event_work
+from commands.events.options import CREATE_OPTIONS, ID, START_MESSAGE
+from commands.events.render import announcement, cancel_note, change_note, edit_form
+from commands.events.rules import check_changeable, edited_times
+from commands.events.waitlist import tell_promoted
+from storage import event_changes as changes
+from storage import events as store
+from storage import posts as post_store
+from storage.events import ATTENDING, TOLD_OF_CANCEL, EventRecord, Recipient
+
+#: the fields whose change a calendar shows: each edit of one bumps the event's sequence
+CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "place", "link")
+#: the fields those coming are told of by DM when they change
+TOLD_FIELDS = ("title", "description", "starts_at", "ends_at", "place", "link")
+#: the fields whose change moves the event's scheduled work (reminders, start message)
+SCHEDULE_FIELDS = ("starts_at", "timezone", "reminder_offsets", "start_message")
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What an edit did: the event as it is now and the fields changed (none: nothing to
+    change), members told by DM, members given a seat from the waitlist, how many going are
+    above a smaller capacity (none is removed), and where it was announced afresh (an event
+    announced before its posts were recorded)."""
+
+    event: EventRecord
+    changed: tuple[str, ...] = ()
+    told: int = 0
+    promoted: tuple[int, ...] = ()
+    over_capacity: int = 0
+    announced: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _stamp(unit: UnitOfWork) -> int:
+    """The moment of a change to the microsecond: two edits in one second are two edits."""
+    return int(unit.now.timestamp() * 1_000_000)
+
+
+async def _tell(unit: UnitOfWork, found: list[Recipient], replies: list[Message]) -> int:
+    """Queue one DM per member; how many were told."""
+    await unit.messages.add_all(replies, kind="event")
+    return len(found)
+
+
+async def apply_edit(
+    unit: UnitOfWork, event: EventRecord, values: Mapping[str, object]
+) -> EditOutcome:
+    """Change ``event`` (fields of ``EventRecord`` to their new values, already checked);
+    values equal to the event's are no change. The sequence is bumped for a change a calendar
+    shows; reminders, members' own reminders and the start message are scheduled afresh for
+    a new time; a larger capacity gives seats to the waitlist; those coming (going, maybe)
+    get one DM saying what changed; the posts follow (``after_change``)."""
+    conn = unit.conn
+    locked = await store.lock_event(conn, event.id) or event
+    wanted = {k: v for k, v in values.items() if getattr(locked, k) != v}
+    if not wanted:
+        return EditOutcome(locked)
+    bump = any(name in CALENDAR_FIELDS for name in wanted)
+    after = await changes.update_event(conn, event.id, wanted, bump=bump)
+    stamp = _stamp(unit)
+    if any(name in SCHEDULE_FIELDS for name in wanted):
+        await cancel_event_work(unit, after)
+        await schedule_event_work(unit, after, fresh_version())
+    promoted: tuple[int, ...] = ()
+    over = 0
+    if "capacity" in wanted:
+        promoted = await store.promote(conn, after, unit.now)
+        await tell_promoted(unit, after, promoted)
+        if after.capacity is not None:
+            going = (await store.counts_of(conn, [after.id]))[after.id]["going"]
+            over = max(0, going - after.capacity)
+    told = 0
+    if any(name in TOLD_FIELDS for name in wanted):
+        record, org = unit.services.orgs.by_id(after.org_id)
+        found = await store.recipients(conn, after.id, org.dm_platforms(), statuses=ATTENDING)
+        notes = [
+            Message(
+                r.platform,
+                "user",
+                r.user_id,
+                change_note(
+                    locked, after, r, ZoneInfo(r.timezone or record.timezone), now=unit.now
+                ),
+                f"event:{after.id}:changed:{stamp}:{r.member_id}",
+                r.member_id,
+            )
+            for r in found
+        ]
+        told = await _tell(unit, found, notes)
+    announced = await after_change(unit, after)
+    return EditOutcome(after, tuple(wanted), told, promoted, over, announced)
+
+
+async def cancel_event(unit: UnitOfWork, event: EventRecord, reason: str | None) -> int:
+    """Cancel ``event``: stored cancelled (when, and why), every pending reminder of it
+    (its own, members' own, its meetings' and milestones', its start message) cancelled,
+    its posts edited to "Cancelled", and each member going, maybe or waiting told once (keyed
+    by event and member, so doing it again tells no one twice). Returns how many were told."""
+    conn = unit.conn
+    after = await changes.cancel_event(conn, event.id, unit.now, reason)
+    await cancel_event_work(unit, after)
+    for meeting in await store.meetings(conn, event.id):
+        await unit.cancel_due("event_meeting", meeting.id)
+    for milestone in await store.milestones(conn, event.id):
+        await unit.cancel_due("event_milestone", milestone.id)
+    record, org = unit.services.orgs.by_id(after.org_id)
+    found = await store.recipients(conn, after.id, org.dm_platforms(), statuses=TOLD_OF_CANCEL)
+    notes = [
+        Message(
+            r.platform,
+            "user",
+            r.user_id,
+            cancel_note(after, ZoneInfo(r.timezone or record.timezone), now=unit.now),
+            f"event:{after.id}:cancelled:{r.member_id}",
+            r.member_id,
+        )
+        for r in found
+    ]
+    told = await _tell(unit, found, notes)
+    await after_change(unit, after)
+    return told
+
+
+async def after_change(unit: UnitOfWork, event: EventRecord) -> list[tuple[str, str]]:
+    """Have an event's posts show it as it is now: every recorded post edited in place; an
+    event announced before its posts were recorded (none is) is announced afresh in the
+    alert channels, unless cancelled. Returns where it was announced afresh."""
+    if await post_store.posts_of(unit.conn, "event", [event.id]):
+        await posts.refresh(unit, "event", {event.id: f"event:{event.id}:edit:{_stamp(unit)}"})
+        return []
+    if event.cancelled:
+        return []
+    _, org = unit.services.orgs.by_id(event.org_id)
+    return await posts.announce(
+        unit,
+        "event",
+        event.id,
+        announcement(event, now=unit.now),
+        kind="event",
+        channels=org.alert_channels,
+        org_id=event.org_id,
+        key=f"event:{event.id}:post:{_stamp(unit)}",
+    )
+
+
+# the commands -----------------------------------------------------------------------------
+
+#: how the fields of an event are named in the options of /event edit
+_OPTION_NAMES = {
+    "starts_at": "start",
+    "ends_at": "end",
+    "rsvp_deadline": "rsvp_by",
+    "reminder_offsets": "reminders",
+}
+EDIT_OPTIONS = (
+    ID,
+    *(replace(opt, required=False) for opt in CREATE_OPTIONS),
+    START_MESSAGE,
+)
+
+
+@group.command(
+    "edit",
+    options=EDIT_OPTIONS,
+    role=Role.ORGANIZER,
+    form_title="Edit event",
+    help="Change an event: its announcements are edited and those coming are told",
+)
+async def edit(
+    ctx: Context,
+    id: int,
+    title: str | None,
+    kind: str | None,
+    start: str | None,
+    end: str | None,
+    timezone: str | None,
+    description: str | None,
+    place: str | None,
+    link: str | None,
+    capacity: int | None,
+    rsvp_by: str | None,
+    reminders: tuple[str, ...] | None,
+    start_message: bool | None,
+) -> Reply:
+    """Check the changes as on create, apply them (``apply_edit``) and say what happened; a
+    click on Edit (nothing given) opens the form filled in with the event as it is."""
+    event = await org_event(ctx, id)
+    check_changeable(event, ctx.now)
+    plain = {
+        "title": title,
+        "kind": kind,
+        "description": description,
+        "place": place,
+        "link": link,
+        "capacity": capacity,
+        "reminder_offsets": reminders,
+        "start_message": start_message,
+    }
+    if all(v is None for v in (*plain.values(), start, end, timezone, rsvp_by)):
+        if ctx.invocation.interactive:
+            return Reply(text=f"Change what you need in event {id}.", form=edit_form(event))
+        raise ValidationError(
+            "id", "say what to change, e.g. start, end, place, link, capacity or title"
+        )
+    tz = ZoneInfo(timezone or event.timezone)
+    starts, ends, deadline = edited_times(event, start, end, rsvp_by, ctx.now, tz)
+    if kind not in (None, event.kind) and "legislative-day" in (kind, event.kind):
+        if sum((await store.counts_of(ctx.conn, [id]))[id].values()):
+            raise ValidationError(
+                "kind", "cannot change to or from a legislative day once people have answered"
+            )
+    values: dict[str, object] = {k: v for k, v in plain.items() if v is not None}
+    values |= {"starts_at": starts, "ends_at": ends, "rsvp_deadline": deadline, "timezone": tz.key}
+    outcome = await apply_edit(ctx, event, values)
+    if not outcome.changed:
+        return Reply(text=f"Event {id} already says that; nothing changed.")
+    names = [_OPTION_NAMES.get(name, name) for name in outcome.changed]
+    await ctx.audit("event.edit", f"event {id}", changed=",".join(names), told=outcome.told)
+    return Reply(text=_edited(outcome, names, event.capacity, ctx))
+
+
+def _edited(
+    outcome: EditOutcome, names: list[str], capacity_before: int | None, ctx: Context
+) -> TimedText:
+    """What an edit did, for the organizer."""
+    after = outcome.event
+    parts: list[str] = [f"Event {after.id} changed ({', '.join(names)})."]
+    if outcome.announced:
+        where = posts.place_names(outcome.announced, ctx.org_config)
+        parts.append(
+            TimedText(
+                " It had no announcement on record, so it was announced afresh in ", where, "."
+            )
+        )
+    else:
+        parts.append(" Its announcements are updated in every channel.")
+    if outcome.told:
+        parts.append(f" {counted(outcome.told, 'member')} coming told by DM.")
+    if "start" in names:
+        parts.append(" Reminders move with the new time.")
+    if outcome.promoted:
+        parts.append(f" {counted(len(outcome.promoted), 'member')} moved up from the waitlist.")
+    if "capacity" in names and after.capacity is not None and (capacity_before or 0) >= 0:
+        if capacity_before is None or after.capacity < capacity_before:
+            parts.append(
+                " No one going loses their place"
+                + (
+                    f": {outcome.over_capacity} going above the new {after.capacity} places "
+                    "stay, and new answers join the waitlist."
+                    if outcome.over_capacity
+                    else "."
+                )
+            )
+    return TimedText(*parts)
+
+
+@group.command(
+    "cancel",
+    options=[ID, Text("reason", max_length=300, help="why, told to those who answered")],
+    role=Role.ORGANIZER,
+    help="Cancel an event: announcements say so and those who answered are told",
+)
+async def cancel(ctx: Context, id: int, reason: str | None) -> Reply:
+    """Cancel the event (``cancel_event``) and say whom that reached."""
+    event = await org_event(ctx, id, lock=True)
+    check_changeable(event, ctx.now)
+    told = await cancel_event(ctx, event, reason)
+    await ctx.audit("event.cancel", f"event {id}", reason=reason or "", told=told)
+    return Reply(
+        text=f"Event {id} is cancelled. Its announcements say so, with their buttons closed, "
+        f"and no reminder will be sent. {counted(told, 'member')} who answered told by DM."
+    )
