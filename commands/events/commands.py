@@ -18,6 +18,7 @@ from bot.timefmt import TimedText
 from commands.events import group
 from commands.events.access import org_event, tz_of
 from commands.events.due import fresh_version
+from commands.events.items import listed_for_organizers
 from commands.events.occurrences import named_occurrence
 from commands.events.options import DETAIL_OPTIONS, ID, OCCURRENCE, STATUSES
 from commands.events.render import (
@@ -167,11 +168,16 @@ async def show(ctx: Context, id: int) -> Reply:
     event = await org_event(ctx, id)
     tz = await tz_of(ctx)
     reply = announcement(event, tz, now=ctx.now)
-    extra: list[str] = [
-        TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now))
-        for ms in await store.milestones(ctx.conn, id)
-        if ms.at > ctx.now
-    ]
+    organizer = await ctx.effective_role() >= Role.ORGANIZER
+    extra: list[str] = (
+        await listed_for_organizers(ctx, event)
+        if organizer
+        else [
+            TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now))
+            for ms in await store.milestones(ctx.conn, id)
+            if ms.at > ctx.now
+        ]
+    )
     member = await ctx.existing_member()
     rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if rsvp is not None:
@@ -182,7 +188,7 @@ async def show(ctx: Context, id: int) -> Reply:
     if ctx.now >= event.ends_at and not event.cancelled:
         extra.append("This event is over.")
         reply.actions = []
-    if await ctx.effective_role() < Role.ORGANIZER:
+    if not organizer:
         reply.actions = [a for a in reply.actions if a.command != "event edit"]
     if extra:
         reply.text = TimedText.join("\n\n", [reply.text, TimedText.join("\n", extra)])

@@ -272,7 +272,8 @@ async def meeting(
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
         text=TimedText(
-            f"Meeting added for the {state} delegation: {legislator} ({office}), ",
+            f"Meeting added for the {state} delegation (meeting {found.id}): {legislator} "
+            f"({office}), ",
             moment(event, starts, await tz_of(ctx), now=ctx.now),
             (f", {place}" if place else "") + ". "
             f"Its members see it in /event mine and are reminded "
@@ -319,7 +320,7 @@ async def milestone(
     )
     return Reply(
         text=TimedText(
-            f"Milestone added to event {id}: {title}, ",
+            f"Milestone added to event {id} (milestone {found.id}): {title}, ",
             moment(event, at_time, await tz_of(ctx), now=ctx.now),
             f" ({reminded}).",
         )

@@ -954,6 +954,6 @@ async def test_a_member_reads_the_events_zone_then_their_own_time(
         '/event milestone id:1 title:"Slides due" at:"2026-11-19 17:00" reminders:none',
     )
     assert added.text == (
-        "Milestone added to event 1: Slides due, Thu Nov 19, 5:00 PM CST (3:00 PM your time) "
-        "(no reminders)."
+        "Milestone added to event 1 (milestone 1): Slides due, Thu Nov 19, 5:00 PM CST "
+        "(3:00 PM your time) (no reminders)."
     )
