@@ -137,8 +137,11 @@ async def make_occurrence(
     """The occurrence the rule starts at ``start``, made now (with its reminders and its
     announcement scheduled, or posted now, pinging ``notify``, if its time has come) if it
     was not made before; and whether it was made now."""
+    found = await store.occurrence(unit.conn, series.id, start)
+    if found is not None:  # looked up first, so that no event number is used up for nothing
+        return found, False
     made = await store.add_occurrence(unit.conn, **_occurrence_values(series, start, unit.now))
-    if made is None:
+    if made is None:  # another process made it a moment ago
         found = await store.occurrence(unit.conn, series.id, start)
         if found is None:  # pragma: no cover - the unique pair was there a moment ago
             raise LookupError(f"occurrence {start} of series {series.id} vanished")
