@@ -23,10 +23,11 @@ from bot.reply import Reply
 from bot.timefmt import TimedText
 from bot.unit import UnitOfWork
 from bot.wording import counted
-from commands.events import group
+from commands.events import group, series_changes
 from commands.events.access import org_event
 from commands.events.due import cancel_event_work, fresh_version, schedule_event_work
-from commands.events.options import CREATE_OPTIONS, ID, START_MESSAGE
+from commands.events.occurrences import named_occurrence
+from commands.events.options import CREATE_OPTIONS, FROM, ID, OCCURRENCE, START_MESSAGE
 from commands.events.render import announcement, cancel_note, change_note, edit_form
 from commands.events.rules import check_changeable, edited_times
 from commands.events.waitlist import tell_promoted
@@ -183,6 +184,12 @@ EDIT_OPTIONS = (
     ID,
     *(replace(opt, required=False) for opt in CREATE_OPTIONS),
     START_MESSAGE,
+    OCCURRENCE,
+    FROM,
+)
+SERIES_HELP = (
+    ". On a repeating event: occurrence:DATE for that date only, from:DATE for it and later "
+    "ones, neither for every date"
 )
 
 
@@ -191,7 +198,7 @@ EDIT_OPTIONS = (
     options=EDIT_OPTIONS,
     role=Role.ORGANIZER,
     form_title="Edit event",
-    help="Change an event: its announcements are edited and those coming are told",
+    help="Change an event: its announcements are edited and those coming are told" + SERIES_HELP,
 )
 async def edit(
     ctx: Context,
@@ -208,10 +215,37 @@ async def edit(
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
     start_message: bool | None,
+    occurrence: str | None,
+    **span: str | None,
 ) -> Reply:
     """Check the changes as on create, apply them (``apply_edit``) and say what happened; a
-    click on Edit (nothing given) opens the form filled in with the event as it is."""
+    click on Edit (nothing given) opens the form filled in with the event as it is. On a
+    repeating event, ``occurrence`` edits one date; ``from`` (in ``span``) or neither, the
+    dates from it or all of them (``series_changes.edit_series``)."""
     event = await org_event(ctx, id)
+    since = span.get("from")
+    series_changes.check_scope(occurrence, since)
+    if occurrence is not None:
+        event = await named_occurrence(ctx, event, occurrence)
+        id = event.id
+    elif since is not None or event.series_id is not None:
+        typed = {
+            "title": title,
+            "kind": kind,
+            "start": start,
+            "end": end,
+            "timezone": timezone,
+            "description": description,
+            "place": place,
+            "link": link,
+            "capacity": capacity,
+            "rsvp_by": rsvp_by,
+            "reminders": reminders,
+            "start_message": start_message,
+        }
+        if all(v is None for v in typed.values()) and ctx.invocation.interactive:
+            return Reply(text=f"Change what you need in event {id}.", form=edit_form(event))
+        return await series_changes.edit_series(ctx, event, since, typed)
     check_changeable(event, ctx.now)
     plain = {
         "title": title,
@@ -283,13 +317,29 @@ def _edited(
 
 @group.command(
     "cancel",
-    options=[ID, Text("reason", max_length=300, help="why, told to those who answered")],
+    options=[
+        ID,
+        Text("reason", max_length=300, help="why, told to those who answered"),
+        OCCURRENCE,
+        FROM,
+    ],
     role=Role.ORGANIZER,
-    help="Cancel an event: announcements say so and those who answered are told",
+    help="Cancel an event: announcements say so and those who answered are told" + SERIES_HELP,
 )
-async def cancel(ctx: Context, id: int, reason: str | None) -> Reply:
-    """Cancel the event (``cancel_event``) and say whom that reached."""
+async def cancel(
+    ctx: Context, id: int, reason: str | None, occurrence: str | None, **span: str | None
+) -> Reply:
+    """Cancel the event (``cancel_event``) and say whom that reached. On a repeating event,
+    ``occurrence`` cancels one date; ``from`` (in ``span``) or neither, the dates from it or
+    the whole series (``series_changes.cancel_series``)."""
     event = await org_event(ctx, id, lock=True)
+    since = span.get("from")
+    series_changes.check_scope(occurrence, since)
+    if occurrence is not None:
+        event = await named_occurrence(ctx, event, occurrence)
+        id = event.id
+    elif since is not None or event.series_id is not None:
+        return await series_changes.cancel_series(ctx, event, reason, since)
     check_changeable(event, ctx.now)
     told = await cancel_event(ctx, event, reason)
     await ctx.audit("event.cancel", f"event {id}", reason=reason or "", told=told)

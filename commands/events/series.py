@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,18 +110,27 @@ def template(
 def _occurrence_values(series: SeriesRecord, start: datetime, now: datetime) -> dict[str, Any]:
     t = series.template
     rsvp_before = t.get("rsvp_before")
+    starts_at = start
+    if t.get("time"):  # the time of day was changed for this date and later ones
+        tz = ZoneInfo(series.timezone)
+        hour, minute = (int(part) for part in str(t["time"]).split(":"))
+        day = start.astimezone(tz).date()
+        wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+        starts_at = wall.astimezone(UTC)
     return {
         "org_id": series.org_id,
         "title": t["title"],
         "description": t.get("description"),
         "kind": t["kind"],
-        "starts_at": start,
-        "ends_at": start + timedelta(seconds=int(t["length"])),
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(seconds=int(t["length"])),
         "timezone": series.timezone,
         "place": t.get("place"),
         "link": t.get("link"),
         "capacity": t.get("capacity"),
-        "rsvp_deadline": None if rsvp_before is None else start - timedelta(seconds=rsvp_before),
+        "rsvp_deadline": (
+            None if rsvp_before is None else starts_at - timedelta(seconds=rsvp_before)
+        ),
         "reminder_offsets": list(t.get("reminder_offsets") or ()),
         "start_message": t.get("start_message", True),
         "created_by": t.get("created_by"),
