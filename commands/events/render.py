@@ -163,7 +163,6 @@ def cancel_note(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Reply:
     """An event's cancellation, for one member who answered it, its time read in ``tz``."""
     why = f" {event.cancel_reason}" if event.cancel_reason else ""
     return Reply(
-        title=f"Cancelled: {event.title}",
         text=TimedText(
             "Cancelled: ",
             titled(event, tz, now=now),
