@@ -17,6 +17,7 @@ from bot.reply import File, Reply, Table
 from bot.timefmt import TimedText
 from commands.events import group
 from commands.events.access import org_event, tz_of
+from commands.events.calendar import series_entries
 from commands.events.due import fresh_version
 from commands.events.items import listed_for_organizers
 from commands.events.occurrences import named_occurrence
@@ -38,6 +39,7 @@ from commands.events.waitlist import tell_promoted
 from storage import event_changes as changes
 from storage import events as store
 from storage import members
+from storage import series as series_store
 from storage.events import Details
 
 
@@ -294,7 +296,12 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     return Reply(text=TimedText(f"Your reminders for event {id}: ", shown, "."))
 
 
-@group.command("ics", options=[ID], help="The event as a calendar file (.ics)", read_only=True)
+@group.command(
+    "ics",
+    options=[ID],
+    help="The event as a calendar file (.ics); a repeating event with every date",
+    read_only=True,
+)
 async def ics(ctx: Context, id: int) -> Reply:
     """An RFC 5545 file with the event in its timezone (VTIMEZONE included), its milestones
     and, for a member going to a legislative day, their delegation's meetings."""
@@ -307,12 +314,22 @@ async def ics(ctx: Context, id: int) -> Reply:
         await store.meetings(conn, id, state) if event.kind == "legislative-day" and state else []
     )
     organizer = (ctx.org_config.name, organizer_address(ctx.org_config.contact))
+    series = (
+        None if event.series_id is None else await series_store.get_series(conn, event.series_id)
+    )
+    entries, span = (
+        ([], [])
+        if series is None
+        else series_entries(series, await series_store.occurrences(conn, series.id), ctx.now)
+    )
     data = calendar(
         event,
         ctx.now,
         organizer=organizer,
         meetings=meetings,
         milestones=await store.milestones(conn, id),
+        series=entries,
+        span=span,
     )
     return Reply(
         text=f"Event {id} for your calendar: open the file, or import it.",

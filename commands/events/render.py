@@ -313,28 +313,35 @@ def calendar(
     organizer: tuple[str, str],
     meetings: Sequence[MeetingRecord] = (),
     milestones: Sequence[MilestoneRecord] = (),
+    series: Sequence[icalendar.Event] = (),
+    span: Sequence[datetime] = (),
 ) -> bytes:
     """The event as an iCalendar file, its times in its own zone with the zone's rules, with
     ``meetings`` (the asker's delegation's) and ``milestones`` as entries of their own, each
-    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry."""
+    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry. Each
+    entry of the event carries its SEQUENCE and STATUS (CANCELLED once cancelled). For an
+    occurrence of a repeating event, ``series`` holds the series' entries (its RRULE and
+    overrides) in place of the event's own, and ``span`` the times its dates run over."""
     tz = ZoneInfo(event.timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//rallybot//events//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     stamp = f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
-    cal.add_component(
-        _entry(
-            f"event-{event.id}-{stamp}",
-            now,
-            event.starts_at.astimezone(tz),
-            event.title,
-            end=event.ends_at.astimezone(tz),
-            description=event.description,
-            location=event.place,
-            url=event.link,
-        )
+    own = _entry(
+        f"event-{event.id}-{stamp}",
+        now,
+        event.starts_at.astimezone(tz),
+        event.title,
+        end=event.ends_at.astimezone(tz),
+        description=event.description,
+        location=event.place,
+        url=event.link,
     )
+    own.add("sequence", event.sequence)
+    own.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    for entry in series or [own]:
+        cal.add_component(entry)
     for m in meetings:
         delegation = f"{US_STATES.get(m.state, m.state)} delegation, {event.title}"
         cal.add_component(
@@ -351,7 +358,7 @@ def calendar(
         summary = f"{ms.title} ({event.title})"
         cal.add_component(_entry(f"milestone-{ms.id}-{stamp}", now, ms.at.astimezone(tz), summary))
     # the zone's rules from a year before to a year after: enough, and a short file
-    moments = [event.starts_at, event.ends_at, *(m.starts_at for m in meetings)]
+    moments = [event.starts_at, event.ends_at, *span, *(m.starts_at for m in meetings)]
     moments += [ms.at for ms in milestones]
     start, end = min(moments).astimezone(tz).date(), max(moments).astimezone(tz).date()
     cal.add_missing_timezones(
