@@ -16,6 +16,7 @@ from bot.registry import Role
 from bot.reply import File, Reply, Table
 from bot.timefmt import TimedText
 from commands.events import group
+from commands.events import series as rolling
 from commands.events.access import org_event, tz_of
 from commands.events.calendar import series_entries
 from commands.events.due import fresh_version
@@ -147,15 +148,17 @@ async def list_events(ctx: Context) -> Reply:
         return Reply(text="There are no events coming up.")
     counts = await store.counts_of(ctx.conn, [e.id for e in events])
     tz = await tz_of(ctx)
+    repeats = await rolling.repeats_of(ctx, events)
     rows = []
     for e in events:
         c = counts[e.id]
         going = f"{c['going']}" + (f"/{e.capacity}" if e.capacity else "")
         if c["waitlisted"]:
             going += f" (+{c['waitlisted']} waiting)"
-        rows.append(
-            [f"event {e.id}", e.title, KIND_LABELS[e.kind], when_text(e, tz, now=ctx.now), going]
-        )
+        shown = when_text(e, tz, now=ctx.now)
+        if e.id in repeats:
+            shown += f"; {repeats[e.id]}"
+        rows.append([f"event {e.id}", e.title, KIND_LABELS[e.kind], shown, going])
     return Reply(
         title="Events",
         table=Table(["event", "title", "kind", "when", "going"], rows),
@@ -180,6 +183,9 @@ async def show(ctx: Context, id: int) -> Reply:
             if ms.at > ctx.now
         ]
     )
+    note = await rolling.series_note(ctx, event)
+    if note:
+        extra.insert(0, note)
     member = await ctx.existing_member()
     rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if rsvp is not None:

@@ -77,6 +77,31 @@ def next_dates(series: SeriesRecord, now: datetime, n: int = 3) -> list[str]:
     return [local_time(at, tz, now=now) for at in starts(series, after=now, limit=n)]
 
 
+async def repeats_of(unit: UnitOfWork, events: list[EventRecord]) -> dict[int, str]:
+    """For each of ``events`` that is a date of a series: "repeats every 2 weeks on …"."""
+    found = await store.series_of(unit.conn, sorted({e.series_id for e in events if e.series_id}))
+    return {e.id: f"repeats {describe(found[e.series_id])}" for e in events if e.series_id in found}
+
+
+async def series_note(unit: UnitOfWork, event: EventRecord) -> str | None:
+    """What /event show says of a date of a series: the rule, its date's name, the next dates
+    and how to answer for another; None for an event that does not repeat."""
+    if event.series_id is None or event.occurrence_start is None:
+        return None
+    series = await store.get_series(unit.conn, event.series_id)
+    if series is None:
+        return None
+    tz = ZoneInfo(series.timezone)
+    named = event.occurrence_start.astimezone(tz)
+    state = " (the series is cancelled)" if series.cancelled else ""
+    upcoming = "; ".join(next_dates(series, unit.now)) or "none"
+    return (
+        f"Repeats {describe(series)}{state}. This is the date of {named:%a %b} {named.day}, "
+        f"{named.year}. Next dates: {upcoming}. Answer for another date: "
+        f"/event rsvp id:{event.id} status:going occurrence:DATE"
+    )
+
+
 def template(
     *,
     title: str,

@@ -281,3 +281,22 @@ async def test_far_dates_are_not_made_before_their_time(database: Database, tmp_
     assert made[-1][1] <= START + timedelta(days=8)
     (roll,) = await t.due(ROLL)
     assert roll == (local(2026, 11, 3, 8), "event_series:1:roll:20261111T1400")
+
+
+async def test_list_and_show_name_the_rule(database: Database, tmp_path: Path) -> None:
+    t = await series_bot(database, tmp_path)
+    await ok(t.bot, ORGANIZER, BOOK_CLUB)
+    await ok(t.bot, "ana", "/event rsvp id:1 status:going occurrence:11/24")
+    listed = await ok(t.bot, "ana", "/event list")
+    assert listed.table is not None
+    assert [row[3] for row in listed.table.rows] == [
+        "Tue Nov 10, 7:00 PM – 8:30 PM CST; repeats every 2 weeks on Tuesday at 7:00 PM",
+        "Tue Nov 24, 7:00 PM – 8:30 PM CST; repeats every 2 weeks on Tuesday at 7:00 PM",
+    ]
+    shown = await ok(t.bot, "ana", "/event show id:2")
+    assert (
+        "Repeats every 2 weeks on Tuesday at 7:00 PM. This is the date of Tue Nov 24, 2026. "
+        "Next dates: Tue Nov 10, 7:00 PM CST; Tue Nov 24, 7:00 PM CST; Tue Dec 8, 7:00 PM CST. "
+        "Answer for another date: /event rsvp id:2 status:going occurrence:DATE"
+    ) in shown.text
+    assert "You are going." in shown.text
