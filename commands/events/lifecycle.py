@@ -59,11 +59,6 @@ class EditOutcome:
     announced: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _stamp(unit: UnitOfWork) -> int:
-    """The moment of a change to the microsecond: two edits in one second are two edits."""
-    return int(unit.now.timestamp() * 1_000_000)
-
-
 async def _tell(unit: UnitOfWork, found: list[Recipient], replies: list[Message]) -> int:
     """Queue one DM per member; how many were told."""
     await unit.messages.add_all(replies, kind="event")
@@ -85,10 +80,10 @@ async def apply_edit(
         return EditOutcome(locked)
     bump = any(name in CALENDAR_FIELDS for name in wanted)
     after = await changes.update_event(conn, event.id, wanted, bump=bump)
-    stamp = _stamp(unit)
+    version = fresh_version()
     if any(name in SCHEDULE_FIELDS for name in wanted):
         await cancel_event_work(unit, after)
-        await schedule_event_work(unit, after, fresh_version())
+        await schedule_event_work(unit, after, version)
     promoted: tuple[int, ...] = ()
     over = 0
     if "capacity" in wanted:
@@ -109,7 +104,7 @@ async def apply_edit(
                 change_note(
                     locked, after, r, ZoneInfo(r.timezone or record.timezone), now=unit.now
                 ),
-                f"event:{after.id}:changed:{stamp}:{r.member_id}",
+                f"event:{after.id}:changed:{version}:{r.member_id}",
                 r.member_id,
             )
             for r in found
@@ -154,7 +149,7 @@ async def after_change(unit: UnitOfWork, event: EventRecord) -> list[tuple[str, 
     event announced before its posts were recorded (none is) is announced afresh in the
     alert channels, unless cancelled. Returns where it was announced afresh."""
     if await post_store.posts_of(unit.conn, "event", [event.id]):
-        await posts.refresh(unit, "event", {event.id: f"event:{event.id}:edit:{_stamp(unit)}"})
+        await posts.refresh(unit, "event", {event.id: f"event:{event.id}:edit:{fresh_version()}"})
         return []
     if event.cancelled:
         return []
@@ -167,7 +162,7 @@ async def after_change(unit: UnitOfWork, event: EventRecord) -> list[tuple[str, 
         kind="event",
         channels=org.alert_channels,
         org_id=event.org_id,
-        key=f"event:{event.id}:post:{_stamp(unit)}",
+        key=f"event:{event.id}:post:{fresh_version()}",
     )
 
 
