@@ -300,3 +300,27 @@ async def test_list_and_show_name_the_rule(database: Database, tmp_path: Path) -
         "Answer for another date: /event rsvp id:2 status:going occurrence:DATE"
     ) in shown.text
     assert "You are going." in shown.text
+
+
+async def test_console_script_creates_a_series_and_answers_for_one_date(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await series_bot(database, tmp_path)
+    out = await t.run_console(
+        "\n".join(
+            [
+                "!as olu organizer",
+                '/event create title:"Book club" kind:meeting start:"2026-11-05 18:00" '
+                'repeat:"every 2nd thursday" until:2027-03-31',
+                "!as ana",
+                '/event rsvp id:1 status:going occurrence:"Jan 14"',
+                "/event mine",
+            ]
+        )
+        + "\n"
+    )
+    assert "Event 1 created, repeating" in out
+    assert "the second Thursday of each month at 6:00 PM, until Mar 31, 2027" in out
+    assert "Next dates: Thu Nov 12, 6:00 PM CST; Thu Dec 10, 6:00 PM CST; Thu Jan 14, 2027" in out
+    assert "You're going to “Book club” (event 2), Thu Jan 14, 2027" in out
+    assert "Book club (event 2)" in out.split("/event mine")[-1]
