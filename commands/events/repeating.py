@@ -102,7 +102,6 @@ async def create_series(
             rsvp_before=None if plan.deadline is None else plan.starts - plan.deadline,
             reminder_offsets=plan.offsets,
             start_message=plan.start_message,
-            created_by=member_id,
         ),
         created_by=member_id,
         created_at=now,

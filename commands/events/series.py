@@ -114,7 +114,6 @@ def template(
     rsvp_before: timedelta | None,
     reminder_offsets: tuple[str, ...],
     start_message: bool,
-    created_by: int,
 ) -> dict[str, Any]:
     """The fields each occurrence of a series copies, as stored (JSON)."""
     return {
@@ -128,7 +127,6 @@ def template(
         "rsvp_before": None if rsvp_before is None else int(rsvp_before.total_seconds()),
         "reminder_offsets": list(reminder_offsets),
         "start_message": start_message,
-        "created_by": created_by,
     }
 
 
@@ -158,7 +156,7 @@ def _occurrence_values(series: SeriesRecord, start: datetime, now: datetime) -> 
         ),
         "reminder_offsets": list(t.get("reminder_offsets") or ()),
         "start_message": t.get("start_message", True),
-        "created_by": t.get("created_by"),
+        "created_by": series.created_by,  # None once that member's records are erased
         "created_at": now,
         "series_id": series.id,
         "occurrence_start": start,

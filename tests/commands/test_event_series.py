@@ -324,3 +324,16 @@ async def test_console_script_creates_a_series_and_answers_for_one_date(
     assert "Next dates: Thu Nov 12, 6:00 PM CST; Thu Dec 10, 6:00 PM CST; Thu Jan 14, 2027" in out
     assert "You're going to “Book club” (event 2), Thu Jan 14, 2027" in out
     assert "Book club (event 2)" in out.split("/event mine")[-1]
+
+
+async def test_the_series_rolls_on_after_its_organizer_erases_their_records(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await series_bot(database, tmp_path)
+    await ok(t.bot, ORGANIZER, BOOK_CLUB)
+    await ok(t.bot, ORGANIZER, "/privacy delete confirm:yes")
+    await t.step_to(local(2026, 11, 17, 19))
+    assert [row[0] for row in await t.occurrences()] == [1, 2]
+    async with t.bot.app.db.transaction() as conn:
+        makers = await conn.execute(select(Event.created_by).order_by(Event.id))
+        assert [m for (m,) in makers] == [None, None]
