@@ -261,12 +261,18 @@ async def test_refusals_name_the_field_and_store_nothing(
     ):
         text = await refused(bot, "ana", f"/event rsvp id:2 status:going occurrence:{day}")
         assert text.startswith(f"occurrence: {rule}"), text
+    # a date far ahead is not made for an answer, and one that is over takes none
+    far = await refused(bot, "ana", "/event rsvp id:2 status:going occurrence:2029-01-02")
+    assert far == "occurrence: give a date within two years from today"
+    await t.step_to(local(2026, 11, 30, 12))
+    over = await refused(bot, "ana", "/event rsvp id:2 status:going occurrence:2026-11-24")
+    assert over == "Event 3 is over."
     # an event of another organization is not found by its number
     other = Person("wil", platform="slack", space="TWI")
     text = await refused(bot, other, "/event rsvp id:2 status:going occurrence:11/24")
     assert text.startswith("id: there is no event 2 here")
     assert await t.count(EventSeries) == 1 and await t.count(EventRsvp) == 0
-    assert await t.count(Event) == 2
+    assert await t.count(Event) == 3  # the one-time event and the two dates rolled so far
 
 
 async def test_far_dates_are_not_made_before_their_time(database: Database, tmp_path: Path) -> None:
