@@ -24,6 +24,7 @@ from bot.timefmt import TimedText
 from bot.unit import UnitOfWork
 from bot.wording import counted
 from commands.events import group, series_changes
+from commands.events import series as rolling
 from commands.events.access import org_event
 from commands.events.due import cancel_event_work, fresh_version, schedule_event_work
 from commands.events.occurrences import named_occurrence
@@ -147,11 +148,23 @@ async def cancel_event(unit: UnitOfWork, event: EventRecord, reason: str | None)
 async def after_change(unit: UnitOfWork, event: EventRecord) -> list[tuple[str, str]]:
     """Have an event's posts show it as it is now: every recorded post edited in place; an
     event announced before its posts were recorded (none is) is announced afresh in the
-    alert channels, unless cancelled. Returns where it was announced afresh."""
+    alert channels, unless cancelled, but a date of a repeating event whose announcement is
+    still to come has it moved with its time. Returns where it was announced afresh."""
     if await post_store.posts_of(unit.conn, "event", [event.id]):
         await posts.refresh(unit, "event", {event.id: f"event:{event.id}:edit:{fresh_version()}"})
         return []
     if event.cancelled:
+        return []
+    before = unit.services.config.events.announce_before
+    if event.series_id is not None and event.starts_at - before > unit.now:
+        # a date of a repeating event not announced yet: its announcement follows its time
+        await unit.reschedule(
+            kind=rolling.ANNOUNCE,
+            due_at=event.starts_at - before,
+            key=f"event:{event.id}:announce",
+            ref_id=event.id,
+            org_id=event.org_id,
+        )
         return []
     _, org = unit.services.orgs.by_id(event.org_id)
     return await posts.announce(

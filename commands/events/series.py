@@ -26,6 +26,7 @@ from commands.events import group
 from commands.events.due import schedule_event_work
 from commands.events.render import announcement
 from storage import events as event_store
+from storage import posts as post_store
 from storage import series as store
 from storage.events import EventRecord
 from storage.series import SeriesRecord
@@ -57,10 +58,22 @@ def starts(
     )
 
 
+def planned_start(series: SeriesRecord, start: datetime) -> datetime:
+    """When the date the rule starts at ``start`` begins if made now: at the series' time of
+    day (changed for later dates by an edit), on that date's day in its timezone."""
+    time = series.template.get("time")
+    if not time:
+        return start
+    tz = ZoneInfo(series.timezone)
+    hour, minute = (int(part) for part in str(time).split(":"))
+    day = start.astimezone(tz).date()
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+
+
 def describe(series: SeriesRecord) -> str:
     """The series in words: "every 2 weeks on Tuesday at 7:00 PM, until Jun 30, 2027"."""
     tz = ZoneInfo(series.timezone)
-    first = series.first_start.astimezone(tz)
+    first = planned_start(series, series.first_start).astimezone(tz)
     hour = first.strftime("%I").lstrip("0")
     words = f"{rule_of(series).describe(first)} at {hour}:{first:%M %p}"
     if series.until is not None:
@@ -72,9 +85,11 @@ def describe(series: SeriesRecord) -> str:
 
 
 def next_dates(series: SeriesRecord, now: datetime, n: int = 3) -> list[str]:
-    """The next ``n`` dates of the series after ``now``, as people read them."""
+    """The next ``n`` dates of the series after ``now`` (by their rule start), as people
+    read them."""
     tz = ZoneInfo(series.timezone)
-    return [local_time(at, tz, now=now) for at in starts(series, after=now, limit=n)]
+    found = starts(series, after=now, limit=n)
+    return [local_time(planned_start(series, at), tz, now=now) for at in found]
 
 
 async def repeats_of(unit: UnitOfWork, events: list[EventRecord]) -> dict[int, str]:
@@ -133,13 +148,7 @@ def template(
 def _occurrence_values(series: SeriesRecord, start: datetime, now: datetime) -> dict[str, Any]:
     t = series.template
     rsvp_before = t.get("rsvp_before")
-    starts_at = start
-    if t.get("time"):  # the time of day was changed for this date and later ones
-        tz = ZoneInfo(series.timezone)
-        hour, minute = (int(part) for part in str(t["time"]).split(":"))
-        day = start.astimezone(tz).date()
-        wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
-        starts_at = wall.astimezone(UTC)
+    starts_at = planned_start(series, start)
     return {
         "org_id": series.org_id,
         "title": t["title"],
@@ -257,8 +266,10 @@ async def roll_due(ctx: DueContext) -> None:
 
 @group.on_due(ANNOUNCE)
 async def announce_due(ctx: DueContext) -> None:
-    """Announce each occurrence whose time came, unless it was cancelled or has begun."""
+    """Announce each occurrence whose time came, unless it was cancelled, has begun or was
+    announced already (when a change to it came first)."""
     found = await event_store.get_events(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
     for event in found.values():
-        if event.state == "scheduled" and event.starts_at > ctx.now:
+        shown = await post_store.posts_of(ctx.conn, "event", [event.id])
+        if event.state == "scheduled" and event.starts_at > ctx.now and not shown:
             await announce(ctx, event)

@@ -178,3 +178,20 @@ async def test_a_series_time_change_keeps_wall_clock_across_daylight_saving(
         datetime(2027, 3, 16, 23, tzinfo=UTC),  # 6 PM CDT after March 14
         datetime(2027, 3, 23, 23, tzinfo=UTC),
     ]
+
+
+async def test_a_date_changed_before_its_announcement_is_announced_once_at_its_time(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await series_bot(database, tmp_path)
+    await ok(t.bot, ORGANIZER, BOOK_CLUB)
+    await ok(t.bot, "ana", "/event rsvp id:1 status:going occurrence:12/22")  # event 2
+    await ok(t.bot, ORGANIZER, '/event edit id:1 occurrence:12/22 place:"Room D"')
+    await ok(t.bot, ORGANIZER, "/event edit id:1 from:12/22 start:6pm")
+    await t.bot.app.settle()
+    assert "(event 2)" not in " ".join(t.announced())  # not before its time
+    await t.step_to(local(2026, 12, 15, 18))
+    (post,) = [text for text in t.at("slack #CALERTS") if "(event 2)" in text]
+    assert "When: Tue Dec 22, 6:00 PM – 7:30 PM CST" in post and "Where: Room D" in post
+    shown = await ok(t.bot, "ana", "/event show id:2")
+    assert "Repeats every 2 weeks on Tuesday at 6:00 PM." in shown.text
