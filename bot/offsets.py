@@ -14,7 +14,7 @@ from bot.options import Text
 from bot.timeparse import format_duration, parse_duration
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.unit import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def reminder_time(moment: datetime, offset: str, tz: ZoneInfo) -> datetime:
 
 
 async def schedule_reminders(
-    ctx: Context,
+    ctx: UnitOfWork,
     kind: str,
     key: str,
     moment: datetime,
