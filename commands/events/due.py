@@ -203,17 +203,13 @@ async def start_message(ctx: DueContext) -> None:
             continue
         if item.due_at != event.starts_at:
             continue
-        found = await post_store.posts_of(ctx.conn, "event", [event.id])
-        if found:
-            where: dict[str, list[str]] = {}
-            for post in found:
-                if post.channel not in where.setdefault(post.platform, []):
-                    where[post.platform].append(post.channel)
-        else:
-            where = {
-                p: list(cs)
-                for p, cs in ctx.services.orgs.by_id(event.org_id)[1].alert_channels.items()
-            }
+        where: dict[str, list[str]] = {}
+        for post in await post_store.posts_of(ctx.conn, "event", [event.id]):
+            if post.channel not in where.setdefault(post.platform, []):
+                where[post.platform].append(post.channel)
+        if not where:
+            _, org = ctx.services.orgs.by_id(event.org_id)
+            where = {platform: list(channels) for platform, channels in org.alert_channels.items()}
         await posts.post_to_channels(
             ctx, where, start_note(event), kind="event", key=item.key or "", org_id=event.org_id
         )

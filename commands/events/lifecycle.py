@@ -9,7 +9,7 @@ event record, and ``after_change`` is the one place an event's posts follow a ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -60,10 +60,30 @@ class EditOutcome:
     announced: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def _tell(unit: UnitOfWork, found: list[Recipient], replies: list[Message]) -> int:
-    """Queue one DM per member; how many were told."""
-    await unit.messages.add_all(replies, kind="event")
-    return len(found)
+async def _tell(
+    unit: UnitOfWork,
+    event: EventRecord,
+    statuses: tuple[str, ...],
+    key: str,
+    note: Callable[[Recipient, ZoneInfo], Reply],
+) -> int:
+    """DM ``note`` (in each member's own timezone) to every member whose answer is one of
+    ``statuses``, once each (keyed ``{key}:{member}``); how many were told."""
+    record, org = unit.services.orgs.by_id(event.org_id)
+    found = await store.recipients(unit.conn, event.id, org.dm_platforms(), statuses=statuses)
+    messages = [
+        Message(
+            r.platform,
+            "user",
+            r.user_id,
+            note(r, ZoneInfo(r.timezone or record.timezone)),
+            f"{key}:{r.member_id}",
+            r.member_id,
+        )
+        for r in found
+    ]
+    await unit.messages.add_all(messages, kind="event", org_id=event.org_id)
+    return len(messages)
 
 
 async def apply_edit(
@@ -95,22 +115,13 @@ async def apply_edit(
             over = max(0, going - after.capacity)
     told = 0
     if any(name in TOLD_FIELDS for name in wanted):
-        record, org = unit.services.orgs.by_id(after.org_id)
-        found = await store.recipients(conn, after.id, org.dm_platforms(), statuses=ATTENDING)
-        notes = [
-            Message(
-                r.platform,
-                "user",
-                r.user_id,
-                change_note(
-                    locked, after, r, ZoneInfo(r.timezone or record.timezone), now=unit.now
-                ),
-                f"event:{after.id}:changed:{version}:{r.member_id}",
-                r.member_id,
-            )
-            for r in found
-        ]
-        told = await _tell(unit, found, notes)
+        told = await _tell(
+            unit,
+            after,
+            ATTENDING,
+            f"event:{after.id}:changed:{version}",
+            lambda r, tz: change_note(locked, after, r, tz, now=unit.now),
+        )
     announced = await after_change(unit, after)
     return EditOutcome(after, tuple(wanted), told, promoted, over, announced)
 
@@ -127,20 +138,13 @@ async def cancel_event(unit: UnitOfWork, event: EventRecord, reason: str | None)
         await unit.cancel_due("event_meeting", meeting.id)
     for milestone in await store.milestones(conn, event.id):
         await unit.cancel_due("event_milestone", milestone.id)
-    record, org = unit.services.orgs.by_id(after.org_id)
-    found = await store.recipients(conn, after.id, org.dm_platforms(), statuses=TOLD_OF_CANCEL)
-    notes = [
-        Message(
-            r.platform,
-            "user",
-            r.user_id,
-            cancel_note(after, ZoneInfo(r.timezone or record.timezone), now=unit.now),
-            f"event:{after.id}:cancelled:{r.member_id}",
-            r.member_id,
-        )
-        for r in found
-    ]
-    told = await _tell(unit, found, notes)
+    told = await _tell(
+        unit,
+        after,
+        TOLD_OF_CANCEL,
+        f"event:{after.id}:cancelled",
+        lambda r, tz: cancel_note(after, tz, now=unit.now),
+    )
     await after_change(unit, after)
     return told
 
@@ -309,17 +313,16 @@ def _edited(
         parts.append(" Reminders move with the new time.")
     if outcome.promoted:
         parts.append(f" {counted(len(outcome.promoted), 'member')} moved up from the waitlist.")
-    if "capacity" in names and after.capacity is not None and (capacity_before or 0) >= 0:
-        if capacity_before is None or after.capacity < capacity_before:
+    smaller = capacity_before is None or (after.capacity or 0) < capacity_before
+    if "capacity" in names and after.capacity is not None and smaller:
+        parts.append(" No one going loses their place")
+        if outcome.over_capacity:
+            going = after.capacity + outcome.over_capacity
             parts.append(
-                " No one going loses their place"
-                + (
-                    f": {outcome.over_capacity} going above the new {after.capacity} places "
-                    "stay, and new answers join the waitlist."
-                    if outcome.over_capacity
-                    else "."
-                )
+                f": {going} are going for {counted(after.capacity, 'place')}, and new answers "
+                "join the waitlist"
             )
+        parts.append(".")
     return TimedText(*parts)
 
 

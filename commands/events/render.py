@@ -142,7 +142,8 @@ def change_note(
 ) -> Reply:
     """What changed in an event, for one member coming to it, its times read in ``tz``."""
     lines: list[str] = [TimedText("Changed: ", titled(before, tz, now=now), ".")]
-    if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at):
+    moved = (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at)
+    if moved:
         lines.append(
             TimedText("When: ", when(before, tz, now=now), " → ", when(after, tz, now=now))
         )
@@ -152,9 +153,9 @@ def change_note(
             lines.append(f"{label}: {old or 'none'} → {new or 'none'}")
     if before.description != after.description:
         lines.append(f"The description is new: /event show id:{after.id}")
+    follow = "; your reminders follow the new time" if moved else ""
     lines.append(
-        f"You're still {STATUS_WORDS[r.status]}; your reminders follow the new time. "
-        "If you can't make it now, tap Can't go."
+        f"You're still {STATUS_WORDS[r.status]}{follow}. If you can't make it now, tap Can't go."
     )
     return Reply(text=TimedText.join("\n", lines), actions=rsvp_buttons(after)[2:], ephemeral=False)
 

@@ -119,8 +119,8 @@ async def test_sequence_capacity_nothing_to_change_and_bad_input(
     # a smaller one removes no one
     shrunk = await ok(bot, ORGANIZER, "/event edit id:1 capacity:1")
     assert shrunk.text.endswith(
-        "No one going loses their place: 2 going above the new 1 places stay, and new answers "
-        "join the waitlist."
+        "No one going loses their place: 3 are going for 1 place, and new answers join the "
+        "waitlist."
     )
     attendees = await ok(bot, ORGANIZER, "/event attendees id:1")
     assert ("going", "3 of 1") in attendees.fields

@@ -29,7 +29,8 @@ START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
 # the event no longer takes answers.
 REFUSAL = re.compile(
-    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|Event \d+ is over\.)",
+    r"^([a-z_]+: .+|/[a-z -]+ needs the (field|role|organizer|admin).*"
+    r"|Event \d+ is (over\.|cancelled; there is nothing to answer\.))",
     re.DOTALL,
 )
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
@@ -782,6 +783,13 @@ EVENT_COMMANDS = [
     "/event attendance id:1",
     "/event remind id:2",
     "/event ics",
+    "/event edit id:1",
+    "/event edit id:2",
+    "/event cancel id:2",
+    "/event meeting-edit meeting:1",
+    "/event meeting-remove",
+    "/event milestone-edit milestone:1",
+    "/event milestone-remove milestone:1",
     "/event",
 ]
 _words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
@@ -811,6 +819,11 @@ _keys = st.sampled_from(
         "at",
         "offsets",
         "id",
+        "description",
+        "start_message",
+        "reason",
+        "meeting",
+        "milestone",
     ]
 )
 _values = st.one_of(

@@ -33,6 +33,14 @@ async def test_edit_then_cancel_in_discord(rig: DiscordRig) -> None:
     refused = await rig.click(BEA, post["id"], "Edit")
     assert "/event edit needs the organizer role" in text_of(refused), text_of(refused)
 
+    opened = await rig.click(ANA, post["id"], "Edit")
+    assert opened.responses[0]["type"] == 9  # MODAL, filled in with the event as it is
+    box = opened.responses[0]["data"]
+    assert box["title"].startswith("Edit event 1")
+    inputs = {row["components"][0]["custom_id"]: row["components"][0] for row in box["components"]}
+    assert inputs["title"]["value"] == "Budget rally"
+    assert inputs["start"]["value"] == "2026-11-20 18:00"
+
     edited = await rig.slash(ANA, "event", {"id": 1, "start": "2026-11-21 11:00"}, sub="edit")
     assert "Event 1 changed (start, end)." in text_of(edited), text_of(edited)
     await rig.settle()
