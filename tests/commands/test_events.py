@@ -824,6 +824,11 @@ _keys = st.sampled_from(
         "reason",
         "meeting",
         "milestone",
+        "repeat",
+        "until",
+        "count",
+        "occurrence",
+        "from",
     ]
 )
 _values = st.one_of(
@@ -847,6 +852,11 @@ _values = st.one_of(
             "0",
             "100001",
             "IL",
+            "every 2 weeks",
+            "every 2nd tuesday",
+            "11/24",
+            "Dec 8",
+            "2027-06-30",
         ]
     ),
 )
@@ -859,7 +869,11 @@ _lines = st.builds(
 
 def test_random_event_commands_never_break_the_bot(own_loop_bot: tuple[Any, Bot]) -> None:
     loop, bot = own_loop_bot
-    for line in (MEETING, LEGDAY):
+    repeating = (
+        '/event create title:"Book club" kind:meeting start:"2026-11-10 19:00" '
+        'repeat:"every 2 weeks"'
+    )
+    for line in (MEETING, LEGDAY, repeating):
         assert not loop.run_until_complete(bot.say(ORGANIZER, line)).error
     people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]
 
