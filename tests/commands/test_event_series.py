@@ -60,6 +60,7 @@ def local(*parts: int) -> datetime:
 
 
 async def series_bot(database: Database, tmp_path: Path) -> SeriesBot:
+    """A console bot at START (Monday 9:00 in Chicago) on ``database``."""
     return await SeriesBot.start(database, tmp_path, start=START)
 
 
