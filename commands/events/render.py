@@ -110,7 +110,8 @@ def _cancelled(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Reply:
 
 
 def edit_form(event: EventRecord) -> Form:
-    """The edit form of an event, filled in with what it has now, in its own timezone."""
+    """The edit form of an event, filled in with what it has now, in its own timezone; for a
+    date of a repeating event, it changes that date only (``occurrence:``)."""
     tz = ZoneInfo(event.timezone)
 
     def typed(at: datetime | None) -> str:
@@ -134,7 +135,12 @@ def edit_form(event: EventRecord) -> Form:
             max_length=3000,
         ),
     ]
-    return Form(f"Edit event {event.id}", "event edit", fields, args={"id": str(event.id)})
+    args = {"id": str(event.id)}
+    title = f"Edit event {event.id}"
+    if event.occurrence_start is not None:  # a date of a repeating event: that date only
+        args["occurrence"] = f"{event.occurrence_start.astimezone(tz):%Y-%m-%d}"
+        title += " (this date)"
+    return Form(title, "event edit", fields, args=args)
 
 
 def change_note(

@@ -195,3 +195,25 @@ async def test_a_date_changed_before_its_announcement_is_announced_once_at_its_t
     assert "When: Tue Dec 22, 6:00 PM – 7:30 PM CST" in post and "Where: Room D" in post
     shown = await ok(t.bot, "ana", "/event show id:2")
     assert "Repeats every 2 weeks on Tuesday at 6:00 PM." in shown.text
+
+
+async def test_the_edit_button_on_a_date_changes_that_date(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await series_bot(database, tmp_path)
+    bot = t.bot
+    await ok(bot, ORGANIZER, BOOK_CLUB)
+    await t.step_to(local(2026, 11, 3, 19))
+    button = next(b for b in t.screen.all_buttons if b.label == "Edit")
+    opened = await bot.app.dispatcher.handle_interaction(
+        bot.invocation(ORGANIZER, interactive=True), button.action_id
+    )
+    assert opened.form is not None and opened.form.title == "Edit event 1 (this date)"
+    assert opened.form.id == "event.edit?id=1&occurrence=2026-11-10"
+    filled = {f.name: f.default for f in opened.form.fields}
+    same = await bot.click(ORGANIZER, opened.form.id, filled)
+    assert same.text == "Event 1 already says that; nothing changed."
+    changed = await bot.click(ORGANIZER, opened.form.id, {**filled, "start": "2026-11-10 18:00"})
+    assert changed.text.startswith("Event 1 changed (start")
+    await ok(bot, "ana", "/event rsvp id:1 status:going occurrence:11/24")
+    assert [r[2] for r in await rows(t)] == [local(2026, 11, 10, 18), local(2026, 11, 24, 19)]
