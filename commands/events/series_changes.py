@@ -46,6 +46,9 @@ _TEMPLATE_FIELDS = (
     "reminder_offsets",
     "start_message",
 )
+#: the option of each template field, in the order of ``_TEMPLATE_FIELDS``
+_OPTION_OF = ("title", "kind", "description", "place", "link", "capacity", "reminders")
+_OPTION_OF += ("start_message",)
 
 
 def check_scope(occurrence: str | None, since: str | None) -> None:
@@ -216,11 +219,6 @@ async def edit_series(
         f"({counted(changed, 'date')} to come made so far, and every later date as it is made). "
         f"Their announcements are updated; {counted(told, 'member')} coming told by DM."
     )
-
-
-#: the option of each template field, in the order of ``_TEMPLATE_FIELDS``
-_OPTION_OF = ("title", "kind", "description", "place", "link", "capacity", "reminders")
-_OPTION_OF += ("start_message",)
 
 
 async def _make_until(ctx: Context, series: SeriesRecord, since_start: datetime) -> None:
