@@ -79,11 +79,18 @@ async def announce(
     kind: str,
     channels: Mapping[str, Sequence[str]],
     org_id: int,
+    key: str = "",
 ) -> list[tuple[str, str]]:
     """Post a subject in every channel of ``channels`` and record each post, so that
-    ``refresh`` can edit it. Returns where it was posted now."""
+    ``refresh`` can edit it; ``key`` names the posts when they are not the subject's first
+    (``{subject_kind}:{subject_id}:post``). Returns where it was posted now."""
     posted = await post_to_channels(
-        unit, channels, reply, kind=kind, key=f"{subject_kind}:{subject_id}:post", org_id=org_id
+        unit,
+        channels,
+        reply,
+        kind=kind,
+        key=key or f"{subject_kind}:{subject_id}:post",
+        org_id=org_id,
     )
     shown = shown_digest(reply)
     await store.add_posts(

@@ -76,9 +76,9 @@ class UnitOfWork:
         await queue.schedule_many(self.conn, items)
         self._scheduled += [item.due_at for item in items]
 
-    async def cancel_due(self, kind: str, ref_id: int) -> None:
-        """Cancel what is still scheduled of a kind for one row."""
-        await queue.cancel_due(self.conn, kind, ref_id)
+    async def cancel_due(self, kind: str, ref_id: int, member_id: int | None = None) -> None:
+        """Cancel what is still scheduled of a kind for one row (only one member's, if given)."""
+        await queue.cancel_due(self.conn, kind, ref_id, member_id)
 
     def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run ``job`` once this unit of work has committed; a write it makes goes in a unit of

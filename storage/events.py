@@ -41,6 +41,10 @@ _profiles = Profile.__table__
 SEATED = "going"
 WAITLISTED = "waitlisted"
 ATTENDING = ("going", "maybe")
+#: the answers of those told when an event is cancelled
+TOLD_OF_CANCEL = ("going", "maybe", "waitlisted")
+#: an event's state once cancelled
+CANCELLED = "cancelled"
 CSV_HEADERS = (
     "name",
     "platform",
@@ -79,11 +83,20 @@ class EventRecord:
     sequence: int = 0
     #: scheduled or cancelled
     state: str = "scheduled"
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    #: whether the event's channels get a message when it starts
+    start_message: bool = True
     #: for an occurrence of a repeating event: its series
     series_id: int | None = None
     #: the start the series' rule gave this occurrence: it names the occurrence even after
     #: the occurrence is moved (its iCalendar RECURRENCE-ID)
     occurrence_start: datetime | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """The event was cancelled."""
+        return self.state == CANCELLED
 
 
 @dataclass(frozen=True)
@@ -223,8 +236,11 @@ async def get_events(conn: AsyncConnection, ids: list[int]) -> dict[int, EventRe
 async def upcoming_events(
     conn: AsyncConnection, org_id: int, now: datetime, until: datetime | None = None
 ) -> list[EventRecord]:
-    """An organization's events not yet over (starting before ``until``), soonest first."""
-    query = select(*_EVENT_COLUMNS).where(_events.c.org_id == org_id, _events.c.ends_at > now)
+    """An organization's events not yet over and not cancelled (starting before ``until``),
+    soonest first."""
+    query = select(*_EVENT_COLUMNS).where(
+        _events.c.org_id == org_id, _events.c.ends_at > now, _events.c.state != CANCELLED
+    )
     if until is not None:
         query = query.where(_events.c.starts_at < until)
     rows = await conn.execute(query.order_by(_events.c.starts_at, _events.c.id))
@@ -450,11 +466,17 @@ async def recipients(
 async def member_rsvps(
     conn: AsyncConnection, member_id: int, org_id: int, now: datetime
 ) -> list[tuple[EventRecord, RsvpRecord]]:
-    """A member's answers to an organization's events not yet over, soonest first."""
+    """A member's answers to an organization's events not yet over nor cancelled, soonest
+    first."""
     rows = await conn.execute(
         select(*_EVENT_COLUMNS, *(c.label(f"r_{c.name}") for c in _RSVP_COLUMNS))
         .join(_rsvps, _rsvps.c.event_id == _events.c.id)
-        .where(_rsvps.c.member_id == member_id, _events.c.org_id == org_id, _events.c.ends_at > now)
+        .where(
+            _rsvps.c.member_id == member_id,
+            _events.c.org_id == org_id,
+            _events.c.ends_at > now,
+            _events.c.state != CANCELLED,
+        )
         .order_by(_events.c.starts_at, _events.c.id)
     )
     after = width(EventRecord)

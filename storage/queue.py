@@ -488,13 +488,17 @@ async def move_due(conn: AsyncConnection, key: str, due_at: datetime) -> bool:
     return bool(moved.rowcount)
 
 
-async def cancel_due(conn: AsyncConnection, kind: str, ref_id: int) -> None:
-    """Cancel every pending item of a kind for one row (a cancelled reminder, say)."""
-    await conn.execute(
-        update(_due)
-        .where(_due.c.kind == kind, _due.c.ref_id == ref_id, _due.c.state == "pending")
-        .values(state="cancelled")
+async def cancel_due(
+    conn: AsyncConnection, kind: str, ref_id: int, member_id: int | None = None
+) -> None:
+    """Cancel every pending item of a kind for one row (a cancelled reminder, say), or only
+    one member's items of it."""
+    query = update(_due).where(
+        _due.c.kind == kind, _due.c.ref_id == ref_id, _due.c.state == "pending"
     )
+    if member_id is not None:
+        query = query.where(_due.c.member_id == member_id)
+    await conn.execute(query.values(state="cancelled"))
 
 
 async def claim_due(

@@ -12,10 +12,15 @@ from bot.options import (
     US_STATES,
     Choice,
 )
+from bot.registry import Role
 from bot.reply import File, Reply, Table
 from bot.timefmt import TimedText
 from commands.events import group
+from commands.events import series as rolling
 from commands.events.access import org_event, tz_of
+from commands.events.calendar import series_entries
+from commands.events.due import fresh_version
+from commands.events.items import listed_for_organizers
 from commands.events.occurrences import named_occurrence
 from commands.events.options import DETAIL_OPTIONS, ID, OCCURRENCE, STATUSES
 from commands.events.render import (
@@ -30,10 +35,12 @@ from commands.events.render import (
     when,
     when_text,
 )
-from commands.events.rules import check_answer_open, check_details
+from commands.events.rules import check_answer_open, check_changeable, check_details
 from commands.events.waitlist import tell_promoted
+from storage import event_changes as changes
 from storage import events as store
 from storage import members
+from storage import series as series_store
 from storage.events import Details
 
 
@@ -120,7 +127,17 @@ async def rsvp(
     )
     if updated:
         return Reply(text=f"Your details for event {id} are updated.")
-    return Reply(text=told(event, outcome, tz, now=now))
+    answer = told(event, outcome, tz, now=now)
+    if outcome.previous == "going" and outcome.status != "going":
+        led = await changes.drop_lead(conn, id, member.id)
+        if led:
+            await ctx.audit("event.lead_left", f"event {id}", states=",".join(led))
+            answer = TimedText(
+                answer,
+                f" You no longer lead the {', '.join(led)} delegation; organizers can name "
+                "another lead.",
+            )
+    return Reply(text=answer)
 
 
 @group.command("list", help="Events to come", read_only=True)
@@ -131,15 +148,17 @@ async def list_events(ctx: Context) -> Reply:
         return Reply(text="There are no events coming up.")
     counts = await store.counts_of(ctx.conn, [e.id for e in events])
     tz = await tz_of(ctx)
+    repeats = await rolling.repeats_of(ctx, events)
     rows = []
     for e in events:
         c = counts[e.id]
         going = f"{c['going']}" + (f"/{e.capacity}" if e.capacity else "")
         if c["waitlisted"]:
             going += f" (+{c['waitlisted']} waiting)"
-        rows.append(
-            [f"event {e.id}", e.title, KIND_LABELS[e.kind], when_text(e, tz, now=ctx.now), going]
-        )
+        shown = when_text(e, tz, now=ctx.now)
+        if e.id in repeats:
+            shown += f"; {repeats[e.id]}"
+        rows.append([f"event {e.id}", e.title, KIND_LABELS[e.kind], shown, going])
     return Reply(
         title="Events",
         table=Table(["event", "title", "kind", "when", "going"], rows),
@@ -154,11 +173,19 @@ async def show(ctx: Context, id: int) -> Reply:
     event = await org_event(ctx, id)
     tz = await tz_of(ctx)
     reply = announcement(event, tz, now=ctx.now)
-    extra: list[str] = [
-        TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now))
-        for ms in await store.milestones(ctx.conn, id)
-        if ms.at > ctx.now
-    ]
+    organizer = await ctx.effective_role() >= Role.ORGANIZER
+    extra: list[str] = (
+        await listed_for_organizers(ctx, event)
+        if organizer
+        else [
+            TimedText(f"{ms.title}: ", moment(event, ms.at, tz, now=ctx.now))
+            for ms in await store.milestones(ctx.conn, id)
+            if ms.at > ctx.now
+        ]
+    )
+    note = await rolling.series_note(ctx, event)
+    if note:
+        extra.insert(0, note)
     member = await ctx.existing_member()
     rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if rsvp is not None:
@@ -166,9 +193,11 @@ async def show(ctx: Context, id: int) -> Reply:
         if rsvp.status == "waitlisted":
             status += f", number {await store.position(ctx.conn, id, rsvp.member_id)}"
         extra.append(f"You are {status}.")
-    if ctx.now >= event.ends_at:
+    if ctx.now >= event.ends_at and not event.cancelled:
         extra.append("This event is over.")
         reply.actions = []
+    if not organizer:
+        reply.actions = [a for a in reply.actions if a.command != "event edit"]
     if extra:
         reply.text = TimedText.join("\n\n", [reply.text, TimedText.join("\n", extra)])
     reply.ephemeral = True
@@ -247,7 +276,10 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     rsvp = None if member is None else await store.get_rsvp(ctx.conn, id, member.id)
     if member is None or rsvp is None or rsvp.status not in ("going", "maybe"):
         raise ValidationError("id", f"you are not going to event {id}; answer with /event rsvp")
+    check_changeable(event, ctx.now)
     await store.set_reminder_offsets(ctx.conn, id, member.id, offsets)
+    # the member's earlier times give way to these, scheduled under keys of their own
+    await ctx.cancel_due("event_member_reminder", id, member.id)
     tz = await tz_of(ctx)
     if offsets is None:
         shown = ", ".join(event.reminder_offsets) + " before" if event.reminder_offsets else "none"
@@ -255,7 +287,7 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     scheduled = await schedule_reminders(
         ctx,
         "event_member_reminder",
-        f"event:{id}:member:{member.id}",
+        f"event:{id}:member:{member.id}:{fresh_version()}",
         event.starts_at,
         offsets,
         ZoneInfo(event.timezone),
@@ -270,7 +302,12 @@ async def remind(ctx: Context, id: int, offsets: tuple[str, ...] | None) -> Repl
     return Reply(text=TimedText(f"Your reminders for event {id}: ", shown, "."))
 
 
-@group.command("ics", options=[ID], help="The event as a calendar file (.ics)", read_only=True)
+@group.command(
+    "ics",
+    options=[ID],
+    help="The event as a calendar file (.ics); a repeating event with every date",
+    read_only=True,
+)
 async def ics(ctx: Context, id: int) -> Reply:
     """An RFC 5545 file with the event in its timezone (VTIMEZONE included), its milestones
     and, for a member going to a legislative day, their delegation's meetings."""
@@ -283,12 +320,22 @@ async def ics(ctx: Context, id: int) -> Reply:
         await store.meetings(conn, id, state) if event.kind == "legislative-day" and state else []
     )
     organizer = (ctx.org_config.name, organizer_address(ctx.org_config.contact))
+    series = (
+        None if event.series_id is None else await series_store.get_series(conn, event.series_id)
+    )
+    entries, span = (
+        ([], [])
+        if series is None
+        else series_entries(series, await series_store.occurrences(conn, series.id), ctx.now)
+    )
     data = calendar(
         event,
         ctx.now,
         organizer=organizer,
         meetings=meetings,
         milestones=await store.milestones(conn, id),
+        series=entries,
+        span=span,
     )
     return Reply(
         text=f"Event {id} for your calendar: open the file, or import it.",

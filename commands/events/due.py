@@ -4,24 +4,82 @@ meetings and of milestones, each in the member's timezone, and its lines in the 
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot import posts
 from bot.digests import digest_section
 from bot.messages import Message
+from bot.offsets import schedule_reminders
 from bot.reply import Reply
 from bot.scheduler import DueContext
 from bot.timefmt import TimedText
 from bot.unit import UnitOfWork
 from commands.events import group
-from commands.events.render import announcement, moment, reminder_reply, when_text
+from commands.events.render import (
+    announcement,
+    moment,
+    reminder_reply,
+    start_note,
+    when_text,
+)
 from commands.events.rules import LONGEST
+from storage import event_changes as changes
 from storage import events as store
+from storage import posts as post_store
 from storage.events import EventRecord, MeetingRecord, MilestoneRecord, Recipient
 from storage.queue import DueRow
+
+#: the due kinds of an event's own scheduled work (its reminders, members' own reminders,
+#: its start message), all with the event as ``ref_id``
+EVENT_DUE_KINDS = ("event_reminder", "event_member_reminder", "event_start")
+
+
+def fresh_version() -> str:
+    """A version for work scheduled again in place of cancelled items: the keys it names are
+    new, so the new items are added whatever the cancelled ones were called."""
+    return secrets.token_hex(5)
+
+
+async def schedule_event_work(
+    ctx: UnitOfWork, event: EventRecord, version: str = ""
+) -> list[datetime]:
+    """Schedule what is still ahead of an event: its reminders, the own reminders of each
+    member coming who chose theirs, and its start message if it has one. Work scheduled
+    again (after an edit) names a new ``version`` in its keys, so it is new work, not the
+    cancelled items' keys. Returns the times of the event's own reminders."""
+    tz = ZoneInfo(event.timezone)
+    prefix = f"event:{event.id}" + (f":{version}" if version else "")
+    common: dict[str, Any] = {"ref_id": event.id, "org_id": event.org_id}
+    scheduled = await schedule_reminders(
+        ctx, "event_reminder", prefix, event.starts_at, event.reminder_offsets, tz, **common
+    )
+    for member_id, offsets in await changes.own_reminders(ctx.conn, event.id):
+        await schedule_reminders(
+            ctx,
+            "event_member_reminder",
+            f"{prefix}:member:{member_id}",
+            event.starts_at,
+            offsets,
+            tz,
+            member_id=member_id,
+            **common,
+        )
+    if event.start_message and event.starts_at > ctx.now:
+        await ctx.schedule(
+            kind="event_start", due_at=event.starts_at, key=f"{prefix}:start", **common
+        )
+    return scheduled
+
+
+async def cancel_event_work(ctx: UnitOfWork, event: EventRecord) -> None:
+    """Cancel every pending item of an event's own scheduled work."""
+    for kind in EVENT_DUE_KINDS:
+        await ctx.cancel_due(kind, event.id)
 
 
 @group.live_view("event", edit_kind="event")
@@ -41,7 +99,7 @@ async def _event_reminders(ctx: DueContext, *, own: bool) -> None:
     messages: list[Message] = []
     for item in ctx.items:
         event = events.get(item.ref_id or 0)
-        if event is None or ctx.missed(item) or event.starts_at <= ctx.now:
+        if event is None or event.cancelled or ctx.missed(item) or event.starts_at <= ctx.now:
             continue
         record, org = ctx.services.orgs.by_id(event.org_id)
         offset = item.payload.get("offset")
@@ -107,6 +165,8 @@ async def _remind_of(
         if row is None or ctx.missed(item):
             continue
         event = events[row.event_id]
+        if event.cancelled:
+            continue
         record, org = ctx.services.orgs.by_id(event.org_id)
         state = delegation(row)
         for r in await store.recipients(ctx.conn, event.id, org.dm_platforms(), state=state):
@@ -129,6 +189,30 @@ async def milestone_reminder(ctx: DueContext) -> None:
     """Remind those going (and maybe) of a milestone."""
     found = await store.get_milestones(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
     await _remind_of(ctx, found, _milestone_text, lambda ms: None)
+
+
+@group.on_due("event_start")
+async def start_message(ctx: DueContext) -> None:
+    """As an event starts, a short message where it was announced (the alert channels, for
+    an event announced before its posts were recorded); none for a cancelled event, one whose
+    start message was turned off or moved, or one missed by far."""
+    events = await store.get_events(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
+    for item in ctx.items:
+        event = events.get(item.ref_id or 0)
+        if event is None or event.cancelled or not event.start_message or ctx.missed(item):
+            continue
+        if item.due_at != event.starts_at:
+            continue
+        where: dict[str, list[str]] = {}
+        for post in await post_store.posts_of(ctx.conn, "event", [event.id]):
+            if post.channel not in where.setdefault(post.platform, []):
+                where[post.platform].append(post.channel)
+        if not where:
+            _, org = ctx.services.orgs.by_id(event.org_id)
+            where = {platform: list(channels) for platform, channels in org.alert_channels.items()}
+        await posts.post_to_channels(
+            ctx, where, start_note(event), kind="event", key=item.key or "", org_id=event.org_id
+        )
 
 
 @group.on_digest

@@ -125,5 +125,10 @@ async def named_occurrence(ctx: Context, event: EventRecord, text: str) -> Event
     found = await store.occurrence(ctx.conn, series.id, start)
     if found is not None:
         return found
+    length = timedelta(seconds=int(series.template["length"]))
+    if start + length <= ctx.now:
+        raise ValidationError("occurrence", f"the date {text.strip()} is over")
+    if start - ctx.now > rolling.MAX_SPAN:
+        raise ValidationError("occurrence", "give a date within two years from today")
     made, _ = await rolling.make_occurrence(ctx, series, start)
     return made

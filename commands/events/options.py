@@ -111,6 +111,9 @@ OCCURRENCE_HELP = (
 )
 OCCURRENCE = Text("occurrence", max_length=40, help=OCCURRENCE_HELP)
 FROM = Text("from", max_length=40, help="a date of a repeating event: that one and all later ones")
+START_MESSAGE = YesNo(
+    "start_message", help="a message in the event's channels when it starts (default yes)"
+)
 DETAIL_OPTIONS = (
     UsState("state", help="your state delegation, e.g. IL"),
     District("district", help="your congressional district"),

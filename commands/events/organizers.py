@@ -24,6 +24,7 @@ from bot.when import parse_moment
 from bot.wording import plural
 from commands.events import group
 from commands.events.access import account_member, org_event, tz_of
+from commands.events.due import schedule_event_work
 from commands.events.mirrors import sync_mirrors
 from commands.events.options import (
     CREATE_OPTIONS,
@@ -32,6 +33,7 @@ from commands.events.options import (
     MEETING_OFFSETS,
     MILESTONE_OFFSETS,
     REPEAT_OPTIONS,
+    START_MESSAGE,
     WHEN_HELP,
     Accounts,
 )
@@ -43,7 +45,7 @@ from storage import events as store
 
 @group.command(
     "create",
-    options=[*CREATE_OPTIONS, *REPEAT_OPTIONS, NOTIFY],
+    options=[*CREATE_OPTIONS, START_MESSAGE, *REPEAT_OPTIONS, NOTIFY],
     role=Role.ORGANIZER,
     form_title="New event",
     help="Create an event (or a repeating one) and announce it in the alert channels",
@@ -61,14 +63,15 @@ async def create(
     capacity: int | None,
     rsvp_by: str | None,
     reminders: tuple[str, ...] | None,
+    start_message: bool | None,
     repeat: str | None,
     until: str | None,
     count: int | None,
     notify: str | None,
 ) -> Reply:
     """Store the event, announce it (pinging ``notify``, if asked), and schedule its
-    reminders; with ``repeat``, a series whose occurrences are made and announced as they
-    come near."""
+    reminders and its start message; with ``repeat``, a series whose occurrences are made
+    and announced as they come near."""
     tz = ZoneInfo(timezone or ctx.org.timezone)
     now = ctx.now
     starts, ends, deadline = event_times(start, end, rsvp_by, now, tz)
@@ -77,7 +80,18 @@ async def create(
     member = await ctx.member()
     if repeat is not None:
         first = Planned(
-            title, kind, tz, starts, ends, deadline, description, place, link, capacity, offsets
+            title,
+            kind,
+            tz,
+            starts,
+            ends,
+            deadline,
+            description,
+            place,
+            link,
+            capacity,
+            offsets,
+            start_message is not False,
         )
         return await create_series(ctx, first, repeat, until, count, notify or "", member.id)
     event = await store.create_event(
@@ -96,17 +110,9 @@ async def create(
         reminder_offsets=offsets,
         created_by=member.id,
         created_at=now,
+        start_message=start_message is not False,
     )
-    await schedule_reminders(
-        ctx,
-        "event_reminder",
-        f"event:{event.id}",
-        starts,
-        offsets,
-        tz,
-        ref_id=event.id,
-        org_id=ctx.org.id,
-    )
+    await schedule_event_work(ctx, event)
     posted = await posts.announce(
         ctx,
         "event",
@@ -268,7 +274,8 @@ async def meeting(
     await ctx.audit("event.meeting", f"event {id}", state=state, legislator=legislator)
     return Reply(
         text=TimedText(
-            f"Meeting added for the {state} delegation: {legislator} ({office}), ",
+            f"Meeting added for the {state} delegation (meeting {found.id}): {legislator} "
+            f"({office}), ",
             moment(event, starts, await tz_of(ctx), now=ctx.now),
             (f", {place}" if place else "") + ". "
             f"Its members see it in /event mine and are reminded "
@@ -315,7 +322,7 @@ async def milestone(
     )
     return Reply(
         text=TimedText(
-            f"Milestone added to event {id}: {title}, ",
+            f"Milestone added to event {id} (milestone {found.id}): {title}, ",
             moment(event, at_time, await tz_of(ctx), now=ctx.now),
             f" ({reminded}).",
         )

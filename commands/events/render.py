@@ -5,6 +5,7 @@ reminder, and the event as an RFC 5545 calendar file."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -61,10 +62,18 @@ def rsvp_buttons(event: EventRecord) -> list[Action]:
     ]
 
 
+def edit_button(event: EventRecord) -> Action:
+    """Edit, for organizers: the typed /event edit, which opens the edit form when clicked."""
+    return Action("Edit", "event edit", {"id": str(event.id)})
+
+
 def announcement(event: EventRecord, tz: ZoneInfo | None = None, *, now: datetime) -> Reply:
     """The event as posted in the alert channels, in its own timezone (and, shown to one
-    person, with their time in ``tz`` where it differs)."""
+    person, with their time in ``tz`` where it differs); once cancelled, "Cancelled" with its
+    buttons closed."""
     tz = tz or ZoneInfo(event.timezone)
+    if event.cancelled:
+        return _cancelled(event, tz, now=now)
     lines: list[str] = [TimedText("When: ", when(event, tz, now=now))]
     if event.place:
         lines.append(f"Where: {event.place}")
@@ -79,9 +88,105 @@ def announcement(event: EventRecord, tz: ZoneInfo | None = None, *, now: datetim
     return Reply(
         title=f"{KIND_LABELS[event.kind]}: {event.title} (event {event.id})",
         text=TimedText.join("\n\n", [*body, TimedText.join("\n", lines), typed]),
-        actions=rsvp_buttons(event),
+        actions=[*rsvp_buttons(event), edit_button(event)],
         ephemeral=False,
     )
+
+
+def _cancelled(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Reply:
+    """A cancelled event's announcement: what it was, that it is cancelled and why."""
+    why = f" {event.cancel_reason}" if event.cancel_reason else ""
+    lines = [
+        f"Cancelled.{why} No reminders will be sent.",
+        TimedText("It was to be ", when(event, tz, now=now), "."),
+    ]
+    closed = [replace(button, disabled=True) for button in rsvp_buttons(event)]
+    return Reply(
+        title=f"Cancelled: {event.title} (event {event.id})",
+        text=TimedText.join("\n", lines),
+        actions=closed,
+        ephemeral=False,
+    )
+
+
+def edit_form(event: EventRecord) -> Form:
+    """The edit form of an event, filled in with what it has now, in its own timezone; for a
+    date of a repeating event, it changes that date only (``occurrence:``)."""
+    tz = ZoneInfo(event.timezone)
+
+    def typed(at: datetime | None) -> str:
+        return "" if at is None else f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
+
+    fields = [
+        FormField("title", "Title", default=event.title),
+        FormField("start", "Starts", default=typed(event.starts_at), max_length=100),
+        FormField("end", "Ends", default=typed(event.ends_at), max_length=100),
+        FormField("place", "Where", default=event.place or "", max_length=300),
+        FormField("link", "Link", default=event.link or "", max_length=2000),
+        FormField(
+            "capacity", "Places", default="" if event.capacity is None else str(event.capacity)
+        ),
+        FormField("rsvp_by", "RSVP by", default=typed(event.rsvp_deadline), max_length=100),
+        FormField(
+            "description",
+            "Description",
+            long=True,
+            default=event.description or "",
+            max_length=3000,
+        ),
+    ]
+    args = {"id": str(event.id)}
+    title = f"Edit event {event.id}"
+    if event.occurrence_start is not None:  # a date of a repeating event: that date only
+        args["occurrence"] = f"{event.occurrence_start.astimezone(tz):%Y-%m-%d}"
+        title += " (this date)"
+    return Form(title, "event edit", fields, args=args)
+
+
+def change_note(
+    before: EventRecord, after: EventRecord, r: Recipient, tz: ZoneInfo, *, now: datetime
+) -> Reply:
+    """What changed in an event, for one member coming to it, its times read in ``tz``."""
+    lines: list[str] = [TimedText("Changed: ", titled(before, tz, now=now), ".")]
+    moved = (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at)
+    if moved:
+        lines.append(
+            TimedText("When: ", when(before, tz, now=now), " → ", when(after, tz, now=now))
+        )
+    for label, name in (("Title", "title"), ("Where", "place"), ("Link", "link")):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            lines.append(f"{label}: {old or 'none'} → {new or 'none'}")
+    if before.description != after.description:
+        lines.append(f"The description is new: /event show id:{after.id}")
+    follow = "; your reminders follow the new time" if moved else ""
+    lines.append(
+        f"You're still {STATUS_WORDS[r.status]}{follow}. If you can't make it now, tap Can't go."
+    )
+    return Reply(text=TimedText.join("\n", lines), actions=rsvp_buttons(after)[2:], ephemeral=False)
+
+
+def cancel_note(event: EventRecord, tz: ZoneInfo, *, now: datetime) -> Reply:
+    """An event's cancellation, for one member who answered it, its time read in ``tz``."""
+    why = f" {event.cancel_reason}" if event.cancel_reason else ""
+    return Reply(
+        text=TimedText(
+            "Cancelled: ",
+            titled(event, tz, now=now),
+            f".{why} There is nothing more to do; no reminders will be sent.",
+        ),
+        ephemeral=False,
+    )
+
+
+def start_note(event: EventRecord) -> Reply:
+    """The message in an event's channels as it starts."""
+    lines = [f"Starting now: “{event.title}” (event {event.id})."]
+    if event.place:
+        lines.append(f"Where: {event.place}")
+    if event.link:
+        lines.append(f"Join: {event.link}")
+    return Reply(text="\n".join(lines), ephemeral=False)
 
 
 def rsvp_form(event: EventRecord, defaults: dict[str, str]) -> Form:
@@ -215,28 +320,35 @@ def calendar(
     organizer: tuple[str, str],
     meetings: Sequence[MeetingRecord] = (),
     milestones: Sequence[MilestoneRecord] = (),
+    series: Sequence[icalendar.Event] = (),
+    span: Sequence[datetime] = (),
 ) -> bytes:
     """The event as an iCalendar file, its times in its own zone with the zone's rules, with
     ``meetings`` (the asker's delegation's) and ``milestones`` as entries of their own, each
-    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry."""
+    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry. Each
+    entry of the event carries its SEQUENCE and STATUS (CANCELLED once cancelled). For an
+    occurrence of a repeating event, ``series`` holds the series' entries (its RRULE and
+    overrides) in place of the event's own, and ``span`` the times its dates run over."""
     tz = ZoneInfo(event.timezone)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//rallybot//events//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     stamp = f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
-    cal.add_component(
-        _entry(
-            f"event-{event.id}-{stamp}",
-            now,
-            event.starts_at.astimezone(tz),
-            event.title,
-            end=event.ends_at.astimezone(tz),
-            description=event.description,
-            location=event.place,
-            url=event.link,
-        )
+    own = _entry(
+        f"event-{event.id}-{stamp}",
+        now,
+        event.starts_at.astimezone(tz),
+        event.title,
+        end=event.ends_at.astimezone(tz),
+        description=event.description,
+        location=event.place,
+        url=event.link,
     )
+    own.add("sequence", event.sequence)
+    own.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    for entry in series or [own]:
+        cal.add_component(entry)
     for m in meetings:
         delegation = f"{US_STATES.get(m.state, m.state)} delegation, {event.title}"
         cal.add_component(
@@ -253,7 +365,7 @@ def calendar(
         summary = f"{ms.title} ({event.title})"
         cal.add_component(_entry(f"milestone-{ms.id}-{stamp}", now, ms.at.astimezone(tz), summary))
     # the zone's rules from a year before to a year after: enough, and a short file
-    moments = [event.starts_at, event.ends_at, *(m.starts_at for m in meetings)]
+    moments = [event.starts_at, event.ends_at, *span, *(m.starts_at for m in meetings)]
     moments += [ms.at for ms in milestones]
     start, end = min(moments).astimezone(tz).date(), max(moments).astimezone(tz).date()
     cal.add_missing_timezones(

@@ -35,6 +35,7 @@ class Planned:
     link: str | None
     capacity: int | None
     offsets: tuple[str, ...]
+    start_message: bool
 
 
 def check_series_ends(repeat: str | None, until: str | None, count: int | None) -> None:
@@ -100,7 +101,7 @@ async def create_series(
             capacity=plan.capacity,
             rsvp_before=None if plan.deadline is None else plan.starts - plan.deadline,
             reminder_offsets=plan.offsets,
-            created_by=member_id,
+            start_message=plan.start_message,
         ),
         created_by=member_id,
         created_at=now,

@@ -43,16 +43,67 @@ def event_times(
     typed in ``tz``: it ends after it starts, within 14 days, and RSVPs close before it."""
     starts = parse_moment(start, "start", now, tz)
     ends = end_time(end, starts, now, tz) if end else starts + timedelta(hours=1)
+    deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
+    _check_span(starts, ends, deadline, "rsvp_by", now, tz)
+    return starts, ends, deadline
+
+
+def _check_span(
+    starts: datetime,
+    ends: datetime,
+    deadline: datetime | None,
+    deadline_option: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> None:
+    """An event ends after it starts, within 14 days, and its RSVPs close before it starts
+    (a refusal of the deadline names ``deadline_option``)."""
     if ends <= starts:
         raise ValidationError("end", f"must be after the start, {local_time(starts, tz, now=now)}")
     if ends - starts > LONGEST:
         raise ValidationError("end", "must be within 14 days of the start")
-    deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else None
     if deadline is not None and deadline > starts:
         raise ValidationError(
-            "rsvp_by", f"must be before the start, {local_time(starts, tz, now=now)}"
+            deadline_option, f"must be before the start, {local_time(starts, tz, now=now)}"
         )
+
+
+def edited_times(
+    event: EventRecord,
+    start: str | None,
+    end: str | None,
+    rsvp_by: str | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> tuple[datetime, datetime, datetime | None]:
+    """An edited event's start, end and RSVP deadline, the ones given typed in ``tz`` and the
+    others kept; a new start without an end keeps the event's length. The rules of creating
+    hold, and a new start is still to come. A kept deadline after a new start is refused
+    naming the start, with the way out (a new rsvp_by)."""
+    starts = parse_moment(start, "start", now, tz) if start else event.starts_at
+    if starts != event.starts_at and starts <= now:
+        raise ValidationError("start", "must be in the future")
+    if end:
+        ends = end_time(end, starts, now, tz)
+    else:
+        ends = starts + (event.ends_at - event.starts_at) if start else event.ends_at
+    deadline = parse_moment(rsvp_by, "rsvp_by", now, tz) if rsvp_by else event.rsvp_deadline
+    if not rsvp_by and deadline is not None and deadline > starts:
+        raise ValidationError(
+            "start",
+            f"is after the RSVP deadline, {local_time(deadline, tz, now=now)}; "
+            "give a new rsvp_by too",
+        )
+    _check_span(starts, ends, deadline, "rsvp_by", now, tz)
     return starts, ends, deadline
+
+
+def check_changeable(event: EventRecord, now: datetime) -> None:
+    """Refuse changing an event that is cancelled or over, naming id."""
+    if event.cancelled:
+        raise ValidationError("id", f"event {event.id} is cancelled")
+    if now >= event.ends_at:
+        raise ValidationError("id", f"event {event.id} is over")
 
 
 def check_legislative(event: EventRecord, option: str) -> None:
@@ -81,7 +132,9 @@ def check_details(event: EventRecord, status: str, details: Details) -> None:
 
 def check_answer_open(event: EventRecord, status: str, now: datetime, tz: ZoneInfo) -> None:
     """Refuse an answer once the event is over, or any answer but "no" once it has begun or
-    its RSVP deadline has passed (said in ``tz``)."""
+    its RSVP deadline has passed (said in ``tz``); a cancelled event takes no answer."""
+    if event.cancelled:
+        raise UserError(f"Event {event.id} is cancelled; there is nothing to answer.")
     if now >= event.ends_at:
         raise UserError(f"Event {event.id} is over.")
     if status != "no":

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import posts
-from bot.offsets import schedule_reminders
 from bot.repeats import Repeat
 from bot.scheduler import DueContext
 from bot.timefmt import local_time
 from bot.unit import UnitOfWork
 from commands.events import group
+from commands.events.due import schedule_event_work
+from commands.events.mirrors import sync_mirrors
 from commands.events.render import announcement
 from storage import events as event_store
+from storage import posts as post_store
 from storage import series as store
 from storage.events import EventRecord
 from storage.series import SeriesRecord
@@ -57,10 +59,22 @@ def starts(
     )
 
 
+def planned_start(series: SeriesRecord, start: datetime) -> datetime:
+    """When the date the rule starts at ``start`` begins if made now: at the series' time of
+    day (changed for later dates by an edit), on that date's day in its timezone."""
+    time = series.template.get("time")
+    if not time:
+        return start
+    tz = ZoneInfo(series.timezone)
+    hour, minute = (int(part) for part in str(time).split(":"))
+    day = start.astimezone(tz).date()
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+
+
 def describe(series: SeriesRecord) -> str:
     """The series in words: "every 2 weeks on Tuesday at 7:00 PM, until Jun 30, 2027"."""
     tz = ZoneInfo(series.timezone)
-    first = series.first_start.astimezone(tz)
+    first = planned_start(series, series.first_start).astimezone(tz)
     hour = first.strftime("%I").lstrip("0")
     words = f"{rule_of(series).describe(first)} at {hour}:{first:%M %p}"
     if series.until is not None:
@@ -72,9 +86,36 @@ def describe(series: SeriesRecord) -> str:
 
 
 def next_dates(series: SeriesRecord, now: datetime, n: int = 3) -> list[str]:
-    """The next ``n`` dates of the series after ``now``, as people read them."""
+    """The next ``n`` dates of the series after ``now`` (by their rule start), as people
+    read them."""
     tz = ZoneInfo(series.timezone)
-    return [local_time(at, tz, now=now) for at in starts(series, after=now, limit=n)]
+    found = starts(series, after=now, limit=n)
+    return [local_time(planned_start(series, at), tz, now=now) for at in found]
+
+
+async def repeats_of(unit: UnitOfWork, events: list[EventRecord]) -> dict[int, str]:
+    """For each of ``events`` that is a date of a series: "repeats every 2 weeks on …"."""
+    found = await store.series_of(unit.conn, sorted({e.series_id for e in events if e.series_id}))
+    return {e.id: f"repeats {describe(found[e.series_id])}" for e in events if e.series_id in found}
+
+
+async def series_note(unit: UnitOfWork, event: EventRecord) -> str | None:
+    """What /event show says of a date of a series: the rule, its date's name, the next dates
+    and how to answer for another; None for an event that does not repeat."""
+    if event.series_id is None or event.occurrence_start is None:
+        return None
+    series = await store.get_series(unit.conn, event.series_id)
+    if series is None:
+        return None
+    tz = ZoneInfo(series.timezone)
+    named = event.occurrence_start.astimezone(tz)
+    state = " (the series is cancelled)" if series.cancelled else ""
+    upcoming = "; ".join(next_dates(series, unit.now)) or "none"
+    return (
+        f"Repeats {describe(series)}{state}. This is the date of {named:%a %b} {named.day}, "
+        f"{named.year}. Next dates: {upcoming}. Answer for another date: "
+        f"/event rsvp id:{event.id} status:going occurrence:DATE"
+    )
 
 
 def template(
@@ -88,7 +129,7 @@ def template(
     capacity: int | None,
     rsvp_before: timedelta | None,
     reminder_offsets: tuple[str, ...],
-    created_by: int,
+    start_message: bool,
 ) -> dict[str, Any]:
     """The fields each occurrence of a series copies, as stored (JSON)."""
     return {
@@ -101,27 +142,31 @@ def template(
         "capacity": capacity,
         "rsvp_before": None if rsvp_before is None else int(rsvp_before.total_seconds()),
         "reminder_offsets": list(reminder_offsets),
-        "created_by": created_by,
+        "start_message": start_message,
     }
 
 
 def _occurrence_values(series: SeriesRecord, start: datetime, now: datetime) -> dict[str, Any]:
     t = series.template
     rsvp_before = t.get("rsvp_before")
+    starts_at = planned_start(series, start)
     return {
         "org_id": series.org_id,
         "title": t["title"],
         "description": t.get("description"),
         "kind": t["kind"],
-        "starts_at": start,
-        "ends_at": start + timedelta(seconds=int(t["length"])),
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(seconds=int(t["length"])),
         "timezone": series.timezone,
         "place": t.get("place"),
         "link": t.get("link"),
         "capacity": t.get("capacity"),
-        "rsvp_deadline": None if rsvp_before is None else start - timedelta(seconds=rsvp_before),
+        "rsvp_deadline": (
+            None if rsvp_before is None else starts_at - timedelta(seconds=rsvp_before)
+        ),
         "reminder_offsets": list(t.get("reminder_offsets") or ()),
-        "created_by": t.get("created_by"),
+        "start_message": t.get("start_message", True),
+        "created_by": series.created_by,  # None once that member's records are erased
         "created_at": now,
         "series_id": series.id,
         "occurrence_start": start,
@@ -134,23 +179,17 @@ async def make_occurrence(
     """The occurrence the rule starts at ``start``, made now (with its reminders and its
     announcement scheduled, or posted now, pinging ``notify``, if its time has come) if it
     was not made before; and whether it was made now."""
+    found = await store.occurrence(unit.conn, series.id, start)
+    if found is not None:  # looked up first, so that no event number is used up for nothing
+        return found, False
     made = await store.add_occurrence(unit.conn, **_occurrence_values(series, start, unit.now))
-    if made is None:
+    if made is None:  # another process made it a moment ago
         found = await store.occurrence(unit.conn, series.id, start)
         if found is None:  # pragma: no cover - the unique pair was there a moment ago
             raise LookupError(f"occurrence {start} of series {series.id} vanished")
         return found, False
-    tz = ZoneInfo(series.timezone)
-    await schedule_reminders(
-        unit,
-        "event_reminder",
-        f"event:{made.id}",
-        made.starts_at,
-        made.reminder_offsets,
-        tz,
-        ref_id=made.id,
-        org_id=made.org_id,
-    )
+    await schedule_event_work(unit, made)
+    await sync_mirrors(unit, made)
     announce_at = made.starts_at - unit.services.config.events.announce_before
     if announce_at <= unit.now:
         await announce(unit, made, notify=notify)
@@ -229,8 +268,10 @@ async def roll_due(ctx: DueContext) -> None:
 
 @group.on_due(ANNOUNCE)
 async def announce_due(ctx: DueContext) -> None:
-    """Announce each occurrence whose time came, unless it was cancelled or has begun."""
+    """Announce each occurrence whose time came, unless it was cancelled, has begun or was
+    announced already (when a change to it came first)."""
     found = await event_store.get_events(ctx.conn, [i.ref_id for i in ctx.items if i.ref_id])
     for event in found.values():
-        if event.state == "scheduled" and event.starts_at > ctx.now:
+        shown = await post_store.posts_of(ctx.conn, "event", [event.id])
+        if event.state == "scheduled" and event.starts_at > ctx.now and not shown:
             await announce(ctx, event)

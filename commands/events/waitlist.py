@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.context import Context
 from bot.reply import Reply
 from bot.timefmt import TimedText
+from bot.unit import UnitOfWork
 from commands.events.render import rsvp_buttons, titled
 from storage import events as store
 from storage.events import EventRecord
 
 
-async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, ...]) -> None:
+async def tell_promoted(ctx: UnitOfWork, event: EventRecord, promoted: tuple[int, ...]) -> None:
     """DM each member given a seat from the waitlist, in their own timezone."""
     if not promoted:
         return
@@ -38,7 +38,7 @@ async def tell_promoted(ctx: Context, event: EventRecord, promoted: tuple[int, .
         )
 
 
-async def free_seats(ctx: Context, event_ids: list[int]) -> None:
+async def free_seats(ctx: UnitOfWork, event_ids: list[int]) -> None:
     """Give seats that came free to the waitlist, and tell those promoted."""
     for event_id in event_ids:
         event = await store.lock_event(ctx.conn, event_id)

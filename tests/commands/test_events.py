@@ -29,7 +29,8 @@ START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 9:00 in Chicago
 # A refusal names what was wrong ("field: rule", "/command needs …"), or says plainly that
 # the event no longer takes answers.
 REFUSAL = re.compile(
-    r"^([a-z_]+: .+|/[a-z ]+ needs the (field|role|organizer|admin).*|Event \d+ is over\.)",
+    r"^([a-z_]+: .+|/[a-z -]+ needs the (field|role|organizer|admin).*"
+    r"|Event \d+ is (over\.|cancelled; there is nothing to answer\.))",
     re.DOTALL,
 )
 ORGANIZER = Person("olu", roles=frozenset({"organizer"}))
@@ -782,6 +783,13 @@ EVENT_COMMANDS = [
     "/event attendance id:1",
     "/event remind id:2",
     "/event ics",
+    "/event edit id:1",
+    "/event edit id:2",
+    "/event cancel id:2",
+    "/event meeting-edit meeting:1",
+    "/event meeting-remove",
+    "/event milestone-edit milestone:1",
+    "/event milestone-remove milestone:1",
     "/event",
 ]
 _words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
@@ -811,6 +819,16 @@ _keys = st.sampled_from(
         "at",
         "offsets",
         "id",
+        "description",
+        "start_message",
+        "reason",
+        "meeting",
+        "milestone",
+        "repeat",
+        "until",
+        "count",
+        "occurrence",
+        "from",
     ]
 )
 _values = st.one_of(
@@ -834,6 +852,11 @@ _values = st.one_of(
             "0",
             "100001",
             "IL",
+            "every 2 weeks",
+            "every 2nd tuesday",
+            "11/24",
+            "Dec 8",
+            "2027-06-30",
         ]
     ),
 )
@@ -846,7 +869,11 @@ _lines = st.builds(
 
 def test_random_event_commands_never_break_the_bot(own_loop_bot: tuple[Any, Bot]) -> None:
     loop, bot = own_loop_bot
-    for line in (MEETING, LEGDAY):
+    repeating = (
+        '/event create title:"Book club" kind:meeting start:"2026-11-10 19:00" '
+        'repeat:"every 2 weeks"'
+    )
+    for line in (MEETING, LEGDAY, repeating):
         assert not loop.run_until_complete(bot.say(ORGANIZER, line)).error
     people = [Person("ana"), ORGANIZER, Person("U1", platform="slack")]
 
@@ -954,6 +981,6 @@ async def test_a_member_reads_the_events_zone_then_their_own_time(
         '/event milestone id:1 title:"Slides due" at:"2026-11-19 17:00" reminders:none',
     )
     assert added.text == (
-        "Milestone added to event 1: Slides due, Thu Nov 19, 5:00 PM CST (3:00 PM your time) "
-        "(no reminders)."
+        "Milestone added to event 1 (milestone 1): Slides due, Thu Nov 19, 5:00 PM CST "
+        "(3:00 PM your time) (no reminders)."
     )

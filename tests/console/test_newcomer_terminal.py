@@ -272,6 +272,10 @@ def test_the_newcomer_walk_on_a_terminal_answers_every_form_question(
             "how many can go": "",
             "the rsvp deadline": "",
             "reminders before the start": "",
+            "a message in the event's channels when it starts": "",
+            "make it a repeating event": "",
+            "with repeat: the last day": "",
+            "with repeat: how many times": "",
             "ping here": "",
         },
     )

@@ -177,11 +177,15 @@ def test_the_newcomer_walk_reads_right_end_to_end(tmp_path: Path) -> None:
     created = answer("/event create title:")
     assert "Event 1 created" in created and f"{ON_DAY}, 9:00 AM – 5:00 PM EDT" in created
     assert "; reminders 7d, 1d, 2h before. See who comes with /event attendees id:1." in created
-    assert "Meeting added for the IL delegation: Tammy Duckworth (Sen. Duckworth's)" in answer(
-        "/event meeting id:1"
+    assert (
+        "Meeting added for the IL delegation (meeting 1): Tammy Duckworth (Sen. Duckworth's)"
+        in answer("/event meeting id:1")
     )
     milestone = answer("/event milestone id:1")
-    assert f"Milestone added to event 1: Hotel block ends, {HOTEL_DAY}, 5:00 PM EST" in milestone
+    assert (
+        f"Milestone added to event 1 (milestone 1): Hotel block ends, {HOTEL_DAY}, 5:00 PM EST"
+        in milestone
+    )
     assert milestone.rstrip().endswith("(reminder 1d before).")  # of the milestone, not the day
     going = answer("/event rsvp id:1", "ana")
     assert going.startswith(

@@ -79,7 +79,7 @@ async def test_event_announcement_waitlist_promotion_and_its_dm(database) -> Non
         assert "Chapter meeting (event 1)" in post["text"]
         assert post["blocks"][0]["type"] == "header"
         rsvp = buttons(post["blocks"])
-        assert list(rsvp) == ["Going", "Maybe", "Can't go"]
+        assert list(rsvp) == ["Going", "Maybe", "Can't go", "Edit"]
         assert rsvp["Going"] == "event.rsvp?id=1&status=going"
         ana = await rig.click(ANA, rsvp["Going"])
         ben = await rig.click(BEN, rsvp["Going"])
