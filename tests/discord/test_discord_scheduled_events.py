@@ -312,3 +312,22 @@ async def test_a_weekly_series_is_copied_one_upcoming_occurrence_at_a_time(
     rig.clock.advance(timedelta(days=7))
     await rig.settle()
     assert starts(rig) == [(first + timedelta(weeks=w)).isoformat() for w in range(4)]
+
+
+async def test_event_edit_and_cancel_commands_reach_the_copy(rig: DiscordRig) -> None:
+    await create_event(rig, place="City Hall")
+    (copy,) = copies(rig)
+    edited = await rig.slash(
+        ANA, "event", {"id": 1, "title": "Budget rally (moved)", "place": "Elm St"}, sub="edit"
+    )
+    await rig.settle()
+    assert "Event 1" in text_of(edited), text_of(edited)
+    (moved,) = copies(rig)
+    assert moved["id"] == copy["id"] and moved["name"] == "Budget rally (moved)"
+    assert moved["entity_metadata"] == {"location": "Elm St"}
+    cancelled = await rig.slash(ANA, "event", {"id": 1, "reason": "Rain"}, sub="cancel")
+    await rig.settle()
+    assert "cancel" in text_of(cancelled).lower(), text_of(cancelled)
+    (gone,) = copies(rig)
+    assert gone["id"] == copy["id"] and gone["status"] == CANCELED
+    assert rig.standin.requests[CREATE] == 1
