@@ -29,7 +29,7 @@ from typing import Any
 import discord
 
 from adapters.discord.components import ActionButton, ActionSelect, FormStep
-from adapters.discord.stamps import fit, time_markup
+from adapters.discord.stamps import fit, once, time_markup
 from bot.config import DISCORD_ROLE_ID
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
@@ -117,7 +117,7 @@ def _is_image(file: File) -> bool:
 def marked(text: str) -> str:
     """A reply's text as Discord markdown: its channels as mentions, its times as
     timestamps."""
-    return render_text(text, channel=channel_mention, time=time_markup)
+    return once(render_text(text, channel=channel_mention, time=time_markup))
 
 
 def _embed(reply: Reply, text: str) -> discord.Embed:

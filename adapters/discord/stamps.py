@@ -13,7 +13,9 @@ options and modals show it as typed, so those keep the plain text of the event's
 
 A moment reads ``<t:…:F> (<t:…:R>)``: the weekday, date and time, then how far away it is
 ("in 3 days"). A span reads ``<t:start:F> – <t:end:t> (<t:start:R>)`` when it ends on the
-day it starts in its own zone, else with the end's whole date (``<t:end:F>``).
+day it starts in its own zone, else with the end's whole date (``<t:end:F>``). Where the
+text itself says how far away the time is ("starts … (in 1 day)", a reminder), the relative
+timestamp is left out rather than said twice.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from bot.timefmt import Moment, Span
 #: the styles Discord documents
 STYLES = frozenset("tTdDfFR")
 
+#: a relative timestamp followed by the text's own "(in …)"
+_SAID_TWICE = re.compile(r" \(<t:-?\d+:R>\)(?= \(in )")
 #: the end of a cut text that opens a timestamp or a mention without closing it
 _OPEN_TAG = re.compile(r"<(?:t(?::-?\d*(?::\w?)?)?|#\d*|@[!&]?\d*)?$")
 
@@ -45,6 +49,12 @@ def time_markup(part: Moment | Span) -> str:
     same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
     last = stamp(end, "t" if same_day else "F")
     return f"{stamp(start, 'F')} – {last} ({stamp(start, 'R')})"
+
+
+def once(marked: str) -> str:
+    """Text with its timestamps, without a relative one where the text right after it
+    already says how far away the time is."""
+    return _SAID_TWICE.sub("", marked)
 
 
 def fit(text: str, limit: int) -> str:

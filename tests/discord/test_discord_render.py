@@ -227,6 +227,9 @@ def test_a_time_in_text_is_a_discord_timestamp_with_how_far_away_it_is() -> None
     assert check_message(payload) is None
     # the console and every plain place read it as they always did
     assert str(text) == "Closes Mon Dec 7, 9:00 AM CST (10:00 AM your time)."
+    # where the text says how far away it is, Discord's relative time is not said again
+    reminder = TimedText("Starts ", Moment(NINE, CHICAGO, None, NOW), " (in 1 day).")
+    assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F> (in 1 day)."
 
 
 def test_a_span_is_its_start_and_its_end_a_time_only_within_its_day() -> None:
