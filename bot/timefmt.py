@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,14 @@ class Moment:
     viewer_zone: str | None = None
     #: when the text was written: the year is shown when the moment falls outside its year
     now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # of when the text was written only its year (on the zone's clock) shows, so that is
+        # all that is kept, as the middle of that year: the same text is the same value, and
+        # a post that shows it is not taken as changed from one day to the next
+        if self.now is not None:
+            year = self.now.astimezone(self.shown_in).year
+            object.__setattr__(self, "now", datetime(year, 7, 1, tzinfo=UTC))
 
     @property
     def shown_in(self) -> ZoneInfo:
