@@ -4,14 +4,15 @@ it differs, the same way in every feature; and a channel by its name.
 
 A reply carries its times (``Moment``, ``Span``) and channels (``Channel``) as values inside
 a ``TimedText``: the text reads as it always did, and an adapter renders each part itself
-through ``render_text`` (times as text on every platform for now; a channel of the
-adapter's own platform as its mention, which the platform shows by the channel's name)."""
+through ``render_text``: a time as the platform's own markup where it has one (``time``,
+which Discord and Slack show on each reader's clock), else as text; a channel of the
+adapter's own platform as its mention, which the platform shows by the channel's name."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,14 @@ class Moment:
     viewer_zone: str | None = None
     #: when the text was written: the year is shown when the moment falls outside its year
     now: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # of when the text was written only its year (on the zone's clock) shows, so that is
+        # all that is kept, as the middle of that year: the same text is the same value, and
+        # a post that shows it is not taken as changed from one day to the next
+        if self.now is not None:
+            year = self.now.astimezone(self.shown_in).year
+            object.__setattr__(self, "now", datetime(year, 7, 1, tzinfo=UTC))
 
     @property
     def shown_in(self) -> ZoneInfo:
@@ -148,17 +157,28 @@ Part = str | Moment | Span | Channel
 
 #: how an adapter shows a channel: its markup, or None to show it as plain text
 ChannelMarkup = Callable[[Channel], str | None]
+#: how an adapter shows a time: its markup (already safe for the platform), or None to show
+#: it as plain text
+TimeMarkup = Callable[[Moment | Span], str | None]
 
 
 def render_part(
-    part: Part, *, channel: ChannelMarkup | None = None, escape: Callable[[str], str] = str
+    part: Part,
+    *,
+    channel: ChannelMarkup | None = None,
+    time: TimeMarkup | None = None,
+    escape: Callable[[str], str] = str,
 ) -> str:
-    """One part of a text as a platform shows it: a channel through ``channel`` (as text
-    when that gives None), anything else as text made safe by ``escape``."""
+    """One part of a text as a platform shows it: a channel through ``channel`` and a time
+    through ``time`` (as text when either gives None or is not given), anything else as
+    text made safe by ``escape``."""
+    markup: str | None = None
     if isinstance(part, Channel) and channel is not None:
         markup = channel(part)
-        if markup is not None:
-            return markup
+    elif isinstance(part, Moment | Span) and time is not None:
+        markup = time(part)
+    if markup is not None:
+        return markup
     return escape(part if isinstance(part, str) else part.text())
 
 
@@ -231,11 +251,17 @@ def _moment_of(data: list[str | None]) -> Moment:
 
 
 def render_text(
-    text: str, *, channel: ChannelMarkup | None = None, escape: Callable[[str], str] = str
+    text: str,
+    *,
+    channel: ChannelMarkup | None = None,
+    time: TimeMarkup | None = None,
+    escape: Callable[[str], str] = str,
 ) -> str:
     """A reply's text as an adapter shows it: each time and channel in it rendered for the
-    platform (a channel through ``channel``, see ``render_part``), the rest made safe by
-    ``escape`` (Slack's mrkdwn escaping, say)."""
+    platform (a channel through ``channel``, a time through ``time``, see ``render_part``),
+    the rest made safe by ``escape`` (Slack's mrkdwn escaping, say)."""
     if isinstance(text, TimedText):
-        return "".join(render_part(p, channel=channel, escape=escape) for p in text.parts)
+        return "".join(
+            render_part(p, channel=channel, time=time, escape=escape) for p in text.parts
+        )
     return escape(text)

@@ -3,13 +3,13 @@
 ``SlackStandIn`` is an aiohttp server on 127.0.0.1 (port 0) that answers the Web API at
 ``{url}/api/<method>`` as Slack does (``{"ok": true, ...}`` or ``{"ok": false, "error":
 ...}``), checks the bearer token, validates Block Kit against Slack's limits (answering
-``invalid_blocks`` as Slack does), enforces rate limits with 429 and ``Retry-After`` (per
-method, and about one message a second per channel for ``chat.postMessage``), serves the
-``response_url`` endpoints and file uploads, and offers Socket Mode: ``apps.connections.open``
-hands out a websocket on the same server, through which ``deliver`` pushes envelopes and
-waits for the app's acknowledgement. ``conversations.info`` answers for the channels made
-known with ``add_channel`` (gone after ``delete_channel``). Everything it is sent is
-recorded for tests to read.
+``invalid_blocks`` as Slack does; a malformed date too, see ``slack_dates``), enforces rate
+limits with 429 and ``Retry-After`` (per method, and about one message a second per channel
+for ``chat.postMessage``), serves the ``response_url`` endpoints and file uploads, and
+offers Socket Mode: ``apps.connections.open`` hands out a websocket on the same server,
+through which ``deliver`` pushes envelopes and waits for the app's acknowledgement.
+``conversations.info`` answers for the channels made known with ``add_channel`` (gone after
+``delete_channel``). Everything it is sent is recorded for tests to read.
 
 The other direction, Slack calling the bot, is ``sign`` and ``SlackCaller``: request bodies
 of slash commands, interactivity payloads and events, signed exactly as Slack signs them
@@ -39,6 +39,7 @@ import aiohttp
 from aiohttp import web
 
 from standins.server import LocalServer, until_stdin_closes
+from standins.slack_dates import date_errors
 
 # --- Slack's documented Block Kit limits ---------------------------------------------------
 
@@ -187,6 +188,7 @@ def block_errors(blocks: Any, *, surface: str = "message") -> list[str]:
             element(block.get("element"), f"{where}/element")
         elif kind not in ("divider", "image", "rich_text"):
             errors.append(f"unknown block type {kind!r} [{where}]")
+    errors.extend(date_errors(blocks, "json-pointer:/blocks"))
     return errors
 
 

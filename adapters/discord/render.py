@@ -13,7 +13,10 @@ Every message says which mentions may ping (``allowed_mentions``): none, so that
 organizer's ``notify:`` on a channel post (``with_ping``) allows exactly the mention asked
 for. A Discord channel a reply names is written ``<#id>``, which Discord shows as the
 channel's name (it pings no one); a channel of another platform is shown by its configured
-name.
+name. Every time in message content, an embed's description and its field values is a
+Discord timestamp (``stamps.py``), shown on each reader's own clock; titles, field names,
+buttons, menus and modals keep the plain text of the event's zone, where Discord shows no
+timestamp. Text is cut (``stamps.fit``) never inside a timestamp or a mention.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import discord
 
 from adapters.discord.components import ActionButton, ActionSelect, FormStep
+from adapters.discord.stamps import fit, once, time_markup
 from bot.config import DISCORD_ROLE_ID
 from bot.options import NOTIFY_ALL
 from bot.reply import Action, File, Form, FormField, Reply, Select, format_table, truncate
@@ -110,6 +114,12 @@ def _is_image(file: File) -> bool:
     return file.mime.startswith("image/")
 
 
+def marked(text: str) -> str:
+    """A reply's text as Discord markdown: its channels as mentions, its times as
+    timestamps."""
+    return once(render_text(text, channel=channel_mention, time=time_markup))
+
+
 def _embed(reply: Reply, text: str) -> discord.Embed:
     """The reply's title, text, table and fields in one embed within 6,000 characters."""
     budget = MAX_EMBED_TOTAL
@@ -122,7 +132,7 @@ def _embed(reply: Reply, text: str) -> discord.Embed:
     field_texts = [
         (
             truncate(name, MAX_FIELD_NAME) or "\u200b",
-            truncate(value, MAX_FIELD_VALUE) or "\u200b",
+            fit(marked(value), MAX_FIELD_VALUE) or "\u200b",
         )
         for name, value in reply.fields[:MAX_FIELDS]
     ]
@@ -130,9 +140,9 @@ def _embed(reply: Reply, text: str) -> discord.Embed:
     room = min(MAX_DESCRIPTION, budget - min(fields_size, budget // 2))
     if len(description) > room and reply.table is not None and description.endswith("```"):
         # keep the code block closed when the table is cut
-        inner = truncate(description[:-4], max(room - 4, 0))
+        inner = fit(description[:-4], max(room - 4, 0))
         description = inner + "\n```" if inner.count("```") % 2 else inner
-    description = truncate(description, room)
+    description = fit(description, room)
     budget -= len(description)
     embed = discord.Embed(
         title=title,
@@ -142,7 +152,7 @@ def _embed(reply: Reply, text: str) -> discord.Embed:
     for name, value in field_texts:
         cost = len(name) + len(value)
         if cost > budget:
-            value = truncate(value, budget - len(name))
+            value = fit(value, budget - len(name))
             if len(value) < 2:
                 break
             cost = len(name) + len(value)
@@ -210,7 +220,7 @@ def channel_mention(channel: Channel) -> str | None:
 
 def render(reply: Reply) -> Rendered:
     """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
-    text = render_text(reply.text, channel=channel_mention)
+    text = marked(reply.text)
     rich = bool(reply.title or reply.fields or reply.table is not None)
     rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
     if reply.form is not None and reply.form.error:
@@ -219,7 +229,7 @@ def render(reply: Reply) -> Rendered:
     if rich:
         rendered.embeds = [_embed(reply, text)]
     else:
-        rendered.content = truncate(text, MAX_CONTENT) if text else None
+        rendered.content = fit(text, MAX_CONTENT) if text else None
     if rendered.content is None and not rendered.embeds and not reply.files:
         rendered.content = "Done."
     rendered.view = view_of(reply.actions)
@@ -245,7 +255,7 @@ def with_ping(rendered: Rendered, notify: str, roles: Mapping[str, int]) -> Rend
             everyone=False, users=False, roles=[discord.Object(role_id)], replied_user=False
         )
     room = MAX_CONTENT - len(mention) - 1
-    content = f"{mention} {truncate(rendered.content, room)}" if rendered.content else mention
+    content = f"{mention} {fit(rendered.content, room)}" if rendered.content else mention
     return replace(rendered, content=content, allowed_mentions=allowed)
 
 

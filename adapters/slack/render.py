@@ -13,7 +13,10 @@ messages go with ``parse: "none"`` and no ``link_names``, so a plain ``@channel`
 text. Only an organizer's ``notify:`` on a channel post adds ``<!here>``, ``<!channel>``,
 ``<!everyone>`` or ``<!subteam^ID>`` (``message(..., announce=True)``). A Slack channel a
 reply names is written ``<#C0ALERTS>``, which Slack shows as the channel's name; a channel of
-another platform is shown by its configured name.
+another platform is shown by its configured name. A time in mrkdwn text is Slack's date
+formatting (``dates.py``), shown on each reader's own clock; headers, buttons, options,
+modal titles and the notification text keep the plain text. Text is cut never inside a
+date or a mention.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from adapters.slack.dates import fit, split_point, time_markup
 from bot.config import SLACK_USERGROUP_ID
 from bot.errors import FieldError
 from bot.options import NOTIFY_ALL
@@ -79,8 +83,9 @@ def _chunks(text: str, limit: int) -> list[str]:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            at = split_point(line, limit)
+            pieces.append(line[:at])
+            line = line[at:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             pieces.append(current)
@@ -99,7 +104,14 @@ def channel_mention(channel: Channel) -> str | None:
 
 
 def reply_text(text: str) -> str:
-    """A reply's text as mrkdwn: escaped, its channels as mentions, its times as text."""
+    """A reply's text as mrkdwn: escaped, its channels as mentions, its times as dates that
+    Slack shows on the reader's clock."""
+    return render_text(text, channel=channel_mention, time=time_markup(escape), escape=escape)
+
+
+def notification_text(text: str) -> str:
+    """A reply's text for where Slack parses no date (the notification): escaped, its
+    channels as mentions, its times as text."""
     return render_text(text, channel=channel_mention, escape=escape)
 
 
@@ -188,7 +200,7 @@ def reply_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
             {
                 "type": "section",
                 "fields": [
-                    _mrkdwn(truncate(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT))
+                    _mrkdwn(fit(f"*{escape(name)}*\n{reply_text(value)}", FIELD_TEXT))
                     for name, value in reply.fields[i : i + FIELDS_PER_SECTION]
                 ],
             }
@@ -209,10 +221,10 @@ def fallback_text(reply: Reply) -> str:
     """The plain text Slack shows in notifications and where blocks cannot be shown (its
     channels as mentions, which Slack shows by name)."""
     head = [escape(f"**{reply.title}**")] if reply.title else []
-    body = [reply_text(reply.text)] if reply.text else []
+    body = [notification_text(reply.text)] if reply.text else []
     rest = escape(replace(reply, title="", text="").plain_text())
     text = "\n".join([*head, *body, *([rest] if rest else [])])
-    return truncate(_bold(text) or " ", MESSAGE_TEXT)
+    return fit(_bold(text) or " ", MESSAGE_TEXT)
 
 
 def mention(notify: str) -> str:
@@ -233,7 +245,7 @@ def message(reply: Reply, *, announce: bool = False) -> dict[str, Any]:
     ping = mention(reply.notify) if announce else ""
     if not ping:
         return {"text": fallback_text(reply), "blocks": reply_blocks(reply), "parse": "none"}
-    text = truncate(f"{ping} {fallback_text(reply)}", MESSAGE_TEXT)
+    text = fit(f"{ping} {fallback_text(reply)}", MESSAGE_TEXT)
     blocks = [{"type": "section", "text": _mrkdwn(ping)}]
     blocks += reply_blocks(reply, limit=MESSAGE_BLOCKS - 1)
     return {"text": text, "blocks": blocks, "parse": "none"}

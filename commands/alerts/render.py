@@ -11,7 +11,7 @@ from bot.options import (
     US_STATES,
 )
 from bot.reply import Action, Reply
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText
 from commands.alerts.options import placeholders
 from storage.alerts import AlertRecord, Counts, Recipient, TargetRecord
 
@@ -61,15 +61,15 @@ def alert_reply(
     closed: bool = False,
 ) -> Reply:
     """The alert as members see it: body, ``middle``, link, deadline, ``end``, buttons."""
-    lines = [alert.body, *middle]
+    lines: list[str] = [alert.body, *middle]
     if alert.link:
         lines.append(f"More: {alert.link}")
     if alert.deadline and not closed:
-        lines.append(f"Closes {local_time(alert.deadline, tz, now=now)}.")
+        lines.append(TimedText("Closes ", Moment(alert.deadline, tz.key, None, now), "."))
     lines += end if closed else [*end, typed_line(alert)]
     return Reply(
         title=f"{KIND_LABELS[alert.kind]}: {alert.title} (alert {alert.id})",
-        text="\n\n".join(lines),
+        text=TimedText.join("\n\n", lines),
         actions=alert_buttons(alert, disabled=closed),
         ephemeral=False,
     )

@@ -1,6 +1,7 @@
 """Discord's limits, as the stand-in enforces them: the rate limits (a bucket per route and
 channel, the global limit, Discord's ``X-RateLimit-*`` headers and its 429 answers) and the
-size limits of messages, components, modals and application commands.
+size limits of messages, components, modals and application commands; what it checks of
+the timestamps in them is in ``markup.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from standins.discord.markup import message_problem, modal_problem
 from standins.discord.payloads import API, json_response
 from standins.discord.state import Bucket, StandInState
 
@@ -142,7 +144,7 @@ def check_message(body: dict[str, Any]) -> str | None:
             total += len(f.get("name") or "") + len(f.get("value") or "")
     if total > MAX_EMBED_TOTAL:
         return f"embeds: must be {MAX_EMBED_TOTAL} or fewer in length in total"
-    return _check_components(body.get("components") or [])
+    return _check_components(body.get("components") or []) or message_problem(body)
 
 
 def _check_components(rows: list[dict[str, Any]]) -> str | None:
@@ -183,7 +185,7 @@ def check_modal(data: dict[str, Any]) -> str | None:
                 return "components.label: must be 45 or fewer in length"
             if item.get("max_length") and item["max_length"] > 4000:
                 return "components.max_length: at most 4000"
-    return None
+    return modal_problem(data)
 
 
 def check_command(command: dict[str, Any]) -> str | None:

@@ -63,6 +63,11 @@ class RestApi(StandInState):
 
     # REST: identity and gateway --------------------------------------------------------------
 
+    def _refuse(self, problem: str) -> web.Response:
+        """Discord's answer to a message or modal it refuses, recorded for tests to read."""
+        self.refused.append(problem)
+        return invalid_form(problem)
+
     async def _get_gateway(self, _request: web.Request) -> web.Response:
         return json_response({"url": self.gateway_url})
 
@@ -157,7 +162,7 @@ class RestApi(StandInState):
         if kind == 9:
             problem = check_modal(data)
         if problem:
-            return invalid_form(problem)
+            return self._refuse(problem)
         interaction.first_response_at = time.monotonic()
         interaction.responses.append({"type": kind, "data": data, "files": files})
         resource: dict[str, Any] = {"type": kind}
@@ -204,7 +209,7 @@ class RestApi(StandInState):
         body, files = await read_body(request)
         problem = check_message(body)
         if problem:
-            return invalid_form(problem)
+            return self._refuse(problem)
         return interaction, body, files
 
     async def _followup(self, request: web.Request) -> web.Response:
@@ -373,7 +378,7 @@ class RestApi(StandInState):
         body, files = await read_body(request)
         problem = check_message(body)
         if problem:
-            return invalid_form(problem)
+            return self._refuse(problem)
         nonce = body.get("nonce")
         if nonce is not None and len(str(nonce)) > 25:
             return invalid_form("nonce: at most 25 characters")
@@ -394,7 +399,7 @@ class RestApi(StandInState):
         body, files = await read_body(request)
         problem = check_message(body)
         if problem:
-            return invalid_form(problem)
+            return self._refuse(problem)
         message.update(message_fields(body, files))
         # what the edit allowed to ping, kept to be read; ``pinged`` stays what the message
         # pinged when it was created

@@ -79,6 +79,8 @@ class StandInState:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.command_writes: Counter[str | None] = Counter()
         self.invalid_requests = 0
+        #: every message or modal refused as an invalid form body: the problem named
+        self.refused: list[str] = []
         self.limited: Counter[str] = Counter()
         self.limited_buckets: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()

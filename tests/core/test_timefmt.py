@@ -106,3 +106,15 @@ def test_a_channel_is_a_value_each_platform_shows_by_name() -> None:
     assert shown == "POSTED IN #ALERTS, <#C0ALERTS> AND DISCORD #200000000000000001."
     stored = TimedText.from_data(json.loads(json.dumps(text.to_data())))
     assert stored.parts == text.parts
+
+
+def test_a_moment_written_on_another_day_of_the_year_is_the_same_value() -> None:
+    spring = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    written_now = Moment(NINE_CHICAGO, "America/Chicago", None, NOW)
+    written_in_spring = Moment(NINE_CHICAGO, "America/Chicago", None, spring)
+    assert written_now == written_in_spring
+    assert TimedText(written_now).to_data() == TimedText(written_in_spring).to_data()
+    # the year on the zone's clock still decides: New Year's Eve in Chicago is 2027 in Tokyo
+    eve = datetime(2027, 1, 1, 3, 0, tzinfo=UTC)
+    assert Moment(NINE_CHICAGO, "Asia/Tokyo", None, eve).text() == "Wed Dec 9, 2026, 12:00 AM JST"
+    assert Moment(NINE_CHICAGO, "America/Chicago", None, eve).text() == "Tue Dec 8, 9:00 AM CST"

@@ -1,5 +1,5 @@
 """Times in replies are values (an instant and the zone to show it in) that each adapter
-renders; the text reads as before."""
+renders: the console's text reads as before, Discord and Slack show each reader's clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.console.render import render as console_render
 from adapters.discord.render import render as discord_render
-from adapters.slack.render import reply_blocks
+from adapters.slack.render import fallback_text, reply_blocks
 from bot.reply import from_payload, to_payload
 from bot.timefmt import Moment, Span, TimedText, render_text
 from commands.events.render import announcement
@@ -59,8 +59,16 @@ def test_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
     assert stored.text.parts == reply.text.parts  # type: ignore[attr-defined]
     assert render_text(stored.text) == reply.text
     assert WHEN in console_render(stored, "#general")
-    assert WHEN in str(discord_render(stored).embeds[0].description)
-    assert WHEN in str(reply_blocks(stored))
+    # Discord and Slack show it on each reader's own clock; Slack's notification reads as text
+    start, end = int(EVENT.starts_at.timestamp()), int(EVENT.ends_at.timestamp())
+    stamps = f"When: <t:{start}:F> – <t:{end}:t> (<t:{start}:R>)"
+    assert stamps in str(discord_render(stored).embeds[0].description)
+    dates = (
+        f"When: <!date^{start}^{{date_short_pretty}} {{time}}|Thu Nov 19, 6:00 PM CST> – "
+        f"<!date^{end}^{{time}}|7:30 PM CST>"
+    )
+    assert dates in str(reply_blocks(stored))
+    assert WHEN in fallback_text(stored)
 
 
 def test_a_time_outside_the_year_it_is_written_in_shows_its_year_after_the_outbox() -> None:
@@ -80,8 +88,15 @@ def test_a_persons_time_follows_the_events_through_the_outbox_not_in_a_channel_p
     mine = "When: Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)"
     assert mine in render_text(personal.text)
     assert mine in console_render(personal, "DM ana")
-    assert mine in str(discord_render(personal).embeds[0].description)
-    assert mine in str(reply_blocks(personal))
+    assert mine in fallback_text(personal)
+    start, end = int(nine.starts_at.timestamp()), int(nine.ends_at.timestamp())
+    shown = str(discord_render(personal).embeds[0].description)
+    assert f"When: <t:{start}:F> – <t:{end}:t> (<t:{start}:R>)" in shown
+    assert "your time" not in shown  # Discord shows the reader's own clock
+    # on Slack the fallback of each date is the time on the reader's clock
+    blocks = str(reply_blocks(personal))
+    assert f"<!date^{start}^{{date_short_pretty}} {{time}}|Fri Nov 20, 10:00 AM EST>" in blocks
+    assert f"<!date^{end}^{{time}}|11:30 AM EST>" in blocks
     # the same zone as the event's: no "your time"
     chicago = from_payload(to_payload(announcement(nine, ZoneInfo("America/Chicago"), now=NOW)))
     assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST\n" in render_text(chicago.text) + "\n"

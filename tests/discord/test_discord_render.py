@@ -6,18 +6,29 @@ rules Discord applies) as well as for what the person sees.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
 import pytest
 
-from adapters.discord.render import modal, modal_values, render, render_form_as_text
+from adapters.discord.render import (
+    marked,
+    modal,
+    modal_values,
+    render,
+    render_form_as_text,
+    with_ping,
+)
+from adapters.discord.stamps import fit
 from adapters.discord.tree import build_commands, command_of
 from bot.config import ConfigError, load_config
 from bot.registry import Registry
 from bot.reply import Action, File, Form, FormField, Reply, Select, Table, decode_action
+from bot.timefmt import Moment, Span, TimedText
 from rallybot.groups import default_groups
 from standins.discord import check_command, check_message, check_modal
+from standins.discord.markup import timestamp_problem
 
 
 def message_payload(reply: Reply) -> dict:
@@ -197,3 +208,115 @@ def test_a_form_that_came_too_late_for_a_modal_says_the_whole_command() -> None:
         "A few questions.\nType it as: `/event rsvp id:2 status:going state:…`"
     )
     assert rendered.ephemeral
+
+
+# --- times as each reader sees them ---------------------------------------------------------
+
+NOW = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+NINE = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # Mon Dec 7, 9:00 AM in Chicago
+FIVE = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)  # 5:00 PM the same day
+NEXT_DAY = datetime(2026, 12, 8, 18, 0, tzinfo=UTC)
+CHICAGO, NEW_YORK = "America/Chicago", "America/New_York"
+NINE_S, FIVE_S, NEXT_S = (int(t.timestamp()) for t in (NINE, FIVE, NEXT_DAY))
+
+
+def test_a_time_in_text_is_a_discord_timestamp_with_how_far_away_it_is() -> None:
+    text = TimedText("Closes ", Moment(NINE, CHICAGO, NEW_YORK, NOW), ".")
+    payload = message_payload(Reply(text=text, actions=[Action("Sign on", "alert sign")]))
+    assert payload["content"] == f"Closes <t:{NINE_S}:F> (<t:{NINE_S}:R>)."
+    assert check_message(payload) is None
+    # the console and every plain place read it as they always did
+    assert str(text) == "Closes Mon Dec 7, 9:00 AM CST (10:00 AM your time)."
+    # where the text says how far away it is, Discord's relative time is not said again
+    reminder = TimedText("Starts ", Moment(NINE, CHICAGO, None, NOW), " (in 1 day).")
+    assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F> (in 1 day)."
+
+
+def test_a_span_is_its_start_and_its_end_a_time_only_within_its_day() -> None:
+    day = TimedText("When: ", Span(Moment(NINE, CHICAGO, None, NOW), FIVE))
+    assert message_payload(Reply(text=day))["content"] == (
+        f"When: <t:{NINE_S}:F> – <t:{FIVE_S}:t> (<t:{NINE_S}:R>)"
+    )
+    # ends the next day in Chicago: the end's whole date
+    two_days = TimedText("When: ", Span(Moment(NINE, CHICAGO, None, NOW), NEXT_DAY))
+    assert message_payload(Reply(text=two_days))["content"] == (
+        f"When: <t:{NINE_S}:F> – <t:{NEXT_S}:F> (<t:{NINE_S}:R>)"
+    )
+
+
+def test_titles_field_names_and_buttons_keep_the_events_zone_as_text() -> None:
+    when = Moment(NINE, CHICAGO, None, NOW)
+    reply = Reply(
+        title=TimedText("Rally ", when),
+        text=TimedText("When: ", when),
+        fields=[(TimedText("from ", when), TimedText("until ", when))],
+        actions=[
+            Action(TimedText("Remind me ", when), "event remind", {"id": "1"}),
+            Select("Pick", "event rsvp", "status", [(TimedText("Going ", when), "going")]),
+        ],
+    )
+    payload = message_payload(reply)
+    assert check_message(payload) is None, check_message(payload)
+    embed = payload["embeds"][0]
+    assert embed["title"] == "Rally Mon Dec 7, 9:00 AM CST"
+    assert embed["description"] == f"When: <t:{NINE_S}:F> (<t:{NINE_S}:R>)"
+    (field,) = embed["fields"]
+    assert field["name"] == "from Mon Dec 7, 9:00 AM CST"
+    assert field["value"] == f"until <t:{NINE_S}:F> (<t:{NINE_S}:R>)"
+    button, menu = (row["components"][0] for row in payload["components"])
+    assert button["label"] == "Remind me Mon Dec 7, 9:00 AM CST"
+    assert menu["options"][0]["label"] == "Going Mon Dec 7, 9:00 AM CST"
+
+
+def test_a_long_text_of_times_is_cut_between_timestamps_within_discords_limits() -> None:
+    when = Moment(NINE, CHICAGO, None, NOW)
+    many = TimedText.join("\n", [TimedText(f"Meeting {i}: ", when) for i in range(100)])
+    # the timestamps are longer than the text they stand for, and over an embed's 4,096
+    assert len(str(many)) < 4096 < len(marked(many))
+    payload = message_payload(Reply(text=many, fields=[("times", many)]))
+    assert check_message(payload) is None, check_message(payload)
+    embed = payload["embeds"][0]
+    for shown in (embed["description"], embed["fields"][0]["value"]):
+        assert shown.endswith("…")
+        assert timestamp_problem(shown, "text") is None
+    # a ping in front of content of Discord's full 2,000 characters
+    stamp = marked(TimedText(when))
+    content = TimedText("x" * (2000 - len(stamp)), when)
+    rendered = render(Reply(text=content))
+    assert rendered.content is not None and len(rendered.content) == 2000
+    pinged = with_ping(rendered, "here", {})
+    assert pinged is not None and pinged.content is not None
+    # the relative timestamp is left out whole, the full one kept
+    assert len(pinged.content) <= 2000 and pinged.content.endswith(f"<t:{NINE_S}:F> (…")
+    assert timestamp_problem(pinged.content, "content") is None
+
+
+def test_a_cut_never_leaves_half_a_timestamp_or_mention() -> None:
+    text = f"Starts <t:{NINE_S}:F> in <#200000000000000001>"
+    for limit in range(1, len(text)):
+        cut = fit(text, limit)
+        assert len(cut) <= limit and timestamp_problem(cut, "cut") is None
+        assert "<" not in cut.rpartition(">")[2], cut
+
+
+def test_the_stand_in_refuses_a_malformed_timestamp_or_one_where_discord_shows_none() -> None:
+    assert check_message({"content": f"<t:{NINE_S}:F> <t:{NINE_S}> <t:-5:R>"}) is None
+    assert "not a timestamp" in (check_message({"content": "at <t:tomorrow:F>"}) or "")
+    assert "not a timestamp" in (check_message({"content": f"<t:{NINE_S}:Q>"}) or "")
+    assert "not a timestamp" in (check_message({"content": f"<t:{NINE_S}:F"}) or "")
+    titled = {"embeds": [{"title": f"At <t:{NINE_S}:F>"}]}
+    assert "embeds.title" in (check_message(titled) or "")
+    labelled = {
+        "components": [
+            {
+                "type": 1,
+                "components": [{"type": 2, "style": 1, "label": f"<t:{NINE_S}>", "custom_id": "x"}],
+            }
+        ]
+    }
+    assert "components" in (check_message(labelled) or "")
+    rsvp = TimedText("RSVP ", Moment(NINE, CHICAGO, None, NOW))
+    box = modal(Form(rsvp, "event rsvp", [FormField("note", "Note")]))
+    assert check_modal(box.to_dict()) is None  # the modal's title is plain text
+    stamped = {**box.to_dict(), "title": f"<t:{NINE_S}:t>"}
+    assert "title" in (check_modal(stamped) or "")
