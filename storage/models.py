@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -47,6 +48,11 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    #: bumped whenever what the public layoff tracker shows may have changed (a report
+    #: verified, published or unpublished): its pages are cached under this number
+    layoffs_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: when ``layoffs_version`` was last bumped (the tracker's Last-Modified)
+    layoffs_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Space(Base):
@@ -341,6 +347,9 @@ class LayoffReport(Base):
     details: Mapped[str | None] = mapped_column(Text, nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     ok_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: an organizer showed this report on the public tracker although it has no source link
+    #: (a verified report with a source link is shown anyway)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: None for every anonymous report
     reporter_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True

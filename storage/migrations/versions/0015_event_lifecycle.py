@@ -13,6 +13,11 @@ and timezone (occurrences keep their wall-clock time across daylight-saving chan
 ``event_mirrors`` records an event's copy on a platform that keeps events of its own (a
 Discord guild's Scheduled Events), so that edits and cancellation reach it.
 
+For the public layoff tracker (issue 16), ``layoff_reports`` gains ``published`` (an organizer
+showed a verified report without a source link on the tracker) and ``organizations`` gain
+``layoffs_version`` and ``layoffs_changed_at`` (bumped whenever what the tracker shows may
+have changed, so its pages are cached and revalidated by one primary-key read).
+
 Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
 new tables and columns; occurrences of a series stay as separate events.
 
@@ -35,6 +40,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("published", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("layoffs_version", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("layoffs_changed_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         "event_series",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -134,3 +150,8 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(column)
     op.drop_table("event_series")
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_column("layoffs_changed_at")
+        batch_op.drop_column("layoffs_version")
+    with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
+        batch_op.drop_column("published")

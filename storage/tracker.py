@@ -1,0 +1,236 @@
+"""The public layoff tracker's reads: verified reports that are public, counted and listed.
+
+A report is public when it is verified and either has a source link or was published by an
+organizer (``published``). Nothing here reads who filed a report, its details, its
+classifications or any moderation field: a public row is employer, city, state, month,
+workers, kind and source link, and the counts are of those. Pending, rejected and duplicate
+reports never appear.
+
+Each organization carries ``layoffs_version``, bumped in the same transaction as any change to
+what the tracker shows (a report verified, published or unpublished), so a web server caches
+its pages under that number and revalidates them with one primary-key read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, Select, String, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import LayoffReport, Organization
+from storage.records import columns, from_row
+
+_reports = LayoffReport.__table__
+_orgs = Organization.__table__
+_r = _reports.c
+
+#: the one rule of every public read
+_PUBLIC = (
+    (_r.org_id == bindparam("org_id"))
+    & (_r.status == "verified")
+    & _r.visible_from.is_(None)
+    & (_r.source_url.is_not(None) | _r.published)
+)
+
+
+@dataclass(frozen=True)
+class TrackerFilter:
+    """Which public reports a tracker page shows: all, or of one state, kind and year."""
+
+    state: str | None = None
+    kind: str | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Public reports and their known workers in one group (a state, a month, a kind)."""
+
+    label: str
+    reports: int
+    workers: int
+
+
+@dataclass(frozen=True)
+class TrackerSummary:
+    """The public reports counted: in all, and by state, month, library type and kind."""
+
+    reports: int
+    workers: int
+    #: distinct employers (libraries or library systems)
+    libraries: int
+    by_state: list[Tally]
+    by_month: list[Tally]
+    by_type: list[Tally]
+    by_kind: list[Tally]
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """What the world sees of one report: never who filed it."""
+
+    ref: int
+    employer: str
+    city: str | None
+    state: str | None
+    month: str
+    workers: int | None
+    kind: str
+    source_url: str | None
+
+
+@dataclass(frozen=True)
+class TrackerStamp:
+    """How current an organization's tracker is: its version and when that last changed."""
+
+    version: int
+    changed_at: datetime | None
+
+
+def _where(filters: TrackerFilter) -> tuple[list[Any], dict[str, Any]]:
+    """The conditions and parameters of a filter, on top of the public rule."""
+    where: list[Any] = [_PUBLIC]
+    params: dict[str, Any] = {}
+    if filters.state is not None:
+        where.append(_r.state == bindparam("state", type_=String))
+        params["state"] = filters.state
+    if filters.kind is not None:
+        where.append(_r.kind == bindparam("kind", type_=String))
+        params["kind"] = filters.kind
+    if filters.year is not None:
+        where.append(_r.counted_on >= bindparam("first", type_=Date))
+        where.append(_r.counted_on < bindparam("after", type_=Date))
+        params["first"] = date(filters.year, 1, 1)
+        params["after"] = date(filters.year + 1, 1, 1)
+    return where, params
+
+
+@cache
+def _summary_statements(state: bool, kind: bool, year: bool) -> tuple[Select[Any], Select[Any]]:
+    """The grouped count and the count of distinct employers, built once per set of filters."""
+    where, _ = _where(
+        TrackerFilter("XX" if state else None, "x" if kind else None, 2000 if year else None)
+    )
+    grouped = (
+        select(
+            _r.state,
+            _r.month,
+            _r.library_type,
+            _r.kind,
+            func.count(),
+            func.sum(_r.workers),
+        )
+        .where(*where)
+        .group_by(_r.state, _r.month, _r.library_type, _r.kind)
+    )
+    libraries = select(func.count(func.distinct(_r.employer_key))).where(*where)
+    return grouped, libraries
+
+
+def _tallies(totals: dict[str, list[int]], *, by_label: bool = False) -> list[Tally]:
+    found = [Tally(label, n, w) for label, (n, w) in totals.items()]
+    if by_label:
+        return sorted(found, key=lambda t: t.label)
+    return sorted(found, key=lambda t: (-t.reports, t.label))
+
+
+async def tracker_summary(
+    conn: AsyncConnection, org_id: int, filters: TrackerFilter
+) -> TrackerSummary:
+    """The public reports of an organization that match ``filters``, counted."""
+    grouped, libraries = _summary_statements(
+        filters.state is not None, filters.kind is not None, filters.year is not None
+    )
+    _, params = _where(filters)
+    params["org_id"] = org_id
+    groups: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
+    reports = workers = 0
+    unnamed = ("not given", "", "not given", "")
+    for *labels, n, worker_sum in await conn.execute(grouped, params):
+        known = int(worker_sum or 0)
+        reports += n
+        workers += known
+        for totals, label, default in zip(groups, labels, unnamed, strict=True):
+            entry = totals.setdefault(label or default, [0, 0])
+            entry[0] += n
+            entry[1] += known
+    count = (await conn.execute(libraries, params)).scalar_one()
+    return TrackerSummary(
+        reports,
+        workers,
+        count,
+        _tallies(groups[0]),
+        _tallies(groups[1], by_label=True),
+        _tallies(groups[2]),
+        _tallies(groups[3]),
+    )
+
+
+_LISTED = columns(PublicReport, _reports)
+
+
+@cache
+def _list_statement(state: bool, kind: bool, year: bool, paged: bool) -> Select[Any]:
+    where, _ = _where(
+        TrackerFilter("XX" if state else None, "x" if kind else None, 2000 if year else None)
+    )
+    statement = select(*_LISTED).where(*where).order_by(_r.counted_on.desc(), _r.id.desc())
+    if paged:
+        statement = statement.limit(bindparam("limit")).offset(bindparam("offset"))
+    return statement
+
+
+async def tracker_reports(
+    conn: AsyncConnection,
+    org_id: int,
+    filters: TrackerFilter,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[PublicReport]:
+    """The public reports that match ``filters``, latest first; a page of them with
+    ``limit``, else all."""
+    statement = _list_statement(
+        filters.state is not None,
+        filters.kind is not None,
+        filters.year is not None,
+        limit is not None,
+    )
+    _, params = _where(filters)
+    params.update(org_id=org_id, limit=limit, offset=offset)
+    return [from_row(PublicReport, row) for row in await conn.execute(statement, params)]
+
+
+_STAMP = select(_orgs.c.layoffs_version, _orgs.c.layoffs_changed_at).where(
+    _orgs.c.id == bindparam("org_id")
+)
+_BUMP = (
+    update(_orgs)
+    .where(_orgs.c.id == bindparam("org_id"))
+    .values(layoffs_version=_orgs.c.layoffs_version + 1, layoffs_changed_at=bindparam("at"))
+)
+
+
+async def tracker_stamp(conn: AsyncConnection, org_id: int) -> TrackerStamp:
+    """How current an organization's tracker is."""
+    version, changed_at = (await conn.execute(_STAMP, {"org_id": org_id})).one()
+    return TrackerStamp(version, changed_at)
+
+
+async def tracker_changed(conn: AsyncConnection, org_id: int, at: datetime) -> None:
+    """What the organization's tracker shows may have changed at ``at``: bump its version."""
+    await conn.execute(_BUMP, {"org_id": org_id, "at": at})
+
+
+async def set_published(
+    conn: AsyncConnection, org_id: int, report_id: int, published: bool, at: datetime
+) -> None:
+    """Show (or stop showing) a report without a source link on the tracker."""
+    await conn.execute(
+        update(_reports).where(_r.org_id == org_id, _r.id == report_id).values(published=published)
+    )
+    await tracker_changed(conn, org_id, at)
