@@ -164,6 +164,17 @@ class WebConfig:
     #: ("https://rally.example.org"); empty: http://host:port
     base_url: str = ""
 
+    def address(self) -> str:
+        """Where people reach the pages: ``base_url``, else this server's own address."""
+        if self.base_url:
+            return self.base_url
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def tracker_url(self, slug: str) -> str:
+        """The address of an organization's public layoff tracker."""
+        return f"{self.address()}/o/{slug}/layoffs"
+
 
 @dataclass
 class RoleSources:

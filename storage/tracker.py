@@ -71,9 +71,8 @@ class TrackerSummary:
 
 @dataclass(frozen=True)
 class PublicReport:
-    """What the world sees of one report: never who filed it."""
+    """What the world sees of one report: never who filed it, nor its reference."""
 
-    ref: int
     employer: str
     city: str | None
     state: str | None
