@@ -7,7 +7,8 @@ with 401 before anything runs, a replayed one is not run again: ``adapters/slack
 and ``GET /healthz`` (503 while the database does not answer) on ``[slack] host`` and
 ``port``, with the web adapter's pages too when ``[web]`` has the same host and port. In
 Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the app
-is installed into workspaces through OAuth (``GET /slack/install``, limited per client address, and ``adapters/slack/oauth.py``).
+is installed into workspaces through OAuth (``GET /slack/install``, limited per client
+address, and ``adapters/slack/oauth.py``).
 Every Web API call it makes, the delivery engine's included, goes to ``[slack] api_url``.
 """
 
