@@ -82,36 +82,67 @@ def state_map(by_state: Sequence[Tally], query: dict[str, str], chosen: str | No
 
 #: the most months the chart shows (the latest); the table below it lists them all
 CHART_MONTHS = 36
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` ("2026-01"), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    found = []
+    while (year, month) <= end:
+        found.append(f"{year:04}-{month:02}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def _month_label(month: str) -> str:
+    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
 def month_chart(by_month: Sequence[Tally]) -> Markup:
-    """Bars of reports by month, the latest ``CHART_MONTHS`` months with a report."""
-    months = [t for t in by_month if t.label][-CHART_MONTHS:]
-    if not months:
+    """Bars of reports by month: every month from the first with a report to the last (at
+    most the latest ``CHART_MONTHS``), months without one as gaps."""
+    counts = {t.label: t.reports for t in by_month if len(t.label) == 7}
+    if not counts:
         return Markup("")
-    bar, height, top, bottom = 16, 160, 16, 40
-    width = max(len(months) * bar + 40, 200)
-    most = max(t.reports for t in months) or 1
-    first, last = months[0].label, months[-1].label
+    months = _month_range(min(counts), max(counts))[-CHART_MONTHS:]
+    width, height, top, left = 480, 150, 10, 10
+    slot = (width - 2 * left) / len(months)
+    bar = max(2.0, min(48.0, slot * 0.7))
+    most = max(counts.get(m, 0) for m in months) or 1
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height + top + bottom}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height + top + 34}" role="img" '
         'aria-labelledby="chart-title chart-desc">'
         '<title id="chart-title">Reports by month</title>'
-        f'<desc id="chart-desc">{len(months)} months from {first} to {last}; the most in one '
-        f"month: {most:,}</desc>"
-        f'<line class="axis" x1="20" y1="{top + height}" x2="{width - 10}" y2="{top + height}"/>'
+        f'<desc id="chart-desc">{len(months)} months from {_month_label(months[0])} to '
+        f"{_month_label(months[-1])}; the most in one month: {most:,}</desc>"
+        f'<line class="axis" x1="{left}" y1="{top + height}" x2="{width - left}" '
+        f'y2="{top + height}"/>'
     ]
-    for i, t in enumerate(months):
-        h = max(2, round(height * t.reports / most))
-        x = 24 + i * bar
-        parts.append(
-            f'<rect class="bar" x="{x}" y="{top + height - h}" width="{bar - 4}" height="{h}">'
-            f"<title>{escape(t.label)}: {_plural(t.reports, 'report')}</title></rect>"
-        )
-        if i == 0 or i == len(months) - 1 or t.label.endswith("-01"):
+    labelled = {0, len(months) - 1}
+    step = max(1, round(len(months) / 4))
+    labelled.update(i for i in range(step, len(months) - step // 2, step))
+    for i, month in enumerate(months):
+        n = counts.get(month, 0)
+        x = left + i * slot + (slot - bar) / 2
+        if n:
+            h = max(2, round(height * n / most))
             parts.append(
-                f'<text class="label" x="{x + (bar - 4) / 2}" y="{top + height + 16}">'
-                f"{escape(t.label[:4] if t.label.endswith('-01') else t.label)}</text>"
+                f'<rect class="bar" x="{x:.1f}" y="{top + height - h}" width="{bar:.1f}" '
+                f'height="{h}"><title>{_month_label(month)}: {_plural(n, "report")}</title></rect>'
+            )
+        if i in labelled:
+            anchor = "start" if i == 0 and len(months) > 1 else "middle"
+            anchor = "end" if i == len(months) - 1 and len(months) > 1 else anchor
+            tx = (
+                left
+                + i * slot
+                + (0 if anchor == "start" else slot if anchor == "end" else slot / 2)
+            )
+            parts.append(
+                f'<text class="label" text-anchor="{anchor}" x="{tx:.1f}" '
+                f'y="{top + height + 22}">{_month_label(month)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))
