@@ -140,7 +140,7 @@ class LayoffRecord(ReportedLayoff):
     #: last, so that what the report says (``employer`` to ``ok_to_contact``) stays one run
     id: int
     ref: int
-    #: shown on the public tracker although it has no source link
+    #: shown on the public tracker once verified (a source link, or published by an organizer)
     published: bool
 
 
@@ -273,6 +273,7 @@ async def add_report(conn: AsyncConnection, report: NewReport) -> tuple[int, int
     values["counted_on"] = counting_date(report.effective_date, report.received_week)
     values["month"] = f"{values['counted_on']:%Y-%m}"
     values["status"] = "pending"
+    values["published"] = report.source is not None
     statement = _insert_report(conn.dialect.name)
     for low, high in REF_RANGES:
         values["ref"] = _RANDOM.randint(low, high)

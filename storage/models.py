@@ -316,6 +316,21 @@ class LayoffReport(Base):
             "visible_from",
             "counted_on",
         ),
+        # cover the public tracker's counts and its list, latest first
+        Index(
+            "ix_layoff_reports_public",
+            "org_id",
+            "status",
+            "published",
+            "state",
+            "kind",
+            "counted_on",
+            "month",
+            "library_type",
+            "workers",
+            "employer_key",
+        ),
+        Index("ix_layoff_reports_public_list", "org_id", "status", "published", "counted_on"),
         {"sqlite_autoincrement": True},
     )
 
@@ -347,8 +362,8 @@ class LayoffReport(Base):
     details: Mapped[str | None] = mapped_column(Text, nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     ok_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: an organizer showed this report on the public tracker although it has no source link
-    #: (a verified report with a source link is shown anyway)
+    #: shown on the public tracker once verified: a report with a source link from the start,
+    #: one without when an organizer publishes it (/layoff publish)
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: None for every anonymous report
     reporter_member_id: Mapped[int | None] = mapped_column(

@@ -1,10 +1,10 @@
 """The public layoff tracker's reads: verified reports that are public, counted and listed.
 
-A report is public when it is verified and either has a source link or was published by an
-organizer (``published``). Nothing here reads who filed a report, its details, its
-classifications or any moderation field: a public row is employer, city, state, month,
-workers, kind and source link, and the counts are of those. Pending, rejected and duplicate
-reports never appear.
+A report is public when it is verified and ``published``: every report filed with a source
+link is, and one without becomes so when an organizer publishes it. Nothing here reads who
+filed a report, its details, its classifications or any moderation field: a public row is
+employer, city, state, month, workers, kind and source link, and the counts are of those.
+Pending, rejected and duplicate reports never appear.
 
 Each organization carries ``layoffs_version``, bumped in the same transaction as any change to
 what the tracker shows (a report verified, published or unpublished), so a web server caches
@@ -28,13 +28,9 @@ _reports = LayoffReport.__table__
 _orgs = Organization.__table__
 _r = _reports.c
 
-#: the one rule of every public read
-_PUBLIC = (
-    (_r.org_id == bindparam("org_id"))
-    & (_r.status == "verified")
-    & _r.visible_from.is_(None)
-    & (_r.source_url.is_not(None) | _r.published)
-)
+#: the one rule of every public read (a verified report is always visible: moderation made
+#: it so), answered from the covering indexes ix_layoff_reports_public and _public_list
+_PUBLIC = (_r.org_id == bindparam("org_id")) & (_r.status == "verified") & _r.published
 
 
 @dataclass(frozen=True)
@@ -108,30 +104,32 @@ def _where(filters: TrackerFilter) -> tuple[list[Any], dict[str, Any]]:
     return where, params
 
 
+#: the groups the tracker counts by, each its own small GROUP BY (together they would make
+#: nearly a group per report)
+_GROUPS = (_r.state, _r.month, _r.library_type, _r.kind)
+
+
 @cache
-def _summary_statements(state: bool, kind: bool, year: bool) -> tuple[Select[Any], Select[Any]]:
-    """The grouped count and the count of distinct employers, built once per set of filters."""
+def _summary_statements(state: bool, kind: bool, year: bool) -> tuple[Select[Any], ...]:
+    """The totals (reports, workers, distinct employers), then a count by each of
+    ``_GROUPS``, built once per set of filters."""
     where, _ = _where(
         TrackerFilter("XX" if state else None, "x" if kind else None, 2000 if year else None)
     )
-    grouped = (
-        select(
-            _r.state,
-            _r.month,
-            _r.library_type,
-            _r.kind,
-            func.count(),
-            func.sum(_r.workers),
-        )
-        .where(*where)
-        .group_by(_r.state, _r.month, _r.library_type, _r.kind)
+    totals = select(
+        func.count(), func.sum(_r.workers), func.count(func.distinct(_r.employer_key))
+    ).where(*where)
+    return (
+        totals,
+        *(
+            select(column, func.count(), func.sum(_r.workers)).where(*where).group_by(column)
+            for column in _GROUPS
+        ),
     )
-    libraries = select(func.count(func.distinct(_r.employer_key))).where(*where)
-    return grouped, libraries
 
 
-def _tallies(totals: dict[str, list[int]], *, by_label: bool = False) -> list[Tally]:
-    found = [Tally(label, n, w) for label, (n, w) in totals.items()]
+def _tallies(rows: Any, unnamed: str, *, by_label: bool = False) -> list[Tally]:
+    found = [Tally(label or unnamed, n, int(w or 0)) for label, n, w in rows]
     if by_label:
         return sorted(found, key=lambda t: t.label)
     return sorted(found, key=lambda t: (-t.reports, t.label))
@@ -141,31 +139,20 @@ async def tracker_summary(
     conn: AsyncConnection, org_id: int, filters: TrackerFilter
 ) -> TrackerSummary:
     """The public reports of an organization that match ``filters``, counted."""
-    grouped, libraries = _summary_statements(
+    totals, by_state, by_month, by_type, by_kind = _summary_statements(
         filters.state is not None, filters.kind is not None, filters.year is not None
     )
     _, params = _where(filters)
     params["org_id"] = org_id
-    groups: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
-    reports = workers = 0
-    unnamed = ("not given", "", "not given", "")
-    for *labels, n, worker_sum in await conn.execute(grouped, params):
-        known = int(worker_sum or 0)
-        reports += n
-        workers += known
-        for totals, label, default in zip(groups, labels, unnamed, strict=True):
-            entry = totals.setdefault(label or default, [0, 0])
-            entry[0] += n
-            entry[1] += known
-    count = (await conn.execute(libraries, params)).scalar_one()
+    reports, workers, libraries = (await conn.execute(totals, params)).one()
     return TrackerSummary(
         reports,
-        workers,
-        count,
-        _tallies(groups[0]),
-        _tallies(groups[1], by_label=True),
-        _tallies(groups[2]),
-        _tallies(groups[3]),
+        int(workers or 0),
+        libraries,
+        _tallies(await conn.execute(by_state, params), "not given"),
+        _tallies(await conn.execute(by_month, params), "", by_label=True),
+        _tallies(await conn.execute(by_type, params), "not given"),
+        _tallies(await conn.execute(by_kind, params), ""),
     )
 
 

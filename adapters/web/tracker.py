@@ -149,6 +149,26 @@ class TrackerPages:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.cache = RenderCache()
+        self._stamps: dict[int, asyncio.Future[TrackerStamp]] = {}
+
+    async def stamp(self, org_id: int) -> TrackerStamp:
+        """The organization's tracker version, read now; requests arriving while a read is
+        under way share it (it began at most one read's time before them)."""
+        if (pending := self._stamps.get(org_id)) is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[TrackerStamp] = asyncio.get_running_loop().create_future()
+        self._stamps[org_id] = future
+        try:
+            async with self.app.db.reading() as conn:
+                found = await tracker_stamp(conn, org_id)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: a waiter, if any, re-raises it
+            raise
+        finally:
+            del self._stamps[org_id]
+        future.set_result(found)
+        return found
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         """Serve the tracker's routes on ``router``."""
@@ -170,8 +190,7 @@ class TrackerPages:
         except QueryError as exc:
             return message("Not a valid choice", str(exc), 400)
         try:
-            async with self.app.db.reading() as conn:
-                stamp = await tracker_stamp(conn, record.id)
+            stamp = await self.stamp(record.id)
         except (OSError, SQLAlchemyError) as exc:
             log.warning("tracker: the database did not answer: %s", type(exc).__name__)
             return message(

@@ -13,8 +13,10 @@ and timezone (occurrences keep their wall-clock time across daylight-saving chan
 ``event_mirrors`` records an event's copy on a platform that keeps events of its own (a
 Discord guild's Scheduled Events), so that edits and cancellation reach it.
 
-For the public layoff tracker (issue 16), ``layoff_reports`` gains ``published`` (an organizer
-showed a verified report without a source link on the tracker) and ``organizations`` gain
+For the public layoff tracker (issue 16), ``layoff_reports`` gains ``published`` (shown on
+the tracker once verified: every report with a source link, and one without that an
+organizer published; existing reports with a source link are set so) and two indexes that
+cover the tracker's counts and list, and ``organizations`` gain
 ``layoffs_version`` and ``layoffs_changed_at`` (bumped whenever what the tracker shows may
 have changed, so its pages are cached and revalidated by one primary-key read).
 
@@ -44,6 +46,25 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("published", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.create_index(
+            "ix_layoff_reports_public",
+            [
+                "org_id",
+                "status",
+                "published",
+                "state",
+                "kind",
+                "counted_on",
+                "month",
+                "library_type",
+                "workers",
+                "employer_key",
+            ],
+        )
+        batch_op.create_index(
+            "ix_layoff_reports_public_list", ["org_id", "status", "published", "counted_on"]
+        )
+    op.execute("UPDATE layoff_reports SET published = true WHERE source_url IS NOT NULL")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("layoffs_version", sa.Integer(), server_default="0", nullable=False)
@@ -154,4 +175,6 @@ def downgrade() -> None:
         batch_op.drop_column("layoffs_changed_at")
         batch_op.drop_column("layoffs_version")
     with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_layoff_reports_public_list")
+        batch_op.drop_index("ix_layoff_reports_public")
         batch_op.drop_column("published")
