@@ -9,17 +9,9 @@ from bot.errors import ValidationError
 from bot.registry import Role
 from bot.reply import Reply
 from commands.layoffs import group
-from commands.layoffs.access import report_here
+from commands.layoffs.access import report_here, tracker_note
 from commands.layoffs.options import ID
 from storage import tracker
-
-
-def tracker_note(ctx: Context) -> str:
-    """Where the organization's public tracker is, when it has one."""
-    web = ctx.services.config.web
-    if not (ctx.org_config.public_tracker and web.enabled):
-        return ""
-    return f" The public layoff tracker: {web.tracker_url(ctx.org.slug)}"
 
 
 async def _publish(ctx: Context, id: int, published: bool) -> Reply:

@@ -12,10 +12,9 @@ from bot.context import Context
 from bot.errors import ValidationError
 from bot.reply import Reply
 from commands.layoffs import group
-from commands.layoffs.access import mod_keys, today
+from commands.layoffs.access import mod_keys, today, tracker_note
 from commands.layoffs.limits import count_report, quietly_found
 from commands.layoffs.options import REPORT_OPTIONS, on_date
-from commands.layoffs.publish import tracker_note
 from commands.layoffs.render import moderation_reply
 from storage import layoffs as store
 
