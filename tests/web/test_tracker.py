@@ -12,10 +12,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from bot.reply import encode_action
 from storage import layoffs as store
 from storage import members
 from storage.db import Database
-from storage.models import AuditEntry
+from storage.models import AuditEntry, OutboxMessage
 from tests.support import START, Person
 from tests.web_support import OLU, web_rig
 
@@ -228,3 +229,32 @@ async def test_the_page_is_self_contained_and_escapes_what_reporters_typed(
         assert not re.search(
             r'(src|href)="(https?:)?//', page.replace('href="https://n.example/s"', "")
         )  # nothing loaded from elsewhere; the one outside link is the source
+
+
+async def test_the_moderation_post_offers_to_show_a_report_without_a_source(
+    database: Database,
+) -> None:
+    async with web_rig(database) as rig:
+        reply = await rig.bot.say("ana", f'/layoff report "Quiet Branch" state:IL {NAMED}')
+        assert "may appear on the public tracker" in reply.text
+        assert "http://127.0.0.1:0/o/demo/layoffs" in reply.text
+        ref = int(re.findall(r"L-(\d+)", reply.text)[0])
+        await rig.organizer(f"/layoff verify id:{ref}")
+        async with rig.bot.app.db.reading() as conn:
+            edits = (
+                await conn.execute(
+                    select(OutboxMessage.payload).where(OutboxMessage.edit_of.is_not(None))
+                )
+            ).scalars()
+            shown = [p for p in edits if "Show on the public tracker" in p]
+        button = f'"command":"layoff publish","args":{{"id":"{ref}"}}'
+        assert len(shown) == 3 and all(button in p for p in shown)  # each moderation channel
+        click = encode_action("layoff publish", {"id": str(ref)})
+        refused = await rig.bot.click("ana", click)
+        assert refused.error and "organizer" in refused.text
+        done = await rig.bot.click(OLU, click)
+        assert "now appears on the public tracker" in done.text
+        assert "Quiet Branch" in await rig.page()
+        wisconsin = Person("wiorg", platform="slack", space="TWI")
+        elsewhere = await rig.bot.say(wisconsin, f'/layoff report "Madison PL" {NAMED}')
+        assert "public tracker" not in elsewhere.text  # its organization has none
