@@ -48,11 +48,6 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
-    #: bumped whenever what the public layoff tracker shows may have changed (a report
-    #: verified, published or unpublished): its pages are cached under this number
-    layoffs_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: when ``layoffs_version`` was last bumped (the tracker's Last-Modified)
-    layoffs_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Space(Base):
@@ -364,7 +359,7 @@ class LayoffReport(Base):
     ok_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     #: shown on the public tracker once verified: a report with a source link from the start,
     #: one without when an organizer publishes it (/layoff publish)
-    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    published: Mapped[bool] = mapped_column(Boolean, server_default=false())
     #: None for every anonymous report
     reporter_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
@@ -389,6 +384,21 @@ class LayoffReport(Base):
     )
     #: when the report was decided; of an anonymous report, the start of the day (UTC) only
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LayoffTracker(Base):
+    """How current an organization's public layoff tracker is: a version bumped whenever
+    what it shows may have changed (a report verified, published or unpublished), under
+    which web servers cache its pages. No row: version 0, never changed."""
+
+    __tablename__ = "layoff_trackers"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    #: when the version was last bumped (the tracker's Last-Modified)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LayoffReportCount(Base):

@@ -6,9 +6,10 @@ filed a report, its details, its classifications or any moderation field: a publ
 employer, city, state, month, workers, kind and source link, and the counts are of those.
 Pending, rejected and duplicate reports never appear.
 
-Each organization carries ``layoffs_version``, bumped in the same transaction as any change to
-what the tracker shows (a report verified, published or unpublished), so a web server caches
-its pages under that number and revalidates them with one primary-key read.
+Each organization's row in ``layoff_trackers`` carries a version, bumped in the same
+transaction as any change to what the tracker shows (a report verified, published or
+unpublished), so a web server caches its pages under that number and revalidates them with
+one primary-key read.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, Select, String, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import LayoffReport, Organization
+from storage.models import LayoffReport, LayoffTracker
 from storage.records import columns, from_row
+from storage.types import UTCDateTime
 
 _reports = LayoffReport.__table__
-_orgs = Organization.__table__
+_trackers = LayoffTracker.__table__
 _r = _reports.c
 
 #: the one rule of every public read (a verified report is always visible: moderation made
@@ -191,25 +195,33 @@ async def tracker_reports(
     return [from_row(PublicReport, row) for row in await conn.execute(statement, params)]
 
 
-_STAMP = select(_orgs.c.layoffs_version, _orgs.c.layoffs_changed_at).where(
-    _orgs.c.id == bindparam("org_id")
+_STAMP = select(_trackers.c.version, _trackers.c.changed_at).where(
+    _trackers.c.org_id == bindparam("org_id")
 )
-_BUMP = (
-    update(_orgs)
-    .where(_orgs.c.id == bindparam("org_id"))
-    .values(layoffs_version=_orgs.c.layoffs_version + 1, layoffs_changed_at=bindparam("at"))
-)
+
+
+@cache
+def _bump(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (org_id) DO UPDATE SET version = version + 1, once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(_trackers).values(
+        org_id=bindparam("org_id"), version=1, changed_at=bindparam("at", type_=UTCDateTime())
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["org_id"],
+        set_={"version": _trackers.c.version + 1, "changed_at": statement.excluded.changed_at},
+    )
 
 
 async def tracker_stamp(conn: AsyncConnection, org_id: int) -> TrackerStamp:
-    """How current an organization's tracker is."""
-    version, changed_at = (await conn.execute(_STAMP, {"org_id": org_id})).one()
-    return TrackerStamp(version, changed_at)
+    """How current an organization's tracker is (version 0: never changed)."""
+    row = (await conn.execute(_STAMP, {"org_id": org_id})).first()
+    return TrackerStamp(0, None) if row is None else TrackerStamp(row[0], row[1])
 
 
 async def tracker_changed(conn: AsyncConnection, org_id: int, at: datetime) -> None:
     """What the organization's tracker shows may have changed at ``at``: bump its version."""
-    await conn.execute(_BUMP, {"org_id": org_id, "at": at})
+    await conn.execute(_bump(conn.dialect.name), {"org_id": org_id, "at": at})
 
 
 async def set_published(

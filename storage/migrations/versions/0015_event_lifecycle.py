@@ -16,9 +16,9 @@ Discord guild's Scheduled Events), so that edits and cancellation reach it.
 For the public layoff tracker (issue 16), ``layoff_reports`` gains ``published`` (shown on
 the tracker once verified: every report with a source link, and one without that an
 organizer published; existing reports with a source link are set so) and two indexes that
-cover the tracker's counts and list, and ``organizations`` gain
-``layoffs_version`` and ``layoffs_changed_at`` (bumped whenever what the tracker shows may
-have changed, so its pages are cached and revalidated by one primary-key read).
+cover the tracker's counts and list; ``layoff_trackers`` holds each organization's tracker
+version and when it last changed (bumped whenever what the tracker shows may have changed,
+so its pages are cached and revalidated by one primary-key read).
 
 Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
 new tables and columns; occurrences of a series stay as separate events.
@@ -65,13 +65,19 @@ def upgrade() -> None:
             "ix_layoff_reports_public_list", ["org_id", "status", "published", "counted_on"]
         )
     op.execute("UPDATE layoff_reports SET published = true WHERE source_url IS NOT NULL")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("layoffs_version", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("layoffs_changed_at", storage.types.UTCDateTime(timezone=True), nullable=True)
-        )
+    op.create_table(
+        "layoff_trackers",
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_layoff_trackers_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("org_id", name=op.f("pk_layoff_trackers")),
+    )
     op.create_table(
         "event_series",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -171,9 +177,7 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(column)
     op.drop_table("event_series")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("layoffs_changed_at")
-        batch_op.drop_column("layoffs_version")
+    op.drop_table("layoff_trackers")
     with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
         batch_op.drop_index("ix_layoff_reports_public_list")
         batch_op.drop_index("ix_layoff_reports_public")
