@@ -90,22 +90,35 @@ class TrackerStamp:
     changed_at: datetime | None
 
 
-def _where(filters: TrackerFilter) -> tuple[list[Any], dict[str, Any]]:
-    """The conditions and parameters of a filter, on top of the public rule."""
+def _where(state: bool, kind: bool, year: bool) -> list[Any]:
+    """The public rule and the conditions of the filters given."""
     where: list[Any] = [_PUBLIC]
-    params: dict[str, Any] = {}
-    if filters.state is not None:
+    if state:
         where.append(_r.state == bindparam("state", type_=String))
-        params["state"] = filters.state
-    if filters.kind is not None:
+    if kind:
         where.append(_r.kind == bindparam("kind", type_=String))
-        params["kind"] = filters.kind
-    if filters.year is not None:
+    if year:
         where.append(_r.counted_on >= bindparam("first", type_=Date))
         where.append(_r.counted_on < bindparam("after", type_=Date))
+    return where
+
+
+def _given(filters: TrackerFilter) -> tuple[bool, bool, bool]:
+    """Which filters are given: the shape of the statement, built once per shape."""
+    return filters.state is not None, filters.kind is not None, filters.year is not None
+
+
+def _params(org_id: int, filters: TrackerFilter) -> dict[str, Any]:
+    """The parameters of a filtered statement."""
+    params: dict[str, Any] = {"org_id": org_id}
+    if filters.state is not None:
+        params["state"] = filters.state
+    if filters.kind is not None:
+        params["kind"] = filters.kind
+    if filters.year is not None:
         params["first"] = date(filters.year, 1, 1)
         params["after"] = date(filters.year + 1, 1, 1)
-    return where, params
+    return params
 
 
 #: the groups the tracker counts by, each its own small GROUP BY (together they would make
@@ -117,9 +130,7 @@ _GROUPS = (_r.state, _r.month, _r.library_type, _r.kind)
 def _summary_statements(state: bool, kind: bool, year: bool) -> tuple[Select[Any], ...]:
     """The totals (reports, workers, distinct employers), then a count by each of
     ``_GROUPS``, built once per set of filters."""
-    where, _ = _where(
-        TrackerFilter("XX" if state else None, "x" if kind else None, 2000 if year else None)
-    )
+    where = _where(state, kind, year)
     totals = select(
         func.count(), func.sum(_r.workers), func.count(func.distinct(_r.employer_key))
     ).where(*where)
@@ -143,11 +154,8 @@ async def tracker_summary(
     conn: AsyncConnection, org_id: int, filters: TrackerFilter
 ) -> TrackerSummary:
     """The public reports of an organization that match ``filters``, counted."""
-    totals, by_state, by_month, by_type, by_kind = _summary_statements(
-        filters.state is not None, filters.kind is not None, filters.year is not None
-    )
-    _, params = _where(filters)
-    params["org_id"] = org_id
+    totals, by_state, by_month, by_type, by_kind = _summary_statements(*_given(filters))
+    params = _params(org_id, filters)
     reports, workers, libraries = (await conn.execute(totals, params)).one()
     return TrackerSummary(
         reports,
@@ -165,9 +173,7 @@ _LISTED = columns(PublicReport, _reports)
 
 @cache
 def _list_statement(state: bool, kind: bool, year: bool, paged: bool) -> Select[Any]:
-    where, _ = _where(
-        TrackerFilter("XX" if state else None, "x" if kind else None, 2000 if year else None)
-    )
+    where = _where(state, kind, year)
     statement = select(*_LISTED).where(*where).order_by(_r.counted_on.desc(), _r.id.desc())
     if paged:
         statement = statement.limit(bindparam("limit")).offset(bindparam("offset"))
@@ -184,14 +190,10 @@ async def tracker_reports(
 ) -> list[PublicReport]:
     """The public reports that match ``filters``, latest first; a page of them with
     ``limit``, else all."""
-    statement = _list_statement(
-        filters.state is not None,
-        filters.kind is not None,
-        filters.year is not None,
-        limit is not None,
-    )
-    _, params = _where(filters)
-    params.update(org_id=org_id, limit=limit, offset=offset)
+    statement = _list_statement(*_given(filters), limit is not None)
+    params = _params(org_id, filters)
+    if limit is not None:
+        params.update(limit=limit, offset=offset)
     return [from_row(PublicReport, row) for row in await conn.execute(statement, params)]
 
 

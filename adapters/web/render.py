@@ -137,6 +137,7 @@ def tracker_html(view: TrackerView) -> bytes:
         month_text=month_text,
         place=place_text,
         downloads=q.query_string(page=None),
+        page_size=PAGE_SIZE,
     )
     return html.encode("utf-8")
 
