@@ -188,6 +188,8 @@ class TrackerPages:
         try:
             query = parse_query(request.query, today.year)
         except QueryError as exc:
+            if ext == ".json":
+                return web.json_response({"error": str(exc), "parameter": exc.param}, status=400)
             return message("Not a valid choice", str(exc), 400)
         try:
             stamp = await self.stamp(record.id)

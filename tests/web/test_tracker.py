@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -143,6 +144,8 @@ async def test_filters_narrow_the_reports_and_bad_ones_are_refused_by_name(
             status, _, body = await rig.get(f"/o/demo/layoffs?{query}")
             assert status == 400, query
             assert named in body.decode(), (query, body[:300])
+        status, _, body = await rig.get("/o/demo/layoffs.json?year=1800")
+        assert status == 400 and json.loads(body)["parameter"] == "year"
 
 
 async def test_reports_come_in_pages_of_fifty(database: Database) -> None:
