@@ -5,7 +5,11 @@ server shared with the Slack HTTP endpoint on the same port or two on different 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +24,7 @@ from standins.slack import SlackStandIn
 from storage.db import Database
 from tests.rallybot.test_startup import relayed_postgres
 from tests.slack_support import TEAM, slack_config
-from tests.support import START, run_rallybot
+from tests.support import ROOT, START, run_rallybot
 from tests.web_support import web_rig
 
 
@@ -154,3 +158,46 @@ def test_the_console_serves_the_web_pages_when_asked(tmp_path: Path) -> None:
     assert f"The web pages are at http://127.0.0.1:{port}/o/demo/layoffs" in done.stdout
     refused = run_rallybot(["console", "--web", "0"], tmp_path, "!quit\n")
     assert refused.returncode == 2 and "--web: '0' is not a port" in refused.stderr
+
+
+async def test_the_console_shows_a_verified_report_on_its_tracker(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RALLYBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    console = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rallybot", "console", "--web", str(port),
+        cwd=tmp_path, env=env, stdin=PIPE, stdout=PIPE, stderr=PIPE,
+    )  # fmt: skip
+    assert console.stdin is not None and console.stdout is not None
+
+    async def said(line: str, until: str) -> str:
+        assert console.stdin is not None and console.stdout is not None
+        console.stdin.write(line.encode() + b"\n")
+        await console.stdin.drain()
+        while True:
+            out = (await asyncio.wait_for(console.stdout.readline(), 60)).decode()
+            assert out, "the console ended"
+            if until in out:
+                return out
+
+    try:
+        answer = await said(
+            '/layoff report "Oak Park PL" state:IL workers:12 '
+            "source:https://news.example/oak anonymous:no",
+            "Your report is L-",
+        )
+        assert f"http://127.0.0.1:{port}/o/demo/layoffs" in answer
+        ref = answer.split("Your report is L-")[1].split(".")[0]
+        await said("!as olu organizer", "You are now olu")
+        await said(f"/layoff verify id:{ref}", "is now marked verified")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/o/demo/layoffs.json") as data:
+                found = await data.json()
+        assert found["totals"] == {"reports": 1, "workers": 12, "libraries": 1}
+        console.stdin.write(b"!quit\n")
+        await console.stdin.drain()
+        assert await asyncio.wait_for(console.wait(), 60) == 0
+    finally:
+        if console.returncode is None:
+            console.kill()
+            await console.wait()
