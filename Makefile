@@ -43,6 +43,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/polls.py
 	$(BIN)/python bench/optouts.py
+	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis rallybot-files test-output

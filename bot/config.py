@@ -167,6 +167,30 @@ class DiscordConfig:
 
 
 @dataclass
+class WebConfig:
+    """[web]: the bot's own web pages (the public layoff tracker), served by `rallybot run`
+    on their own server, or on the Slack HTTP endpoint's when host and port are the same."""
+
+    enabled: bool = False
+    host: str = "0.0.0.0"
+    port: int = 8080
+    #: the address people reach the pages at, behind a reverse proxy with https
+    #: ("https://rally.example.org"); empty: http://host:port
+    base_url: str = ""
+
+    def address(self) -> str:
+        """Where people reach the pages: ``base_url``, else this server's own address."""
+        if self.base_url:
+            return self.base_url
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def tracker_url(self, slug: str) -> str:
+        """The address of an organization's public layoff tracker."""
+        return f"{self.address()}/o/{slug}/layoffs"
+
+
+@dataclass
 class RoleSources:
     """Who holds a role: platform user ids, Slack user group ids, Discord role ids or names."""
 
@@ -201,6 +225,8 @@ class OrgConfig:
     members_may_create_polls: bool = False
     #: the organization's email address, named as the organizer in calendar files
     contact: str = ""
+    #: verified public layoff reports are shown at /o/<slug>/layoffs when [web] is enabled
+    public_tracker: bool = False
 
     def spaces(self) -> list[tuple[str, str]]:
         """(platform, space id) pairs this organization owns; its console room included."""
@@ -237,6 +263,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     orgs: list[OrgConfig] = field(default_factory=list)
     source: str = field(default="(defaults)", metadata={"internal": True})
 
@@ -475,6 +502,7 @@ def validate(config: Config) -> None:
         raise ConfigError(f'{src}: [slack] mode: must be "http" or "socket"')
     if not 0 <= config.slack.port <= 65535:
         raise ConfigError(f"{src}: [slack] port: must be from 0 to 65535")
+    _validate_web(config)
     discord = config.discord
     if discord.shard_count < 0:
         raise ConfigError(f"{src}: [discord] shard_count: must be 0 (ask Discord) or more")
@@ -555,6 +583,21 @@ def validate(config: Config) -> None:
                     f"{where}: {space[0]} space {space[1]} also belongs to {spaces[space]}"
                 )
             spaces[space] = org.slug
+
+
+def _validate_web(config: Config) -> None:
+    """Check [web]: a port, a host, and a base_url that is an http(s) address of a site."""
+    src, web = config.source, config.web
+    if not 0 <= web.port <= 65535:
+        raise ConfigError(f"{src}: [web] port: must be from 0 to 65535")
+    if not web.host.strip():
+        raise ConfigError(f"{src}: [web] host: must not be empty (0.0.0.0 listens everywhere)")
+    if web.base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", web.base_url):
+        raise ConfigError(
+            f"{src}: [web] base_url: {web.base_url!r} is not an http:// or https:// address "
+            "without ? or # (e.g. https://rally.example.org)"
+        )
+    web.base_url = web.base_url.rstrip("/")
 
 
 def demo_org(*, named_channels: bool = False) -> OrgConfig:

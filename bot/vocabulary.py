@@ -5,6 +5,15 @@ profiles, layoff reports and alert targeting alike."""
 from __future__ import annotations
 
 LIBRARY_TYPES = ("public", "academic", "school", "special", "other")
+#: what a layoff report says happened (/layoff report's kind, and the public tracker's)
+LAYOFF_KINDS = (
+    "layoff",
+    "furlough",
+    "hours-cut",
+    "position-eliminated",
+    "closure",
+    "hiring-freeze",
+)
 CLASSIFICATIONS = (
     "librarian",
     "library-assistant",

@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--config", help="a config.toml (default: built-in demo)")
     console.add_argument("--org", help="the organization's slug (default: the first one)")
     console.add_argument("--files", help="folder for files the bot hands out")
+    console.add_argument(
+        "--web",
+        type=_port,
+        metavar="PORT",
+        help="also serve the web pages (the public layoff tracker) on 127.0.0.1:PORT",
+    )
 
     run = sub.add_parser("run", help="run every adapter the config enables")
     run.add_argument("--config", required=True, help="path of config.toml")
@@ -95,11 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _console(config: Config, org: str | None, files: str | None) -> int:
+def _port(text: str) -> int:
+    """A TCP port given on the command line."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (a number from 1 to 65535)")
+    return int(text)
+
+
+async def _console(
+    config: Config, org: str | None, files: str | None, web_port: int | None = None
+) -> int:
     from adapters.console import ConsoleAdapter, Screen, console_senders
 
     if not config.orgs:
+        # the demo organization shows its public tracker (with --web)
         config.orgs.append(demo_org(named_channels=True))
+        config.orgs[0].public_tracker = True
+    if web_port is not None:
+        config.web.enabled, config.web.host, config.web.port = True, "127.0.0.1", web_port
     if org:
         config.org(org)  # refuses an unknown slug, listing the known ones
     clock = MovableClock()
@@ -115,10 +134,21 @@ async def _console(config: Config, org: str | None, files: str | None) -> int:
     interactive = sys.stdin.isatty()
     # On a terminal, reminders arrive by themselves; a piped script runs step by step.
     await app.start(background=interactive)
+    web = None
     try:
+        if web_port is not None:
+            from adapters.web import WebAdapter
+
+            web = WebAdapter(config)
+            await web.start(app)
+            shown = [o for o in config.orgs if o.public_tracker]
+            where = config.web.tracker_url(shown[0].slug) if shown else config.web.address()
+            print(f"The web pages are at {where}", flush=True)
         adapter = ConsoleAdapter(app, screen, clock=clock, org_slug=org, interactive=interactive)
         return await adapter.run()
     finally:
+        if web is not None:
+            await web.stop()
         await app.stop()
 
 
@@ -329,7 +359,7 @@ async def _run(config: Config) -> int:
     adapters = enabled_adapters(config)
     if not adapters:
         print(
-            "rallybot: nothing to run: enable [slack] or [discord] in the config "
+            "rallybot: nothing to run: enable [slack], [discord] or [web] in the config "
             "(or try `rallybot console`)",
             file=sys.stderr,
         )
@@ -350,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = "WARNING" if args.command in ("console", "demo") else config.bot.log_level
         configure_logging(level, config.secrets(), config.bot.log_format)
         if args.command == "console":
-            return asyncio.run(_console(config, args.org, args.files))
+            return asyncio.run(_console(config, args.org, args.files, args.web))
         if args.command in ("backup", "restore"):
             done = backup if args.command == "backup" else restore
             print(done(config, args.file))

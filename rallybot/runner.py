@@ -39,12 +39,30 @@ class PlatformAdapter(Protocol):
 
 
 def enabled_adapters(config: Config) -> list[PlatformAdapter]:
-    """The adapters the configuration enables, built but not started."""
+    """The adapters the configuration enables, built but not started. The web pages share
+    the Slack HTTP endpoint's server when ``[web]`` and ``[slack]`` name the same host and
+    port, and have a server of their own otherwise."""
     adapters: list[PlatformAdapter] = []
+    web_adapter = None
+    if config.web.enabled:
+        from adapters.web import WebAdapter
+
+        web_adapter = WebAdapter(config)
     if config.slack.enabled:
         from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(config))
+        slack, web = config.slack, config.web
+        shared = (
+            web_adapter is not None
+            and slack.mode == "http"
+            and (slack.host, slack.port) == (web.host, web.port)
+        )
+        mounts = [web_adapter.mount] if shared and web_adapter is not None else []
+        adapters.append(SlackAdapter(config, mounts=mounts))
+        if shared:
+            web_adapter = None
+    if web_adapter is not None:
+        adapters.append(web_adapter)
     if config.discord.enabled:
         from adapters.discord import DiscordAdapter
 

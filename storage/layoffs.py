@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.csvfile import write_csv
 from storage.models import LayoffReport, LayoffReportCount, Member, OutboxMessage
 from storage.records import as_tuple, column_names, columns, convert, from_row
+from storage.tracker import tracker_changed
 from storage.types import UTCDateTime
 
 _reports = LayoffReport.__table__
@@ -139,6 +140,8 @@ class LayoffRecord(ReportedLayoff):
     #: last, so that what the report says (``employer`` to ``ok_to_contact``) stays one run
     id: int
     ref: int
+    #: shown on the public tracker once verified (a source link, or published by an organizer)
+    published: bool
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ async def add_report(conn: AsyncConnection, report: NewReport) -> tuple[int, int
     values["counted_on"] = counting_date(report.effective_date, report.received_week)
     values["month"] = f"{values['counted_on']:%Y-%m}"
     values["status"] = "pending"
+    values["published"] = report.source is not None
     statement = _insert_report(conn.dialect.name)
     for low, high in REF_RANGES:
         values["ref"] = _RANDOM.randint(low, high)
@@ -311,7 +315,8 @@ async def moderate(
 ) -> bool:
     """Decide a pending report (by row id, as :func:`get_report` found it); False if it was
     no longer pending. The moment ``at`` is stored as it is for a named report, and as the
-    start of its day for an anonymous one."""
+    start of its day for an anonymous one. A report verified may show on the public
+    tracker, whose version is bumped."""
     params = {
         "in_org": org_id,
         "report_id": report_id,
@@ -321,7 +326,10 @@ async def moderate(
         "day": day_of(at),
         "of": duplicate_of,
     }
-    return (await conn.execute(_MODERATE, params)).first() is not None
+    decided = (await conn.execute(_MODERATE, params)).first() is not None
+    if decided and status == "verified":
+        await tracker_changed(conn, org_id, at)
+    return decided
 
 
 async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[ModerationPost]:

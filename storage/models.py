@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -311,6 +312,21 @@ class LayoffReport(Base):
             "visible_from",
             "counted_on",
         ),
+        # cover the public tracker's counts and its list, latest first
+        Index(
+            "ix_layoff_reports_public",
+            "org_id",
+            "status",
+            "published",
+            "state",
+            "kind",
+            "counted_on",
+            "month",
+            "library_type",
+            "workers",
+            "employer_key",
+        ),
+        Index("ix_layoff_reports_public_list", "org_id", "status", "published", "counted_on"),
         {"sqlite_autoincrement": True},
     )
 
@@ -342,6 +358,9 @@ class LayoffReport(Base):
     details: Mapped[str | None] = mapped_column(Text, nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     ok_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: shown on the public tracker once verified: a report with a source link from the start,
+    #: one without when an organizer publishes it (/layoff publish)
+    published: Mapped[bool] = mapped_column(Boolean, server_default=false())
     #: None for every anonymous report
     reporter_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
@@ -366,6 +385,21 @@ class LayoffReport(Base):
     )
     #: when the report was decided; of an anonymous report, the start of the day (UTC) only
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LayoffTracker(Base):
+    """How current an organization's public layoff tracker is: a version bumped whenever
+    what it shows may have changed (a report verified, published or unpublished), under
+    which web servers cache its pages. No row: version 0, never changed."""
+
+    __tablename__ = "layoff_trackers"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    #: when the version was last bumped (the tracker's Last-Modified)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LayoffReportCount(Base):

@@ -262,8 +262,10 @@ class DiscordAdapter:
             return
         command, raw, _ = found
         missing = [o.name for o in command.options if o.required and o.name not in raw]
-        known = interaction.guild_id is not None and self.app is not None and (
-            self.app.services.orgs.lookup("discord", str(interaction.guild_id)) is not None
+        known = (
+            interaction.guild_id is not None
+            and self.app is not None
+            and (self.app.services.orgs.lookup("discord", str(interaction.guild_id)) is not None)
         )
         if missing and known:
             # A modal must be the first answer, and needs no database: open it at once. The
@@ -319,8 +321,10 @@ class DiscordAdapter:
         """A click on a persistent button or a menu choice (from ``components.py``); a
         button clicked again at once by the same person counts once."""
         message = interaction.message
-        if not values and message is not None and self.repeats.repeated(
-            str(interaction.user.id), str(message.id), action_id
+        if (
+            not values
+            and message is not None
+            and self.repeats.repeated(str(interaction.user.id), str(message.id), action_id)
         ):
             with contextlib.suppress(discord.HTTPException):
                 await interaction.response.send_message(

@@ -5,9 +5,10 @@ serves ``POST /slack/events`` (every slash command, interaction and event; a req
 signature is wrong or missing, or whose timestamp is more than 5 minutes off, is refused
 with 401 before anything runs, a replayed one is not run again: ``adapters/slack/edge.py``)
 and ``GET /healthz`` (503 while the database does not answer) on ``[slack] host`` and
-``port``. In Socket Mode it connects with the app token. With ``client_id`` and
-``client_secret`` the app is installed into workspaces through OAuth
-(``GET /slack/install``, limited per client address, and ``adapters/slack/oauth.py``).
+``port``, with the web adapter's pages too when ``[web]`` has the same host and port. In
+Socket Mode it connects with the app token. With ``client_id`` and ``client_secret`` the app
+is installed into workspaces through OAuth (``GET /slack/install``, limited per client
+address, and ``adapters/slack/oauth.py``).
 Every Web API call it makes, the delivery engine's included, goes to ``[slack] api_url``.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import errno
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -47,13 +48,18 @@ HEALTH_TIMEOUT = 5.0
 
 log = logging.getLogger("rallybot.slack")
 
+#: more routes for the HTTP server (the web adapter's pages when they share its port)
+Mount = Callable[[web.Application, "Application"], None]
+
 
 class SlackAdapter:
     """Slack for `rallybot run`: the bolt app, its HTTP server or socket, and the sender."""
 
     name = "slack"
 
-    def __init__(self, config: Config, *, sender: SlackSender | None = None) -> None:
+    def __init__(
+        self, config: Config, *, sender: SlackSender | None = None, mounts: Sequence[Mount] = ()
+    ) -> None:
         settings = config.slack
         # each mode's secret: (mode, key, value)
         for mode, key, value in (
@@ -88,6 +94,7 @@ class SlackAdapter:
         self._gate: EventsGate | None = None
         self._app: Application | None = None
         self._installs = KeyedAllowance(INSTALLS_PER_MINUTE, INSTALLS_PER_MINUTE)
+        self._mounts = tuple(mounts)
 
     def senders(self) -> Mapping[str, Sender]:
         """The delivery engine's Slack sender."""
@@ -124,6 +131,8 @@ class SlackAdapter:
         if flow is not None:
             web_app.router.add_get(flow.install_path, self._install)
             web_app.router.add_get(flow.redirect_uri_path, self._installed)
+        for mount in self._mounts:
+            mount(web_app, app)
         self._gate = EventsGate(settings.signing_secret, app.db)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()

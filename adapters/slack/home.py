@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.app import Application
     from bot.context import Invocation
 
+
 async def build(app: Application, inv: Invocation) -> dict[str, Any]:
     """The Home tab view for the person ``inv`` describes."""
     if app.services.orgs.lookup("slack", inv.space_id) is None:

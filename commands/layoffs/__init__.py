@@ -19,7 +19,8 @@ the report to the hash. A count is deleted when its hour ends.
 The feature by concern: ``options`` (what the commands take, dates typed with or without
 their year), ``limits`` (the hourly limit and its keyed hashes), ``render`` (the moderation
 post and the shown values), ``access`` (finding a report, today, the moderation posts'
-keys), ``report`` (filing), ``organizers`` (verify, reject, duplicate), ``commands`` (stats,
+keys), ``report`` (filing), ``organizers`` (verify, reject, duplicate), ``publish``
+(publish, unpublish: what the public tracker shows), ``commands`` (stats,
 list, export), ``due`` (the digest, forgetting past hours' counts) and ``privacy`` (export,
 merge). Importing the package registers them all on ``group``.
 """
@@ -32,4 +33,4 @@ group = CommandGroup("layoff", help="Report layoffs, furloughs, cuts and closure
 
 # the handlers register themselves on ``group`` as they are imported, in the order /help
 # lists them
-from commands.layoffs import report, organizers, commands, due, privacy  # noqa: E402, F401, I001
+from commands.layoffs import report, organizers, publish, commands, due, privacy  # noqa: E402, F401, I001

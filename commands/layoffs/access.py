@@ -1,6 +1,6 @@
 """Finding what a /layoff command names: the organization's report by its reference (as
-anyone may see it now), today in the organization's timezone, and the keys of a report's
-moderation posts."""
+anyone may see it now), today in the organization's timezone, the keys of a report's
+moderation posts, and where the organization's public tracker is."""
 
 from __future__ import annotations
 
@@ -33,3 +33,11 @@ async def report_here(ctx: Context, ref: int, field: str = "id") -> store.Layoff
     if record is None:
         raise ValidationError(field, f"no report L-{ref} here")
     return record
+
+
+def tracker_note(ctx: Context) -> str:
+    """Where the organization's public tracker is, when it has one."""
+    web = ctx.services.config.web
+    if not (ctx.org_config.public_tracker and web.enabled):
+        return ""
+    return f" The public layoff tracker: {web.tracker_url(ctx.org.slug)}"

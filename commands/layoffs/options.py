@@ -10,9 +10,9 @@ from datetime import date
 
 from bot.errors import ValidationError
 from bot.options import Choice, Option, Ref, Text, TextList, Url, UsState, YesNo, normalise_choice
-from bot.vocabulary import CLASSIFICATIONS, LIBRARY_TYPES
+from bot.vocabulary import CLASSIFICATIONS, LAYOFF_KINDS, LIBRARY_TYPES
 
-KINDS = ("layoff", "furlough", "hours-cut", "position-eliminated", "closure", "hiring-freeze")
+KINDS = LAYOFF_KINDS
 
 
 @dataclass(frozen=True)

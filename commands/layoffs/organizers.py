@@ -12,7 +12,7 @@ from bot.options import Ref
 from bot.registry import Role
 from bot.reply import Reply
 from commands.layoffs import group
-from commands.layoffs.access import mod_keys, report_here
+from commands.layoffs.access import mod_keys, report_here, tracker_note
 from commands.layoffs.options import ID
 from commands.layoffs.render import moderation_reply
 from storage import layoffs as store
@@ -43,6 +43,7 @@ async def _decide(
     shown = moderation_reply(
         replace(record, status=status, duplicate_of=of and of.ref),
         f"{outcome} by {moderator.display_name}",
+        publishable=status == "verified" and not record.source_url and bool(tracker_note(ctx)),
     )
     keys = [key for _, _, key in mod_keys(ctx, record.id)]
     for post in await store.moderation_posts(conn, keys):

@@ -22,8 +22,12 @@ def counts_text(counts: list[store.Count], unnamed: str) -> str:
     return "; ".join(f"{c.label or unnamed} {c.reports:,} ({c.workers:,} workers)" for c in counts)
 
 
-def moderation_reply(r: store.LayoffRecord, outcome: str = "") -> Reply:
-    """The post organizers decide on; with an outcome, its buttons are closed."""
+def moderation_reply(
+    r: store.LayoffRecord, outcome: str = "", *, publishable: bool = False
+) -> Reply:
+    """The post organizers decide on; with an outcome, its buttons are closed. A verified
+    report without a source link that the public tracker could show (``publishable``)
+    gets a button to show it there."""
     contact = "ok to contact" if r.ok_to_contact else "please do not contact"
     reporter = f"{r.reporter_name or '(erased their data)'} ({contact})"
     dup = r.possible_duplicate_of
@@ -51,6 +55,11 @@ def moderation_reply(r: store.LayoffRecord, outcome: str = "") -> Reply:
             Action("Verify", "layoff verify", args, style="primary", disabled=closed),
             Action("Reject", "layoff reject", args, style="danger", disabled=closed),
             Action("Duplicate of…", "layoff duplicate", args, disabled=closed),
+            *(
+                [Action("Show on the public tracker", "layoff publish", args)]
+                if publishable
+                else []
+            ),
         ],
         ephemeral=False,
     )

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.errors import ValidationError
 from bot.reply import Reply
 from commands.layoffs import group
-from commands.layoffs.access import mod_keys, today
+from commands.layoffs.access import mod_keys, today, tracker_note
 from commands.layoffs.limits import count_report, quietly_found
 from commands.layoffs.options import REPORT_OPTIONS, on_date
 from commands.layoffs.render import moderation_reply
@@ -99,7 +99,13 @@ async def report(ctx: Context, **given: Any) -> Reply:
     who = "It carries your name, which only organizers see."
     if anonymous:
         who = "It is anonymous: nothing about who sent it is kept."
+    public = ""
+    if note := tracker_note(ctx):
+        public = (
+            " Once verified, a report with a public source link may appear on the public "
+            "tracker (employer, place, month, workers and kind; never who sent it)." + note
+        )
     return Reply(
         text=f"Thank you. Your report is L-{ref}. {who} Organizers will review it "
-        "before it counts in /layoff stats."
+        "before it counts in /layoff stats." + public
     )

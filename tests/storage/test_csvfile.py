@@ -99,8 +99,7 @@ async def test_every_export_writes_formula_like_cells_as_text(
             bot,
             person,
             payload,
-            f"/layoff report employer:'{quoted}' city:'{quoted}' details:'{quoted}' "
-            "anonymous:no",
+            f"/layoff report employer:'{quoted}' city:'{quoted}' details:'{quoted}' anonymous:no",
         )
         await as_named(
             bot,

@@ -36,9 +36,7 @@ def upgrade() -> None:
     )
     # /privacy export and delete find a person's rows by account, across organizations.
     with op.batch_alter_table("pending_optouts", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_pending_optouts_account", ["platform", "account"], unique=False
-        )
+        batch_op.create_index("ix_pending_optouts_account", ["platform", "account"], unique=False)
 
 
 def downgrade() -> None:

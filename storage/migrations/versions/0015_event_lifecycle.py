@@ -17,6 +17,13 @@ Discord guild's Scheduled Events), so that edits and cancellation reach it.
 rule of the one repeat grammar, stored as its time of day and RRULE
 (``rrule:09:00:FREQ=MONTHLY;BYDAY=1MO``).
 
+For the public layoff tracker (issue 16), ``layoff_reports`` gains ``published`` (shown on
+the tracker once verified: every report with a source link, and one without that an
+organizer published; existing reports with a source link are set so) and two indexes that
+cover the tracker's counts and list; ``layoff_trackers`` holds each organization's tracker
+version and when it last changed (bumped whenever what the tracker shows may have changed,
+so its pages are cached and revalidated by one primary-key read).
+
 Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
 new tables and columns; occurrences of a series stay as separate events; a reminder repeating
 by such a rule, which the older code cannot read, is cancelled.
@@ -40,6 +47,42 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("published", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.create_index(
+            "ix_layoff_reports_public",
+            [
+                "org_id",
+                "status",
+                "published",
+                "state",
+                "kind",
+                "counted_on",
+                "month",
+                "library_type",
+                "workers",
+                "employer_key",
+            ],
+        )
+        batch_op.create_index(
+            "ix_layoff_reports_public_list", ["org_id", "status", "published", "counted_on"]
+        )
+    op.execute("UPDATE layoff_reports SET published = true WHERE source_url IS NOT NULL")
+    op.create_table(
+        "layoff_trackers",
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_layoff_trackers_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("org_id", name=op.f("pk_layoff_trackers")),
+    )
     op.create_table(
         "event_series",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -157,3 +200,8 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(column)
     op.drop_table("event_series")
+    op.drop_table("layoff_trackers")
+    with op.batch_alter_table("layoff_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_layoff_reports_public_list")
+        batch_op.drop_index("ix_layoff_reports_public")
+        batch_op.drop_column("published")

@@ -1,0 +1,65 @@
+"""The organizers' /layoff publish and unpublish: whether a verified report without a source
+link appears on the public layoff tracker (a verified report with a source link appears
+anyway). Each is audited, the day only for an anonymous report."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.errors import ValidationError
+from bot.registry import Role
+from bot.reply import Reply
+from commands.layoffs import group
+from commands.layoffs.access import report_here, tracker_note
+from commands.layoffs.options import ID
+from storage import tracker
+
+
+async def _publish(ctx: Context, id: int, published: bool) -> Reply:
+    record = await report_here(ctx, id)
+    ref = f"L-{record.ref}"
+    if record.status != "verified":
+        raise ValidationError(
+            "id", f"{ref} is {record.status}; only a verified report can be shown publicly"
+        )
+    if record.source_url:
+        return Reply(
+            text=f"{ref} has a source link, so it appears on the public tracker anyway; "
+            "nothing changed."
+        )
+    if record.published == published:
+        now = "already shown" if published else "not shown"
+        return Reply(text=f"{ref} is {now} on the public tracker; nothing changed.")
+    await tracker.set_published(ctx.conn, ctx.org.id, record.id, published, ctx.now)
+    await ctx.audit(
+        f"layoff.{'publish' if published else 'unpublish'}", ref, day_only=record.anonymous
+    )
+    if published:
+        text = (
+            f"{ref} now appears on the public tracker: its employer, place, month, workers "
+            "and kind, never who sent it."
+        )
+    else:
+        text = f"{ref} no longer appears on the public tracker."
+    return Reply(text=text + tracker_note(ctx))
+
+
+@group.command(
+    "publish",
+    options=[ID],
+    role=Role.ORGANIZER,
+    help="Show a verified report without a source link on the public tracker (organizers)",
+)
+async def publish(ctx: Context, id: int) -> Reply:
+    """Show a verified report on the public tracker although it has no source link."""
+    return await _publish(ctx, id, True)
+
+
+@group.command(
+    "unpublish",
+    options=[ID],
+    role=Role.ORGANIZER,
+    help="Stop showing a report without a source link on the public tracker (organizers)",
+)
+async def unpublish(ctx: Context, id: int) -> Reply:
+    """Stop showing a report without a source link on the public tracker."""
+    return await _publish(ctx, id, False)
