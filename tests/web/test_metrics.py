@@ -9,15 +9,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.metrics import MetricsAdapter
 from adapters.slack.sender import SlackSender
 from adapters.web import WebAdapter
 from bot.clock import MovableClock
-from bot.config import Config, MetricsConfig
+from bot.config import Config, ConfigError, MetricsConfig, load_config
 from rallybot.runner import enabled_adapters
 from standins.slack import Limits, SlackStandIn
 from storage.db import Database
@@ -249,3 +251,38 @@ def test_metrics_adapter_is_for_a_deployment_without_a_web_server() -> None:
     assert [type(a) for a in enabled_adapters(config)][-1] is MetricsAdapter
     config.metrics.enabled = False
     assert MetricsAdapter not in [type(a) for a in enabled_adapters(config)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[metrics]\nport = 70000\n", r"\[metrics\] port: must be from 0 to 65535"),
+        ('[metrics]\nhost = " "\n', r"\[metrics\] host: must not be empty"),
+        ('[metrics]\ntoken = "short"\n', r"\[metrics\] token: must be at least 16 characters"),
+        ('[metrics]\ntoken = "has a space 0123456789"\n', r"\[metrics\] token: .*without spaces"),
+        ('[metrics]\nenabled = "yes"\n', r"\[metrics\]\.enabled: must be true or false"),
+    ],
+)
+def test_bad_metrics_keys_are_refused_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, environ={})
+
+
+def test_metrics_keys_from_the_environment_and_the_token_kept_secret() -> None:
+    assert load_config(None, environ={}).metrics == MetricsConfig()
+    config = load_config(
+        None,
+        environ={
+            "RALLYBOT_METRICS__ENABLED": "true",
+            "RALLYBOT_METRICS__PORT": "9191",
+            "RALLYBOT_METRICS__TOKEN": TOKEN,
+        },
+    )
+    assert (config.metrics.enabled, config.metrics.port) == (True, 9191)
+    assert TOKEN in config.secrets() and TOKEN not in repr(config)
+    with pytest.raises(ConfigError, match="RALLYBOT_METRICS__PORT"):
+        load_config(None, environ={"RALLYBOT_METRICS__PORT": "lots"})
