@@ -23,6 +23,7 @@ from bot.config import Config, ConfigError, MetricsConfig, load_config
 from rallybot.runner import enabled_adapters
 from standins.slack import Limits, SlackStandIn
 from storage.db import Database
+from tests.rallybot.test_startup import relayed_postgres
 from tests.support import START, Bot, Person, ok, start_bot
 from tests.web_support import HELD_BACK, OLU, tracker_config, web_rig
 
@@ -286,3 +287,15 @@ def test_metrics_keys_from_the_environment_and_the_token_kept_secret() -> None:
     assert TOKEN in config.secrets() and TOKEN not in repr(config)
     with pytest.raises(ConfigError, match="RALLYBOT_METRICS__PORT"):
         load_config(None, environ={"RALLYBOT_METRICS__PORT": "lots"})
+
+
+async def test_database_errors_are_counted_and_a_scrape_still_answers(
+    pg_url: tuple[str, str],
+) -> None:
+    async with relayed_postgres(pg_url) as (relay, database):
+        async with served(database, metrics_config()) as web:
+            assert not total(await web.scrape(), "rallybot_database_errors_total")
+            await relay.stop()
+            samples = await web.scrape()  # the queue figures cannot be read now
+            assert total(samples, "rallybot_database_errors_total") >= 1
+            assert value(samples, "rallybot_start_time_seconds") > 0
