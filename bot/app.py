@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, OrgConfig
 from bot.delivery import DeliveryEngine, EngineSettings, Sender
 from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
 from bot.registry import CommandGroup, Registry
 from bot.scheduler import Scheduler
 from bot.services import OrgDirectory, Services
@@ -45,8 +46,13 @@ class Application:
             registry=Registry(groups),
             orgs=OrgDirectory(),
         )
+        #: what ``GET /metrics`` shows; a registry of this application's own
+        self.metrics = Metrics(self.db, self.services.clock, platforms=senders or {})
+        self.services.metrics = self.metrics
         self.dispatcher = Dispatcher(self.services)
-        self.delivery = DeliveryEngine(self.db, self.services.clock, senders or {}, engine_settings)
+        self.delivery = DeliveryEngine(
+            self.db, self.services.clock, senders or {}, engine_settings, metrics=self.metrics
+        )
         self.scheduler = Scheduler(self.services, self.services.registry.due_handlers())
         self.services.delivery = self.delivery
         self.services.scheduler = self.scheduler
@@ -59,6 +65,7 @@ class Application:
         found here, once (on a SQLite file it may be made now, beside the database)."""
         if upgrade is None:
             upgrade = self.db.is_sqlite
+        self.metrics.watch_database()
         await self.db.probe()
         if upgrade:
             await self.db.upgrade()
@@ -95,6 +102,7 @@ class Application:
             self._background = False
             await self.scheduler.stop()
             await self.delivery.stop()
+        self.metrics.unwatch_database()
         await self.db.dispose()
 
     async def __aenter__(self) -> Application:

@@ -191,6 +191,19 @@ class WebConfig:
 
 
 @dataclass
+class MetricsConfig:
+    """[metrics]: ``GET /metrics`` in the Prometheus text format, on every server that has
+    ``/healthz``; a deployment with no such server (Discord only, Slack in Socket Mode)
+    serves it on a small server of its own at ``host`` and ``port``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9180
+    #: when set, a scrape must send ``Authorization: Bearer <token>``
+    token: str = field(default="", repr=False, metadata={"secret": True})
+
+
+@dataclass
 class RoleSources:
     """Who holds a role: platform user ids, Slack user group ids, Discord role ids or names."""
 
@@ -264,13 +277,14 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     orgs: list[OrgConfig] = field(default_factory=list)
     source: str = field(default="(defaults)", metadata={"internal": True})
 
     def secrets(self) -> list[str]:
         """Every secret value set, so logs can be scrubbed of them."""
         found = []
-        for section in (self.slack, self.discord, self.polls):
+        for section in (self.slack, self.discord, self.polls, self.metrics):
             for f in dataclasses.fields(section):
                 value = getattr(section, f.name)
                 if f.metadata.get("secret") and value:
@@ -503,6 +517,7 @@ def validate(config: Config) -> None:
     if not 0 <= config.slack.port <= 65535:
         raise ConfigError(f"{src}: [slack] port: must be from 0 to 65535")
     _validate_web(config)
+    _validate_metrics(config)
     discord = config.discord
     if discord.shard_count < 0:
         raise ConfigError(f"{src}: [discord] shard_count: must be 0 (ask Discord) or more")
@@ -598,6 +613,21 @@ def _validate_web(config: Config) -> None:
             "without ? or # (e.g. https://rally.example.org)"
         )
     web.base_url = web.base_url.rstrip("/")
+
+
+def _validate_metrics(config: Config) -> None:
+    """Check [metrics]: a port, a host, and a token long enough not to be guessed."""
+    src, metrics = config.source, config.metrics
+    if not 0 <= metrics.port <= 65535:
+        raise ConfigError(f"{src}: [metrics] port: must be from 0 to 65535")
+    if not metrics.host.strip():
+        raise ConfigError(f"{src}: [metrics] host: must not be empty (127.0.0.1: this machine)")
+    token = metrics.token
+    if token and (len(token) < 16 or not re.fullmatch(r"[\x21-\x7e]+", token)):
+        raise ConfigError(
+            f"{src}: [metrics] token: must be at least 16 characters, without spaces "
+            "(for example the output of: openssl rand -hex 32)"
+        )
 
 
 def demo_org(*, named_channels: bool = False) -> OrgConfig:

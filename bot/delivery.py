@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.ratelimit import DestinationPacer, Pace, TokenBucket
 from bot.reply import Reply, from_payload
 from storage.db import Database
@@ -169,8 +170,10 @@ class DeliveryEngine:
         settings: EngineSettings | None = None,
         *,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.clock = clock
         self.settings = settings or EngineSettings()
         self.owner = owner or f"deliver-{secrets.token_hex(6)}"
@@ -355,16 +358,23 @@ class DeliveryEngine:
             member_id=row.member_id,
             org_id=row.org_id,
         )
+        started = time.monotonic()
+        answered: float | None = None
         try:
             result = await asyncio.wait_for(state.sender.send(message), settings.send_timeout)
+            answered = time.monotonic() - started
         except TimeoutError:
             result = SendResult.retry("timed out")
         except Exception as exc:  # a sender bug must not stop delivery of everything else
             log.exception("the %s sender failed on message %s", row.platform, row.id)
             result = SendResult.retry(f"sender error: {type(exc).__name__}")
-        await self._record(state, row, result)
+        outcome = await self._record(state, row, result)
+        if self.metrics is not None:
+            self.metrics.sent(row.platform, outcome, answered)
 
-    async def _record(self, state: _Platform, row: OutboxRow, result: SendResult) -> None:
+    async def _record(self, state: _Platform, row: OutboxRow, result: SendResult) -> str:
+        """Store what became of a send; returns the outcome's word for /metrics (``sent``,
+        ``429``, ``retry`` or ``failed``)."""
         settings = self.settings
         if result.pause:
             state.bucket.pause(result.pause)
@@ -374,6 +384,7 @@ class DeliveryEngine:
                 if not await mark_sent(conn, row.id, self.owner, now, result.ref):
                     log.warning("message %s was sent after its lease ran out", row.id)
                 self.stats["sent"] += 1
+                return "sent"
             elif result.retry_after is not None:
                 self.stats["limited"] += 1
                 await reschedule(
@@ -383,6 +394,7 @@ class DeliveryEngine:
                     now + timedelta(seconds=result.retry_after),
                     count_attempt=False,
                 )
+                return "429"
             elif result.transient and row.attempts + 1 < settings.max_attempts:
                 self.stats["retried"] += 1
                 delay = min(settings.max_backoff, settings.backoff * 2**row.attempts)
@@ -395,7 +407,9 @@ class DeliveryEngine:
                     count_attempt=True,
                     error=result.error,
                 )
+                return "retry"
             else:
                 self.stats["failed"] += 1
                 log.warning("giving up on message %s to %s: %s", row.id, row.platform, result.error)
                 await mark_failed(conn, row.id, self.owner, result.error or "failed")
+                return "failed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
@@ -102,33 +103,48 @@ class Dispatcher:
             return []
 
     async def invoke(self, inv: Invocation, command: Command, raw: dict[str, str]) -> Reply:
-        """Run ``command`` with raw option text as the person described by ``inv``."""
+        """Run ``command`` with raw option text as the person described by ``inv``; count
+        it and its answer time in /metrics unless the command is declared not counted."""
+        started = time.monotonic()
+        reply, outcome = await self._answer(inv, command, raw)
+        metrics = self.services.metrics
+        if metrics is not None and command.counted:
+            metrics.answered(inv.platform, command.group, outcome, time.monotonic() - started)
+        return reply
+
+    async def _answer(
+        self, inv: Invocation, command: Command, raw: dict[str, str]
+    ) -> tuple[Reply, str]:
+        """The answer to ``command`` and its outcome: ``ok``, ``form`` (fields are missing),
+        ``refused`` or ``error``."""
         services = self.services
         found = services.orgs.lookup(inv.platform, inv.space_id)
         if found is None:
-            return Reply.refuse(NotConfigured().message)
+            return Reply.refuse(NotConfigured().message), "refused"
         org, org_config = found
         try:
             try:
-                return await self._run(inv, command, raw, org, org_config, use_cache=True)
+                return await self._run(inv, command, raw, org, org_config, use_cache=True), "ok"
             except IntegrityError:
                 # Perhaps a member remembered by this process was merged or erased by
                 # another one; run once more, asking the database afresh.
                 log.info("/%s hit a constraint; running it once more afresh", command.name)
-                return await self._run(inv, command, raw, org, org_config, use_cache=False)
+                reply = await self._run(inv, command, raw, org, org_config, use_cache=False)
+                return reply, "ok"
         except MissingFields as exc:
             if inv.interactive:
-                return Reply(text=exc.message, form=form_for(command, raw))
-            return Reply.refuse(exc.message + ".")
+                return Reply(text=exc.message, form=form_for(command, raw)), "form"
+            return Reply.refuse(exc.message + "."), "refused"
         except UserError as exc:
-            return Reply.refuse(exc.message, exc.errors)
+            return Reply.refuse(exc.message, exc.errors), "refused"
         except Exception:
             ref = secrets.token_hex(3)
             log.exception("/%s failed (ref %s)", command.name, ref)
-            return Reply.refuse(
+            reply = Reply.refuse(
                 f"Something went wrong on our side (ref {ref}). Nothing was changed; "
                 "please try again, and tell an organizer if it keeps happening."
             )
+            return reply, "error"
 
     async def _run(
         self,

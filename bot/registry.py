@@ -81,6 +81,9 @@ class Command:
     #: the answer is for the channel, not only the person who asked; adapters answer
     #: slowly in the same visibility (a refusal is private all the same)
     public: bool = False
+    #: counted in /metrics (commands and answer times); False where its very arrival must
+    #: not be seen from outside (a layoff report, anonymous by default)
+    counted: bool = True
 
     @property
     def name(self) -> str:
@@ -182,6 +185,7 @@ class CommandGroup:
         read_only: bool = False,
         before: Handler | None = None,
         public: bool = False,
+        counted: bool = True,
     ) -> Callable[[Handler], Handler]:
         """Declare a handler as ``/<group> <action>``."""
 
@@ -200,6 +204,7 @@ class CommandGroup:
                 read_only=read_only,
                 before=before,
                 public=public,
+                counted=counted,
             )
             return handler
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.config import Config, OrgConfig
 from bot.member_cache import MemberCache
+from bot.metrics import Metrics
 from bot.registry import Registry
 from storage.db import Database
 from storage.orgs import OrgRecord
@@ -82,3 +83,5 @@ class Services:
     #: the key of keyed hashes of people (anonymous ballots, the hourly report count), found
     #: once when the application starts; None where there is none (see bot.ballot_secret)
     ballot_secret: bytes | None = None
+    #: the application's /metrics counters (None for a core built without an application)
+    metrics: Metrics | None = None

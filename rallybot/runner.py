@@ -41,7 +41,8 @@ class PlatformAdapter(Protocol):
 def enabled_adapters(config: Config) -> list[PlatformAdapter]:
     """The adapters the configuration enables, built but not started. The web pages share
     the Slack HTTP endpoint's server when ``[web]`` and ``[slack]`` name the same host and
-    port, and have a server of their own otherwise."""
+    port, and have a server of their own otherwise. ``/metrics`` is served beside
+    ``/healthz``, or on ``[metrics] port`` when no server has ``/healthz``."""
     adapters: list[PlatformAdapter] = []
     web_adapter = None
     if config.web.enabled:
@@ -67,6 +68,11 @@ def enabled_adapters(config: Config) -> list[PlatformAdapter]:
         from adapters.discord import DiscordAdapter
 
         adapters.append(DiscordAdapter(config))
+    has_health = config.web.enabled or (config.slack.enabled and config.slack.mode == "http")
+    if config.metrics.enabled and not has_health:
+        from adapters.metrics import MetricsAdapter
+
+        adapters.append(MetricsAdapter(config))
     return adapters
 
 

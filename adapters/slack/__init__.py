@@ -27,6 +27,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.metrics import add_metrics_route
 from adapters.slack.app import SlackBot
 from adapters.slack.edge import EventsGate
 from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, Installations
@@ -127,6 +128,7 @@ class SlackAdapter:
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._events)
         web_app.router.add_get("/healthz", self._health)
+        add_metrics_route(web_app, app)
         flow = self.bot.bolt.oauth_flow
         if flow is not None:
             web_app.router.add_get(flow.install_path, self._install)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.metrics import add_metrics_route
 from adapters.web.tracker import TrackerPages, message
 from bot.config import ConfigError
 from bot.ratelimit import KeyedAllowance
@@ -115,6 +116,7 @@ class WebAdapter:
         web_app = web.Application()
         self.mount(web_app, app)
         web_app.router.add_get("/healthz", self._health)
+        add_metrics_route(web_app, app)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)

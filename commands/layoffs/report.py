@@ -54,6 +54,7 @@ async def _count_anonymous(ctx: Context, **given: Any) -> None:
     positional="employer",
     before=_count_anonymous,
     form_title="Report layoffs or cuts",
+    counted=False,  # /metrics must not show that a report, perhaps anonymous, arrived
     help="Report layoffs, furloughs, cuts or a closure (anonymous unless you say otherwise)",
 )
 async def report(ctx: Context, **given: Any) -> Reply:
