@@ -358,7 +358,7 @@ def milestone_entry(event: EventRecord, ms: MilestoneRecord, now: datetime) -> i
 
 
 def calendar_file(
-    entries: Sequence[icalendar.Event],
+    entries: Sequence[icalendar.Component],
     moments: Sequence[datetime],
     tz: ZoneInfo,
     *,
