@@ -91,7 +91,7 @@ async def feed(ctx: Context, action: str | None) -> Reply:
         ctx.invocation.user_id,
         Reply(
             text=(
-                f"Your private calendar address for {ctx.org_config.name}'s events:\n"
+                f"Your private calendar address for the events of {ctx.org_config.name}:\n"
                 f"{url}\n"
                 f"To subscribe, add it in your calendar as a calendar from the web (Google "
                 f"Calendar: Other calendars, From URL; Outlook: Add calendar, Subscribe "
