@@ -302,3 +302,18 @@ async def test_feeds_are_limited_per_address(database: Database, tmp_path: Path)
         path = await rig.subscribe("ana")
         assert [(await rig.get(path))[0] for _ in range(3)] == [200, 200, 429]
         assert (await rig.get("/calendar/" + "y" * 43 + ".ics"))[0] == 429
+
+
+async def test_typed_at_the_console_the_address_is_printed_as_a_dm(
+    database: Database, tmp_path: Path
+) -> None:
+    async with feed_rig(database, tmp_path) as rig:
+        await ok(rig.t.bot, OLU, MEETING)
+        printed = await rig.t.run_console("/event feed\n")
+        answer, _, dm = printed.partition("[DM guest] ")
+        assert "Your private calendar address is in your direct messages" in answer
+        assert "/calendar/" not in answer
+        found = URL.search(dm)
+        assert found and "webcal://rally.example.org" + found.group(1) in dm
+        cal = await rig.calendar(found.group(1))
+        assert set(entries(cal)) == {"Chapter meeting"}
