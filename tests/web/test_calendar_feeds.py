@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from adapters.web import WebAdapter
 from bot.config import BotConfig, Config, WebConfig, demo_org
+from bot.logs import SecretFilter
 from storage.db import Database
 from storage.models import CalendarFeed
 from tests.support import ConsoleBot, Person, link_accounts, ok, second_org
@@ -45,6 +47,7 @@ LEGDAY = (
     'start:"2027-04-12 09:00" end:"2027-04-13 17:00" timezone:America/New_York '
     'place:"Washington, D.C."'
 )
+FEED = "/calendar/Y3ONlE2Zu-lyy-Takb8AxDiGptzCKhsnDnNT-czos30.ics"
 URL = re.compile(re.escape(BASE) + r"(/calendar/[A-Za-z0-9_-]+\.ics)")
 
 
@@ -317,3 +320,15 @@ async def test_typed_at_the_console_the_address_is_printed_as_a_dm(
         assert found and "webcal://rally.example.org" + found.group(1) in dm
         cal = await rig.calendar(found.group(1))
         assert set(entries(cal)) == {"Chapter meeting"}
+
+
+def test_a_feed_address_in_a_log_line_is_redacted() -> None:
+    record = logging.LogRecord(
+        "slack_sdk", logging.DEBUG, __file__, 1, "sent %s", ("https://r.example" + FEED,), None
+    )
+    assert SecretFilter([]).filter(record)
+    assert record.getMessage() == "sent https://r.example/calendar/[redacted].ics"
+    encoded = "text=https%3A%2F%2Fr.example" + FEED.replace("/", "%2F")
+    record = logging.LogRecord("slack_sdk", logging.DEBUG, __file__, 1, encoded, None, None)
+    assert SecretFilter([]).filter(record)
+    assert record.getMessage() == "text=https%3A%2F%2Fr.example%2Fcalendar%2F[redacted].ics"
