@@ -204,7 +204,9 @@ async def test_a_reset_makes_the_old_address_404_and_only_a_digest_is_stored(
         unknown = "/calendar/" + "x" * 43 + ".ics"
         assert (await rig.get(unknown))[::2] == (404, gone)
         assert (await rig.get("/calendar/short.ics"))[::2] == (404, gone)
-        assert (await rig.get(new))[0] == 200
+        empty = await rig.calendar(new)  # no events yet: still one component, the zone
+        assert not empty.walk("VEVENT")
+        assert [z["TZID"] for z in empty.walk("VTIMEZONE")] == ["America/Chicago"]
         token = new.removeprefix("/calendar/").removesuffix(".ics")
         async with bot.app.db.transaction() as conn:
             rows = (await conn.execute(select(CalendarFeed.token_hash))).all()
