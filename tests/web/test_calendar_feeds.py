@@ -28,7 +28,7 @@ from bot.config import BotConfig, Config, WebConfig, demo_org
 from bot.logs import SecretFilter
 from storage.db import Database
 from storage.models import CalendarFeed
-from tests.support import ConsoleBot, Person, link_accounts, ok, second_org
+from tests.support import ConsoleBot, Person, link_accounts, ok, refused, second_org
 
 BASE = "https://rally.example.org"
 OLU = Person("olu", roles=frozenset({"organizer"}))
@@ -193,6 +193,8 @@ async def test_a_reset_makes_the_old_address_404_and_only_a_digest_is_stored(
     async with feed_rig(database, tmp_path) as rig:
         bot = rig.t.bot
         old = await rig.subscribe("ana")
+        wrong = await refused(bot, "ana", "/event feed renew")
+        assert wrong.startswith("action: ") and "reset" in wrong, wrong
         again = await ok(bot, "ana", "/event feed")
         assert "already have a calendar address" in again.text and "/event feed reset" in again.text
         await bot.app.settle()
