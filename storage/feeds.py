@@ -6,6 +6,7 @@ stops working at once."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +15,16 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.events import CANCELLED, EventRecord
-from storage.models import CalendarFeed, Event, EventRsvp, Organization
+from storage.models import CalendarFeed, Event, EventRsvp, Organization, OutboxMessage
 from storage.records import columns, from_row
 
 _feeds = CalendarFeed.__table__
 _orgs = Organization.__table__
 _events = Event.__table__
 _rsvps = EventRsvp.__table__
+_outbox = OutboxMessage.__table__
+#: a feed's token in the text of a message that sent it
+_TOKEN_IN_TEXT = re.compile(r"(/calendar/)[A-Za-z0-9_-]{16,128}(\.ics)")
 
 
 @dataclass(frozen=True)
@@ -145,3 +149,23 @@ async def member_delegations(
         )
     )
     return {row.event_id: row.state for row in rows}
+
+
+async def scrub_sent(conn: AsyncConnection, outbox_id: int) -> bool:
+    """Take the token out of the stored copy of the message that sent it, once that message
+    is no longer waiting to be sent; False while it still is."""
+    row = (
+        await conn.execute(
+            select(_outbox.c.state, _outbox.c.payload).where(_outbox.c.id == outbox_id)
+        )
+    ).first()
+    if row is None:
+        return True
+    if row.state in ("pending", "sending"):
+        return False
+    scrubbed = _TOKEN_IN_TEXT.sub(r"\g<1>[removed]\g<2>", row.payload)
+    if scrubbed != row.payload:
+        await conn.execute(
+            update(_outbox).where(_outbox.c.id == outbox_id).values(payload=scrubbed)
+        )
+    return True

@@ -19,6 +19,7 @@ import icalendar
 from bot.context import Context
 from bot.options import Choice
 from bot.reply import Reply
+from bot.scheduler import DueContext
 from bot.unit import UnitOfWork
 from commands.events import group
 from commands.events.calendar import series_entries
@@ -37,6 +38,9 @@ from storage import series as series_store
 FEED_PAST = timedelta(days=30)
 #: how often a calendar is asked to fetch the feed again
 REFRESH = timedelta(hours=1)
+#: how soon after it was sent the stored copy of the DM loses the token (again each time
+#: it is found still waiting to be sent)
+SCRUB_AFTER = timedelta(hours=1)
 #: the route the web adapter serves feeds at (the token in place of ``{token}``)
 FEED_PATH = "/calendar/{token}.ics"
 NO_ADDRESS = (
@@ -86,7 +90,7 @@ async def feed(ctx: Context, action: str | None) -> Reply:
         )
     token = await feeds_store.replace_feed(ctx.conn, member.id, ctx.org.id, ctx.now)
     url = feed_url(web.base_url, token)
-    await ctx.messages.to_person(
+    sent = await ctx.messages.to_person(
         ctx.platform,
         ctx.invocation.user_id,
         Reply(
@@ -106,10 +110,28 @@ async def feed(ctx: Context, action: str | None) -> Reply:
         member_id=member.id,
         org_id=ctx.org.id,
     )
+    if sent is not None:
+        await _scrub_later(ctx, sent)
     done = "Your old calendar address no longer works. " if existing is not None else ""
     return Reply(
         text=f"{done}Your private calendar address is in your direct messages from the bot."
     )
+
+
+async def _scrub_later(unit: UnitOfWork, outbox_id: int) -> None:
+    """Take the token out of the stored DM once it has gone: only its digest is kept."""
+    due_at = unit.now + SCRUB_AFTER
+    key = f"event:feed-scrub:{outbox_id}:{due_at.timestamp()}"
+    await unit.schedule(kind="event_feed_scrub", due_at=due_at, key=key, ref_id=outbox_id)
+
+
+@group.on_due("event_feed_scrub")
+async def scrub(ctx: DueContext) -> None:
+    """Remove the token from each sent DM that held an address; try later for one not
+    sent yet."""
+    for item in ctx.items:
+        if item.ref_id is not None and not await feeds_store.scrub_sent(ctx.conn, item.ref_id):
+            await _scrub_later(ctx, item.ref_id)
 
 
 @group.feed("calendar")

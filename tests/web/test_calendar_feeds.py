@@ -27,7 +27,7 @@ from adapters.web import WebAdapter
 from bot.config import BotConfig, Config, WebConfig, demo_org
 from bot.logs import SecretFilter
 from storage.db import Database
-from storage.models import CalendarFeed
+from storage.models import CalendarFeed, OutboxMessage
 from tests.support import ConsoleBot, Person, link_accounts, ok, refused, second_org
 
 BASE = "https://rally.example.org"
@@ -206,6 +206,17 @@ async def test_a_reset_makes_the_old_address_404_and_only_a_digest_is_stored(
         unknown = "/calendar/" + "x" * 43 + ".ics"
         assert (await rig.get(unknown))[::2] == (404, gone)
         assert (await rig.get("/calendar/short.ics"))[::2] == (404, gone)
+        # the DM's stored copy loses the token once sent: only the digest is kept
+        async with bot.app.db.transaction() as conn:
+            payloads = (await conn.execute(select(OutboxMessage.payload))).scalars().all()
+        assert any(new.removeprefix("/calendar/") in p for p in payloads)
+        await rig.t.step_to(bot.clock.now() + timedelta(hours=1))
+        async with bot.app.db.transaction() as conn:
+            payloads = (await conn.execute(select(OutboxMessage.payload))).scalars().all()
+        dms = [p for p in payloads if "/calendar/" in p]
+        assert len(dms) == 2 and all("/calendar/[removed].ics" in p for p in dms)
+        assert all(old.removeprefix("/calendar/") not in p for p in payloads)
+        assert all(new.removeprefix("/calendar/") not in p for p in payloads)
         empty = await rig.calendar(new)  # no events yet: still one component, the zone
         assert not empty.walk("VEVENT")
         assert [z["TZID"] for z in empty.walk("VTIMEZONE")] == ["America/Chicago"]
