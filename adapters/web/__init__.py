@@ -18,7 +18,6 @@ proxy added to ``X-Forwarded-For``.
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import logging
 import math
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.listening import bind_error
 from adapters.metrics import add_metrics_route
 from adapters.web.tracker import TrackerPages, message
 from bot.config import ConfigError
@@ -35,7 +35,7 @@ from storage.db import DatabaseError
 
 if TYPE_CHECKING:
     from bot.app import Application
-    from bot.config import Config, WebConfig
+    from bot.config import Config
     from bot.delivery import Sender
 
 __all__ = ["WebAdapter"]
@@ -124,7 +124,11 @@ class WebAdapter:
             await site.start()
         except OSError as exc:
             await self.stop()
-            raise ConfigError(_bind_error(self.config.source, self.settings, exc)) from None
+            raise ConfigError(
+                bind_error(
+                    self.config.source, "[web] port", self.settings.host, self.settings.port, exc
+                )
+            ) from None
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
 
@@ -142,15 +146,3 @@ class WebAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-
-def _bind_error(source: str, settings: WebConfig, exc: OSError) -> str:
-    """The one line that says why the server could not listen where configured."""
-    host, port = settings.host, settings.port
-    if exc.errno == errno.EADDRINUSE:
-        why = "is in use by another program"
-    elif exc.errno == errno.EACCES:
-        why = "needs privileges this process lacks (use a port above 1023)"
-    else:
-        why = f"cannot be listened on ({exc.strerror or exc})"
-    return f"{source}: [web] port: {port} on {host} {why}"
