@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from adapters.console.render import render as console_render
 from adapters.discord.render import render as discord_render
 from adapters.slack.render import fallback_text, reply_blocks
-from bot.reply import from_payload, to_payload
+from bot.reply import Reply, from_payload, to_payload
 from bot.timefmt import Moment, Span, TimedText, render_text
 from commands.events.render import announcement
 from storage.events import EventRecord
@@ -105,3 +105,28 @@ def test_a_persons_time_follows_the_events_through_the_outbox_not_in_a_channel_p
     posted = from_payload(to_payload(announcement(nine, now=NOW)))
     assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST" in render_text(posted.text)
     assert "your time" not in render_text(posted.text)
+
+
+def test_a_fields_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
+    closes = Moment(datetime(2026, 11, 6, 23, 0, tzinfo=UTC), "America/Chicago", now=NOW)
+    reply = Reply(
+        text="Poll 3",
+        fields=[("closes", TimedText("Closes ", closes, ".")), ("question", "Strike?")],
+    )
+    stored = from_payload(to_payload(reply))
+    (name, value), plain = stored.fields
+    assert name == "closes" and isinstance(value, TimedText)
+    assert value.parts == ("Closes ", closes, ".")
+    assert plain == ("question", "Strike?") and not isinstance(plain[1], TimedText)
+    assert "closes    Closes Fri Nov 6, 5:00 PM CST." in console_render(stored, "")
+    at = int(closes.instant.timestamp())
+    (embed,) = discord_render(stored).embeds
+    assert embed.fields[0].value == f"Closes <t:{at}:F> (<t:{at}:R>)."
+    mrkdwn = f"Closes <!date^{at}^{{date_short_pretty}} {{time}}|Fri Nov 6, 5:00 PM CST>."
+    assert mrkdwn in str(reply_blocks(stored))
+    assert "closes: Closes Fri Nov 6, 5:00 PM CST." in fallback_text(stored)
+
+
+def test_a_field_stored_before_fields_kept_their_times_reads_as_its_text() -> None:
+    stored = from_payload('{"text":"","fields":[["closes","Fri Nov 6, 5:00 PM CST"]]}')
+    assert stored.fields == [("closes", "Fri Nov 6, 5:00 PM CST")]
