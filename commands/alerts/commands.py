@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.registry import Role
 from bot.reply import Form, FormField, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText, local_time
 from commands.alerts import group
 from commands.alerts.access import caller, org_alert
 from commands.alerts.options import ID, SIGN_OPTIONS
@@ -62,10 +62,12 @@ async def show(ctx: Context, id: int) -> Reply:
     reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz, now=ctx.now)
     closed = closed_at(alert, ctx.now)
     if alert.state == "cancelled":
-        reply.text = f"Cancelled: this alert was sent in error.\n\n{reply.text}"
+        reply.text = TimedText("Cancelled: this alert was sent in error.\n\n", reply.text)
         reply.actions = []
     elif closed is not None:
-        reply.text = f"Closed on {local_time(closed, tz, now=ctx.now)}.\n\n{reply.text}"
+        reply.text = TimedText(
+            "Closed on ", Moment(closed, tz.key, now=ctx.now), ".\n\n", reply.text
+        )
         reply.actions = []
     reply.ephemeral = True
     return reply

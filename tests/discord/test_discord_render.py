@@ -230,6 +230,9 @@ def test_a_time_in_text_is_a_discord_timestamp_with_how_far_away_it_is() -> None
     # where the text says how far away it is, Discord's relative time is not said again
     reminder = TimedText("Starts ", Moment(NINE, CHICAGO, None, NOW), " (in 1 day).")
     assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F> (in 1 day)."
+    reminder = TimedText("Starts ", Moment(NINE, CHICAGO, "Asia/Tokyo", NOW), ", in 1 day.")
+    assert str(reminder) == "Starts Mon Dec 7, 9:00 AM CST (Tue 12:00 AM your time), in 1 day."
+    assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F>, in 1 day."
 
 
 def test_a_span_is_its_start_and_its_end_a_time_only_within_its_day() -> None:

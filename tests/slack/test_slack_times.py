@@ -68,7 +68,7 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
         )
         await rig.app.settle()
         (dm,) = await until(lambda: rig.standin.posted_to(ANA))
-        assert f"starts <!date^{START}^{DAY_TIME}|Fri Nov 20, 7:00 PM EST> (in 7 days)" in (
+        assert f"starts <!date^{START}^{DAY_TIME}|Fri Nov 20, 7:00 PM EST>, in 7 days" in (
             mrkdwn(dm)
         )
         assert "starts Fri Nov 20, 6:00 PM CST (7:00 PM your time)" in dm["text"]
