@@ -25,7 +25,12 @@ def moment(at: int) -> str:
 async def test_a_polls_closing_time_is_a_timestamp_in_its_post_answers_and_digest(
     rig: DiscordRig,
 ) -> None:
-    poll = {"question": "Strike vote date", "options": "May | June", "closes": "2026-11-06 17:00"}
+    poll = {
+        "question": "Strike vote date",
+        "options": "May | June",
+        "closes": "2026-11-06 17:00",
+        "anonymous": False,
+    }
     created = await rig.slash(ANA, "poll", poll, sub="create")
     assert f"It closes {moment(FRIDAY)}; or earlier with /poll close id:1." in text_of(created)
     await rig.settle()
@@ -50,7 +55,7 @@ async def test_a_polls_closing_time_is_a_timestamp_in_its_post_answers_and_diges
     digest = rig.standin.messages_in(ALERTS)[-1]
     (embed,) = digest["embeds"]
     assert embed["title"] == "This week in Illinois Library Workers", embed["title"]
-    line = f"• Poll 1: Strike vote date (anonymous): 1 ballot, closes {moment(MONDAY)}"
+    line = f"• Poll 1: Strike vote date (not anonymous): 1 ballot, closes {moment(MONDAY)}"
     assert line in embed["description"], embed["description"]
     assert rig.standin.refused == [] and rig.standin.invalid_requests == 0
 
