@@ -121,8 +121,8 @@ async def sign(
             "id", f"alert {id} is not a sign-on letter; say you acted with /alert acted id:{id}"
         )
     if "signed" in a.answers:
-        when = local_time(a.answers["signed"], a.tz, now=ctx.now)
-        return Reply(text=f"You already signed alert {id} on {when}.")
+        when = Moment(a.answers["signed"], a.tz.key, now=ctx.now)
+        return Reply(text=TimedText(f"You already signed alert {id} on ", when, "."))
     profile = a.profile
     if name is None and ctx.invocation.interactive:
         carried = _signature(
@@ -164,8 +164,10 @@ async def acted(ctx: Context, id: int) -> Reply:
     """Record, once per person, that they acted."""
     a = await _answering(ctx, id)
     if "acted" in a.answers:
-        when = local_time(a.answers["acted"], a.tz, now=ctx.now)
-        return Reply(text=f"You already told us you acted on alert {id} ({when}). Thank you!")
+        when = Moment(a.answers["acted"], a.tz.key, now=ctx.now)
+        return Reply(
+            text=TimedText(f"You already told us you acted on alert {id} (", when, "). Thank you!")
+        )
     await store.add_response(ctx.conn, replace(a.base, kind="acted"))
     if "declined" in a.answers:
         await store.remove_response(ctx.conn, id, a.member.id, "declined")

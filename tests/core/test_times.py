@@ -13,6 +13,8 @@ from adapters.slack.render import fallback_text, reply_blocks
 from bot.reply import Reply, from_payload, to_payload
 from bot.timefmt import Moment, Span, TimedText, render_text
 from commands.events.render import announcement
+from standins.discord.markup import timestamp_problem
+from standins.slack_dates import date_problem
 from storage.events import EventRecord
 
 EVENT = EventRecord(
@@ -130,3 +132,25 @@ def test_a_fields_times_survive_the_outbox_and_every_adapter_renders_them() -> N
 def test_a_field_stored_before_fields_kept_their_times_reads_as_its_text() -> None:
     stored = from_payload('{"text":"","fields":[["closes","Fri Nov 6, 5:00 PM CST"]]}')
     assert stored.fields == [("closes", "Fri Nov 6, 5:00 PM CST")]
+
+
+def test_a_long_digest_keeps_every_time_whole_within_each_platforms_limits() -> None:
+    closes = Moment(datetime(2026, 11, 6, 23, 0, tzinfo=UTC), "America/Chicago", now=NOW)
+    lines = [
+        TimedText(f"• Poll {n}: Which branch first? {n}: 3 ballots, closes ", closes)
+        for n in range(1, 151)
+    ]
+    digest = Reply(
+        title="This week in Local 88", text=TimedText.join("\n", ["Open polls:", *lines])
+    )
+    stored = from_payload(to_payload(digest))
+    # the console reads every line as text
+    assert console_render(stored, "").count("closes Fri Nov 6, 5:00 PM CST") == 150
+    (embed,) = discord_render(stored).embeds
+    assert embed.description is not None and len(embed.description) <= 4096
+    assert embed.description.endswith("…") and timestamp_problem(embed.description, "d") is None
+    assert embed.description.count("<t:") % 2 == 0  # each time whole: its day and how far
+    sections = [b["text"]["text"] for b in reply_blocks(stored) if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert all(date_problem(s) is None for s in sections)
+    assert sum(s.count("<!date^") for s in sections) == 150
