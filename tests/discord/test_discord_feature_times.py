@@ -72,3 +72,26 @@ async def test_a_reminder_is_set_and_reported_missed_with_timestamps(rig: Discor
     shown = message_text(dm)
     assert f"your reminder was missed: “Call” (due {moment(due)})." in shown, shown
     assert rig.standin.refused == [] and rig.standin.invalid_requests == 0
+
+
+async def test_an_alerts_send_answer_status_and_nudge_carry_timestamps(rig: DiscordRig) -> None:
+    await rig.slash(BEA, "profile", {"state": "IL", "alert_dms": True})
+    alert = {
+        "title": "Save the Elm St branch",
+        "body": "Council votes Friday.",
+        "kind": "sign-on",
+        "deadline": "2026-11-06 17:00",
+    }
+    await rig.slash(ANA, "alert", alert, sub="create")
+    tuesday = int(datetime(2026, 11, 3, 15, 0, tzinfo=UTC).timestamp())  # 9:00 AM in Chicago
+    sent = await rig.slash(ANA, "alert", {"id": 1, "at": "2026-11-03 09:00"}, sub="send")
+    assert f"Alert 1 goes out {moment(tuesday)}: posted" in text_of(sent), text_of(sent)
+    status = await rig.slash(ANA, "alert", {"id": 1}, sub="status")
+    assert f"state: scheduled (closes {moment(FRIDAY)})" in text_of(status), text_of(status)
+    # a day before the deadline, the member who has not answered is reminded by DM
+    rig.clock.advance(datetime(2026, 11, 5, 23, 5, tzinfo=UTC) - rig.clock.now())
+    await rig.settle()
+    dms = rig.standin.messages_in(rig.standin.dm_channels[BEA])
+    nudge = message_text(dms[-1])
+    assert f"“Save the Elm St branch” closes {moment(FRIDAY)}. If it is for you" in nudge, nudge
+    assert rig.standin.refused == [] and rig.standin.invalid_requests == 0
