@@ -51,7 +51,7 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
     (embed,) = post["embeds"]
     assert embed["title"] == "Meeting: Chapter meeting (event 1)"
     assert f"When: <t:{START}:F> – <t:{END}:t> (<t:{START}:R>)" in embed["description"]
-    assert set(buttons(post)) == {"Going", "Maybe", "Can't go"}
+    assert set(buttons(post)) == {"Going", "Maybe", "Can't go", "Edit"}
     # the member's answer: her own clock too, with no "your time" to work out
     going = await rig.click(BEA, post["id"], "Going")
     assert f"<t:{START}:F> – <t:{END}:t> (<t:{START}:R>)" in text_of(going), text_of(going)

@@ -55,7 +55,13 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
             f"When: <!date^{START}^{DAY_TIME}|Fri Nov 20, 6:00 PM CST> – "
             f"<!date^{END}^{{time}}|7:30 PM CST>"
         ) in mrkdwn(post)
-        assert plain(post) == ["Meeting: Chapter meeting (event 1)", "Going", "Maybe", "Can't go"]
+        assert plain(post) == [
+            "Meeting: Chapter meeting (event 1)",
+            "Going",
+            "Maybe",
+            "Can't go",
+            "Edit",
+        ]
         assert "When: Fri Nov 20, 6:00 PM – 7:30 PM CST" in post["text"]
         assert not DATE.search(post["text"] + " ".join(plain(post)))
         # Ana's answer, read in New York
