@@ -1,0 +1,93 @@
+"""/dashboard: a one-time link that signs an organizer in to the web dashboard.
+
+The link works once, for ten minutes, and goes by direct message (at the console, which is a
+conversation with oneself, it is printed) without a link preview, since a preview would
+fetch it. Only a digest of its token is stored. `/privacy export` lists a member's login
+links and dashboard sessions (never their tokens); `/privacy delete` and `/link` end them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.errors import UserError
+from bot.registry import CommandGroup, Role
+from bot.reply import Reply
+from storage import web_access
+
+group = CommandGroup("dashboard", help="Manage your organization on the web (organizers)")
+
+#: how long a login link signs in
+LINK_LIFETIME = timedelta(minutes=10)
+#: the path of a login link under the web pages' address
+LOGIN_PATH = "/dashboard/login/"
+
+
+@group.command(role=Role.ORGANIZER, help="Get a one-time link to the organizer dashboard")
+async def dashboard(ctx: Context) -> Reply:
+    """Send the organizer a one-time sign-in link to the dashboard by direct message."""
+    web = ctx.services.config.web
+    if not web.enabled:
+        raise UserError(
+            "The web dashboard is not turned on for this bot; an admin can turn it on with "
+            "[web] enabled = true in the configuration."
+        )
+    member = await ctx.member()
+    inv = ctx.invocation
+    signer = web_access.Signer(
+        org_id=ctx.org.id,
+        member_id=member.id,
+        platform=inv.platform,
+        space_id=inv.space_id,
+        account=inv.user_id,
+        display_name=inv.display_name or member.display_name,
+        roles=tuple(inv.platform_roles),
+        role_names=tuple(inv.role_names),
+    )
+    token = await web_access.add_login(ctx.conn, signer, ctx.now, ctx.now + LINK_LIFETIME)
+    await ctx.audit("dashboard.link")
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    link = Reply(
+        text=(
+            f"Your sign-in link to the {ctx.org.name} dashboard: {web.address()}{LOGIN_PATH}"
+            f"{token}\nIt works once, for {minutes} minutes. Do not share it: it signs in "
+            "as you."
+        ),
+        ephemeral=False,
+        no_previews=True,
+    )
+    if inv.console or inv.is_dm:
+        link.ephemeral = True
+        return link
+    await ctx.messages.to_person(
+        inv.platform,
+        inv.user_id,
+        link,
+        kind="dashboard_link",
+        key=f"dashboard:{web_access.token_hash(token)[:32]}",
+        member_id=member.id,
+        org_id=ctx.org.id,
+    )
+    return Reply(
+        text=f"I sent you a sign-in link by direct message. It works once, for {minutes} minutes."
+    )
+
+
+@group.on_export
+async def export_member(ctx: Context, member_id: int) -> list[dict[str, Any]]:
+    """A member's login links and dashboard sessions (when, where; never a token)."""
+    return await web_access.access_of_member(ctx.conn, member_id)
+
+
+@group.on_erase
+async def erase_member(ctx: Context, member_id: int) -> None:
+    """Sign a member out everywhere and void their login links."""
+    await web_access.end_sessions_of(ctx.conn, member_id)
+
+
+@group.on_merge
+async def merge(ctx: Context, keep: int, drop: int) -> None:
+    """The joined-away account's sessions and links end: they signed in as someone else."""
+    await web_access.end_sessions_of(ctx.conn, drop)
