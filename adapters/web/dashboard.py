@@ -121,7 +121,13 @@ class DashboardPages:
             return visitor
         async with self.app.db.reading() as conn:
             found = await alerts.org_alerts(conn, visitor.signer.org_id, ALERT_STATES)
-        sections = [section(await self.run(visitor, "alert status", id=str(a.id))) for a in found]
+        sections = [
+            section(
+                await self.run(visitor, "alert status", id=str(a.id)),
+                title=f"Alert {a.id}: {a.title}",
+            )
+            for a in found
+        ]
         return self._page(
             visitor,
             "dash_sections.html",
@@ -198,7 +204,13 @@ class DashboardPages:
             return visitor
         async with self.app.db.reading() as conn:
             found = await polls.org_polls(conn, visitor.signer.org_id, ("open", "closed"))
-        sections = [section(await self.run(visitor, "poll results", id=str(p.id))) for p in found]
+        sections = [
+            section(
+                await self.run(visitor, "poll results", id=str(p.id)),
+                title=f"Poll {p.id}: {p.question}",
+            )
+            for p in found
+        ]
         return self._page(
             visitor,
             "dash_sections.html",

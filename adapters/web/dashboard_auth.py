@@ -140,7 +140,7 @@ class DashboardAuth:
             return message(
                 "Link expired", f"This sign-in link was used or expired. {NEW_LINK}", 410
             )
-        response = web.HTTPSeeOther(PATH, headers={"Cache-Control": "no-store"})
+        response = web.Response(status=303, headers={"Location": PATH, "Cache-Control": "no-store"})
         response.set_cookie(
             COOKIE,
             session,

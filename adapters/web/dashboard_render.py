@@ -33,11 +33,12 @@ class Section:
     link: str = ""
 
 
-def section(reply: Reply, *, link: str = "") -> Section:
-    """A reply as a section of a page, with a link to more when given."""
+def section(reply: Reply, *, title: str = "", link: str = "") -> Section:
+    """A reply as a section of a page, under ``title`` when the reply has none, with a
+    link to more when given."""
     table = reply.table
     return Section(
-        title=str(reply.title),
+        title=str(reply.title) or title,
         lines=[line for line in str(reply.text).splitlines() if line.strip()],
         fields=[(str(name), str(value)) for name, value in reply.fields],
         headers=[] if table is None else [str(h) for h in table.headers],
