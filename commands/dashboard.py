@@ -30,6 +30,10 @@ async def dashboard(ctx: Context) -> Reply:
     """Send the organizer a one-time sign-in link to the dashboard by direct message."""
     web = ctx.services.config.web
     if not web.enabled:
+        if ctx.invocation.console:
+            raise UserError(
+                "The web dashboard is off: start the console with --web 8080 to use it."
+            )
         raise UserError(
             "The web dashboard is not turned on for this bot; an admin can turn it on with "
             "[web] enabled = true in the configuration."
