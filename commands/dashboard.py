@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import CommandGroup, Role
 from bot.reply import Reply
+from bot.scheduler import DueContext
 from storage import web_access
 
 group = CommandGroup("dashboard", help="Manage your organization on the web (organizers)")
@@ -23,6 +24,10 @@ group = CommandGroup("dashboard", help="Manage your organization on the web (org
 LINK_LIFETIME = timedelta(minutes=10)
 #: the path of a login link under the web pages' address
 LOGIN_PATH = "/dashboard/login/"
+#: the due item that deletes the links and sessions that can no longer sign anyone in: due
+#: once every session a link of this hour could start has expired (12 hours after sign-in)
+FORGET_EXPIRED = "dashboard.forget-expired"
+FORGET_AFTER = timedelta(hours=13)
 
 
 @group.command(role=Role.ORGANIZER, help="Get a one-time link to the organizer dashboard")
@@ -52,6 +57,10 @@ async def dashboard(ctx: Context) -> Reply:
     )
     token = await web_access.add_login(ctx.conn, signer, ctx.now, ctx.now + LINK_LIFETIME)
     await ctx.audit("dashboard.link")
+    hour = ctx.now.replace(minute=0, second=0, microsecond=0)
+    await ctx.schedule(
+        kind=FORGET_EXPIRED, due_at=hour + FORGET_AFTER, key=f"{FORGET_EXPIRED}:{hour:%Y-%m-%dT%H}"
+    )
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     link = Reply(
         text=(
@@ -77,6 +86,12 @@ async def dashboard(ctx: Context) -> Reply:
     return Reply(
         text=f"I sent you a sign-in link by direct message. It works once, for {minutes} minutes."
     )
+
+
+@group.on_due(FORGET_EXPIRED)
+async def forget_expired(ctx: DueContext) -> None:
+    """Delete the login links and sessions that have expired."""
+    await web_access.forget_expired(ctx.conn, ctx.now)
 
 
 @group.on_export

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from storage import members, web_access
 from storage import orgs as org_store
 from storage.db import Database
-from storage.models import AuditEntry, LayoffReport, OutboxMessage, WebSession
+from storage.models import AuditEntry, LayoffReport, OutboxMessage, WebLogin, WebSession
 from tests.support import Person
 from tests.web_support import OLU, WebRig, tracker_config, web_rig
 
@@ -326,3 +326,16 @@ async def test_in_a_chat_channel_the_link_goes_by_dm_without_previews(
         payload = json.loads(row.payload)
         assert row.target_kind == "user" and row.target == "UDEMOORG"
         assert payload["no_previews"] is True and "/dashboard/login/" in payload["text"]
+
+
+async def test_expired_links_and_sessions_are_deleted_when_due(database: Database) -> None:
+    async with web_rig(database) as rig:
+        await sign_in(rig)
+        await rig.organizer("/dashboard")
+        assert await rig.bot.count(WebSession) == 1 and await rig.bot.count(WebLogin) == 2
+        rig.bot.clock.advance(timedelta(hours=12, minutes=59))
+        await rig.bot.app.scheduler.run_due()
+        assert await rig.bot.count(WebSession) == 1
+        rig.bot.clock.advance(timedelta(hours=1))
+        await rig.bot.app.scheduler.run_due()
+        assert await rig.bot.count(WebSession) == 0 and await rig.bot.count(WebLogin) == 0
