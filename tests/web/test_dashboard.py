@@ -339,3 +339,9 @@ async def test_expired_links_and_sessions_are_deleted_when_due(database: Databas
         rig.bot.clock.advance(timedelta(hours=1))
         await rig.bot.app.scheduler.run_due()
         assert await rig.bot.count(WebSession) == 0 and await rig.bot.count(WebLogin) == 0
+
+
+async def test_login_links_are_limited_per_address(database: Database) -> None:
+    async with web_rig(database, per_minute=1, burst=2) as rig:
+        answers = [(await call(rig, "GET", "/dashboard/login/guess")).status for _ in range(3)]
+        assert answers == [410, 410, 429]
