@@ -24,7 +24,7 @@ from adapters.web.dashboard_render import page
 from adapters.web.tracker import HTML_HEADERS, message
 from bot.context import Invocation
 from bot.registry import Role
-from storage import web_access
+from storage import audit, web_access
 from storage.web_access import Signer
 
 if TYPE_CHECKING:
@@ -136,6 +136,9 @@ class DashboardAuth:
                 session = None
             else:
                 session = await web_access.add_session(conn, signer, now, now + SESSION_LIFETIME)
+                await audit.add_entry(
+                    conn, signer.org_id, signer.member_id, "dashboard.sign_in", at=now
+                )
         if session is None:
             return message(
                 "Link expired", f"This sign-in link was used or expired. {NEW_LINK}", 410

@@ -215,7 +215,9 @@ async def test_verify_from_the_dashboard_counts_in_stats_and_is_audited(
         assert f"duplicate of L-{ref}" in answer.text
         async with database.reading() as conn:
             actions = (await conn.execute(select(AuditEntry.action))).scalars().all()
-        assert {"layoff.verify", "layoff.duplicate", "dashboard.link"} <= set(actions)
+        assert {"layoff.verify", "layoff.duplicate", "dashboard.link", "dashboard.sign_in"} <= set(
+            actions
+        )
         audit = await call(rig, "GET", "/dashboard/audit", session=session)
         assert "layoff.verify" in audit.text and f"L-{ref}" in audit.text
         assert (await call(rig, "GET", "/dashboard/audit?page=x", session=session)).status == 400
