@@ -18,7 +18,7 @@ from bot.reply import Reply
 from bot.scheduler import DueContext
 from storage import web_access
 
-group = CommandGroup("dashboard", help="Manage your organization on the web (organizers)")
+group = CommandGroup("dashboard", help="A sign-in link to manage your organization on the web")
 
 #: how long a login link signs in
 LINK_LIFETIME = timedelta(minutes=10)
