@@ -71,7 +71,7 @@ async def dashboard(ctx: Context) -> Reply:
         ephemeral=False,
         no_previews=True,
     )
-    if inv.console or inv.is_dm:
+    if inv.console:
         link.ephemeral = True
         return link
     await ctx.messages.to_person(
