@@ -234,6 +234,19 @@ async def test_another_organizations_report_is_refused(database: Database) -> No
         form = {"csrf": csrf_of(page), "action": "verify", "id": str(ref)}
         answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
         assert "refused" in answer.text and f"L-{ref} is now" not in answer.text
+        steward = Person("UWIORG", platform="slack", space="TWI")
+        made = await rig.bot.say(
+            steward, '/event create title:"WI rally" kind:rally start:"2026-12-01 18:00"'
+        )
+        assert not made.error, made.text
+        event_id = re.search(r"(\d+)", str(made.text)).group(1)  # type: ignore[union-attr]
+        event = await call(rig, "GET", f"/dashboard/events/{event_id}", session=session)
+        assert event.status == 404 and "WI rally" not in event.text
+        form = {"csrf": csrf_of(page), "command": "event attendees", "id": event_id}
+        csv = await call(rig, "POST", "/dashboard/download", session=session, form=form)
+        assert csv.status == 404 and "WI rally" not in csv.text
+        events = await call(rig, "GET", "/dashboard/events", session=session)
+        assert "WI rally" not in events.text
         form = {"csrf": csrf_of(page), "command": "layoff export; drop", "id": "1"}
         bad = await call(rig, "POST", "/dashboard/download", session=session, form=form)
         assert bad.status == 400 and "is not a download" in bad.text
