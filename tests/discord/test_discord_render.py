@@ -129,9 +129,8 @@ def test_a_form_is_a_modal_of_at_most_five_inputs_required_first() -> None:
     assert len(inputs) == 5 and inputs[0]["custom_id"] == "employer"
     assert inputs[0]["required"] is True and inputs[0]["max_length"] == 4000
     assert len(box["title"]) <= 45 and box["custom_id"] == "layoff.report"
-    submitted = {
-        "components": [{"type": 1, "components": [{"custom_id": "employer", "value": "Elm St"}]}]
-    }
+    submitted = {"components": [{"type": 1, "components": [{"custom_id": "employer",
+                                                            "value": "Elm St"}]}]}
     assert modal_values(submitted) == {"employer": "Elm St"}
 
 
@@ -144,16 +143,8 @@ def test_the_command_tree_follows_discords_rules() -> None:
         assert {c["name"] for c in commands} == {
             f"{prefix}{g}"
             for g in (
-                "layoff",
-                "alert",
-                "event",
-                "poll",
-                "profile",
-                "link",
-                "privacy",
-                "reminder",
-                "help",
-                "dashboard",
+                "layoff", "alert", "event", "poll", "profile", "link", "privacy", "reminder",
+                "help", "dashboard",
             )
         }
     report = next(c for c in build_commands(registry) if c["name"] == "layoff")["options"][0]
