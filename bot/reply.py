@@ -146,6 +146,9 @@ class Reply:
     #: "here", "channel", "everyone" or a role (a Discord role id or name, a Slack user group
     #: id); without it nothing in the message pings anyone
     notify: str = ""
+    #: the platform must not show a preview of the links in the message (a private link,
+    #: such as a one-time login link, that a preview would fetch)
+    no_previews: bool = False
 
     @classmethod
     def refuse(cls, text: str, errors: list[FieldError] | None = None) -> Reply:
@@ -234,6 +237,7 @@ def to_payload(reply: Reply) -> str:
             ],
             "ephemeral": reply.ephemeral,
             "notify": reply.notify,
+            **({"no_previews": True} if reply.no_previews else {}),
         },
         separators=(",", ":"),
     )
@@ -283,4 +287,5 @@ def from_payload(text: str) -> Reply:
         actions=actions,
         ephemeral=data.get("ephemeral", False),
         notify=data.get("notify", ""),
+        no_previews=data.get("no_previews", False),
     )

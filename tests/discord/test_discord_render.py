@@ -153,6 +153,7 @@ def test_the_command_tree_follows_discords_rules() -> None:
                 "privacy",
                 "reminder",
                 "help",
+                "dashboard",
             )
         }
     report = next(c for c in build_commands(registry) if c["name"] == "layoff")["options"][0]
