@@ -10,7 +10,6 @@ in Socket Mode). With ``[metrics] token`` set, a scrape must send ``Authorizatio
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import logging
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.listening import bind_error
 from bot.config import ConfigError
 from bot.metrics import CONTENT_TYPE
 
@@ -90,12 +90,8 @@ class MetricsAdapter:
             await site.start()
         except OSError as exc:
             await self.stop()
-            if exc.errno == errno.EADDRINUSE:
-                why = "is in use by another program"
-            else:
-                why = f"cannot be listened on ({exc.strerror or exc})"
             raise ConfigError(
-                f"{self.config.source}: [metrics] port: {settings.port} on {settings.host} {why}"
+                bind_error(self.config.source, "[metrics] port", settings.host, settings.port, exc)
             ) from None
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port

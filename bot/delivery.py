@@ -246,10 +246,13 @@ class DeliveryEngine:
         """Seconds until this engine could claim a row it cannot claim now: one falls due,
         another process's lease runs out, or a busy destination gets its next turn."""
         state = self.platforms[name]
+        # read the pacer once, before the query: a turn that comes while the query runs
+        # would otherwise be neither waited for (it is no longer ahead) nor found by the
+        # query (its rows were left out as waiting), and the work would look finished
         full, waiting = state.pacer.busy()
+        waits = [state.pacer.next_turn()]
         async with self.db.reading() as conn:
             at = await next_outbox_time(conn, name, self.owner, full=full, waiting=waiting)
-        waits = [state.pacer.next_turn()]
         if at is not None:
             waits.append((at - self.clock.now()).total_seconds())
         found = [w for w in waits if w is not None]

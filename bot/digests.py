@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.scheduler import DueContext
+from bot.timefmt import TimedText
 
 
 class _Subject(Protocol):
@@ -36,4 +37,5 @@ async def digest_section(
         return []
     counts = await counts_of(ctx.conn, [s.id for s in subjects])
     tz = ZoneInfo(ctx.services.orgs.by_id(org_id)[0].timezone)
-    return ["\n".join([heading, *(line(s, counts[s.id], tz, ctx.now) for s in subjects)])]
+    lines = [heading, *(line(s, counts[s.id], tz, ctx.now) for s in subjects)]
+    return [TimedText.join("\n", lines)]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.context import Context, Invocation, config_role
 from bot.errors import FieldError, MissingFields, NotConfigured, PermissionDenied, UserError
 from bot.grammar import split_command, tokenize
-from bot.registry import Command
+from bot.registry import Command, Role
 from bot.reply import Form, FormField, Reply, decode_action
 from storage.orgs import OrgRecord
 
@@ -101,6 +101,26 @@ class Dispatcher:
         except Exception:
             log.exception("suggestions for /%s %s failed", command.name, option)
             return []
+
+    async def role_in(self, inv: Invocation) -> Role | None:
+        """The role a person holds in the organization of ``inv``'s space, exactly as a
+        command checks it (platform roles, raised by a role granted in the database); None
+        where the bot is not set up."""
+        found = self.services.orgs.lookup(inv.platform, inv.space_id)
+        if found is None:
+            return None
+        org, org_config = found
+        async with self.services.db.reading() as conn:
+            ctx = Context(
+                services=self.services,
+                conn=conn,
+                invocation=inv,
+                org=org,
+                org_config=org_config,
+                role=config_role(org_config, inv),
+                command="",
+            )
+            return await ctx.effective_role()
 
     async def invoke(self, inv: Invocation, command: Command, raw: dict[str, str]) -> Reply:
         """Run ``command`` with raw option text as the person described by ``inv``; count

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, unquote
 
 from bot.errors import FieldError
@@ -145,6 +146,9 @@ class Reply:
     #: "here", "channel", "everyone" or a role (a Discord role id or name, a Slack user group
     #: id); without it nothing in the message pings anyone
     notify: str = ""
+    #: the platform must not show a preview of the links in the message (a private link,
+    #: such as a one-time login link, that a preview would fetch)
+    no_previews: bool = False
 
     @classmethod
     def refuse(cls, text: str, errors: list[FieldError] | None = None) -> Reply:
@@ -198,7 +202,7 @@ def to_payload(reply: Reply) -> str:
             "text": reply.text,
             **({"timed": reply.text.to_data()} if isinstance(reply.text, TimedText) else {}),
             "title": reply.title,
-            "fields": [list(f) for f in reply.fields],
+            "fields": [_field_data(name, value) for name, value in reply.fields],
             "table": None
             if reply.table is None
             else {"headers": reply.table.headers, "rows": reply.table.rows},
@@ -233,9 +237,24 @@ def to_payload(reply: Reply) -> str:
             ],
             "ephemeral": reply.ephemeral,
             "notify": reply.notify,
+            **({"no_previews": True} if reply.no_previews else {}),
         },
         separators=(",", ":"),
     )
+
+
+def _field_data(name: str, value: str) -> list[Any]:
+    """A field as JSON data: its name and value, then the value's times and channels where
+    it carries them."""
+    if isinstance(value, TimedText):
+        return [name, value, value.to_data()]
+    return [name, value]
+
+
+def _field_of(data: list[Any]) -> tuple[str, str]:
+    """The field stored by ``_field_data``."""
+    name, value, *timed = data
+    return (name, TimedText.from_data(timed[0]) if timed else value)
 
 
 def from_payload(text: str) -> Reply:
@@ -259,7 +278,7 @@ def from_payload(text: str) -> Reply:
     return Reply(
         text=TimedText.from_data(data["timed"]) if "timed" in data else data.get("text", ""),
         title=data.get("title", ""),
-        fields=[tuple(f) for f in data.get("fields", [])],
+        fields=[_field_of(f) for f in data.get("fields", [])],
         table=None if table is None else Table(table["headers"], table["rows"]),
         files=[
             File(f["name"], base64.b64decode(f["data"]), f["mime"], f["description"])
@@ -268,4 +287,5 @@ def from_payload(text: str) -> Reply:
         actions=actions,
         ephemeral=data.get("ephemeral", False),
         notify=data.get("notify", ""),
+        no_previews=data.get("no_previews", False),
     )

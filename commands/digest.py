@@ -8,6 +8,7 @@ from bot import posts
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from bot.scheduler import DueContext
+from bot.timefmt import TimedText
 
 group = CommandGroup("digest", help="The weekly digest (no commands)")
 
@@ -30,7 +31,9 @@ async def _send_digest(ctx: DueContext, org_id: int, key: str) -> None:
             sections += await hook(ctx, record.id, since)
     if not sections:
         return
-    reply = Reply(title=f"This week in {record.name}", text="\n\n".join(sections), ephemeral=False)
+    reply = Reply(
+        title=f"This week in {record.name}", text=TimedText.join("\n\n", sections), ephemeral=False
+    )
     await posts.post_to_channels(
         ctx, org.alert_channels, reply, kind="digest", key=key, org_id=record.id
     )

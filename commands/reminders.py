@@ -12,7 +12,7 @@ from bot.options import Ref, Text
 from bot.registry import CommandGroup
 from bot.reply import Action, Reply, Table
 from bot.scheduler import DueContext
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText, local_time
 from bot.timeparse import format_duration
 from bot.when import RuleRepeat, describe_stored, next_time, parse_when
 from bot.wording import counted
@@ -114,9 +114,12 @@ async def add(ctx: Context, when: str, text: str) -> Reply:
         repeat = f", then {rule.describe()}" if rule else ""
     minutes = max(1, round((parsed.first - ctx.now).total_seconds() / 60))
     return Reply(
-        text=f"Reminder {reminder_id} set for {local_time(parsed.first, tz, now=ctx.now)} "
-        f"(in {_how_soon(minutes)}){repeat}. "
-        f"I'll send it by direct message. Cancel with /reminder cancel id:{reminder_id}."
+        text=TimedText(
+            f"Reminder {reminder_id} set for ",
+            Moment(parsed.first, tz.key, now=ctx.now),
+            f" (in {_how_soon(minutes)}){repeat}. "
+            f"I'll send it by direct message. Cancel with /reminder cancel id:{reminder_id}.",
+        )
     )
 
 
@@ -168,9 +171,10 @@ async def fire(ctx: DueContext) -> None:
             continue
         tz = ZoneInfo(reminder.timezone)
         if ctx.missed(item):
-            text = (
-                f"While rallybot was offline, your reminder was missed: “{reminder.text}” "
-                f"(due {local_time(item.due_at, tz, now=ctx.now)})."
+            text: str = TimedText(
+                f"While rallybot was offline, your reminder was missed: “{reminder.text}” (due ",
+                Moment(item.due_at, tz.key, now=ctx.now),
+                ").",
             )
         else:
             text = f"⏰ Reminder: {reminder.text}"

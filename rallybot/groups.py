@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.registry import CommandGroup
-from commands import alerts, digest, events, layoffs, members, polls, reminders
+from commands import alerts, dashboard, digest, events, layoffs, members, polls, reminders
 from commands import help as help_commands
 
 
@@ -18,6 +18,7 @@ def default_groups() -> list[CommandGroup]:
         members.privacy,
         reminders.group,
         polls.group,
+        dashboard.group,
         help_commands.group,
         digest.group,
     ]

@@ -779,3 +779,49 @@ class CalendarFeed(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: when a calendar last fetched it
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebLogin(Base):
+    """A one-time link to the organizers' dashboard, sent by DM: only a SHA-256 digest of its
+    token is kept. It names the account and the space it was asked from, with the
+    platform roles the person held there, so the role can be checked again on sign-in."""
+
+    __tablename__ = "web_logins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: the platform roles (ids) and, on Discord, role names the person held when asking
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    role_names: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: when the link was spent on a sign-in; a spent link signs no one in again
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser on the organizers' dashboard: only a SHA-256 digest of the cookie's
+    token is kept, with whom it signs in and where (as on the login link it came from)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    role_names: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

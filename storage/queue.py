@@ -118,6 +118,7 @@ KIND_PRIORITY = {
     "tally": "urgent",
     "alert_close": "urgent",
     "moderation": "urgent",
+    "dashboard_link": "urgent",
     "event_promoted": "urgent",
     "event": "event",
     "event_reminder": "event",

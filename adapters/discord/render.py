@@ -22,6 +22,7 @@ timestamp. Text is cut (``stamps.fit``) never inside a timestamp or a mention.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -212,15 +213,26 @@ def view_of(actions: list[Action | Select]) -> discord.ui.View | None:
     return view if view.children else None
 
 
+#: a link not already in angle brackets
+_BARE_LINK = re.compile(r"(?<!<)(https?://[^\s<>]+)")
+
+
 def channel_mention(channel: Channel) -> str | None:
     """A Discord channel as ``<#id>`` (Discord shows its name); None for another platform's
     channel, shown by name as text."""
     return f"<#{channel.id}>" if channel.platform == "discord" else None
 
 
+def without_previews(text: str) -> str:
+    """Every link of ``text`` in angle brackets, which Discord shows without a preview."""
+    return _BARE_LINK.sub(r"<\1>", text)
+
+
 def render(reply: Reply) -> Rendered:
     """The reply as a Discord message (a form is rendered by ``modal`` instead)."""
     text = marked(reply.text)
+    if reply.no_previews:
+        text = without_previews(text)
     rich = bool(reply.title or reply.fields or reply.table is not None)
     rich = rich or len(text) > MAX_CONTENT or any(_is_image(f) for f in reply.files)
     if reply.form is not None and reply.form.error:

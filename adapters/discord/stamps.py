@@ -14,7 +14,7 @@ options and modals show it as typed, so those keep the plain text of the event's
 A moment reads ``<t:…:F> (<t:…:R>)``: the weekday, date and time, then how far away it is
 ("in 3 days"). A span reads ``<t:start:F> – <t:end:t> (<t:start:R>)`` when it ends on the
 day it starts in its own zone, else with the end's whole date (``<t:end:F>``). Where the
-text itself says how far away the time is ("starts … (in 1 day)", a reminder), the relative
+text itself says how far away the time is ("starts …, in 1 day", a reminder), the relative
 timestamp is left out rather than said twice.
 """
 
@@ -28,8 +28,8 @@ from bot.timefmt import Moment, Span
 #: the styles Discord documents
 STYLES = frozenset("tTdDfFR")
 
-#: a relative timestamp followed by the text's own "(in …)"
-_SAID_TWICE = re.compile(r" \(<t:-?\d+:R>\)(?= \(in )")
+#: a relative timestamp followed by the text's own "(in …)" or ", in …"
+_SAID_TWICE = re.compile(r" \(<t:-?\d+:R>\)(?= \(in |, in )")
 #: the end of a cut text that opens a timestamp or a mention without closing it
 _OPEN_TAG = re.compile(r"<(?:t(?::-?\d*(?::\w?)?)?|#\d*|@[!&]?\d*)?$")
 

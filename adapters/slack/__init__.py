@@ -14,7 +14,6 @@ Every Web API call it makes, the delivery engine's included, goes to ``[slack] a
 
 from __future__ import annotations
 
-import errno
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.listening import bind_error
 from adapters.metrics import add_metrics_route
 from adapters.slack.app import SlackBot
 from adapters.slack.edge import EventsGate
@@ -144,7 +144,7 @@ class SlackAdapter:
         except OSError as exc:
             await self.stop()
             raise ConfigError(
-                _bind_error(self.config.source, settings.host, settings.port, exc)
+                bind_error(self.config.source, "[slack] port", settings.host, settings.port, exc)
             ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
@@ -210,14 +210,3 @@ class SlackAdapter:
             await self._session.close()
             self._session = None
         await self.sender.close()
-
-
-def _bind_error(source: str, host: str, port: int, exc: OSError) -> str:
-    """The one line that says why the HTTP server could not listen where configured."""
-    if exc.errno == errno.EADDRINUSE:
-        why = "is in use by another program"
-    elif exc.errno == errno.EACCES:
-        why = "needs privileges this process lacks (use a port above 1023)"
-    else:
-        why = f"cannot be listened on ({exc.strerror or exc})"
-    return f"{source}: [slack] port: {port} on {host} {why}"

@@ -387,7 +387,9 @@ class SlackBot:
                 return
         body = render.message(reply)
         if not inv.channel_id or inv.is_dm:
-            await client.chat_postMessage(channel=inv.channel_id or inv.user_id, **body)
+            await client.chat_postMessage(
+                channel=inv.channel_id or inv.user_id, **body, **render.post_options(reply)
+            )
         elif reply.ephemeral:
             await client.chat_postEphemeral(channel=inv.channel_id, user=inv.user_id, **body)
         else:

@@ -251,6 +251,14 @@ def message(reply: Reply, *, announce: bool = False) -> dict[str, Any]:
     return {"text": text, "blocks": blocks, "parse": "none"}
 
 
+def post_options(reply: Reply) -> dict[str, bool]:
+    """Extra arguments of chat.postMessage for this reply: no unfurling of its links and
+    media when the reply asks for no previews (a private link a preview would fetch)."""
+    if reply.no_previews:
+        return {"unfurl_links": False, "unfurl_media": False}
+    return {}
+
+
 def response(reply: Reply) -> dict[str, Any]:
     """A body for a response_url: ephemeral or in the channel, never replacing the original."""
     return {

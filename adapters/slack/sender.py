@@ -125,7 +125,9 @@ class SlackSender:
                 channel, _, ts = message.edit_ref.partition(":")
                 await self.client.chat_update(channel=channel, ts=ts, **body)
                 return SendResult.sent(message.edit_ref)
-            answer = await self.client.chat_postMessage(channel=message.target, **body)
+            answer = await self.client.chat_postMessage(
+                channel=message.target, **body, **render.post_options(message.reply)
+            )
             channel = str(answer["channel"])
             for file in message.reply.files:
                 await self.client.files_upload_v2(

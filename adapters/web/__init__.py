@@ -9,8 +9,9 @@ server (Jinja2, no script, nothing fetched from elsewhere).
 
 The routes, by concern: ``tracker`` (the public layoff tracker, ``/o/<slug>/layoffs`` and
 its ``.json`` and ``.csv``), ``feeds`` (a member's private calendar,
-``/calendar/<token>.ics``). Further pages (the organizers' dashboard) add a module of their
-own and a line in :meth:`WebAdapter.mount`.
+``/calendar/<token>.ics``), ``dashboard`` (the organizers' dashboard, ``/dashboard`` and its
+pages, signed in by ``dashboard_auth``). Further pages add a module of their own and a line
+in :meth:`WebAdapter.mount`.
 
 Public routes are limited per client address (429 with Retry-After). Behind a reverse proxy
 on the same machine (a request from a loopback address) the client is the last address the
@@ -19,7 +20,6 @@ proxy added to ``X-Forwarded-For``.
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import logging
 import math
@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.listening import bind_error
 from adapters.metrics import add_metrics_route
+from adapters.web.dashboard import DashboardPages
 from adapters.web.feeds import FeedPages
 from adapters.web.tracker import TrackerPages, message
 from bot.config import ConfigError
@@ -37,7 +39,7 @@ from storage.db import DatabaseError
 
 if TYPE_CHECKING:
     from bot.app import Application
-    from bot.config import Config, WebConfig
+    from bot.config import Config
     from bot.delivery import Sender
 
 __all__ = ["WebAdapter"]
@@ -50,7 +52,7 @@ HEALTH_TIMEOUT = 5.0
 PUBLIC_PER_MINUTE = 120
 PUBLIC_BURST = 60
 #: the paths the per-address limit applies to
-PUBLIC_PREFIXES = ("/o/", "/calendar/")
+PUBLIC_PREFIXES = ("/o/", "/calendar/", "/dashboard/login/")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -100,6 +102,7 @@ class WebAdapter:
         web_app.middlewares.append(self._limit)
         TrackerPages(app).add_routes(web_app.router)
         FeedPages(app).add_routes(web_app.router)
+        DashboardPages(app).add_routes(web_app.router)
 
     @web.middleware
     async def _limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -127,7 +130,11 @@ class WebAdapter:
             await site.start()
         except OSError as exc:
             await self.stop()
-            raise ConfigError(_bind_error(self.config.source, self.settings, exc)) from None
+            raise ConfigError(
+                bind_error(
+                    self.config.source, "[web] port", self.settings.host, self.settings.port, exc
+                )
+            ) from None
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
 
@@ -145,15 +152,3 @@ class WebAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-
-def _bind_error(source: str, settings: WebConfig, exc: OSError) -> str:
-    """The one line that says why the server could not listen where configured."""
-    host, port = settings.host, settings.port
-    if exc.errno == errno.EADDRINUSE:
-        why = "is in use by another program"
-    elif exc.errno == errno.EACCES:
-        why = "needs privileges this process lacks (use a port above 1023)"
-    else:
-        why = f"cannot be listened on ({exc.strerror or exc})"
-    return f"{source}: [web] port: {port} on {host} {why}"

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.errors import UserError, ValidationError
 from bot.registry import Role
 from bot.reply import Form, FormField, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText, local_time
 from commands.alerts import group
 from commands.alerts.access import caller, org_alert
 from commands.alerts.options import ID, SIGN_OPTIONS
@@ -62,10 +62,12 @@ async def show(ctx: Context, id: int) -> Reply:
     reply = alert_dm(alert, await store.alert_targets(ctx.conn, id), who, tz, now=ctx.now)
     closed = closed_at(alert, ctx.now)
     if alert.state == "cancelled":
-        reply.text = f"Cancelled: this alert was sent in error.\n\n{reply.text}"
+        reply.text = TimedText("Cancelled: this alert was sent in error.\n\n", reply.text)
         reply.actions = []
     elif closed is not None:
-        reply.text = f"Closed on {local_time(closed, tz, now=ctx.now)}.\n\n{reply.text}"
+        reply.text = TimedText(
+            "Closed on ", Moment(closed, tz.key, now=ctx.now), ".\n\n", reply.text
+        )
         reply.actions = []
     reply.ephemeral = True
     return reply
@@ -119,8 +121,8 @@ async def sign(
             "id", f"alert {id} is not a sign-on letter; say you acted with /alert acted id:{id}"
         )
     if "signed" in a.answers:
-        when = local_time(a.answers["signed"], a.tz, now=ctx.now)
-        return Reply(text=f"You already signed alert {id} on {when}.")
+        when = Moment(a.answers["signed"], a.tz.key, now=ctx.now)
+        return Reply(text=TimedText(f"You already signed alert {id} on ", when, "."))
     profile = a.profile
     if name is None and ctx.invocation.interactive:
         carried = _signature(
@@ -162,8 +164,10 @@ async def acted(ctx: Context, id: int) -> Reply:
     """Record, once per person, that they acted."""
     a = await _answering(ctx, id)
     if "acted" in a.answers:
-        when = local_time(a.answers["acted"], a.tz, now=ctx.now)
-        return Reply(text=f"You already told us you acted on alert {id} ({when}). Thank you!")
+        when = Moment(a.answers["acted"], a.tz.key, now=ctx.now)
+        return Reply(
+            text=TimedText(f"You already told us you acted on alert {id} (", when, "). Thank you!")
+        )
     await store.add_response(ctx.conn, replace(a.base, kind="acted"))
     if "declined" in a.answers:
         await store.remove_response(ctx.conn, id, a.member.id, "declined")

@@ -13,7 +13,7 @@ from bot.digests import digest_section
 from bot.messages import Message
 from bot.reply import Reply
 from bot.scheduler import DueContext
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText
 from bot.unit import UnitOfWork
 from commands.alerts import group
 from commands.alerts.render import alert_buttons, alert_dm, alert_post, tally_line, typed_line
@@ -113,10 +113,12 @@ async def nudge(ctx: DueContext) -> None:
         record, org = ctx.services.orgs.by_id(alert.org_id)
         messages = []
         for r in await store.to_nudge(ctx.conn, alert.id, org.dm_platforms()):
-            when = local_time(alert.deadline, ZoneInfo(r.timezone or record.timezone), now=ctx.now)
-            text = (
-                f"A reminder: “{alert.title}” closes {when}. If it is for you, there is still "
-                f"time; if not, tap Not for me and we won't ask again.\n\n{typed_line(alert)}"
+            when = Moment(alert.deadline, r.timezone or record.timezone, now=ctx.now)
+            text = TimedText(
+                f"A reminder: “{alert.title}” closes ",
+                when,
+                ". If it is for you, there is still time; if not, tap Not for me and we won't "
+                f"ask again.\n\n{typed_line(alert)}",
             )
             reply = Reply(text=text, actions=alert_buttons(alert), ephemeral=False)
             key = f"alert:{alert.id}:nudge:{r.member_id}"
@@ -137,5 +139,5 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
 
 
 def _digest_line(a: AlertRecord, counts: Counts, tz: ZoneInfo, now: datetime) -> str:
-    closes = f", closes {local_time(a.deadline, tz, now=now)}" if a.deadline else ""
-    return f"• Alert {a.id}: {a.title}: {tally_line(a, counts)}{closes}"
+    closes = (", closes ", Moment(a.deadline, tz.key, now=now)) if a.deadline else ()
+    return TimedText(f"• Alert {a.id}: {a.title}: {tally_line(a, counts)}", *closes)

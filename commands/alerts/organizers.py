@@ -16,7 +16,7 @@ from bot.options import (
 )
 from bot.registry import Role
 from bot.reply import Action, File, Reply, Table
-from bot.timefmt import TimedText, local_time
+from bot.timefmt import Moment, TimedText
 from bot.when import parse_moment
 from bot.wording import counted, plural
 from commands.alerts import group
@@ -137,11 +137,15 @@ async def send(ctx: Context, id: int, at: str | None, notify: str | None) -> Rep
             kind="alert_close", due_at=alert.deadline, key=f"alert:{id}:close", **common
         )
     await ctx.audit("alert.send", f"alert {id}", at=send_at.isoformat(), notify=notify or "")
-    when = local_time(send_at, tz, now=now) if at else "now"
+    when = Moment(send_at, tz.key, now=now) if at else "now"
     pinging = f" (pinging {notify})" if notify else ""
     return Reply(
-        text=f"Alert {id} goes out {when}: posted in the alert channels{pinging} and sent by DM "
-        f"to its audience. Follow it with /alert status id:{id}."
+        text=TimedText(
+            f"Alert {id} goes out ",
+            when,
+            f": posted in the alert channels{pinging} and sent by DM to its audience. "
+            f"Follow it with /alert status id:{id}.",
+        )
     )
 
 
@@ -169,11 +173,11 @@ async def status(ctx: Context, id: int) -> Reply:
         return f"{queued} queued · {found.get('sent', 0)} sent · {found.get('failed', 0)} failed"
 
     tz = ZoneInfo(ctx.org.timezone)
-    closes = local_time(alert.deadline, tz, now=ctx.now) if alert.deadline else "no deadline"
+    closes = Moment(alert.deadline, tz.key, now=ctx.now) if alert.deadline else "no deadline"
     return Reply(
         title=f"Alert {id}: {alert.title}",
         fields=[
-            ("state", f"{alert.state} (closes {closes})"),
+            ("state", TimedText(f"{alert.state} (closes ", closes, ")")),
             ("signed", str(totals.signed)),
             ("acted", str(totals.acted)),
             ("declined", str(totals.declined)),

@@ -256,7 +256,7 @@ def reminder_reply(
         TimedText(
             f"⏰ “{event.title}” (event {event.id}) starts ",
             moment(event, event.starts_at, tz, now=now),
-            f" (in {spoken(offset)}). You're {STATUS_WORDS[r.status]}.",
+            f", in {spoken(offset)}. You're {STATUS_WORDS[r.status]}.",
         )
     ]
     if event.place:

@@ -16,7 +16,7 @@ from bot.context import Context
 from bot.errors import MissingFields, PermissionDenied, UserError, ValidationError
 from bot.registry import Role
 from bot.reply import Reply
-from bot.timefmt import TimedText, local_time
+from bot.timefmt import Moment, TimedText, local_time
 from bot.when import parse_moment
 from bot.wording import counted
 from commands.polls import group
@@ -180,10 +180,14 @@ async def create(
             org_id=poll.org_id,
         )
     where = posts.place_names(posted, ctx.org_config) or "no channel (none is configured)"
-    when = f"It closes {local_time(closes_at, tz, now=ctx.now)}" if closes_at else "Close it with"
+    when: tuple[str | Moment, ...] = (
+        ("It closes ", Moment(closes_at, tz.key, now=ctx.now)) if closes_at else ("Close it with",)
+    )
     if closes_at is not None and not closes:
         days = ctx.services.config.polls.member_poll_days
-        when += f" (members' polls close after {counted(days, 'day')}; closes: sets another time)"
+        when += (
+            f" (members' polls close after {counted(days, 'day')}; closes: sets another time)",
+        )
     close_hint = (
         f"; or earlier with /poll close id:{poll.id}."
         if closes_at
@@ -194,7 +198,9 @@ async def create(
         text=TimedText(
             f"“{question}” is posted in ",
             where,
-            f".\n{kind_line(poll)}\n{anonymity_line(poll)}\n{when}{close_hint}",
+            f".\n{kind_line(poll)}\n{anonymity_line(poll)}\n",
+            *when,
+            close_hint,
         ),
     )
 
@@ -273,11 +279,14 @@ async def edit(
         "poll.edit", f"poll {id}", question=new_question, options=" | ".join(new_options)
     )
     await _refresh_posts(ctx, poll, "edited")
+    closing = ("\nIt closes ", Moment(poll.closes_at, tz.key, now=ctx.now), ".")
     return Reply(
         title=f"Poll {id} is changed",
-        text=f"“{new_question}”: {' · '.join(new_options)}.\n"
-        f"Its posts in the alert channels are updated. {anonymity_line(poll)}"
-        + (f"\nIt closes {local_time(poll.closes_at, tz, now=ctx.now)}." if poll.closes_at else ""),
+        text=TimedText(
+            f"“{new_question}”: {' · '.join(new_options)}.\n"
+            f"Its posts in the alert channels are updated. {anonymity_line(poll)}",
+            *(closing if poll.closes_at else ()),
+        ),
     )
 
 
@@ -316,8 +325,11 @@ async def extend(ctx: Context, id: int, closes: str) -> Reply:
     await ctx.audit("poll.extend", f"poll {id}", closes=closes_at.isoformat())
     await _refresh_posts(ctx, poll, "extended")
     return Reply(
-        text=f"Poll {id} now closes {local_time(closes_at, tz, now=ctx.now)}; its posts in "
-        "the alert channels are updated."
+        text=TimedText(
+            f"Poll {id} now closes ",
+            Moment(closes_at, tz.key, now=ctx.now),
+            "; its posts in the alert channels are updated.",
+        )
     )
 
 
@@ -338,8 +350,8 @@ async def close(ctx: Context, id: int) -> Reply:
         return Reply(text=f"Poll {id} is already closed; see /poll results id:{id}.")
     await ctx.audit("poll.close", f"poll {id}")
     results.ephemeral = True
-    results.text = f"Poll {id} is closed; the results are posted in the alert channels.\n" + (
-        results.text
+    results.text = TimedText(
+        f"Poll {id} is closed; the results are posted in the alert channels.\n", results.text
     )
     return results
 
@@ -371,9 +383,9 @@ async def vote(
     ballot = new_ballot(poll, current, choice, choices, ranking)
     _store_ballot(ctx, poll, member.id if member else None, ballot)
     closes = (
-        f" until {local_time(poll.closes_at, tz, now=ctx.now)}"
+        (" until ", Moment(poll.closes_at, tz.key, now=ctx.now))
         if poll.closes_at
-        else " until it closes"
+        else (" until it closes",)
     )
     if not ballot:
         return Reply(
@@ -385,8 +397,12 @@ async def vote(
     if poll.kind == "ranked" and choice is not None and len(ballot) < len(poll.options):
         more = " Click another option to rank it next."
     return Reply(
-        text=f"Your ballot in poll {id} {verb}: {describe_ballot(poll, ballot)}.{more} "
-        f"You can change it{closes}. {anonymity_line(poll)}"
+        text=TimedText(
+            f"Your ballot in poll {id} {verb}: {describe_ballot(poll, ballot)}.{more} "
+            "You can change it",
+            *closes,
+            f". {anonymity_line(poll)}",
+        )
     )
 
 

@@ -12,7 +12,7 @@ from bot import posts
 from bot.digests import digest_section
 from bot.reply import Reply
 from bot.scheduler import DueContext
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText
 from bot.unit import UnitOfWork
 from commands.polls import group
 from commands.polls.render import ballots_phrase, poll_post, results_reply
@@ -83,6 +83,6 @@ async def digest(ctx: DueContext, org_id: int, since: datetime) -> list[str]:
 
 
 def _digest_line(p: PollRecord, ballots: int, tz: ZoneInfo, now: datetime) -> str:
-    closes = f", closes {local_time(p.closes_at, tz, now=now)}" if p.closes_at else ""
+    closes = (", closes ", Moment(p.closes_at, tz.key, now=now)) if p.closes_at else ()
     shown = "anonymous" if p.anonymous else "not anonymous"
-    return f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(ballots)}{closes}"
+    return TimedText(f"• Poll {p.id}: {p.question} ({shown}): {ballots_phrase(ballots)}", *closes)

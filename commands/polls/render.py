@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import charts
 from bot.reply import Action, File, Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText
 from bot.wording import counted
 from commands.polls import count as poll_count
 from storage.polls import BallotRecord, PollRecord
@@ -91,9 +91,10 @@ def poll_post(
     closed = poll.state == "closed"
     lines = [kind_line(poll), anonymity_line(poll)]
     if closed:
-        lines.append(f"Closed on {local_time(poll.closed_at or poll.created_at, tz, now=now)}.")
+        shut = poll.closed_at or poll.created_at
+        lines.append(TimedText("Closed on ", Moment(shut, tz.key, now=now), "."))
     elif poll.closes_at:
-        lines.append(f"Closes {local_time(poll.closes_at, tz, now=now)}.")
+        lines.append(TimedText("Closes ", Moment(poll.closes_at, tz.key, now=now), "."))
     else:
         lines.append("Open until an organizer closes it.")
     lines.append(_shown(poll, ballots))
@@ -101,7 +102,7 @@ def poll_post(
         lines.append(_typed(poll))
     return Reply(
         title=f"Poll {poll.id}: {poll.question}",
-        text="\n".join(lines),
+        text=TimedText.join("\n", lines),
         actions=_buttons(poll, disabled=closed),
         ephemeral=False,
     )
@@ -190,7 +191,7 @@ async def results_reply(
     closed = poll.state == "closed"
     outcome = count_ballots(poll, [b.choices for b in ballots], final=closed)
     state = (
-        f"Closed on {local_time(poll.closed_at or poll.created_at, tz, now=now)}."
+        TimedText("Closed on ", Moment(poll.closed_at or poll.created_at, tz.key, now=now), ".")
         if closed
         else "Still open; these are the results so far."
     )
@@ -205,7 +206,7 @@ async def results_reply(
         files.append(File(f"poll-{poll.id}-results.png", png, "image/png", "Poll results"))
     return Reply(
         title=f"Results of poll {poll.id}: {poll.question}",
-        text="\n".join([*text, *outcome.lines]),
+        text=TimedText.join("\n", [*text, *outcome.lines]),
         table=outcome.table if ballots else None,
         files=files,
         ephemeral=False,

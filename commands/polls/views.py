@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.errors import ValidationError
 from bot.options import Choice
 from bot.reply import Reply, Table
-from bot.timefmt import local_time
+from bot.timefmt import Moment, TimedText, local_time
 from commands.polls import count as poll_count
 from commands.polls import group
 from commands.polls.commands import find_voter, org_poll
@@ -98,10 +98,13 @@ async def results(ctx: Context, id: int, by: str | None) -> Reply:
     if closed and poll.state == "open":  # its time has passed; the closing is on its way
         poll = replace(poll, state="closed", closed_at=poll.closes_at)
     if not closed and poll.results != "live":
-        closes = f" ({local_time(poll.closes_at, tz, now=ctx.now)})" if poll.closes_at else ""
+        closes = (" (", Moment(poll.closes_at, tz.key, now=ctx.now), ")") if poll.closes_at else ()
         return Reply(
-            text=f"Poll {id}'s results are shown when it closes{closes}. "
-            f"{ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}"
+            text=TimedText(
+                f"Poll {id}'s results are shown when it closes",
+                *closes,
+                f". {ballots_phrase(len(ballots))} so far. {anonymity_line(poll)}",
+            )
         )
     if by is not None:
         if poll.anonymous and not closed:
@@ -167,6 +170,6 @@ async def show(ctx: Context, id: int) -> Reply:
     if member is not None:
         mine = await store.get_ballot(ctx.conn, id, voter_key(ctx.services, poll, member.id))
     yours = f"Your ballot: {describe_ballot(poll, mine)}." if mine else "You have not voted."
-    reply.text = f"{options}\n\n{reply.text}\n{yours}"
+    reply.text = TimedText(f"{options}\n\n", reply.text, f"\n{yours}")
     reply.ephemeral = True
     return reply

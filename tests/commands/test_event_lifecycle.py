@@ -84,14 +84,14 @@ async def test_a_new_time_edits_every_post_tells_those_coming_and_moves_every_re
     # past the old time: only the new week-before reminder went out, nothing at the old times
     await t.step_to(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
     (week,) = [m for m in t.at("DM ana") if m.startswith("⏰")]
-    assert "starts Fri Nov 27, 6:00 PM CST (in 7 days)" in week
+    assert "starts Fri Nov 27, 6:00 PM CST, in 7 days." in week
     assert not [m for m in t.at("DM cy") if m.startswith("⏰")]
     assert not any("Starting now" in text for _, text in t.messages())
     await t.step_to(datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
     ana = [m for m in t.at("DM ana") if m.startswith("⏰")]
-    assert [m.split(" (in ")[1].split(")")[0] for m in ana] == ["7 days", "1 day", "2 hours"]
+    assert [m.split(", in ")[1].split(".")[0] for m in ana] == ["7 days", "1 day", "2 hours"]
     cy = [m for m in t.at("DM cy") if m.startswith("⏰")]
-    assert [m.split(" (in ")[1].split(")")[0] for m in cy] == ["3 hours"]
+    assert [m.split(", in ")[1].split(".")[0] for m in cy] == ["3 hours"]
     for place in POSTS:
         (start,) = [m for m in t.at(place) if m.startswith("Starting now")]
         assert start == "Starting now: “Chapter meeting” (event 1).\nWhere: Main library, room B"

@@ -340,7 +340,7 @@ async def test_reminders_in_each_timezone_across_daylight_saving(
     await t.step_to(datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
     (ana,) = t.at("DM ana")
     assert ana.startswith(
-        "⏰ “Training” (event 1) starts Mon Mar 15, 9:00 AM EDT (6:00 AM your time) (in 7 days). "
+        "⏰ “Training” (event 1) starts Mon Mar 15, 9:00 AM EDT (6:00 AM your time), in 7 days. "
         "You're going."
     )
     (bea,) = t.at("DM bea")
@@ -349,7 +349,7 @@ async def test_reminders_in_each_timezone_across_daylight_saving(
     await t.step_to(datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
     assert len(t.at("DM ana")) == 3 and len(t.at("DM bea")) == 3 and not t.at("DM dee")
     cy = t.at("DM cy")
-    assert [text.split(" (in ")[1].split(")")[0] for text in cy] == ["1 day", "1 hour"]
+    assert [text.split(", in ")[1].split(".")[0] for text in cy] == ["1 day", "1 hour"]
     assert await t.count(OutboxMessage, kind="event_reminder") == 8
 
 
@@ -945,7 +945,7 @@ async def test_reminders_survive_a_restart_and_are_sent_once(
     later = await event_bot(database, tmp_path, start=datetime(2026, 11, 14, 1, 0, tzinfo=UTC))
     await later.step_to(datetime(2026, 11, 20, 23, 0, tzinfo=UTC))
     texts = later.at("DM ana")
-    assert [text.split(" (in ")[1].split(")")[0] for text in texts] == ["1 day", "2 hours"]
+    assert [text.split(", in ")[1].split(".")[0] for text in texts] == ["1 day", "2 hours"]
     assert await later.count(OutboxMessage, kind="event_reminder") == 3
 
 
@@ -972,7 +972,7 @@ async def test_a_member_reads_the_events_zone_then_their_own_time(
     (reminder,) = t.at("DM ana")
     assert "starts Fri Nov 20, 9:00 AM CST (10:00 AM your time)" in reminder
     (bea,) = t.at("DM bea")
-    assert "starts Fri Nov 20, 9:00 AM CST (in 1 day)" in bea
+    assert "starts Fri Nov 20, 9:00 AM CST, in 1 day." in bea
     mine = await ok(bot, "ana", "/event mine")
     assert "Fri Nov 20, 9:00 AM – 10:30 AM CST (10:00 – 11:30 AM your time)" in mine.text
     # an organizer reads the event's times the same way

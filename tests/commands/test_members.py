@@ -115,7 +115,12 @@ async def test_help_without_a_group_is_one_line_per_group(database: Database) ->
     assert "/layoff — Report layoffs, furloughs, cuts and closures (organizers: verify, " in (
         organizer
     )
-    assert len(organizer.splitlines()) == len(short) + 1  # the drill group, for organizers
+    # the drill group and the dashboard, for organizers
+    assert len(organizer.splitlines()) == len(short) + 2
+    assert (
+        "\n/dashboard — A sign-in link to manage your organization on the web "
+        "(organizers: dashboard)\n" in organizer
+    )
     for asked in ("/help event", "/help topic:event", "/help /event"):
         detail = (await bot.say("ana", asked)).text
         assert detail.startswith("/event: Events and RSVP")

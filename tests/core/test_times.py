@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from adapters.console.render import render as console_render
 from adapters.discord.render import render as discord_render
 from adapters.slack.render import fallback_text, reply_blocks
-from bot.reply import from_payload, to_payload
+from bot.reply import Reply, from_payload, to_payload
 from bot.timefmt import Moment, Span, TimedText, render_text
 from commands.events.render import announcement
+from standins.discord.markup import timestamp_problem
+from standins.slack_dates import date_problem
 from storage.events import EventRecord
 
 EVENT = EventRecord(
@@ -105,3 +107,50 @@ def test_a_persons_time_follows_the_events_through_the_outbox_not_in_a_channel_p
     posted = from_payload(to_payload(announcement(nine, now=NOW)))
     assert "When: Fri Nov 20, 9:00 AM – 10:30 AM CST" in render_text(posted.text)
     assert "your time" not in render_text(posted.text)
+
+
+def test_a_fields_times_survive_the_outbox_and_every_adapter_renders_them() -> None:
+    closes = Moment(datetime(2026, 11, 6, 23, 0, tzinfo=UTC), "America/Chicago", now=NOW)
+    reply = Reply(
+        text="Poll 3",
+        fields=[("closes", TimedText("Closes ", closes, ".")), ("question", "Strike?")],
+    )
+    stored = from_payload(to_payload(reply))
+    (name, value), plain = stored.fields
+    assert name == "closes" and isinstance(value, TimedText)
+    assert value.parts == ("Closes ", closes, ".")
+    assert plain == ("question", "Strike?") and not isinstance(plain[1], TimedText)
+    assert "closes    Closes Fri Nov 6, 5:00 PM CST." in console_render(stored, "")
+    at = int(closes.instant.timestamp())
+    (embed,) = discord_render(stored).embeds
+    assert embed.fields[0].value == f"Closes <t:{at}:F> (<t:{at}:R>)."
+    mrkdwn = f"Closes <!date^{at}^{{date_short_pretty}} {{time}}|Fri Nov 6, 5:00 PM CST>."
+    assert mrkdwn in str(reply_blocks(stored))
+    assert "closes: Closes Fri Nov 6, 5:00 PM CST." in fallback_text(stored)
+
+
+def test_a_field_stored_before_fields_kept_their_times_reads_as_its_text() -> None:
+    stored = from_payload('{"text":"","fields":[["closes","Fri Nov 6, 5:00 PM CST"]]}')
+    assert stored.fields == [("closes", "Fri Nov 6, 5:00 PM CST")]
+
+
+def test_a_long_digest_keeps_every_time_whole_within_each_platforms_limits() -> None:
+    closes = Moment(datetime(2026, 11, 6, 23, 0, tzinfo=UTC), "America/Chicago", now=NOW)
+    lines = [
+        TimedText(f"• Poll {n}: Which branch first? {n}: 3 ballots, closes ", closes)
+        for n in range(1, 151)
+    ]
+    digest = Reply(
+        title="This week in Local 88", text=TimedText.join("\n", ["Open polls:", *lines])
+    )
+    stored = from_payload(to_payload(digest))
+    # the console reads every line as text
+    assert console_render(stored, "").count("closes Fri Nov 6, 5:00 PM CST") == 150
+    (embed,) = discord_render(stored).embeds
+    assert embed.description is not None and len(embed.description) <= 4096
+    assert embed.description.endswith("…") and timestamp_problem(embed.description, "d") is None
+    assert embed.description.count("<t:") % 2 == 0  # each time whole: its day and how far
+    sections = [b["text"]["text"] for b in reply_blocks(stored) if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert all(date_problem(s) is None for s in sections)
+    assert sum(s.count("<!date^") for s in sections) == 150

@@ -5,6 +5,8 @@ answer from an old button is refused plainly."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.discord.test_discord_events_polls import event_post
 from tests.discord_support import (
     ANA,
@@ -45,11 +47,16 @@ async def test_edit_then_cancel_in_discord(rig: DiscordRig) -> None:
     assert "Event 1 changed (start, end)." in text_of(edited), text_of(edited)
     await rig.settle()
     shown = standin.messages[post["id"]]
-    assert shown["edits"] == 1 and "Sat Nov 21, 11:00 AM – 12:00 PM CST" in message_text(shown)
+    # times reach Discord as timestamps, shown on each reader's clock (issue 14 item 4):
+    # 11:00 CST on Nov 21 is 17:00 UTC; the old start, 18:00 CST on Nov 20, midnight UTC
+    new_start = int(datetime(2026, 11, 21, 17, 0, tzinfo=UTC).timestamp())
+    old_start = int(datetime(2026, 11, 21, 0, 0, tzinfo=UTC).timestamp())
+    assert shown["edits"] == 1 and f"<t:{new_start}:F>" in message_text(shown)
+    assert f"<t:{old_start}:F>" not in message_text(shown)
     (note,) = standin.messages_in(standin.dm_channels[BEA])
-    assert "Fri Nov 20, 6:00 PM – 7:00 PM CST → Sat Nov 21, 11:00 AM – 12:00 PM CST" in (
-        message_text(note)
-    ), message_text(note)
+    said = message_text(note)
+    assert f"<t:{old_start}:F>" in said and f"<t:{new_start}:F>" in said, said
+    assert said.index(f"<t:{old_start}:F>") < said.index("→") < said.index(f"<t:{new_start}:F>")
 
     cancelled = await rig.slash(ANA, "event", {"id": 1, "reason": "Rain."}, sub="cancel")
     assert "Event 1 is cancelled." in text_of(cancelled), text_of(cancelled)

@@ -4,6 +4,8 @@ with its buttons, and /event rsvp with occurrence: answering for one later date 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from storage.models import EventRsvp
@@ -29,7 +31,9 @@ async def test_create_with_repeat_and_answer_for_one_date_in_discord(rig: Discor
     later = await rig.slash(
         BEA, "event", {"id": 1, "status": "going", "occurrence": "2026-12-03"}, sub="rsvp"
     )
-    assert "You're going to “Book club” (event 2), Thu Dec 3" in text_of(later), text_of(later)
+    # Thu Dec 3, 18:00 CST, as a Discord timestamp (midnight UTC on Dec 4)
+    dec_3 = int(datetime(2026, 12, 4, 0, 0, tzinfo=UTC).timestamp())
+    assert f"You're going to “Book club” (event 2), <t:{dec_3}:F>" in text_of(later), text_of(later)
     wrong = await rig.slash(
         BEA, "event", {"id": 1, "status": "going", "occurrence": "11/12"}, sub="rsvp"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.discord_support import BEA, GUILD, DiscordRig, text_of
 
 
@@ -11,7 +13,9 @@ async def test_a_zone_name_and_a_date_phrase_through_discord(rig: DiscordRig) ->
     added = await rig.slash(
         BEA, "reminder", {"when": "December 25 at 9am", "text": "Shift swap"}, sub="add"
     )
-    assert "Reminder 1 set for Fri Dec 25, 9:00 AM CST" in text_of(added), text_of(added)
+    # Fri Dec 25, 9:00 AM in Chicago, as a Discord timestamp (the answer says how soon itself)
+    christmas = int(datetime(2026, 12, 25, 15, 0, tzinfo=UTC).timestamp())
+    assert f"Reminder 1 set for <t:{christmas}:F> (in " in text_of(added), text_of(added)
     every = await rig.slash(BEA, "reminder", {"when": "every 2 weeks", "text": "Payday"}, sub="add")
     assert "then every 2 weeks on Tuesday at 9:00" in text_of(every), text_of(every)
     refused = await rig.slash(BEA, "profile", {"timezone": "Indiana"})

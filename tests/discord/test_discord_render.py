@@ -129,8 +129,9 @@ def test_a_form_is_a_modal_of_at_most_five_inputs_required_first() -> None:
     assert len(inputs) == 5 and inputs[0]["custom_id"] == "employer"
     assert inputs[0]["required"] is True and inputs[0]["max_length"] == 4000
     assert len(box["title"]) <= 45 and box["custom_id"] == "layoff.report"
-    submitted = {"components": [{"type": 1, "components": [{"custom_id": "employer",
-                                                            "value": "Elm St"}]}]}
+    submitted = {
+        "components": [{"type": 1, "components": [{"custom_id": "employer", "value": "Elm St"}]}]
+    }
     assert modal_values(submitted) == {"employer": "Elm St"}
 
 
@@ -143,7 +144,16 @@ def test_the_command_tree_follows_discords_rules() -> None:
         assert {c["name"] for c in commands} == {
             f"{prefix}{g}"
             for g in (
-                "layoff", "alert", "event", "poll", "profile", "link", "privacy", "reminder", "help"
+                "layoff",
+                "alert",
+                "event",
+                "poll",
+                "profile",
+                "link",
+                "privacy",
+                "reminder",
+                "help",
+                "dashboard",
             )
         }
     report = next(c for c in build_commands(registry) if c["name"] == "layoff")["options"][0]
@@ -230,6 +240,9 @@ def test_a_time_in_text_is_a_discord_timestamp_with_how_far_away_it_is() -> None
     # where the text says how far away it is, Discord's relative time is not said again
     reminder = TimedText("Starts ", Moment(NINE, CHICAGO, None, NOW), " (in 1 day).")
     assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F> (in 1 day)."
+    reminder = TimedText("Starts ", Moment(NINE, CHICAGO, "Asia/Tokyo", NOW), ", in 1 day.")
+    assert str(reminder) == "Starts Mon Dec 7, 9:00 AM CST (Tue 12:00 AM your time), in 1 day."
+    assert message_payload(Reply(text=reminder))["content"] == f"Starts <t:{NINE_S}:F>, in 1 day."
 
 
 def test_a_span_is_its_start_and_its_end_a_time_only_within_its_day() -> None:

@@ -51,7 +51,7 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
     (embed,) = post["embeds"]
     assert embed["title"] == "Meeting: Chapter meeting (event 1)"
     assert f"When: <t:{START}:F> – <t:{END}:t> (<t:{START}:R>)" in embed["description"]
-    assert set(buttons(post)) == {"Going", "Maybe", "Can't go"}
+    assert set(buttons(post)) == {"Going", "Maybe", "Can't go", "Edit"}
     # the member's answer: her own clock too, with no "your time" to work out
     going = await rig.click(BEA, post["id"], "Going")
     assert f"<t:{START}:F> – <t:{END}:t> (<t:{START}:R>)" in text_of(going), text_of(going)
@@ -62,7 +62,7 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
     (dm,) = rig.standin.messages_in(rig.standin.dm_channels[BEA])
     shown = message_text(dm)
     # the reminder says how far away it is, so Discord's relative time is not said twice
-    assert f"starts <t:{START}:F> (in 7 days). You're going." in shown, shown
+    assert f"starts <t:{START}:F>, in 7 days. You're going." in shown, shown
     assert set(buttons(dm)) == {"Can't go"}
     assert not any(STAMP.search(label) for label in buttons(dm))
     assert rig.standin.refused == [] and rig.standin.invalid_requests == 0

@@ -127,13 +127,25 @@ def test_postgresql_that_does_not_answer(tmp_path: Path) -> None:
     assert "pw-not-shown" not in line
 
 
-def test_the_slack_port_in_use(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["slack", "web"])
+def test_a_port_in_use(tmp_path: Path, server: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        line = one_line(run_with(tmp_path, port=port), "[slack] port")
-    assert f"{port} on 127.0.0.1 is in use" in line
+        if server == "slack":
+            done = run_with(tmp_path, port=port)
+        else:  # the web pages on a port of their own, the Slack endpoint elsewhere
+            web = {
+                "RALLYBOT_WEB__ENABLED": "true",
+                "RALLYBOT_WEB__HOST": "127.0.0.1",
+                "RALLYBOT_WEB__PORT": str(port),
+                # the Slack endpoint starts first and says where it listens, at INFO
+                "RALLYBOT_BOT__LOG_LEVEL": "WARNING",
+            }
+            done = run_with(tmp_path, port=free_port(), env=web)
+        line = one_line(done, f"[{server}] port")
+    assert f"{port} on 127.0.0.1 is in use by another program" in line
 
 
 @pytest.mark.parametrize(

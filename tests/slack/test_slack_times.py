@@ -55,7 +55,13 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
             f"When: <!date^{START}^{DAY_TIME}|Fri Nov 20, 6:00 PM CST> – "
             f"<!date^{END}^{{time}}|7:30 PM CST>"
         ) in mrkdwn(post)
-        assert plain(post) == ["Meeting: Chapter meeting (event 1)", "Going", "Maybe", "Can't go"]
+        assert plain(post) == [
+            "Meeting: Chapter meeting (event 1)",
+            "Going",
+            "Maybe",
+            "Can't go",
+            "Edit",
+        ]
         assert "When: Fri Nov 20, 6:00 PM – 7:30 PM CST" in post["text"]
         assert not DATE.search(post["text"] + " ".join(plain(post)))
         # Ana's answer, read in New York
@@ -68,7 +74,7 @@ async def test_an_announcement_and_a_reminder_show_the_time_on_each_readers_cloc
         )
         await rig.app.settle()
         (dm,) = await until(lambda: rig.standin.posted_to(ANA))
-        assert f"starts <!date^{START}^{DAY_TIME}|Fri Nov 20, 7:00 PM EST> (in 7 days)" in (
+        assert f"starts <!date^{START}^{DAY_TIME}|Fri Nov 20, 7:00 PM EST>, in 7 days" in (
             mrkdwn(dm)
         )
         assert "starts Fri Nov 20, 6:00 PM CST (7:00 PM your time)" in dm["text"]

@@ -24,6 +24,10 @@ cover the tracker's counts and list; ``layoff_trackers`` holds each organization
 version and when it last changed (bumped whenever what the tracker shows may have changed,
 so its pages are cached and revalidated by one primary-key read).
 
+For the organizers' dashboard (issue 16), ``web_logins`` holds the one-time login links sent
+by DM and ``web_sessions`` the signed-in browsers, each by a SHA-256 digest of its token
+(never the token), with the account, space and platform roles it signs in as.
+
 Existing events become scheduled, sequence 0, with a start message. The downgrade drops the
 new tables and columns; occurrences of a series stay as separate events; a reminder repeating
 by such a rule, which the older code cannot read, is cancelled.
@@ -197,9 +201,72 @@ def upgrade() -> None:
         sa.UniqueConstraint("member_id", "org_id", name=op.f("uq_calendar_feeds_member_id")),
     )
 
+    # the organizers' dashboard (issue 16): one-time login links and signed-in browsers
+    op.create_table(
+        "web_logins",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("space_id", sa.String(length=64), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("role_names", sa.JSON(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_web_logins_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_web_logins_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_logins")),
+    )
+    op.create_index(op.f("ix_web_logins_expires_at"), "web_logins", ["expires_at"], unique=False)
+    op.create_index(op.f("ix_web_logins_member_id"), "web_logins", ["member_id"], unique=False)
+    op.create_table(
+        "web_sessions",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("space_id", sa.String(length=64), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("role_names", sa.JSON(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_web_sessions_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_web_sessions_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
+    )
+    op.create_index(op.f("ix_web_sessions_expires_at"), "web_sessions", ["expires_at"], unique=False)
+    op.create_index(op.f("ix_web_sessions_member_id"), "web_sessions", ["member_id"], unique=False)
+
 
 def downgrade() -> None:
     op.drop_table("calendar_feeds")
+    op.drop_table("web_sessions")
+    op.drop_table("web_logins")
     op.execute(
         "UPDATE reminders SET state = 'cancelled', next_at = NULL, recurrence = NULL "
         "WHERE recurrence LIKE 'rrule:%'"
