@@ -104,6 +104,7 @@ async def feed(ctx: Context, action: str | None) -> Reply:
                 "/event feed reset stops it and sends a new one."
             ),
             ephemeral=False,
+            no_previews=True,  # a preview would fetch the private address
         ),
         kind="event_feed",
         key=f"event:feed:{member.id}:{ctx.org.id}:{feeds_store.token_digest(token)[:16]}",

@@ -55,6 +55,7 @@ async def test_a_slack_member_gets_the_address_by_dm_only(database: Database) ->
         found = re.search(r"https://r\.example(/calendar/[A-Za-z0-9_-]{43}\.ics)", str(dm))
         assert found, dm
         assert "webcal://r.example" + found.group(1) in str(dm)
+        assert dm["unfurl_links"] is False and dm["unfurl_media"] is False
         elsewhere = [m for m in standin.sent("chat.postMessage") if m["channel"] != "U0ANA"]
         assert elsewhere and all(found.group(1) not in str(m) for m in elsewhere)
         assert all(found.group(1) not in str(r) for r in standin.responses)
