@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 REDACTED = "[redacted]"
 #: Slack's token shapes: bot, user, app-level, refresh and configuration tokens
 SLACK_TOKEN = re.compile(r"\bx(?:ox[abeopr]|app)-[0-9A-Za-z][0-9A-Za-z-]{6,}")
+#: a private calendar feed's token, in its address (plain or form-encoded)
+FEED_TOKEN = re.compile(r"((?:/|%2[Ff])calendar(?:/|%2[Ff]))[A-Za-z0-9_-]{16,128}(\.ics)")
 #: the text format's line
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: loggers that say at INFO what is routine: kept to warnings (unless DEBUG is asked for)
@@ -42,6 +44,7 @@ class SecretFilter(logging.Filter):
     def _scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
+        text = FEED_TOKEN.sub(rf"\g<1>{REDACTED}\g<2>", text)
         return SLACK_TOKEN.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:

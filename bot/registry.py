@@ -32,6 +32,8 @@ MergeHook = Callable[["Context", int, int], Awaitable[None]]
 DueHandler = Callable[["DueContext"], Awaitable[None]]
 DigestHook = Callable[["DueContext", int, "datetime"], Awaitable[list[str]]]
 Render = Callable[["UnitOfWork", int], Awaitable["Reply | None"]]
+#: a file a feature serves to one member of one organization (org id, member id)
+FeedRender = Callable[["UnitOfWork", int, int], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class CommandGroup:
     digests: list[DigestHook] = field(default_factory=list)
     live_views: dict[str, LiveView] = field(default_factory=dict)
     home_sections: list[HomeSection] = field(default_factory=list)
+    feeds: dict[str, FeedRender] = field(default_factory=dict)
 
     def command(
         self,
@@ -254,6 +257,16 @@ class CommandGroup:
         self.digests.append(hook)
         return hook
 
+    def feed(self, kind: str) -> Callable[[FeedRender], FeedRender]:
+        """Register the file this feature serves a member at a private address of ``kind``
+        (the web adapter serves it; ``calendar``: ``GET /calendar/<token>.ics``)."""
+
+        def register(render: FeedRender) -> FeedRender:
+            self.feeds[kind] = render
+            return render
+
+        return register
+
     def home_section(self, heading: str, action: str = "", *, rank: int) -> None:
         """Show ``/<group> <action>`` (as the person, with no options) on their home page under
         ``heading``, at ``rank`` among every feature's sections (smallest first)."""
@@ -304,6 +317,10 @@ class Registry:
     def live_views(self) -> dict[str, LiveView]:
         """Every feature's live views by subject kind."""
         return self._joined("live_views", "live views of posts about", {})
+
+    def feeds(self) -> dict[str, FeedRender]:
+        """Every feature's private files by kind."""
+        return self._joined("feeds", "feeds of kind", {})
 
     def home_sections(self) -> list[HomeSection]:
         """Every feature's parts of a person's home page, in rank order."""

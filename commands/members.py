@@ -261,8 +261,8 @@ async def privacy_delete(ctx: Context, confirm: bool | None) -> Reply:
         return Reply(text="The bot keeps nothing about you; there is nothing to erase.")
     if not confirm:
         return Reply(
-            text="Erased everywhere: profile, linked accounts, reminders, event answers, any "
-            "opt-out your organizers imported.\n"
+            text="Erased everywhere: profile, linked accounts, reminders, event answers, "
+            "calendar addresses, any opt-out your organizers imported.\n"
             "These stay counted without your name: alert signatures and answers, poll ballots, "
             "layoff reports, organizer actions.\n"
             "It cannot be undone; if you come back, alert DMs start on.",

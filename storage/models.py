@@ -764,6 +764,23 @@ class SlackRequestSeen(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class CalendarFeed(Base):
+    """A member's private calendar subscription for one organization's events. Only a
+    SHA-256 digest of the address's token is kept: the address itself is shown once, by
+    direct message."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("member_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when a calendar last fetched it
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class WebLogin(Base):
     """A one-time link to the organizers' dashboard, sent by DM: only a SHA-256 digest of its
     token is kept. It names the account and the space it was asked from, with the

@@ -124,6 +124,7 @@ KIND_PRIORITY = {
     "event_reminder": "event",
     "event_lead": "event",
     "event_mirror": "event",
+    "event_feed": "event",
     "reminder": "routine",
     "digest": "routine",
     "poll": "routine",

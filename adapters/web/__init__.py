@@ -8,7 +8,8 @@ listens on the same host and port, its routes mounted on the Slack adapter's ser
 server (Jinja2, no script, nothing fetched from elsewhere).
 
 The routes, by concern: ``tracker`` (the public layoff tracker, ``/o/<slug>/layoffs`` and
-its ``.json`` and ``.csv``), ``dashboard`` (the organizers' dashboard, ``/dashboard`` and its
+its ``.json`` and ``.csv``), ``feeds`` (a member's private calendar,
+``/calendar/<token>.ics``), ``dashboard`` (the organizers' dashboard, ``/dashboard`` and its
 pages, signed in by ``dashboard_auth``). Further pages add a module of their own and a line
 in :meth:`WebAdapter.mount`.
 
@@ -30,6 +31,7 @@ from aiohttp import web
 from adapters.listening import bind_error
 from adapters.metrics import add_metrics_route
 from adapters.web.dashboard import DashboardPages
+from adapters.web.feeds import FeedPages
 from adapters.web.tracker import TrackerPages, message
 from bot.config import ConfigError
 from bot.ratelimit import KeyedAllowance
@@ -50,7 +52,7 @@ HEALTH_TIMEOUT = 5.0
 PUBLIC_PER_MINUTE = 120
 PUBLIC_BURST = 60
 #: the paths the per-address limit applies to
-PUBLIC_PREFIXES = ("/o/", "/dashboard/login/")
+PUBLIC_PREFIXES = ("/o/", "/calendar/", "/dashboard/login/")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,6 +101,7 @@ class WebAdapter:
         self._app = app
         web_app.middlewares.append(self._limit)
         TrackerPages(app).add_routes(web_app.router)
+        FeedPages(app).add_routes(web_app.router)
         DashboardPages(app).add_routes(web_app.router)
 
     @web.middleware

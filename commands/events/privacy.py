@@ -1,6 +1,7 @@
 """A member's answers to events under /privacy: exported with their details, erased
 (accessibility needs too; their seat goes to the waitlist) and merged when two accounts are
-one person."""
+one person; and their private calendar addresses: listed (never the token), removed, and one
+kept per organization on a merge."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from bot.context import Context
 from commands.events import group
 from commands.events.waitlist import free_seats
 from storage import events as store
+from storage import feeds
 
 
 @group.on_export
 async def export(ctx: Context, member_id: int) -> list[dict[str, object]]:
-    """A member's answers to events, with the details they gave, for /privacy export."""
-    return await store.member_data(ctx.conn, member_id)
+    """A member's answers to events, with the details they gave, and that they have a
+    private calendar address (never the address), for /privacy export."""
+    answers = await store.member_data(ctx.conn, member_id)
+    return [*answers, *await feeds.member_feeds(ctx.conn, member_id)]
 
 
 @group.on_erase
@@ -24,9 +28,11 @@ async def erase(ctx: Context, member_id: int) -> None:
         await store.lock_event(ctx.conn, event_id)
     await store.forget_member(ctx.conn, member_id)
     await free_seats(ctx, seated)
+    await feeds.forget_member(ctx.conn, member_id)
 
 
 @group.on_merge
 async def merge(ctx: Context, keep: int, drop: int) -> None:
     """One answer per person per event when /link joins two members."""
     await free_seats(ctx, await store.merge_members(ctx.conn, keep, drop))
+    await feeds.merge_members(ctx.conn, keep, drop)

@@ -313,6 +313,81 @@ def _entry(
     return entry
 
 
+def _stamp(event: EventRecord) -> str:
+    """The part of an event's UIDs that keeps them apart from another database's."""
+    return f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
+
+
+def event_entry(event: EventRecord, now: datetime) -> icalendar.Event:
+    """The event's own VEVENT (an event that is not of a series), with its SEQUENCE and
+    STATUS (CANCELLED once cancelled)."""
+    tz = ZoneInfo(event.timezone)
+    own = _entry(
+        f"event-{event.id}-{_stamp(event)}",
+        now,
+        event.starts_at.astimezone(tz),
+        event.title,
+        end=event.ends_at.astimezone(tz),
+        description=event.description,
+        location=event.place,
+        url=event.link,
+    )
+    own.add("sequence", event.sequence)
+    own.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    return own
+
+
+def meeting_entry(event: EventRecord, m: MeetingRecord, now: datetime) -> icalendar.Event:
+    """A delegation's meeting of the event, as an entry of its own."""
+    delegation = f"{US_STATES.get(m.state, m.state)} delegation, {event.title}"
+    return _entry(
+        f"meeting-{m.id}-{_stamp(event)}",
+        now,
+        m.starts_at.astimezone(ZoneInfo(event.timezone)),
+        f"Meeting: {m.legislator} ({m.office})",
+        description=delegation,
+        location=m.place,
+    )
+
+
+def milestone_entry(event: EventRecord, ms: MilestoneRecord, now: datetime) -> icalendar.Event:
+    """A milestone of the event, as an entry of its own."""
+    summary = f"{ms.title} ({event.title})"
+    at = ms.at.astimezone(ZoneInfo(event.timezone))
+    return _entry(f"milestone-{ms.id}-{_stamp(event)}", now, at, summary)
+
+
+def calendar_file(
+    entries: Sequence[icalendar.Component],
+    moments: Sequence[datetime],
+    tz: ZoneInfo,
+    *,
+    organizer: tuple[str, str],
+    properties: Sequence[tuple[str, object]] = (),
+) -> bytes:
+    """An iCalendar file (METHOD:PUBLISH) of ``entries`` and ``properties`` of the calendar
+    itself, with the rules of every zone they use from a year before the first of
+    ``moments`` to a year after the last (dates in ``tz``); each entry names ``organizer``
+    (name, email address) as RFC 5546 asks of a published entry."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//rallybot//events//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    for name, value in properties:
+        cal.add(name, value)
+    for entry in entries:
+        cal.add_component(entry)
+    if moments:
+        start, end = min(moments).astimezone(tz).date(), max(moments).astimezone(tz).date()
+        cal.add_missing_timezones(
+            first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
+        )
+    for zone in cal.walk("VTIMEZONE"):
+        zone.pop("COMMENT", None)  # RFC 5545 §3.6.5 allows no COMMENT in a VTIMEZONE
+    line = _organizer_line(*organizer)
+    return cal.to_ical().replace(b"BEGIN:VEVENT\r\n", b"BEGIN:VEVENT\r\n" + line)
+
+
 def calendar(
     event: EventRecord,
     now: datetime,
@@ -325,53 +400,14 @@ def calendar(
 ) -> bytes:
     """The event as an iCalendar file, its times in its own zone with the zone's rules, with
     ``meetings`` (the asker's delegation's) and ``milestones`` as entries of their own, each
-    naming ``organizer`` (name, email address) as RFC 5546 asks of a published entry. Each
-    entry of the event carries its SEQUENCE and STATUS (CANCELLED once cancelled). For an
-    occurrence of a repeating event, ``series`` holds the series' entries (its RRULE and
-    overrides) in place of the event's own, and ``span`` the times its dates run over."""
-    tz = ZoneInfo(event.timezone)
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//rallybot//events//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    stamp = f"{event.created_at:%Y%m%dT%H%M%S}@rallybot"
-    own = _entry(
-        f"event-{event.id}-{stamp}",
-        now,
-        event.starts_at.astimezone(tz),
-        event.title,
-        end=event.ends_at.astimezone(tz),
-        description=event.description,
-        location=event.place,
-        url=event.link,
-    )
-    own.add("sequence", event.sequence)
-    own.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-    for entry in series or [own]:
-        cal.add_component(entry)
-    for m in meetings:
-        delegation = f"{US_STATES.get(m.state, m.state)} delegation, {event.title}"
-        cal.add_component(
-            _entry(
-                f"meeting-{m.id}-{stamp}",
-                now,
-                m.starts_at.astimezone(tz),
-                f"Meeting: {m.legislator} ({m.office})",
-                description=delegation,
-                location=m.place,
-            )
-        )
-    for ms in milestones:
-        summary = f"{ms.title} ({event.title})"
-        cal.add_component(_entry(f"milestone-{ms.id}-{stamp}", now, ms.at.astimezone(tz), summary))
+    naming ``organizer`` (name, email address). Each entry of the event carries its SEQUENCE
+    and STATUS (CANCELLED once cancelled). For an occurrence of a repeating event, ``series``
+    holds the series' entries (its RRULE and overrides) in place of the event's own, and
+    ``span`` the times its dates run over."""
+    entries = [*(series or [event_entry(event, now)])]
+    entries += [meeting_entry(event, m, now) for m in meetings]
+    entries += [milestone_entry(event, ms, now) for ms in milestones]
     # the zone's rules from a year before to a year after: enough, and a short file
     moments = [event.starts_at, event.ends_at, *span, *(m.starts_at for m in meetings)]
     moments += [ms.at for ms in milestones]
-    start, end = min(moments).astimezone(tz).date(), max(moments).astimezone(tz).date()
-    cal.add_missing_timezones(
-        first_date=start - timedelta(days=366), last_date=end + timedelta(days=366)
-    )
-    for zone in cal.walk("VTIMEZONE"):
-        zone.pop("COMMENT", None)  # RFC 5545 §3.6.5 allows no COMMENT in a VTIMEZONE
-    line = _organizer_line(*organizer)
-    return cal.to_ical().replace(b"BEGIN:VEVENT\r\n", b"BEGIN:VEVENT\r\n" + line)
+    return calendar_file(entries, moments, ZoneInfo(event.timezone), organizer=organizer)

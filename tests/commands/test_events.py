@@ -790,6 +790,8 @@ EVENT_COMMANDS = [
     "/event meeting-remove",
     "/event milestone-edit milestone:1",
     "/event milestone-remove milestone:1",
+    "/event feed",
+    "/event feed reset",
     "/event",
 ]
 _words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)

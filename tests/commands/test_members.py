@@ -310,8 +310,8 @@ async def test_privacy_export_and_delete(database: Database) -> None:
     ask = await bot.say("cam", "/privacy delete")
     assert ask.actions and ask.actions[0].label == "Yes, erase my data"
     assert ask.text.splitlines() == [
-        "Erased everywhere: profile, linked accounts, reminders, event answers, any opt-out "
-        "your organizers imported.",
+        "Erased everywhere: profile, linked accounts, reminders, event answers, calendar "
+        "addresses, any opt-out your organizers imported.",
         "These stay counted without your name: alert signatures and answers, poll ballots, "
         "layoff reports, organizer actions.",
         "It cannot be undone; if you come back, alert DMs start on.",

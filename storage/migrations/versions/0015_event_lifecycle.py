@@ -175,6 +175,31 @@ def upgrade() -> None:
             type_=sa.String(length=200),
             existing_nullable=True,
         )
+    # calendar feeds: a member's private subscription address, only its digest kept
+    op.create_table(
+        "calendar_feeds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_calendar_feeds_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_calendar_feeds_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feeds")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feeds_token_hash")),
+        sa.UniqueConstraint("member_id", "org_id", name=op.f("uq_calendar_feeds_member_id")),
+    )
 
     # the organizers' dashboard (issue 16): one-time login links and signed-in browsers
     op.create_table(
@@ -239,6 +264,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("calendar_feeds")
     op.drop_table("web_sessions")
     op.drop_table("web_logins")
     op.execute(
