@@ -259,7 +259,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
     )
-    op.create_index(op.f("ix_web_sessions_expires_at"), "web_sessions", ["expires_at"], unique=False)
+    op.create_index(
+        op.f("ix_web_sessions_expires_at"), "web_sessions", ["expires_at"], unique=False
+    )
     op.create_index(op.f("ix_web_sessions_member_id"), "web_sessions", ["member_id"], unique=False)
 
 
