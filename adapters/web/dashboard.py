@@ -37,6 +37,9 @@ DOWNLOADS = {
 #: audit entries on a page
 AUDIT_PAGE = 50
 ALERT_STATES = ("draft", "scheduled", "sent", "closed")
+#: the newest alerts and polls a page shows: each is one command run, so a page stays quick
+#: however long the organization's history (older ones: /alert list, /poll list)
+NEWEST = 25
 
 
 class DashboardPages:
@@ -126,7 +129,7 @@ class DashboardPages:
                 await self.run(visitor, "alert status", id=str(a.id)),
                 title=f"Alert {a.id}: {a.title}",
             )
-            for a in found
+            for a in found[:NEWEST]
         ]
         return self._page(
             visitor,
@@ -209,7 +212,7 @@ class DashboardPages:
                 await self.run(visitor, "poll results", id=str(p.id)),
                 title=f"Poll {p.id}: {p.question}",
             )
-            for p in found
+            for p in found[:NEWEST]
         ]
         return self._page(
             visitor,
