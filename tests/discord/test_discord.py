@@ -59,13 +59,26 @@ async def test_connects_through_api_url_and_the_gateway_it_names(rig: DiscordRig
     # the sync put one command per group, guild-only, with typed options
     synced = {c["name"]: c for c in standin.commands[GUILD]}
     assert set(synced) == {
-        "layoff", "alert", "event", "poll", "profile", "link", "privacy", "reminder", "help"
+        "layoff",
+        "alert",
+        "event",
+        "poll",
+        "profile",
+        "link",
+        "privacy",
+        "reminder",
+        "help",
+        "dashboard",
     }
     alert_sign = next(o for o in synced["alert"]["options"] if o["name"] == "sign")
     id_option = alert_sign["options"][0]
     assert id_option == {
-        "type": 4, "name": "id", "description": "the alert's number, e.g. 7", "required": True,
-        "min_value": 1, "autocomplete": True,
+        "type": 4,
+        "name": "id",
+        "description": "the alert's number, e.g. 7",
+        "required": True,
+        "min_value": 1,
+        "autocomplete": True,
     }
     kind = next(o for o in synced["layoff"]["options"][0]["options"] if o["name"] == "kind")
     assert {c["value"] for c in kind["choices"]} >= {"layoff", "hours-cut", "closure"}
@@ -124,8 +137,10 @@ async def test_every_command_group_answers_in_its_first_response(rig: DiscordRig
     assert stats_message["data"]["embeds"][0]["image"]["url"].startswith("attachment://")
 
     created = await rig.slash(
-        ANA, "alert", {"title": "Save the Elm St branch", "body": "Council votes Friday.",
-                       "kind": "sign-on"}, sub="create",
+        ANA,
+        "alert",
+        {"title": "Save the Elm St branch", "body": "Council votes Friday.", "kind": "sign-on"},
+        sub="create",
     )
     preview = rig.message(created)
     assert "Save the Elm St branch" in message_text(preview)
@@ -179,8 +194,12 @@ async def test_an_unknown_guild_gets_a_polite_answer_and_nothing_is_stored(
 
 async def test_buttons_keep_working_after_a_restart(rig: DiscordRig) -> None:
     standin = rig.standin
-    await rig.slash(ANA, "alert", {"title": "Call the mayor", "body": "Budget hearing.",
-                                   "kind": "call"}, sub="create")
+    await rig.slash(
+        ANA,
+        "alert",
+        {"title": "Call the mayor", "body": "Budget hearing.", "kind": "call"},
+        sub="create",
+    )
     await rig.slash(ANA, "alert", {"id": 1}, sub="send")
     await rig.settle()
     (post,) = standin.messages_in(ALERTS)
@@ -288,8 +307,9 @@ async def test_dms_are_delivered_once_with_the_channel_remembered(rig: DiscordRi
     from bot.delivery import Outgoing
     from bot.reply import from_payload
 
-    outgoing = Outgoing(row.id, "discord", "user", BEA, from_payload(row.payload), row.kind,
-                        row.idempotency_key)
+    outgoing = Outgoing(
+        row.id, "discord", "user", BEA, from_payload(row.payload), row.kind, row.idempotency_key
+    )
     again = await rig.adapter.sender.send(outgoing)  # type: ignore[union-attr]
     assert again.ok and len(standin.messages_in(dm)) == 2
     assert sum(m["deduplicated"] for m in standin.messages_in(dm)) == 1
@@ -349,11 +369,17 @@ async def test_channel_posts_stay_within_the_route_and_global_limits(
 
             out = Messages(conn, rig.clock.now())
             for i in range(8):
-                await out.to_channel("discord", ALERTS, Reply(text=f"post {i}"), kind="t",
-                                     key=f"post-{i}")
+                await out.to_channel(
+                    "discord", ALERTS, Reply(text=f"post {i}"), kind="t", key=f"post-{i}"
+                )
             for i in range(12):
-                await out.to_person("discord", str(800000000000000000 + i),
-                                    Reply(text=f"dm {i}"), kind="t", key=f"dm-{i}")
+                await out.to_person(
+                    "discord",
+                    str(800000000000000000 + i),
+                    Reply(text=f"dm {i}"),
+                    kind="t",
+                    key=f"dm-{i}",
+                )
         await rig.settle(retries=True)
         assert len(standin.messages_in(ALERTS)) == 8
         assert sum(1 for m in standin.messages.values() if m["content"].startswith("dm ")) == 12
@@ -419,8 +445,13 @@ async def test_429s_are_retried_after_their_retry_after(database: Database) -> N
 
             out = Messages(conn, rig.clock.now())
             for i in range(20):
-                await out.to_person("discord", str(810000000000000000 + i),
-                                    Reply(text=f"dm {i}"), kind="t", key=f"dm-{i}")
+                await out.to_person(
+                    "discord",
+                    str(810000000000000000 + i),
+                    Reply(text=f"dm {i}"),
+                    kind="t",
+                    key=f"dm-{i}",
+                )
         await rig.settle(retries=True)
         assert standin.limited["global"] > 0
         assert sum(1 for m in standin.messages.values() if m["content"].startswith("dm ")) == 20
