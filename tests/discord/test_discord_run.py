@@ -195,8 +195,8 @@ async def test_rallybot_discord_sync_replaces_the_guilds_commands(
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    assert out.decode().strip() == f"synced 9 slash commands to guild {GUILD}"
-    assert len(standin.commands[GUILD]) == 9 and standin.command_writes[GUILD] == 9
+    assert out.decode().strip() == f"synced 10 slash commands to guild {GUILD}"
+    assert len(standin.commands[GUILD]) == 10 and standin.command_writes[GUILD] == 10
     assert None not in standin.commands  # nothing global
 
     bad = await asyncio.create_subprocess_exec(
