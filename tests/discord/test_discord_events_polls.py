@@ -277,6 +277,8 @@ async def test_a_single_choice_poll_counts_one_ballot_per_person(rig: DiscordRig
 
     closed = await rig.slash(ANA, "poll", {"id": 1}, sub="close")
     assert "Poll 1 is closed" in text_of(closed), text_of(closed)
+    # past the tally interval, so an edit of the post coalesced with the last tally is due
+    rig.clock.advance(timedelta(minutes=2))
     await rig.settle()
     results = standin.messages_in(ALERTS)[-1]
     assert results["id"] != post["id"]
