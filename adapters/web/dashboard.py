@@ -124,19 +124,11 @@ class DashboardPages:
             return visitor
         async with self.app.db.reading() as conn:
             found = await alerts.org_alerts(conn, visitor.signer.org_id, ALERT_STATES)
-        sections = [
-            section(
-                await self.run(visitor, "alert status", id=str(a.id)),
-                title=f"Alert {a.id}: {a.title}",
-            )
-            for a in found[:NEWEST]
-        ]
-        return self._page(
+        return await self._command_page(
             visitor,
-            "dash_sections.html",
-            PATH + "/alerts",
+            "alerts",
             "Alerts",
-            sections=sections,
+            [(f"Alert {a.id}: {a.title}", "alert status", a.id) for a in found[:NEWEST]],
             intro="Responses by state and platform, and how many messages were delivered.",
             empty="There are no alerts yet.",
         )
@@ -207,21 +199,39 @@ class DashboardPages:
             return visitor
         async with self.app.db.reading() as conn:
             found = await polls.org_polls(conn, visitor.signer.org_id, ("open", "closed"))
+        return await self._command_page(
+            visitor,
+            "polls",
+            "Polls",
+            [(f"Poll {p.id}: {p.question}", "poll results", p.id) for p in found[:NEWEST]],
+            intro="",
+            empty="There are no polls yet.",
+        )
+
+    async def _command_page(
+        self,
+        visitor: Visitor,
+        page: str,
+        heading: str,
+        runs: list[tuple[str, str, int]],
+        *,
+        intro: str,
+        empty: str,
+    ) -> web.Response:
+        """A page of sections, each the reply of one command (``(title, command, id)``) run
+        as the signed-in organizer."""
         sections = [
-            section(
-                await self.run(visitor, "poll results", id=str(p.id)),
-                title=f"Poll {p.id}: {p.question}",
-            )
-            for p in found[:NEWEST]
+            section(await self.run(visitor, command, id=str(id)), title=title)
+            for title, command, id in runs
         ]
         return self._page(
             visitor,
             "dash_sections.html",
-            PATH + "/polls",
-            "Polls",
+            f"{PATH}/{page}",
+            heading,
             sections=sections,
-            intro="",
-            empty="There are no polls yet.",
+            intro=intro,
+            empty=empty,
         )
 
     async def downloads(self, request: web.Request) -> web.Response:
