@@ -143,6 +143,12 @@ async def test_behind_https_the_cookie_is_secure_and_the_link_uses_base_url(
         assert found, text
         signed = await call(rig, "POST", f"/dashboard/login/{found.group(1)}")
         assert signed.status == 303 and "secure" in signed.cookie.lower()
+        session = SimpleCookie(signed.cookie)["rallybot_dashboard"].value
+        csrf = csrf_of((await call(rig, "GET", "/dashboard", session=session)).text)
+        form = {"csrf": csrf, "action": "verify", "id": "1"}
+        acted = await call(rig, "POST", "/dashboard/act", session=session, form=form)
+        assert acted.status == 303 and "rallybot_dashboard_flash=" in acted.cookie
+        assert "secure" in acted.cookie.lower()  # the outcome's cookie too
 
 
 async def test_an_expired_link_is_refused(database: Database) -> None:
