@@ -332,6 +332,16 @@ async def moderate(
     return decided
 
 
+async def moderator_name(conn: AsyncConnection, report_id: int) -> str | None:
+    """The display name of whoever decided a report (by row id), if they are still known."""
+    found = await conn.execute(
+        select(_moderators.c.display_name)
+        .select_from(_reports.join(_moderators, _moderators.c.id == _r.moderated_by))
+        .where(_r.id == report_id)
+    )
+    return found.scalar_one_or_none()
+
+
 async def moderation_posts(conn: AsyncConnection, keys: list[str]) -> list[ModerationPost]:
     """The posted moderation messages among these idempotency keys."""
     if not keys:

@@ -6,7 +6,9 @@ already show is shown by running them through the dispatcher as the organizer (`
 status``, ``/poll results``, ``/event attendees``), and every action (Verify, Reject,
 Duplicate of, a CSV download) is the same command a chat button runs, so it is checked,
 scoped to the organization and audited exactly as in chat: the id of another organization's
-report, alert or event is refused like an unknown one.
+report, alert or event is refused like an unknown one. An action answers 303 to the page it
+came from, which shows its outcome once (``flash``), so reloading that page runs nothing
+again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from adapters.web import flash
 from adapters.web.dashboard_auth import NO_HEADERS, PATH, DashboardAuth, Visitor
 from adapters.web.dashboard_render import Section, page, section
 from adapters.web.render import place_text
@@ -82,25 +85,42 @@ class DashboardPages:
         )
         return web.Response(body=body, content_type="text/html", headers=NO_HEADERS)
 
-    async def queue(self, request: web.Request, outcome: Reply | None = None) -> web.Response:
-        """The reports waiting for review, each with Verify, Reject and Duplicate of."""
+    def _done(self, visitor: Visitor, reply: Reply, location: str = PATH) -> web.Response:
+        """The answer to an action's POST: 303 to the page it came from, which shows the
+        reply once (so reloading that page runs nothing again)."""
+        outcome = flash.Outcome(str(reply.text).splitlines(), reply.error)
+        return flash.redirect(
+            location,
+            visitor.token,
+            outcome,
+            self.app.services.clock.now(),
+            path=PATH,
+            secure=self.auth.secure,
+        )
+
+    async def queue(self, request: web.Request) -> web.Response:
+        """The reports waiting for review, each with Verify, Reject and Duplicate of, and
+        the outcome of the action that led here, once."""
         visitor = await self.auth.visitor(request)
         if isinstance(visitor, web.Response):
             return visitor
+        now = self.app.services.clock.now()
+        outcome, carried = flash.take(request, visitor.token, now)
         async with self.app.db.reading() as conn:
-            reports = await store.pending_reports(
-                conn, visitor.signer.org_id, self.app.services.clock.now()
-            )
-        return self._page(
+            reports = await store.pending_reports(conn, visitor.signer.org_id, now)
+        response = self._page(
             visitor,
             "dash_queue.html",
             PATH,
             "Reports to review",
             reports=reports,
             place=place_text,
-            outcome=outcome and str(outcome.text).splitlines(),
+            outcome=outcome and outcome.lines,
             outcome_error=outcome is not None and outcome.error,
         )
+        if carried:
+            flash.forget(response, path=PATH, secure=self.auth.secure)
+        return response
 
     async def act(self, request: web.Request) -> web.Response:
         """Verify, reject or mark a report as a duplicate, through the dispatcher."""
@@ -115,7 +135,7 @@ class DashboardPages:
         reply = await self.app.dispatcher.handle_interaction(
             visitor.inv, encode_action(command, {"id": form.get("id", "")[:20]}), values
         )
-        return await self.queue(request, reply)
+        return self._done(visitor, reply)
 
     async def alerts(self, request: web.Request) -> web.Response:
         """Every alert not cancelled, newest first, with its live tallies (/alert status)."""

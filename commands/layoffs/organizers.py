@@ -1,6 +1,6 @@
 """The organizers' /layoff commands: verify, reject, or mark a pending report as a duplicate
 of another; each is audited (the day only, for an anonymous report) and closes the buttons
-of the report's moderation posts."""
+of the report's moderation posts (``edit_moderation_posts``, which publish also uses)."""
 
 from __future__ import annotations
 
@@ -45,11 +45,19 @@ async def _decide(
         f"{outcome} by {moderator.display_name}",
         publishable=status == "verified" and not record.source_url and bool(tracker_note(ctx)),
     )
-    keys = [key for _, _, key in mod_keys(ctx, record.id)]
-    for post in await store.moderation_posts(conn, keys):
-        key = f"layoff:{record.id}:{status}:{post.outbox_id}"
-        await ctx.messages.edit(*astuple(post), shown, kind="moderation", key=key, org_id=org_id)
+    await edit_moderation_posts(ctx, record.id, shown, status)
     return Reply(text=f"{ref} is now marked {outcome}.")
+
+
+async def edit_moderation_posts(ctx: Context, report_id: int, shown: Reply, change: str) -> None:
+    """Replace every moderation post of a report with ``shown``; ``change`` names this
+    edit among the report's edits (a second edit with the same name is not sent)."""
+    keys = [key for _, _, key in mod_keys(ctx, report_id)]
+    for post in await store.moderation_posts(ctx.conn, keys):
+        key = f"layoff:{report_id}:{change}:{post.outbox_id}"
+        await ctx.messages.edit(
+            *astuple(post), shown, kind="moderation", key=key, org_id=ctx.org.id
+        )
 
 
 @group.command("verify", options=[ID], role=Role.ORGANIZER, help="Verify a report (organizers)")

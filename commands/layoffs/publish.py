@@ -1,8 +1,12 @@
 """The organizers' /layoff publish and unpublish: whether a verified report without a source
 link appears on the public layoff tracker (a verified report with a source link appears
-anyway). Each is audited, the day only for an anonymous report."""
+anyway). Each is audited, the day only for an anonymous report, and turns the button of
+the report's moderation posts into the other one (Show on / Hide from the public tracker)."""
 
 from __future__ import annotations
+
+import secrets
+from dataclasses import replace
 
 from bot.context import Context
 from bot.errors import ValidationError
@@ -11,6 +15,9 @@ from bot.reply import Reply
 from commands.layoffs import group
 from commands.layoffs.access import report_here, tracker_note
 from commands.layoffs.options import ID
+from commands.layoffs.organizers import edit_moderation_posts
+from commands.layoffs.render import moderation_reply
+from storage import layoffs as store
 from storage import tracker
 
 
@@ -33,6 +40,7 @@ async def _publish(ctx: Context, id: int, published: bool) -> Reply:
     await ctx.audit(
         f"layoff.{'publish' if published else 'unpublish'}", ref, day_only=record.anonymous
     )
+    await _show_on_posts(ctx, replace(record, published=published))
     if published:
         text = (
             f"{ref} now appears on the public tracker: its employer, place, month, workers "
@@ -41,6 +49,23 @@ async def _publish(ctx: Context, id: int, published: bool) -> Reply:
     else:
         text = f"{ref} no longer appears on the public tracker."
     return Reply(text=text + tracker_note(ctx))
+
+
+async def _show_on_posts(ctx: Context, record: store.LayoffRecord) -> None:
+    """Edit the report's moderation posts: who verified it, whether the tracker shows it
+    and by whom, and the button that does the other."""
+    verifier = await store.moderator_name(ctx.conn, record.id)
+    member = await ctx.member()
+    shown = "shown on" if record.published else "hidden from"
+    status = "verified" + (f" by {verifier}" if verifier else "")
+    post = moderation_reply(
+        record,
+        f"{status}; {shown} the public tracker by {member.display_name}",
+        publishable=bool(tracker_note(ctx)),
+    )
+    # each change is its own edit: the button may go back and forth any number of times
+    change = f"{'publish' if record.published else 'unpublish'}:{secrets.token_hex(6)}"
+    await edit_moderation_posts(ctx, record.id, post, change)
 
 
 @group.command(

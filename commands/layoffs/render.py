@@ -27,7 +27,7 @@ def moderation_reply(
 ) -> Reply:
     """The post organizers decide on; with an outcome, its buttons are closed. A verified
     report without a source link that the public tracker could show (``publishable``)
-    gets a button to show it there."""
+    gets a button to show it there, or, once shown, to hide it again."""
     contact = "ok to contact" if r.ok_to_contact else "please do not contact"
     reporter = f"{r.reporter_name or '(erased their data)'} ({contact})"
     dup = r.possible_duplicate_of
@@ -56,7 +56,11 @@ def moderation_reply(
             Action("Reject", "layoff reject", args, style="danger", disabled=closed),
             Action("Duplicate of…", "layoff duplicate", args, disabled=closed),
             *(
-                [Action("Show on the public tracker", "layoff publish", args)]
+                [
+                    Action("Hide from the public tracker", "layoff unpublish", args)
+                    if r.published
+                    else Action("Show on the public tracker", "layoff publish", args)
+                ]
                 if publishable
                 else []
             ),

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.config import WebConfig
 from standins.slack import block_actions_body, slash_command_body
 from storage.models import AlertResponse, LayoffReport, Member
 from tests.slack_support import SlackRig, buttons, slack_rig, until
@@ -78,6 +79,54 @@ async def test_layoff_report_is_anonymous_in_logs_and_moderated_by_buttons(
             (report,) = (await session.execute(select(LayoffReport))).scalars()
         assert report.status == "verified"
     assert "U0WHISTLE" not in caplog.text  # who filed it is nowhere, logs included
+
+
+async def test_the_moderation_posts_tracker_button_switches_show_and_hide(database) -> None:
+    async with slack_rig(database) as rig:
+        rig.app.config.web = WebConfig(enabled=True, host="127.0.0.1", port=0)
+        rig.app.config.orgs[0].public_tracker = True
+        filed = await rig.command(
+            "U0WHO", '/layoff report employer:"Quiet Branch" kind:layoff anonymous:no'
+        )
+        (ref,) = re.findall(r"Your report is L-(\d+)\.", filed["text"])
+        await rig.app.settle()
+        (post,) = rig.standin.posted_to("C0MODS")
+        verified = await rig.click(ORG, buttons(post["blocks"])["Verify"])
+        assert verified["text"] == f"L-{ref} is now marked verified."
+        await rig.app.settle()
+        (edit,) = rig.standin.sent("chat.update")
+        assert edit["ts"] == post["ts"] and "Hide from the public tracker" not in str(edit)
+        show = buttons(edit["blocks"])["Show on the public tracker"]
+        denied = await rig.click(ANA, show)
+        assert "needs the organizer role" in denied["text"]
+        await rig.app.settle()
+        assert len(rig.standin.sent("chat.update")) == 1  # a refusal edits nothing
+        labels = []
+        for _ in range(3):
+            (label,) = set(buttons(edit["blocks"])) & {
+                "Show on the public tracker",
+                "Hide from the public tracker",
+            }
+            answer = await rig.click(ORG, buttons(edit["blocks"])[label])
+            shown = label.startswith("Show")
+            said = "now appears on" if shown else "no longer appears on"
+            assert said in answer["text"], answer
+            await rig.app.settle()
+            edit = rig.standin.sent("chat.update")[-1]
+            assert edit["channel"] == "C0MODS" and edit["ts"] == post["ts"]
+            assert ("shown on" if shown else "hidden from") in edit["text"], edit["text"]
+            labels.append(label)
+        assert labels == [
+            "Show on the public tracker",
+            "Hide from the public tracker",
+            "Show on the public tracker",
+        ]
+        assert "Hide from the public tracker" in buttons(edit["blocks"])
+        assert "Verify" not in buttons(edit["blocks"])  # still decided
+        assert len(rig.standin.sent("chat.update")) == 4
+        async with rig.app.db.sessions() as session:
+            (report,) = (await session.execute(select(LayoffReport))).scalars()
+        assert report.published
 
 
 async def test_a_missing_field_opens_a_modal_and_errors_show_inline(database) -> None:

@@ -1,6 +1,7 @@
 """Private calendar feeds, on both databases: ``/event feed`` typed at the console sends the
 address by direct message only; ``GET /calendar/<token>.ics`` through the real web adapter
-gives a file that icalendar and dateutil read (the series' RRULE expands to the bot's dates),
+gives a file that icalendar, dateutil and vobject read (the series' RRULE expands to the
+bot's dates, EXDATE taken out),
 with SEQUENCE bumped by an edit, STATUS:CANCELLED after a cancel, ETag and 304, the member's
 own meetings and milestones, nothing of another organization; a reset makes the old address
 404 like an unknown one; /privacy export, delete and /link cover the feed."""
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import icalendar
+import vobject
 from dateutil.rrule import rrulestr
 from multidict import CIMultiDict
 from sqlalchemy import select
@@ -27,7 +29,7 @@ from adapters.web import WebAdapter
 from bot.config import BotConfig, Config, WebConfig, demo_org
 from bot.logs import SecretFilter
 from storage.db import Database
-from storage.models import CalendarFeed, OutboxMessage
+from storage.models import CalendarFeed, Event, EventSeries, OutboxMessage
 from tests.support import ConsoleBot, Person, link_accounts, ok, refused, second_org
 
 BASE = "https://rally.example.org"
@@ -347,3 +349,81 @@ def test_a_feed_address_in_a_log_line_is_redacted() -> None:
     record = logging.LogRecord("slack_sdk", logging.DEBUG, __file__, 1, encoded, None, None)
     assert SecretFilter([]).filter(record)
     assert record.getMessage() == "text=https%3A%2F%2Fr.example%2Fcalendar%2F[redacted].ics"
+
+
+async def test_a_second_icalendar_parser_reads_the_same_feed(
+    database: Database, tmp_path: Path
+) -> None:
+    """vobject, a parser of its own, finds every VEVENT's UID, SEQUENCE, STATUS and DTSTART
+    as icalendar does and as the bot stored them, and expands the series' RRULE (EXDATE
+    taken out) to the bot's own dates."""
+    async with feed_rig(database, tmp_path) as rig:
+        bot = rig.t.bot
+        await ok(bot, OLU, MEETING)  # event 1
+        await ok(bot, OLU, TRAINING)  # series 1, its first date event 2
+        await ok(bot, OLU, LEGDAY)  # event 3
+        await ok(bot, OLU, '/event edit id:1 start:"2026-11-20 18:30"')
+        await ok(bot, OLU, '/event cancel id:3 reason:"Postponed"')
+        await ok(bot, OLU, "/event cancel id:2 occurrence:3/9")
+        await ok(bot, OLU, '/event edit id:2 occurrence:3/16 start:"2027-03-17 18:00"')
+        for day in ("3/2", "3/23", "3/30"):  # every date made, to compare with them all
+            await ok(bot, "ana", f"/event rsvp id:2 status:maybe occurrence:{day}")
+        status, _, body = await rig.get(await rig.subscribe("ana"))
+        assert status == 200
+        text = body.decode()
+
+        def key(uid: str, recurrence: datetime | None) -> tuple[str, datetime | None]:
+            return uid, recurrence and recurrence.astimezone(UTC)
+
+        seen = {}
+        (vcal,) = list(vobject.readComponents(text))
+        for entry in vcal.vevent_list:
+            recurrence = entry.recurrence_id.value if hasattr(entry, "recurrence_id") else None
+            seen[key(entry.uid.value, recurrence)] = (
+                int(entry.sequence.value),
+                entry.status.value,
+                entry.dtstart.value.astimezone(UTC),
+            )
+        expected = {}
+        for entry in icalendar.Calendar.from_ical(body).walk("VEVENT"):
+            recurrence = entry.decoded("RECURRENCE-ID") if "RECURRENCE-ID" in entry else None
+            expected[key(str(entry["UID"]), recurrence)] = (
+                int(entry["SEQUENCE"]),
+                str(entry["STATUS"]),
+                entry.decoded("DTSTART").astimezone(UTC),
+            )
+        assert seen == expected and len(seen) == 4  # 2 events, the series and its override
+
+        # as the bot stored them
+        async with bot.app.db.sessions() as session:
+            rows = (await session.execute(select(Event).order_by(Event.id))).scalars().all()
+            (series,) = (await session.execute(select(EventSeries))).scalars().all()
+        by_uid = {uid: value for (uid, recurrence), value in seen.items() if recurrence is None}
+        singles = {r.id: r for r in rows if r.series_id is None}
+        for event_id, row in singles.items():
+            (uid,) = [u for u in by_uid if u.startswith(f"event-{event_id}-")]
+            state = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED"}[row.state]
+            assert by_uid[uid] == (row.sequence, state, row.starts_at), uid
+        assert by_uid[next(u for u in by_uid if u.startswith("event-1-"))][0] == 1  # edited
+        (series_uid,) = [u for u in by_uid if u.startswith(f"series-{series.id}-")]
+        assert by_uid[series_uid] == (series.sequence, "CONFIRMED", series.first_start)
+        dates = [r for r in rows if r.series_id == series.id]
+        assert len(dates) == 6
+        (override,) = [(k, v) for k, v in seen.items() if k[1] is not None]
+        (moved,) = [r for r in dates if r.starts_at != r.occurrence_start]
+        assert override == ((series_uid, moved.occurrence_start), (1, "CONFIRMED", moved.starts_at))
+        assert moved.sequence == 1
+
+        # the series' dates: vobject's expansion of RRULE less EXDATE, as the bot's
+        (master,) = [
+            e
+            for e in vcal.vevent_list
+            if e.uid.value == series_uid and not hasattr(e, "recurrence_id")
+        ]
+        expanded = sorted(at.astimezone(UTC) for at in master.getrruleset(addRDate=True))
+        kept = sorted(r.occurrence_start for r in dates if r.state == "scheduled")
+        cancelled = [r.occurrence_start for r in dates if r.state == "cancelled"]
+        assert expanded == kept and len(kept) == 5
+        assert cancelled == [datetime(2027, 3, 10, 1, 0, tzinfo=UTC)]
+        assert cancelled[0] not in expanded
+        assert [d.astimezone(UTC) for d in master.exdate.value] == cancelled

@@ -1,19 +1,22 @@
 """The organizers' dashboard through the real web adapter, on both databases: the one-time
 login link (shown by GET, spent by POST, once, for ten minutes), the session cookie's flags,
 the role checked on every request, form tokens, actions through the dispatcher (audited,
-counted in /layoff stats, another organization's ids refused), its pages and CSV downloads,
-signing out, and /privacy export and delete."""
+counted in /layoff stats, another organization's ids refused) answered by a redirect whose
+page shows the outcome once, its pages and CSV downloads, signing out, and /privacy export
+and delete."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
+import aiohttp
 from sqlalchemy import select
 
+from adapters.web import flash as flash_cookie
 from storage import members, web_access
 from storage import orgs as org_store
 from storage.db import Database
@@ -37,10 +40,18 @@ class Answer:
 
 
 async def call(
-    rig: WebRig, method: str, path: str, *, session: str = "", form: dict[str, str] | None = None
+    rig: WebRig,
+    method: str,
+    path: str,
+    *,
+    session: str = "",
+    form: dict[str, str] | None = None,
+    flash: str = "",
 ) -> Answer:
     """One request, cookies handled by hand (a cookie jar keeps none for a bare address)."""
-    headers = {"Cookie": f"rallybot_dashboard={session}"} if session else {}
+    cookies = [f"rallybot_dashboard={session}"] if session else []
+    cookies += [f"rallybot_dashboard_flash={flash}"] if flash else []
+    headers = {"Cookie": "; ".join(cookies)} if cookies else {}
     url = path if path.startswith("http") else rig.url + path
     async with rig.session.request(
         method, url, headers=headers, data=form, allow_redirects=False
@@ -67,6 +78,17 @@ async def sign_in(rig: WebRig, who: Person = OLU) -> str:
     assert answer.status == 303, answer.text
     cookie = SimpleCookie(answer.cookie)
     return cookie["rallybot_dashboard"].value
+
+
+async def act(rig: WebRig, session: str, form: dict[str, str]) -> str:
+    """Press a button of the reports queue: the POST answers 303 to the queue with the
+    outcome in a flash cookie; the queue's page as the redirect shows it."""
+    answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
+    assert answer.status == 303 and answer.location == "/dashboard", answer.text
+    flash = SimpleCookie(answer.cookie)["rallybot_dashboard_flash"].value
+    page = await call(rig, "GET", "/dashboard", session=session, flash=flash)
+    assert page.status == 200
+    return page.text
 
 
 def ok_text(reply: object) -> str:
@@ -121,6 +143,12 @@ async def test_behind_https_the_cookie_is_secure_and_the_link_uses_base_url(
         assert found, text
         signed = await call(rig, "POST", f"/dashboard/login/{found.group(1)}")
         assert signed.status == 303 and "secure" in signed.cookie.lower()
+        session = SimpleCookie(signed.cookie)["rallybot_dashboard"].value
+        csrf = csrf_of((await call(rig, "GET", "/dashboard", session=session)).text)
+        form = {"csrf": csrf, "action": "verify", "id": "1"}
+        acted = await call(rig, "POST", "/dashboard/act", session=session, form=form)
+        assert acted.status == 303 and "rallybot_dashboard_flash=" in acted.cookie
+        assert "secure" in acted.cookie.lower()  # the outcome's cookie too
 
 
 async def test_an_expired_link_is_refused(database: Database) -> None:
@@ -203,16 +231,15 @@ async def test_verify_from_the_dashboard_counts_in_stats_and_is_audited(
         session = await sign_in(rig)
         csrf = csrf_of((await call(rig, "GET", "/dashboard", session=session)).text)
         form = {"csrf": csrf, "action": "verify", "id": str(ref)}
-        answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
-        assert answer.status == 200 and f"L-{ref} is now marked verified." in answer.text
-        assert f"L-{ref}: Oak Park PL" not in answer.text
+        shown = await act(rig, session, form)
+        assert f"L-{ref} is now marked verified." in shown
+        assert f"L-{ref}: Oak Park PL" not in shown
         before = (await rig.bot.say(OLU, "/layoff stats")).plain_text()
         assert "Oak Park PL" not in before
         stats = (await rig.bot.say(OLU, "/layoff stats")).plain_text()
         assert re.search(r"\b12\b", stats), stats
         form = {"csrf": csrf, "action": "duplicate", "id": str(dup), "of": f"L-{ref}"}
-        answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
-        assert f"duplicate of L-{ref}" in answer.text
+        assert f"duplicate of L-{ref}" in await act(rig, session, form)
         async with database.reading() as conn:
             actions = (await conn.execute(select(AuditEntry.action))).scalars().all()
         assert {"layoff.verify", "layoff.duplicate", "dashboard.link", "dashboard.sign_in"} <= set(
@@ -221,6 +248,73 @@ async def test_verify_from_the_dashboard_counts_in_stats_and_is_audited(
         audit = await call(rig, "GET", "/dashboard/audit", session=session)
         assert "layoff.verify" in audit.text and f"L-{ref}" in audit.text
         assert (await call(rig, "GET", "/dashboard/audit?page=x", session=session)).status == 400
+
+
+async def test_an_action_redirects_and_its_outcome_is_shown_once(database: Database) -> None:
+    async with web_rig(database) as rig:
+        ref = await rig.report(f'"Oak Park PL" state:IL workers:12 {NAMED}', verify=False)
+        link = link_of(await rig.organizer("/dashboard"))
+        # a browser-like client: its cookie jar keeps the cookies of 127.0.0.1
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.post(rig.url + link) as signed:
+                assert signed.status == 200 and signed.url.path == "/dashboard"
+                csrf = csrf_of(await signed.text())
+            form = {"csrf": csrf, "action": "verify", "id": str(ref)}
+            async with browser.post(
+                rig.url + "/dashboard/act", data=form, allow_redirects=False
+            ) as answer:
+                assert answer.status == 303 and answer.headers["Location"] == "/dashboard"
+                assert answer.headers["Cache-Control"] == "no-store"
+                raw = answer.headers["Set-Cookie"]
+            flags = raw.lower()
+            assert raw.startswith("rallybot_dashboard_flash=") and len(raw) < 4096
+            assert "httponly" in flags and "samesite=lax" in flags and "path=/dashboard" in flags
+            assert "max-age=60" in flags and "secure" not in flags
+            async with browser.get(rig.url + "/dashboard") as shown:
+                text = await shown.text()
+                assert shown.status == 200
+                assert f'role="status">L-{ref} is now marked verified.</p>' in text
+                assert f"L-{ref}: Oak Park PL" not in text
+                deleted = shown.headers["Set-Cookie"].lower()
+                assert deleted.startswith("rallybot_dashboard_flash=") and "max-age=0" in deleted
+            async with browser.get(rig.url + "/dashboard") as again:  # a reload: a GET
+                text = await again.text()
+                assert again.status == 200 and "is now marked verified" not in text
+                assert 'role="status"' not in text and "Set-Cookie" not in again.headers
+        async with database.reading() as conn:
+            actions = (await conn.execute(select(AuditEntry.action))).scalars().all()
+        assert actions.count("layoff.verify") == 1, actions
+
+        # the flash of one session shows nothing to another, altered or stale
+        session, other = await sign_in(rig), await sign_in(rig)
+        ref = await rig.report(f'"Elm PL" state:WI workers:3 {NAMED}', verify=False)
+        csrf = csrf_of((await call(rig, "GET", "/dashboard", session=session)).text)
+        form = {"csrf": csrf, "action": "reject", "id": str(ref)}
+        answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
+        flash = SimpleCookie(answer.cookie)["rallybot_dashboard_flash"].value
+        said = f"L-{ref} is now marked rejected."
+        assert said in (await call(rig, "GET", "/dashboard", session=session, flash=flash)).text
+        body, _, signature = flash.partition(".")
+        altered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + signature
+        for who, value in ((other, flash), (session, altered), (session, "junk")):
+            page = await call(rig, "GET", "/dashboard", session=who, flash=value)
+            assert page.status == 200 and said not in page.text and 'role="status"' not in page.text
+            assert "max-age=0" in page.cookie.lower()  # and it is deleted all the same
+        rig.bot.clock.advance(timedelta(seconds=61))
+        stale = await call(rig, "GET", "/dashboard", session=session, flash=flash)
+        assert stale.status == 200 and said not in stale.text
+
+
+def test_a_long_outcome_is_capped_to_fit_a_cookie() -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    lines = [f"L-{n}: " + "é" * 300 for n in range(40)]
+    value = flash_cookie.value_of("token", flash_cookie.Outcome(lines, True), now)
+    assert len(value) <= flash_cookie.MAX_VALUE
+    shown = flash_cookie.read("token", value, now)
+    assert shown is not None and shown.error and shown.lines[-1] == flash_cookie.MORE
+    assert shown.lines[0].startswith("L-0: éé") and len(shown.lines) > 2
+    assert flash_cookie.read("other token", value, now) is None
+    assert flash_cookie.read("token", value, now + timedelta(seconds=61)) is None
 
 
 async def test_another_organizations_report_is_refused(database: Database) -> None:
@@ -232,8 +326,9 @@ async def test_another_organizations_report_is_refused(database: Database) -> No
         page = (await call(rig, "GET", "/dashboard", session=session)).text
         assert "Madison PL" not in page
         form = {"csrf": csrf_of(page), "action": "verify", "id": str(ref)}
-        answer = await call(rig, "POST", "/dashboard/act", session=session, form=form)
-        assert "refused" in answer.text and f"L-{ref} is now" not in answer.text
+        shown = await act(rig, session, form)
+        assert 'class="outcome refused"' in shown and "refused" in shown
+        assert f"L-{ref} is now" not in shown
         steward = Person("UWIORG", platform="slack", space="TWI")
         made = await rig.bot.say(
             steward, '/event create title:"WI rally" kind:rally start:"2026-12-01 18:00"'

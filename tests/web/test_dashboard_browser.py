@@ -1,6 +1,7 @@
 """The organizers' dashboard in a real browser (Debian's headless Chromium driven by
 Playwright, as for the tracker): the login link signs in once and not twice, a member's link
-is refused, Verify pressed on the dashboard counts in /layoff stats, and axe-core finds no
+is refused, Verify pressed on the dashboard counts in /layoff stats and a reload after it
+runs nothing again (the action answers with a redirect), and axe-core finds no
 serious or critical problem on any page, light or dark; screenshots of each page at phone
 and laptop width are saved under ``test-output/web/`` for review."""
 
@@ -108,14 +109,28 @@ async def test_verify_on_the_dashboard_counts_in_layoff_stats(
     page = await signed_in(browser, rig, "phone")
     heading = page.get_by_role("heading", name=re.compile("Oak Park Public Library"))
     ref = re.search(r"L-(\d+)", await heading.inner_text()).group(1)  # type: ignore[union-attr]
-    await page.get_by_role("button", name=f"Verify L-{ref}").click()
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    async with page.expect_navigation() as landed:
+        await page.get_by_role("button", name=f"Verify L-{ref}").click()
+    answer = await landed.value
+    # the POST was answered by a redirect: the page shown is a GET of the queue
+    assert answer is not None and answer.request.method == "GET"
+    assert answer.request.redirected_from is not None
+    assert answer.request.redirected_from.method == "POST" and page.url == rig.url + "/dashboard"
     outcome = page.get_by_role("status")
     assert await outcome.inner_text() == f"L-{ref} is now marked verified."
     assert not await page.get_by_role("button", name=f"Verify L-{ref}").count()
     after = (await rig.bot.say(OLU, "/layoff stats")).plain_text()
     assert "15" in after and "15" not in before, (before, after)
+    # a reload asks for the page again (no resubmission): the outcome is not shown twice
+    reloaded = await page.reload()
+    assert reloaded is not None and reloaded.request.method == "GET" and reloaded.status == 200
+    assert not await page.get_by_role("status").count()
+    assert posts == [rig.url + "/dashboard/act"], posts
     await page.goto(rig.url + "/dashboard/audit")
-    assert "layoff.verify" in await page.locator("table").inner_text()
+    log = await page.locator("table").inner_text()
+    assert len(re.findall(rf"layoff\.verify\s+L-{ref}\b", log)) == 1, log
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))

@@ -10,6 +10,7 @@ import io
 import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -18,8 +19,8 @@ from storage import layoffs as store
 from storage import members
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage
-from tests.support import START, Person
-from tests.web_support import OLU, web_rig
+from tests.support import START, ConsoleBot, Person
+from tests.web_support import OLU, tracker_config, web_rig
 
 NAMED = "anonymous:no"
 
@@ -261,3 +262,52 @@ async def test_the_moderation_post_offers_to_show_a_report_without_a_source(
         wisconsin = Person("wiorg", platform="slack", space="TWI")
         elsewhere = await rig.bot.say(wisconsin, f'/layoff report "Madison PL" {NAMED}')
         assert "public tracker" not in elsewhere.text  # its organization has none
+
+
+async def test_the_moderation_posts_button_switches_between_show_and_hide(
+    database: Database, tmp_path: Path
+) -> None:
+    t = await ConsoleBot.start(database, tmp_path, config=tracker_config())
+    try:
+        reply = await t.bot.say("ana", f'/layoff report "Quiet Branch" state:IL {NAMED}')
+        ref = int(re.findall(r"L-(\d+)", reply.text)[0])
+        await t.bot.app.settle()
+        await t.ok(OLU, f"/layoff verify id:{ref}")
+        await t.bot.app.settle()
+        (verified,) = t.edits("#moderation")
+        assert "verified by Olu" in verified and "[4] Show on the public tracker" in verified
+        assert "Hide from" not in verified
+        show, hide = '!press "Show on the public tracker"', '!press "Hide from the public tracker"'
+        printed = await t.run_console(f"!as olu organizer\n{show}\n")
+        assert "now appears on the public tracker" in printed
+        _, shown = t.edits("#moderation")
+        # the console's !as olu names the same member "olu" from then on
+        status = "Status verified by olu; shown on the public tracker by olu"
+        assert status in " ".join(shown.split()), shown
+        assert "[4] Hide from the public tracker" in shown and "Show on" not in shown
+        assert "[1] Verify (closed)" in shown
+        assert len(t.edits("slack #CMODS")) == len(t.edits("discord #200000000000000002")) == 2
+        await t.run_console(f"!as olu organizer\n{hide}\n{show}\n{hide}\n")
+        edits = t.edits("#moderation")
+        assert len(edits) == 5
+        assert ["Show on" in e for e in edits] == [True, False, True, False, True]
+        assert ["Hide from" in e for e in edits] == [False, True, False, True, False]
+        assert "verified by olu; hidden from the public tracker by olu" in " ".join(
+            edits[-1].split()
+        )
+        async with t.bot.app.db.reading() as conn:
+            org, _ = t.bot.app.services.orgs.by_slug("demo")
+            record = await store.get_report(conn, org.id, ref, t.bot.clock.now())
+            actions = (await conn.execute(select(AuditEntry.action))).scalars().all()
+        assert record is not None and not record.published
+        assert actions.count("layoff.publish") == 2 and actions.count("layoff.unpublish") == 2
+        # typed, the command answers and the posts follow it all the same
+        said = await t.ok(OLU, f"/layoff publish id:{ref}")
+        assert "now appears on the public tracker" in said.text
+        await t.bot.app.settle()
+        assert "Hide from the public tracker" in t.edits("#moderation")[-1]
+        assert "already shown" in (await t.ok(OLU, f"/layoff publish id:{ref}")).text
+        await t.bot.app.settle()
+        assert len(t.edits("#moderation")) == 6  # nothing changed, nothing edited
+    finally:
+        await t.bot.app.stop()
