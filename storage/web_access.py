@@ -148,6 +148,21 @@ async def find_session(conn: AsyncConnection, token: str, now: datetime) -> Sign
     return None if row is None else _grant(row).signer
 
 
+async def move_session(conn: AsyncConnection, token: str, signer: Signer) -> bool:
+    """Point a signed-in browser at another organization of the same member, reached through
+    ``signer``'s account and space (the organization chooser); False when the session is gone
+    or belongs to someone else."""
+    moved = await conn.execute(
+        update(_sessions)
+        .where(
+            _sessions.c.token_hash == token_hash(token),
+            _sessions.c.member_id == signer.member_id,
+        )
+        .values(**_values(signer))
+    )
+    return moved.rowcount == 1
+
+
 async def end_session(conn: AsyncConnection, token: str) -> None:
     """Sign one browser out."""
     await conn.execute(delete(_sessions).where(_sessions.c.token_hash == token_hash(token)))

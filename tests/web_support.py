@@ -95,6 +95,7 @@ async def web_rig(
     limit's ``per_minute`` and ``burst``)."""
     config = config or tracker_config()
     bot = await start_bot(database, config=config)
+    bot.answer_roles("console")
     adapter = WebAdapter(config, **limits)
     await adapter.start(bot.app)
     session = aiohttp.ClientSession()
