@@ -23,7 +23,7 @@ from bot.clock import MovableClock
 from bot.config import BotConfig, Config, OrgConfig, RoleSources, demo_org
 from bot.context import Invocation
 from bot.delivery import Sender
-from bot.platform_roles import HeldRoles
+from bot.platform_roles import HeldRoles, RoleSource
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from rallybot.groups import default_groups
@@ -73,7 +73,7 @@ class Bot:
         #: the platform roles each person last acted with: (platform, space, user) -> roles
         self.held: dict[tuple[str, str, str], HeldRoles] = {}
 
-    def answer_roles(self, platform: str) -> None:
+    def answer_roles(self, platform: str) -> RoleSource:
         """Be ``platform``'s role source (as its adapter is): a person holds the roles they
         last acted with in that space, and someone who never acted there is not in it."""
 
@@ -81,6 +81,7 @@ class Bot:
             return self.held.get((platform, space_id, user_id))
 
         self.app.services.platform_roles.register(platform, source)
+        return source
 
     def invocation(self, person: Person, *, interactive: bool = False) -> Invocation:
         """The invocation an adapter would make for this person in the demo organization."""
