@@ -62,32 +62,39 @@ class UserGroups:
     def __init__(self, ttl: float = GROUP_TTL, now: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self._now = now
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        #: group -> (until when, its members, whether Slack said so or it failed)
+        self._members: dict[str, tuple[float, frozenset[str], bool]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def _cached(self, group: str, strict: bool) -> frozenset[str] | None:
+        cached = self._members.get(group)
+        if cached is None or cached[0] <= self._now() or (strict and not cached[2]):
+            return None
+        return cached[1]
 
     async def members(
         self, client: AsyncWebClient, group: str, *, strict: bool = False
     ) -> frozenset[str]:
         """The user ids in ``group``: empty when Slack will not say, or with ``strict`` its
-        error raised (and nothing remembered)."""
-        cached = self._members.get(group)
-        if cached is not None and cached[0] > self._now():
-            return cached[1]
+        error raised (and a failure remembered from before not taken for an answer)."""
+        cached = self._cached(group, strict)
+        if cached is not None:
+            return cached
         async with self._locks.setdefault(group, asyncio.Lock()):
-            cached = self._members.get(group)
-            if cached is not None and cached[0] > self._now():
-                return cached[1]
+            cached = self._cached(group, strict)
+            if cached is not None:
+                return cached
             try:
                 answer = await client.usergroups_users_list(usergroup=group)
-                users = frozenset(answer.get("users") or [])
+                users, said = frozenset(answer.get("users") or []), True
             except SlackApiError as exc:
                 log.warning(
                     "could not read Slack user group %s: %s", group, exc.response.get("error")
                 )
                 if strict:
                     raise
-                users = frozenset()
-            self._members[group] = (self._now() + self.ttl, users)
+                users, said = frozenset(), False
+            self._members[group] = (self._now() + self.ttl, users, said)
             return users
 
     async def of(

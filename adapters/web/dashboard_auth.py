@@ -131,6 +131,7 @@ class DashboardAuth:
             belongs = set(await members.org_ids_of(conn, signer.member_id)) | {signer.org_id}
         found: list[Choice] = []
         unchecked: list[str] = []
+        here = (signer.platform, signer.space_id, signer.account)
         for record, config in self.app.services.orgs:
             if record.id not in belongs or (only is not None and record.id != only):
                 continue
@@ -147,6 +148,8 @@ class DashboardAuth:
                 for account in accounts
                 if account.platform == platform
             ]
+            # the session's own account and space first: it was just checked, and is remembered
+            reaches.sort(key=lambda r: (r.platform, r.space_id, r.account) != here)
             failed = False
             for reached in reaches:
                 try:
