@@ -35,7 +35,9 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Signer:
-    """Who a login link or session signs in, and where they asked from."""
+    """Who a login link or session signs in, and where they asked from (``roles`` and
+    ``role_names``: the platform roles they held when they asked; the dashboard asks the
+    platform again on every request and does not go by these)."""
 
     org_id: int
     member_id: int
