@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import Config, OrgConfig
 from bot.member_cache import MemberCache
 from bot.metrics import Metrics
+from bot.platform_roles import PlatformRoles
 from bot.registry import Registry
 from storage.db import Database
 from storage.orgs import OrgRecord
@@ -85,3 +86,9 @@ class Services:
     ballot_secret: bytes | None = None
     #: the application's /metrics counters (None for a core built without an application)
     metrics: Metrics | None = None
+    #: people's platform roles as the running adapters read them now (the web dashboard's
+    #: check), on ``clock``
+    platform_roles: PlatformRoles = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.platform_roles = PlatformRoles(self.clock)

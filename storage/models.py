@@ -806,7 +806,8 @@ class WebLogin(Base):
 
 class WebSession(Base):
     """A signed-in browser on the organizers' dashboard: only a SHA-256 digest of the cookie's
-    token is kept, with whom it signs in and where (as on the login link it came from)."""
+    token is kept, with whom it signs in and where (as on the login link it came from, or the
+    organization, account and space chosen since)."""
 
     __tablename__ = "web_sessions"
 

@@ -35,7 +35,9 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Signer:
-    """Who a login link or session signs in, and where they asked from."""
+    """Who a login link or session signs in, and where they asked from (``roles`` and
+    ``role_names``: the platform roles they held when they asked; the dashboard asks the
+    platform again on every request and does not go by these)."""
 
     org_id: int
     member_id: int
@@ -146,6 +148,21 @@ async def find_session(conn: AsyncConnection, token: str, now: datetime) -> Sign
         )
     ).first()
     return None if row is None else _grant(row).signer
+
+
+async def move_session(conn: AsyncConnection, token: str, signer: Signer) -> bool:
+    """Point a signed-in browser at another organization of the same member, reached through
+    ``signer``'s account and space (the organization chooser); False when the session is gone
+    or belongs to someone else."""
+    moved = await conn.execute(
+        update(_sessions)
+        .where(
+            _sessions.c.token_hash == token_hash(token),
+            _sessions.c.member_id == signer.member_id,
+        )
+        .values(**_values(signer))
+    )
+    return moved.rowcount == 1
 
 
 async def end_session(conn: AsyncConnection, token: str) -> None:

@@ -23,6 +23,7 @@ from bot.clock import MovableClock
 from bot.config import BotConfig, Config, OrgConfig, RoleSources, demo_org
 from bot.context import Invocation
 from bot.delivery import Sender
+from bot.platform_roles import HeldRoles, RoleSource
 from bot.registry import CommandGroup
 from bot.reply import Reply
 from rallybot.groups import default_groups
@@ -69,6 +70,18 @@ class Bot:
     def __init__(self, app: Application, clock: MovableClock) -> None:
         self.app = app
         self.clock = clock
+        #: the platform roles each person last acted with: (platform, space, user) -> roles
+        self.held: dict[tuple[str, str, str], HeldRoles] = {}
+
+    def answer_roles(self, platform: str) -> RoleSource:
+        """Be ``platform``'s role source (as its adapter is): a person holds the roles they
+        last acted with in that space, and someone who never acted there is not in it."""
+
+        async def source(space_id: str, user_id: str) -> HeldRoles | None:
+            return self.held.get((platform, space_id, user_id))
+
+        self.app.services.platform_roles.register(platform, source)
+        return source
 
     def invocation(self, person: Person, *, interactive: bool = False) -> Invocation:
         """The invocation an adapter would make for this person in the demo organization."""
@@ -78,9 +91,13 @@ class Bot:
             "slack": (org.slack_team_ids or [""])[0],
             "discord": (org.discord_guild_ids or [""])[0],
         }[person.platform]
+        space = person.space or default_space
+        self.held[(person.platform, space, person.name)] = HeldRoles(
+            person.roles, person.role_names
+        )
         return Invocation(
             platform=person.platform,
-            space_id=person.space or default_space,
+            space_id=space,
             channel_id="general",
             user_id=person.name,
             display_name=person.name.title(),

@@ -16,6 +16,7 @@ from multidict import CIMultiDict
 
 from adapters.web import WebAdapter
 from bot.config import BotConfig, Config, PollsConfig, WebConfig, demo_org
+from bot.platform_roles import RoleSource
 from storage.db import Database
 from tests.support import Bot, Person, second_org, start_bot
 
@@ -44,6 +45,8 @@ class WebRig:
     bot: Bot
     adapter: WebAdapter
     session: aiohttp.ClientSession
+    #: the console's role source the bot registered (the tests' console answers for it)
+    console_roles: RoleSource
 
     @property
     def url(self) -> str:
@@ -95,11 +98,12 @@ async def web_rig(
     limit's ``per_minute`` and ``burst``)."""
     config = config or tracker_config()
     bot = await start_bot(database, config=config)
+    console_roles = bot.answer_roles("console")
     adapter = WebAdapter(config, **limits)
     await adapter.start(bot.app)
     session = aiohttp.ClientSession()
     try:
-        yield WebRig(bot, adapter, session)
+        yield WebRig(bot, adapter, session, console_roles)
     finally:
         await session.close()
         await adapter.stop()

@@ -20,6 +20,7 @@ from adapters.console.screen import Screen
 from bot.config import ConfigError
 from bot.context import Invocation
 from bot.errors import FieldError
+from bot.platform_roles import HeldRoles
 from bot.reply import Form, FormField, Reply
 from bot.timeparse import format_duration, parse_duration
 
@@ -88,6 +89,18 @@ class ConsoleAdapter:
         record, self.org_config = app.services.orgs.by_slug(org_slug) if org_slug else orgs[0]
         self.org = record
         self.actor = Actor()
+        #: the role last given to each console name (``!as``), which the web dashboard's role
+        #: check asks for
+        self.given: dict[str, str] = {self.actor.name.lower(): self.actor.role}
+        app.services.platform_roles.register("console", self.current_roles)
+
+    async def current_roles(self, space_id: str, user_id: str) -> HeldRoles | None:
+        """The role this console last gave ``user_id`` (None for a name never used here,
+        or another organization's console room)."""
+        role = self.given.get(user_id)
+        if space_id != self.org.slug or role is None:
+            return None
+        return HeldRoles(frozenset({role}))
 
     def write(self, text: str) -> None:
         """Print a block of text."""
@@ -260,6 +273,8 @@ class ConsoleAdapter:
             self.write(f"{self.org.name} has no Discord server in its configuration.")
             return
         self.actor = Actor(match.group(1), platform, role)
+        if platform == "console":
+            self.given[self.actor.name.lower()] = role
         self.write(f"You are now {self.actor.label} ({role}).")
 
     async def press(self, rest: str) -> None:

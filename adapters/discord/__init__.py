@@ -46,6 +46,7 @@ from bot.context import Invocation
 from bot.delivery import Sender
 from bot.dispatch import form_for
 from bot.errors import NotConfigured, UserError
+from bot.platform_roles import HeldRoles, RolesUnavailable
 from bot.registry import Command, Registry
 from bot.reply import Form, Reply, decode_action
 from storage import discord as store
@@ -56,6 +57,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["DiscordAdapter", "sync_commands"]
+
+
+def _roles_of(member: discord.Member) -> tuple[frozenset[str], frozenset[str]]:
+    """A guild member's role ids and names, ``@everyone`` left out."""
+    roles = [role for role in member.roles if not role.is_default()]
+    return frozenset(str(r.id) for r in roles), frozenset(r.name for r in roles)
 
 
 def _quiet_library_logs() -> None:
@@ -125,6 +132,7 @@ class DiscordAdapter:
                     f"{settings.api_url} cannot be reached ({type(exc).__name__})",
                 ) from None
             raise RuntimeError("the Discord client stopped before it was ready")
+        app.services.platform_roles.register("discord", self.current_roles)
         app.delivery.wake("discord")
 
     async def _run(self, client: RallyClient) -> None:
@@ -154,6 +162,8 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         """Finish answering what arrived, then disconnect."""
+        if self.app is not None:
+            self.app.services.platform_roles.unregister("discord", self.current_roles)
         if self._pending:
             await asyncio.wait(self._pending, timeout=10)
         await self.sender.flush()
@@ -166,18 +176,31 @@ class DiscordAdapter:
 
     # who and where --------------------------------------------------------------------------
 
+    async def current_roles(self, guild_id: str, user_id: str) -> HeldRoles | None:
+        """The roles ``user_id`` holds in the guild now, asked of Discord (Get Guild Member):
+        the bot connects with the guilds intent only, so no member updates arrive to keep a
+        cache of members current; None when the person is not in the guild."""
+        client = self.client
+        if client is None or client.is_closed() or not guild_id.isdigit() or not user_id.isdigit():
+            raise RolesUnavailable("discord")
+        guild = client.get_guild(int(guild_id))
+        if guild is None:
+            raise RolesUnavailable("discord")
+        try:
+            member = await guild.fetch_member(int(user_id))
+        except discord.NotFound:
+            return None
+        return HeldRoles(*_roles_of(member))
+
     async def invocation(
         self, interaction: discord.Interaction, *, interactive: bool
     ) -> Invocation:
         """The person and place of an interaction as the core sees them."""
         user = interaction.user
-        ids: set[str] = set()
-        names: set[str] = set()
+        ids: frozenset[str] = frozenset()
+        names: frozenset[str] = frozenset()
         if isinstance(user, discord.Member):
-            for role in user.roles:
-                if not role.is_default():
-                    ids.add(str(role.id))
-                    names.add(role.name)
+            ids, names = _roles_of(user)
         guild_id = interaction.guild_id
         if guild_id is not None:
             space = str(guild_id)
@@ -189,8 +212,8 @@ class DiscordAdapter:
             channel_id=str(interaction.channel_id or ""),
             user_id=str(user.id),
             display_name=user.display_name,
-            platform_roles=frozenset(ids),
-            role_names=frozenset(names),
+            platform_roles=ids,
+            role_names=names,
             is_dm=guild_id is None,
             interactive=interactive,
         )

@@ -118,6 +118,7 @@ class SlackAdapter:
         )
         self._app = app
         self.bot = SlackBot(app, settings, client, installations=installations)
+        app.services.platform_roles.register("slack", self.bot.current_roles)
         if settings.mode == "socket":
             self._socket = AsyncSocketModeHandler(
                 self.bot.bolt, settings.app_token, web_client=client
@@ -198,6 +199,8 @@ class SlackAdapter:
 
     async def stop(self) -> None:
         """Stop answering, then close the connections."""
+        if self._app is not None and self.bot is not None:
+            self._app.services.platform_roles.unregister("slack", self.bot.current_roles)
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None

@@ -24,6 +24,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ from adapters.slack.sender import API_LOG
 from bot.context import Invocation
 from bot.dispatch import form_for
 from bot.errors import UserError
+from bot.platform_roles import HeldRoles, RolesUnavailable
 from bot.reply import Reply, decode_action
 
 if TYPE_CHECKING:
@@ -54,39 +56,56 @@ SEEN_EVENTS = 10_000
 
 
 class UserGroups:
-    """Which of an organization's Slack user groups a person is in, cached briefly."""
+    """Which of an organization's Slack user groups a person is in, cached briefly (on
+    ``now``, seconds: the application's clock)."""
 
-    def __init__(self, ttl: float = GROUP_TTL) -> None:
+    def __init__(self, ttl: float = GROUP_TTL, now: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._now = now
+        #: group -> (until when, its members, whether Slack said so or it failed)
+        self._members: dict[str, tuple[float, frozenset[str], bool]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def members(self, client: AsyncWebClient, group: str) -> frozenset[str]:
-        """The user ids in ``group`` (empty when Slack will not say)."""
+    def _cached(self, group: str, strict: bool) -> frozenset[str] | None:
         cached = self._members.get(group)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is None or cached[0] <= self._now() or (strict and not cached[2]):
+            return None
+        return cached[1]
+
+    async def members(
+        self, client: AsyncWebClient, group: str, *, strict: bool = False
+    ) -> frozenset[str]:
+        """The user ids in ``group``: empty when Slack will not say, or with ``strict`` its
+        error raised (and a failure remembered from before not taken for an answer)."""
+        cached = self._cached(group, strict)
+        if cached is not None:
+            return cached
         async with self._locks.setdefault(group, asyncio.Lock()):
-            cached = self._members.get(group)
-            if cached is not None and cached[0] > time.monotonic():
-                return cached[1]
+            cached = self._cached(group, strict)
+            if cached is not None:
+                return cached
             try:
                 answer = await client.usergroups_users_list(usergroup=group)
-                users = frozenset(answer.get("users") or [])
+                users, said = frozenset(answer.get("users") or []), True
             except SlackApiError as exc:
                 log.warning(
                     "could not read Slack user group %s: %s", group, exc.response.get("error")
                 )
-                users = frozenset()
-            self._members[group] = (time.monotonic() + self.ttl, users)
+                if strict:
+                    raise
+                users, said = frozenset(), False
+            self._members[group] = (self._now() + self.ttl, users, said)
             return users
 
-    async def of(self, client: AsyncWebClient, org: OrgConfig, user_id: str) -> frozenset[str]:
-        """The organizer and admin user groups of ``org`` that ``user_id`` belongs to."""
+    async def of(
+        self, client: AsyncWebClient, org: OrgConfig, user_id: str, *, strict: bool = False
+    ) -> frozenset[str]:
+        """The organizer and admin user groups of ``org`` that ``user_id`` belongs to (with
+        ``strict``, Slack's error raised when a group cannot be read)."""
         groups = {*org.organizers.slack_usergroups, *org.admins.slack_usergroups}
         held = set()
         for group in sorted(groups):
-            if user_id in await self.members(client, group):
+            if user_id in await self.members(client, group, strict=strict):
                 held.add(group)
         return frozenset(held)
 
@@ -103,7 +122,9 @@ class SlackBot:
         installations: Installations | None = None,
     ) -> None:
         self.app = app
-        self.groups = UserGroups()
+        self.client = client
+        self.installations = installations
+        self.groups = UserGroups(now=lambda: app.services.clock.now().timestamp())
         self._seen: OrderedDict[str, None] = OrderedDict()
         bolt_log = logging.getLogger("rallybot.slack.bolt")
         bolt_log.setLevel(logging.WARNING)  # bolt's debug lines would carry request bodies
@@ -172,6 +193,22 @@ class SlackBot:
             is_dm=channel_id.startswith("D"),
             interactive=interactive,
         )
+
+    async def current_roles(self, team_id: str, user_id: str) -> HeldRoles | None:
+        """The organizer and admin user groups ``user_id`` is in now, read from Slack (or
+        remembered for up to a minute), for the web dashboard's role check."""
+        found = self.app.services.orgs.lookup("slack", team_id)
+        if found is None:
+            return None
+        client = self.client
+        if self.installations is not None:
+            token = await self.installations.token(team_id)
+            if token is None:
+                raise RolesUnavailable("slack")
+            client = AsyncWebClient(
+                token=token, base_url=client.base_url, session=client.session, logger=API_LOG
+            )
+        return HeldRoles(await self.groups.of(client, found[1], user_id, strict=True))
 
     # listeners --------------------------------------------------------------------------------
 

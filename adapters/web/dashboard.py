@@ -79,6 +79,7 @@ class DashboardPages:
             org_name=visitor.org_name,
             who=visitor.signer.display_name,
             csrf=visitor.csrf,
+            switch=visitor.organizations > 1,
             here=here,
             heading=heading,
             **values,

@@ -15,6 +15,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.oauth import INSTALLS_PER_MINUTE, LIVE_STATES, PURGE_BATCH
 from bot.app import Application
 from bot.clock import MovableClock
+from bot.platform_roles import HeldRoles
 from bot.reply import Reply
 from rallybot.groups import default_groups
 from standins.slack import SlackCaller, SlackStandIn, slash_command_body
@@ -87,6 +88,14 @@ async def test_install_through_oauth_then_answer_and_send_with_its_token(databas
             await app.settle()
             (post,) = [c for c in standin.calls if c.method == "chat.postMessage"]
             assert post.token == token and post.args["channel"] == "C0ALERTS"
+
+            # the dashboard's role check reads the user groups with the workspace's token,
+            # asking again although the chat command's failed read is remembered
+            standin.usergroups["S0STEWARDS"] = ["U0ANA"]
+            held = await app.services.platform_roles.current("slack", TEAM, "U0ANA")
+            assert held == HeldRoles(frozenset({"S0STEWARDS"}))
+            read = [c for c in standin.calls if c.method == "usergroups.users.list"][-1]
+            assert read.token == token
     finally:
         await adapter.stop()
         await app.stop()

@@ -1,6 +1,7 @@
 """`/dashboard` at `rallybot console --web PORT`, the real command in a process of its own: the
 console is a conversation with oneself, so the login link is printed, and it signs in once;
-without --web the console says how to turn the dashboard on."""
+the session lasts until the console gives the person another role (the dashboard asks the
+console); without --web the console says how to turn the dashboard on."""
 
 from __future__ import annotations
 
@@ -51,8 +52,20 @@ async def test_the_console_prints_a_login_link_that_works_once(tmp_path: Path) -
                 assert (
                     signed.status == 303 and "rallybot_dashboard=" in signed.headers["Set-Cookie"]
                 )
+                cookie = {
+                    "Cookie": f"rallybot_dashboard={signed.cookies['rallybot_dashboard'].value}"
+                }
             async with session.post(link, allow_redirects=False) as again:
                 assert again.status == 410
+            home = f"http://127.0.0.1:{port}/dashboard"
+            async with session.get(home, headers=cookie) as shown:
+                assert shown.status == 200
+            # the console gives olu another role: the dashboard asks the console, so once the
+            # minute its answer is remembered has passed, the session is refused
+            await said("!as olu member", "You are now olu")
+            await said("!wait 2m", "clock moved forward")
+            async with session.get(home, headers=cookie) as refused:
+                assert refused.status == 403
         console.stdin.write(b"!quit\n")
         await console.stdin.drain()
         assert await asyncio.wait_for(console.wait(), 60) == 0
