@@ -231,15 +231,21 @@ class DashboardAuth:
         )
         return response
 
-    async def _org_name(self, signer: Signer) -> str | web.Response:
-        """The name of the signer's organization if they organize it now, else the page that
-        refuses them (or says their role could not be checked)."""
+    async def _organizer_or_page(self, signer: Signer) -> Invocation | web.Response:
+        """The signer's invocation if they organize their organization now, else the page
+        that refuses them (or says their role could not be checked)."""
         try:
             inv = await self.organizer(signer)
         except RolesUnavailable as exc:
             return _unavailable(exc.platform)
-        if inv is None:
-            return _not_organizer()
+        return _not_organizer() if inv is None else inv
+
+    async def _org_name(self, signer: Signer) -> str | web.Response:
+        """The name of the signer's organization if they organize it now, else the page that
+        refuses them (or says their role could not be checked)."""
+        inv = await self._organizer_or_page(signer)
+        if isinstance(inv, web.Response):
+            return inv
         return self.app.services.orgs.by_id(signer.org_id)[0].name
 
     async def session(self, request: web.Request) -> tuple[Signer, str, int] | web.Response:
@@ -263,12 +269,9 @@ class DashboardAuth:
         if isinstance(found, web.Response):
             return found
         signer, token, count = found
-        try:
-            inv = await self.organizer(signer)
-        except RolesUnavailable as exc:
-            return _unavailable(exc.platform)
-        if inv is None:
-            return _not_organizer()
+        inv = await self._organizer_or_page(signer)
+        if isinstance(inv, web.Response):
+            return inv
         org_name = self.app.services.orgs.by_id(signer.org_id)[0].name
         return Visitor(signer, token, inv, org_name, count)
 
