@@ -63,7 +63,7 @@ CONNECT_WAIT = 10.0
 #: the most units of work one SQLite COMMIT takes in (group commit)
 GROUP_MAX_UNITS = 64
 #: how long after a group began, in seconds, it stops taking in more units of work
-GROUP_MAX_AGE = 0.005
+GROUP_MAX_AGE = 0.02
 
 
 class DatabaseError(Exception):
