@@ -196,7 +196,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
+        """One unit of work: committed when the block ends, rolled back if it raises. On
+        SQLite it may share its COMMIT with the units queued behind it (see the module's
+        docstring); the block returns once that COMMIT is done."""
         if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 yield conn

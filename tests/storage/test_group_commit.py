@@ -21,6 +21,7 @@ from storage import db as db_module
 from storage import members
 from storage import orgs as org_store
 from storage.db import Database
+from tests.support import ok, start_bot
 
 CHILD = Path(__file__).with_name("group_commit_child.py")
 
@@ -394,4 +395,52 @@ async def test_postgresql_keeps_one_transaction_per_unit(pg_url: tuple[str, str]
             found = set((await conn.execute(text("SELECT tag FROM items"))).scalars())
         assert found == {"u0", "u2", "u3"}
     finally:
+        await db.dispose()
+
+
+async def test_a_command_remembers_its_member_only_after_the_shared_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "GROUP_MAX_AGE", 3600.0)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await db.upgrade()
+    bot = await start_bot(db)
+    try:
+        org = bot.app.services.orgs.lookup("console", "demo")
+        assert org is not None
+        cache = bot.app.services.members
+        go = asyncio.Event()
+        seen: dict[str, object] = {}
+
+        async def queued(count: int) -> None:
+            # Until ``count`` units wait for the writer (the dispatcher awaits before its
+            # unit of work begins, so the order of the tasks alone does not say).
+            async with asyncio.timeout(10):
+                while db._waiting < count:  # noqa: ASYNC110 -- a count, no event to wait on
+                    await asyncio.sleep(0.001)
+
+        async def holder() -> None:
+            async with db.transaction():
+                await go.wait()
+
+        async def after_the_command() -> None:
+            async with db.transaction():
+                # The command's block has ended (its savepoint released), not its group.
+                seen["cached"] = cache.get("console", "ana", org[0].id, "Ana")
+                seen["answered"] = command.done()
+
+        holding = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        command = asyncio.create_task(ok(bot, "ana", "/profile state:IL"))
+        await queued(1)
+        checking = asyncio.create_task(after_the_command())
+        await queued(2)
+        go.set()
+        await asyncio.wait_for(asyncio.gather(holding, command, checking), 10)
+
+        assert seen == {"cached": None, "answered": False}
+        cached = cache.get("console", "ana", org[0].id, "Ana")
+        assert cached is not None and cached.display_name == "Ana"
+    finally:
+        await bot.app.stop()
         await db.dispose()
