@@ -3,7 +3,17 @@
 SQLite (through aiosqlite) runs in WAL mode with a busy timeout and foreign keys on, and
 every write transaction begins with ``BEGIN IMMEDIATE`` behind a process-wide lock, so
 there is one writer at a time and no transaction fails half-way on a lock upgrade.
-PostgreSQL (through asyncpg) is the scale-out path.
+PostgreSQL (through asyncpg) is the scale-out path: one transaction per unit of work.
+
+On SQLite, units of work queued behind the writer share a transaction (group commit):
+each runs in a savepoint of its own, so one that raises rolls back alone, and hands the
+writer to the next one waiting; the last of the group commits for all. A unit's
+``transaction()`` block returns only once that shared COMMIT is done (and raises its
+error in every unit of the group if it fails), so nothing is answered, cached or woken
+for before it is stored. A unit that finds nobody waiting commits at once; a group takes
+in at most ``GROUP_MAX_UNITS`` units and none more once ``GROUP_MAX_AGE`` has passed since
+it began. Readers (``reading()``) have connections of their own and see a group's rows
+only once it has committed.
 
 ``probe`` is the first contact at start-up: whatever keeps the database from being used
 (a folder that does not exist, a file that is not a database, a lock held by another
@@ -21,7 +31,7 @@ import importlib
 import logging
 import socket
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,19 +45,25 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
+    AsyncTransaction,
     async_sessionmaker,
     create_async_engine,
 )
 
-from storage.sqlite_driver import connector
+from storage.sqlite_driver import OneTripConnection, connector
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 _DRIVERS = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
 #: how long start-up waits for another program's lock on a SQLite file, in seconds
 LOCK_WAIT = 5.0
 #: how long start-up waits for PostgreSQL to answer, in seconds
 CONNECT_WAIT = 10.0
+#: the most units of work one SQLite COMMIT takes in (group commit)
+GROUP_MAX_UNITS = 64
+#: how long after a group began, in seconds, it stops taking in more units of work
+GROUP_MAX_AGE = 0.02
 
 
 class DatabaseError(Exception):
@@ -116,6 +132,13 @@ class Database:
         self._write_lock = asyncio.Lock()
         #: SQLite's one writer: a connection kept open for every unit of work
         self._writer: AsyncConnection | None = None
+        #: SQLite: the group commit under way on the writer, if any
+        self._group: _Group | None = None
+        #: SQLite: units of work waiting for the writer
+        self._waiting = 0
+        self._units = 0
+        #: groups being closed (a task holds a reference only while it runs)
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def dialect(self) -> str:
@@ -173,16 +196,152 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
-        if self.is_sqlite:
-            async with self._write_lock:
-                if self._writer is None or self._writer.closed or self._writer.invalidated:
-                    self._writer = await self.engine.connect()
-                async with self._writer.begin():
-                    yield self._writer
-        else:
+        """One unit of work: committed when the block ends, rolled back if it raises. On
+        SQLite it may share its COMMIT with the units queued behind it (see the module's
+        docstring); the block returns once that COMMIT is done."""
+        if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 yield conn
+            return
+        await self._take_writer()
+        try:
+            group = self._group or await self._open_group()
+        except BaseException:
+            self._write_lock.release()
+            raise
+        group.units += 1
+        self._units += 1
+        savepoint = f"rallybot_unit_{self._units}"
+        group.driver.defer(f"SAVEPOINT {savepoint}")
+        try:
+            yield group.writer
+        except BaseException as exc:
+            try:
+                await self._undo(group, savepoint, exc)
+            finally:
+                self._pass_on(group)
+            raise
+        if not group.driver.withdraw(f"SAVEPOINT {savepoint}"):
+            group.driver.defer(f"RELEASE {savepoint}")
+        self._pass_on(group)
+        # Cancelled while waiting, the unit's work still commits (or not) with its group.
+        await asyncio.shield(group.done)
+
+    async def _take_writer(self) -> None:
+        """Wait for SQLite's writer, counted among the units waiting for it."""
+        self._waiting += 1
+        try:
+            await self._write_lock.acquire()
+        except BaseException:
+            self._waiting -= 1
+            if self._group is not None and not self._write_lock.locked() and not self._waiting:
+                # The group was handed on to this unit, which gave up: someone must close it.
+                self._spawn(self._close_open_group())
+            raise
+        self._waiting -= 1
+
+    async def _open_group(self) -> _Group:
+        """Begin a transaction on the writer (opened if need be) for a group of units."""
+        if self._writer is None or self._writer.closed or self._writer.invalidated:
+            self._writer = await self.engine.connect()
+        writer = self._writer
+        if writer.in_transaction():  # a group whose opening was interrupted
+            await writer.rollback()
+        transaction = await writer.begin()
+        driver = writer.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        self._group = _Group(writer, transaction, driver)
+        return self._group
+
+    async def _undo(self, group: _Group, savepoint: str, error: BaseException) -> None:
+        """Roll back what one unit of work wrote, and only that; when SQLite has ended the
+        whole transaction (a full disk, an I/O error), the group is lost with it."""
+        if group.driver.withdraw(f"SAVEPOINT {savepoint}"):
+            return  # it ran no statement
+
+        def rollback_to(conn: sqlite3.Connection) -> bool:
+            if not conn.in_transaction:
+                return False
+            conn.execute(f"ROLLBACK TO {savepoint}")
+            conn.execute(f"RELEASE {savepoint}")
+            return True
+
+        try:
+            kept = await group.driver.run_in_thread(rollback_to)
+        except Exception:
+            kept = False
+        if not kept and group.lost is None:
+            group.lost = error
+
+    def _pass_on(self, group: _Group) -> None:
+        """Called by the unit holding the writer once its block has ended: hand the writer
+        and the open group to the next unit waiting, or close the group."""
+        loop = asyncio.get_running_loop()
+        if (
+            group.lost is None
+            and self._waiting
+            and group.units < GROUP_MAX_UNITS
+            and loop.time() - group.began < GROUP_MAX_AGE
+        ):
+            self._write_lock.release()
+        else:
+            self._spawn(self._close(group))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, group: _Group, *, release: bool = True) -> None:
+        """Commit the group (roll it back when lost), tell its units, and release the writer
+        unless told not to."""
+        error: BaseException | None = group.lost
+        try:
+            if error is None:
+                try:
+                    await group.transaction.commit()
+                except BaseException as exc:
+                    error = exc
+            if error is not None:
+                # Closing the connection rolls back whatever SQLite still holds open.
+                await self._drop_writer(group.writer)
+        finally:
+            group.driver.drop_pending()
+            self._group = None
+            if error is None:
+                group.done.set_result(None)
+            elif isinstance(error, asyncio.CancelledError):
+                group.done.cancel()
+            else:
+                group.done.set_exception(error)
+            if release:
+                self._write_lock.release()
+
+    async def _drop_writer(self, writer: AsyncConnection) -> None:
+        if self._writer is writer:
+            self._writer = None
+        try:
+            await writer.invalidate()
+        except Exception:
+            log.warning("the SQLite writer could not be closed cleanly", exc_info=True)
+
+    async def _close_open_group(self) -> None:
+        """Take the writer and close the group left open on it, if any."""
+        await self._write_lock.acquire()
+        if self._group is not None:
+            await self._close(self._group)
+        else:
+            self._write_lock.release()
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """Hold SQLite's writer lock with no group open on it."""
+        await self._write_lock.acquire()
+        try:
+            if self._group is not None:
+                await self._close(self._group, release=False)
+            yield
+        finally:
+            self._write_lock.release()
 
     @asynccontextmanager
     async def reading(self, *, quiet: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -216,7 +375,7 @@ class Database:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
 
-        async with self._write_lock if self.is_sqlite else _null(), self.engine.begin() as conn:
+        async with self._exclusive() if self.is_sqlite else _null(), self.engine.begin() as conn:
             await conn.run_sync(run)
 
     async def revision(self) -> tuple[str | None, str]:
@@ -239,7 +398,10 @@ class Database:
             )
 
     async def dispose(self) -> None:
-        """Close the writer and every pooled connection."""
+        """Close the writer (once the group on it, if any, has committed) and every pooled
+        connection."""
+        if self._group is not None and not self._write_lock.locked():
+            await self._close_open_group()
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
@@ -247,6 +409,31 @@ class Database:
             await self._quiet.dispose()
             self._quiet = None
         await self.engine.dispose()
+
+
+class _Group:
+    """Units of work sharing one SQLite transaction on the writer (see the module's
+    docstring)."""
+
+    def __init__(
+        self, writer: AsyncConnection, transaction: AsyncTransaction, driver: OneTripConnection
+    ) -> None:
+        self.writer = writer
+        self.transaction = transaction
+        self.driver = driver
+        self.began = asyncio.get_running_loop().time()
+        self.units = 0
+        #: the error that ended the transaction before its COMMIT, if one did
+        self.lost: BaseException | None = None
+        #: done once the group has committed; its error when it did not
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.done.add_done_callback(_seen)
+
+
+def _seen(future: asyncio.Future[None]) -> None:
+    # Every unit of a group may have stopped waiting (cancelled); its error is still known.
+    if not future.cancelled():
+        future.exception()
 
 
 def _sqlite_problem(path: str, exc: sqlite3.DatabaseError) -> str:

@@ -35,11 +35,14 @@ class OneTripCursor:
         return None
 
     async def _run(self, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
-        begin = self._connection.take_pending_begin()
+        ahead = self._connection.take_pending()
+        ran = 0
 
         def trip(conn: sqlite3.Connection) -> tuple[Any, list[Any], int, int | None]:
-            if begin:
-                conn.execute(begin)
+            nonlocal ran
+            for statement in ahead:
+                conn.execute(statement)
+                ran += 1
             cursor = conn.cursor()
             try:
                 call(cursor)
@@ -49,7 +52,13 @@ class OneTripCursor:
             finally:
                 cursor.close()
 
-        result = await self._connection.run_in_thread(trip)
+        try:
+            result = await self._connection.run_in_thread(trip)
+        except Exception:
+            # The trip ran and stopped at a statement; those kept ahead of it that did not
+            # run go ahead of the next one (a BEGIN IMMEDIATE that timed out is sent again).
+            self._connection.restore(ahead[ran:])
+            raise
         self.description, self._rows, self.rowcount, self.lastrowid = result
         return self
 
@@ -89,18 +98,40 @@ class OneTripConnection(aiosqlite.Connection):
 
     ``defer_begin`` keeps a BEGIN until the transaction's first statement and sends both in
     one trip; a transaction that runs no statement never begins, and its COMMIT is a no-op.
+    ``defer`` does the same for the statements that open and close a unit of work's savepoint
+    in a group commit, so a savepoint costs no trip of its own.
     """
 
-    _pending_begin: str | None = None
+    _pending: tuple[str, ...] = ()
 
     def defer_begin(self, statement: str) -> None:
-        """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip."""
-        self._pending_begin = statement
+        """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip; it
+        replaces whatever was kept for a transaction that ran no statement."""
+        self._pending = (statement,)
 
-    def take_pending_begin(self) -> str | None:
-        """The deferred BEGIN, if any, now owned by the caller."""
-        begin, self._pending_begin = self._pending_begin, None
-        return begin
+    def defer(self, statement: str) -> None:
+        """Send ``statement`` ahead of the next one, after those already kept."""
+        self._pending = (*self._pending, statement)
+
+    def withdraw(self, statement: str) -> bool:
+        """Keep ``statement`` from being sent; True if it had not been sent yet."""
+        if statement not in self._pending:
+            return False
+        self._pending = tuple(s for s in self._pending if s != statement)
+        return True
+
+    def drop_pending(self) -> None:
+        """Forget every statement kept (the transaction they belonged to has ended)."""
+        self._pending = ()
+
+    def restore(self, statements: Sequence[str]) -> None:
+        """Keep ``statements`` again, ahead of any kept since (they did not run)."""
+        self._pending = (*statements, *self._pending)
+
+    def take_pending(self) -> tuple[str, ...]:
+        """The statements kept to go ahead of the next one, now owned by the caller."""
+        pending, self._pending = self._pending, ()
+        return pending
 
     async def run_in_thread(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn(sqlite3_connection)`` in the connection's thread."""
