@@ -69,7 +69,7 @@ async def vote_burst(db: Database, members: int) -> dict[str, float]:
         every_vote(),
         count="SELECT count(*) FROM poll_ballots",
         insert="INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
-        rows=((f"bench{n:060d}",) for n in range(2 * members)),
+        rows=((f"bench{n:059d}",) for n in range(2 * members)),
         expected=members,
         shortfall=f"{{stored}} ballots stored for {members} members",
     )
