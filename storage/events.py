@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.csvfile import write_csv
@@ -216,9 +216,22 @@ async def get_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
     return None if row is None else from_row(EventRecord, row)
 
 
-async def lock_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
+def one_writer(conn: AsyncConnection) -> bool:
+    """Whether ``conn``'s unit of work holds the database's one write lock since its first
+    statement (SQLite, whose write transactions begin IMMEDIATE): what it read is then
+    still current, and reading it again under a row lock would find the same."""
+    return conn.dialect.name == "sqlite"
+
+
+async def lock_event(
+    conn: AsyncConnection, event_id: int, *, read: EventRecord | None = None
+) -> EventRecord | None:
     """One event, its row locked until the unit of work ends (PostgreSQL; SQLite has one
-    writer already): answers to it are then counted and changed one at a time."""
+    writer already): answers to it are then counted and changed one at a time. An event
+    ``read`` earlier in the same unit of work comes back as it is where that read is still
+    current (``one_writer``)."""
+    if read is not None and read.id == event_id and one_writer(conn):
+        return read
     row = (
         await conn.execute(
             select(*_EVENT_COLUMNS).where(_events.c.id == event_id).with_for_update()
@@ -288,22 +301,18 @@ async def get_rsvp(conn: AsyncConnection, event_id: int, member_id: int) -> Rsvp
     return None if row is None else from_row(RsvpRecord, row)
 
 
+# The places taken and the highest waitlist number given, in one statement.
+_SEATS = select(
+    func.count().filter(_rsvps.c.status == SEATED), func.max(_rsvps.c.waitlist_seq)
+).where(_rsvps.c.event_id == bindparam("event_id"))
+
+
 async def _going(conn: AsyncConnection, event_id: int) -> int:
     return (
         await conn.execute(
             select(func.count()).where(_rsvps.c.event_id == event_id, _rsvps.c.status == SEATED)
         )
     ).scalar_one()
-
-
-async def _last_in_line(conn: AsyncConnection, event_id: int) -> int:
-    """The highest waitlist number an event has given (0 if none)."""
-    found = (
-        await conn.execute(
-            select(func.max(_rsvps.c.waitlist_seq)).where(_rsvps.c.event_id == event_id)
-        )
-    ).scalar_one_or_none()
-    return found or 0
 
 
 async def position(conn: AsyncConnection, event_id: int, member_id: int) -> int | None:
@@ -376,10 +385,10 @@ async def answer(
     previous = before.status if before else None
     new = status
     seq = before.waitlist_seq if before else None
-    if status == SEATED and previous not in (SEATED, WAITLISTED):
-        full = event.capacity is not None and await _going(conn, event.id) >= event.capacity
-        if full:
-            new, seq = WAITLISTED, await _last_in_line(conn, event.id) + 1
+    if status == SEATED and previous not in (SEATED, WAITLISTED) and event.capacity is not None:
+        going, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
+        if going >= event.capacity:
+            new, seq = WAITLISTED, (last or 0) + 1
     elif status == SEATED:
         new = previous  # already going, or keeps their place in line
     if new != WAITLISTED:

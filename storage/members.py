@@ -173,6 +173,15 @@ async def ensure_member(
     conn: AsyncConnection, platform: str, user_id: str, display_name: str, org_id: int
 ) -> MemberRecord:
     """The member behind a platform account, stored now if new, and in the organization."""
+    member, _ = await find_or_create_member(conn, platform, user_id, display_name, org_id)
+    return member
+
+
+async def find_or_create_member(
+    conn: AsyncConnection, platform: str, user_id: str, display_name: str, org_id: int
+) -> tuple[MemberRecord, ProfileRecord | None]:
+    """As ``ensure_member``, with the member's profile as stored when the member was stored
+    now (None for a member found)."""
     row = (
         await conn.execute(
             _FIND_IDENTITY_IN_ORG,
@@ -180,8 +189,7 @@ async def ensure_member(
         )
     ).first()
     if row is None:
-        member, _ = await create_member(conn, platform, user_id, display_name, org_id)
-        return member
+        return await create_member(conn, platform, user_id, display_name, org_id)
     identity_id, member_id, known_name, in_org = row
     if in_org is None:
         await _join_org(conn, org_id, platform, user_id, member_id)
@@ -189,7 +197,7 @@ async def ensure_member(
         names = {"identity_id": identity_id, "member_id": member_id, "display_name": display_name}
         await conn.execute(_RENAME_IDENTITY, names)
         await conn.execute(_RENAME_MEMBER, names)
-    return MemberRecord(member_id, display_name or known_name, identity_id)
+    return MemberRecord(member_id, display_name or known_name, identity_id), None
 
 
 async def create_member(
