@@ -385,10 +385,11 @@ async def answer(
     previous = before.status if before else None
     new = status
     seq = before.waitlist_seq if before else None
-    if status == SEATED and previous not in (SEATED, WAITLISTED) and event.capacity is not None:
-        going, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
-        if going >= event.capacity:
-            new, seq = WAITLISTED, (last or 0) + 1
+    if status == SEATED and previous not in (SEATED, WAITLISTED):
+        if event.capacity is not None:
+            going, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
+            if going >= event.capacity:
+                new, seq = WAITLISTED, (last or 0) + 1
     elif status == SEATED:
         new = previous  # already going, or keeps their place in line
     if new != WAITLISTED:
