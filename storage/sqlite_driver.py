@@ -5,6 +5,15 @@ thread. SQLAlchemy's adapter makes four for each query (open a cursor, execute, 
 close); this connection's cursor does the whole statement in one, which is most of what a
 short command costs. It is handed to SQLAlchemy through ``create_async_engine``'s
 documented ``async_creator`` hook; everything else is aiosqlite's own connection.
+
+Inside a write transaction the trip is not needed at all. Once ``BEGIN IMMEDIATE`` has
+returned, the connection holds the database's one write lock (in WAL mode readers never
+block it), so no statement until the transaction ends can wait for a lock: each takes
+SQLite tens of microseconds, while a trip to the thread and back costs several times that
+in thread hand-offs. Those statements run where they are called. What may wait stays in the
+thread: the ``BEGIN IMMEDIATE`` (another program may hold the lock), ``COMMIT`` (it may
+checkpoint the log to disk), statements run for many rows at once (``executemany``), and
+every statement of a reading transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
+
+#: how a write transaction begins: it holds the write lock once this returns
+WRITE_BEGIN = "BEGIN IMMEDIATE"
 
 
 class OneTripCursor:
@@ -34,12 +46,16 @@ class OneTripCursor:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def _run(self, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
-        begin = self._connection.take_pending_begin()
+    async def _run(
+        self, call: Callable[[sqlite3.Cursor], Any], *, short: bool = True
+    ) -> OneTripCursor:
+        connection = self._connection
+        begin = connection.take_pending_begin()
 
         def trip(conn: sqlite3.Connection) -> tuple[Any, list[Any], int, int | None]:
             if begin:
                 conn.execute(begin)
+                connection.writing = begin == WRITE_BEGIN
             cursor = conn.cursor()
             try:
                 call(cursor)
@@ -49,7 +65,10 @@ class OneTripCursor:
             finally:
                 cursor.close()
 
-        result = await self._connection.run_in_thread(trip)
+        if short and begin is None and connection.writing:
+            result = trip(connection.sqlite)
+        else:
+            result = await connection.run_in_thread(trip)
         self.description, self._rows, self.rowcount, self.lastrowid = result
         return self
 
@@ -60,9 +79,9 @@ class OneTripCursor:
         return await self._run(lambda c: c.execute(sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
-        """Run one statement for each set of parameters."""
+        """Run one statement for each set of parameters (in the thread: there may be many)."""
         batch = list(parameters)
-        return await self._run(lambda c: c.executemany(sql, batch))
+        return await self._run(lambda c: c.executemany(sql, batch), short=False)
 
     async def fetchall(self) -> list[Any]:
         """The rows of the last statement."""
@@ -92,6 +111,29 @@ class OneTripConnection(aiosqlite.Connection):
     """
 
     _pending_begin: str | None = None
+    #: a write transaction has begun (``WRITE_BEGIN`` returned) and not yet ended: its
+    #: statements run in the caller's thread
+    writing = False
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The SQLite connection itself (opened to be used from either thread, one at a time)."""
+        return self._conn
+
+    async def commit(self) -> None:
+        """End the transaction, keeping its changes (in the thread)."""
+        self.writing = False
+        await super().commit()
+
+    async def rollback(self) -> None:
+        """End the transaction, undoing its changes (in the thread)."""
+        self.writing = False
+        await super().rollback()
+
+    async def close(self) -> None:
+        """Close the connection (in the thread)."""
+        self.writing = False
+        await super().close()
 
     def defer_begin(self, statement: str) -> None:
         """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip."""
@@ -116,7 +158,9 @@ def connector(path: str, timeout: float) -> Callable[[], OneTripConnection]:
 
     def create() -> OneTripConnection:
         connection = OneTripConnection(
-            lambda: sqlite3.connect(path, timeout=timeout, isolation_level=None),
+            lambda: sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
+            ),
             iter_chunk_size=64,
         )
         connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect

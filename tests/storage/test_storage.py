@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import bindparam, insert, inspect, select, text
+from sqlalchemy import bindparam, event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -216,6 +219,91 @@ async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) ->
                 assert count.scalar() == 0
         async with db.reading() as reader:
             assert (await reader.execute(text("SELECT count(*) FROM organizations"))).scalar() == 1
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_statements_after_begin_immediate_run_where_called(tmp_path) -> None:
+    """A write transaction's statements after its first run in the caller's thread; its
+    BEGIN with the first statement, and every statement of a reading one, in SQLite's."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def add_thread_function(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.sqlite.create_function(
+            "thread_id", 0, threading.get_ident
+        )
+
+    here = threading.get_ident()
+    try:
+        async with db.transaction() as conn:
+            first = (await conn.execute(text("SELECT thread_id()"))).scalar()
+            then = (await conn.execute(text("SELECT thread_id()"))).scalar()
+        async with db.transaction() as conn:
+            next_first = (await conn.execute(text("SELECT thread_id()"))).scalar()
+        async with db.reading() as reader:
+            reads = [(await reader.execute(text("SELECT thread_id()"))).scalar() for _ in "ab"]
+    finally:
+        await db.dispose()
+    assert first != here and then == here
+    assert next_first != here
+    assert here not in reads
+
+
+async def test_sqlite_writer_waits_for_another_programs_lock_without_holding_the_loop(
+    tmp_path,
+) -> None:
+    path = tmp_path / "held.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [])
+            await org_store.sync_org(conn, "wi", "Wisconsin", "America/Chicago", [])
+
+    ticker = asyncio.create_task(tick())
+    try:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done() and ticks >= 10  # waiting in SQLite's thread, loop free
+        holder.execute("ROLLBACK")
+        await asyncio.wait_for(writing, 5)
+        async with db.reading() as reader:
+            count = await reader.execute(text("SELECT count(*) FROM organizations"))
+            assert count.scalar() == 2
+    finally:
+        ticker.cancel()
+        holder.close()
+        await db.dispose()
+
+
+async def test_sqlite_write_failing_mid_transaction_leaves_nothing_and_the_next_commits(
+    tmp_path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fail.db'}")
+    await db.upgrade()
+    try:
+        org_id = await _org(db)
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as conn:
+                await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+                await conn.execute(insert(OrgMember).values(org_id=org_id, member_id=1))
+        async with db.transaction() as conn:
+            bea = await members.ensure_member(conn, "slack", "U2", "Bea", org_id)
+        async with db.reading() as reader:
+            names = await reader.execute(select(Member.display_name).order_by(Member.id))
+            assert names.scalars().all() == ["Bea"]
+        assert bea.display_name == "Bea"
     finally:
         await db.dispose()
 
