@@ -210,9 +210,17 @@ async def create_event(conn: AsyncConnection, **values: Any) -> EventRecord:
     return from_row(EventRecord, row)
 
 
+# Statements on the path of every answer are built once; the database layer caches their SQL.
+_GET_EVENT = select(*_EVENT_COLUMNS).where(_events.c.id == bindparam("event_id"))
+_LOCK_EVENT = _GET_EVENT.with_for_update()
+_GET_RSVP = select(*_RSVP_COLUMNS).where(
+    _rsvps.c.event_id == bindparam("event_id"), _rsvps.c.member_id == bindparam("member_id")
+)
+
+
 async def get_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
     """One event."""
-    row = (await conn.execute(select(*_EVENT_COLUMNS).where(_events.c.id == event_id))).first()
+    row = (await conn.execute(_GET_EVENT, {"event_id": event_id})).first()
     return None if row is None else from_row(EventRecord, row)
 
 
@@ -232,11 +240,7 @@ async def lock_event(
     current (``one_writer``)."""
     if read is not None and read.id == event_id and one_writer(conn):
         return read
-    row = (
-        await conn.execute(
-            select(*_EVENT_COLUMNS).where(_events.c.id == event_id).with_for_update()
-        )
-    ).first()
+    row = (await conn.execute(_LOCK_EVENT, {"event_id": event_id})).first()
     return None if row is None else from_row(EventRecord, row)
 
 
@@ -291,16 +295,12 @@ async def counts_of(conn: AsyncConnection, event_ids: list[int]) -> dict[int, Co
 
 async def get_rsvp(conn: AsyncConnection, event_id: int, member_id: int) -> RsvpRecord | None:
     """A member's answer to an event."""
-    row = (
-        await conn.execute(
-            select(*_RSVP_COLUMNS).where(
-                _rsvps.c.event_id == event_id, _rsvps.c.member_id == member_id
-            )
-        )
-    ).first()
+    row = (await conn.execute(_GET_RSVP, {"event_id": event_id, "member_id": member_id})).first()
     return None if row is None else from_row(RsvpRecord, row)
 
 
+# A new answer: the columns given are bound by name (the compiled SQL is cached per set).
+_INSERT_RSVP = insert(_rsvps)
 # The places taken and the highest waitlist number given, in one statement.
 _SEATS = select(
     func.count().filter(_rsvps.c.status == SEATED), func.max(_rsvps.c.waitlist_seq)
@@ -398,9 +398,9 @@ async def answer(
     values = {"status": new, "platform": platform, "waitlist_seq": seq, **given}
     if before is None:
         await conn.execute(
-            insert(_rsvps).values(
-                event_id=event.id, member_id=member_id, created_at=now, updated_at=now, **values
-            )
+            _INSERT_RSVP,
+            {"event_id": event.id, "member_id": member_id, "created_at": now, "updated_at": now}
+            | values,
         )
     elif new != previous or given:
         if new == previous:

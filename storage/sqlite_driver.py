@@ -11,9 +11,10 @@ returned, the connection holds the database's one write lock (in WAL mode reader
 block it), so no statement until the transaction ends can wait for a lock: each takes
 SQLite tens of microseconds, while a trip to the thread and back costs several times that
 in thread hand-offs. Those statements run where they are called. What may wait stays in the
-thread: the ``BEGIN IMMEDIATE`` (another program may hold the lock), ``COMMIT`` (it may
+thread: the ``BEGIN IMMEDIATE`` (another program may hold the lock), its ``COMMIT`` (it may
 checkpoint the log to disk), statements run for many rows at once (``executemany``), and
-every statement of a reading transaction.
+every statement of a reading transaction (which may read many rows); that one's ``COMMIT``,
+which only lets go of its snapshot, does not need the thread either.
 """
 
 from __future__ import annotations
@@ -121,9 +122,14 @@ class OneTripConnection(aiosqlite.Connection):
         return self._conn
 
     async def commit(self) -> None:
-        """End the transaction, keeping its changes (in the thread)."""
-        self.writing = False
-        await super().commit()
+        """End the transaction, keeping its changes: in the thread for a write transaction
+        (it may checkpoint the log to disk); where called for a reading one, which only lets
+        go of its snapshot."""
+        if self.writing:
+            self.writing = False
+            await super().commit()
+        else:
+            self._conn.commit()
 
     async def rollback(self) -> None:
         """End the transaction, undoing its changes (in the thread)."""
