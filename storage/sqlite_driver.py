@@ -10,11 +10,13 @@ Inside a write transaction the trip is not needed at all. Once ``BEGIN IMMEDIATE
 returned, the connection holds the database's one write lock (in WAL mode readers never
 block it), so no statement until the transaction ends can wait for a lock: each takes
 SQLite tens of microseconds, while a trip to the thread and back costs several times that
-in thread hand-offs. Those statements run where they are called. What may wait stays in the
-thread: the ``BEGIN IMMEDIATE`` (another program may hold the lock), its ``COMMIT`` (it may
-checkpoint the log to disk), statements run for many rows at once (``executemany``), and
-every statement of a reading transaction (which may read many rows); that one's ``COMMIT``,
-which only lets go of its snapshot, does not need the thread either.
+in thread hand-offs. Those statements run where they are called, and so does the
+``BEGIN IMMEDIATE`` itself when the lock is free (tried without waiting). What may wait
+stays in the thread: a ``BEGIN IMMEDIATE`` while another program holds the lock, the write
+transaction's ``COMMIT`` (it may checkpoint the log to disk), statements run for many rows
+at once (``executemany``), and every statement of a reading transaction (which may read
+many rows); that one's ``COMMIT``, which only lets go of its snapshot, does not need the
+thread either.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class OneTripCursor:
     ) -> OneTripCursor:
         connection = self._connection
         begin = connection.take_pending_begin()
+        if begin == WRITE_BEGIN and short and connection.begin_if_free():
+            begin = None
 
         def trip(conn: sqlite3.Connection) -> tuple[Any, list[Any], int, int | None]:
             if begin:
@@ -112,6 +116,8 @@ class OneTripConnection(aiosqlite.Connection):
     """
 
     _pending_begin: str | None = None
+    #: the connection's own busy timeout in milliseconds, read when first needed
+    _busy_timeout: int | None = None
     #: a write transaction has begun (``WRITE_BEGIN`` returned) and not yet ended: its
     #: statements run in the caller's thread
     writing = False
@@ -140,6 +146,25 @@ class OneTripConnection(aiosqlite.Connection):
         """Close the connection (in the thread)."""
         self.writing = False
         await super().close()
+
+    def begin_if_free(self) -> bool:
+        """Begin a write transaction where called if the write lock is free this instant
+        (as it is unless another program holds it): True if begun. Otherwise nothing has
+        changed, and the BEGIN is to wait for the lock in the thread."""
+        conn = self._conn
+        if self._busy_timeout is None:
+            self._busy_timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute(WRITE_BEGIN)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
+        self.writing = True
+        return True
 
     def defer_begin(self, statement: str) -> None:
         """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip."""

@@ -223,9 +223,9 @@ async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) ->
         await db.dispose()
 
 
-async def test_sqlite_statements_after_begin_immediate_run_where_called(tmp_path) -> None:
-    """A write transaction's statements after its first run in the caller's thread; its
-    BEGIN with the first statement, and every statement of a reading one, in SQLite's."""
+async def test_sqlite_writes_run_where_called_and_reads_in_sqlites_thread(tmp_path) -> None:
+    """With the write lock free, a write transaction (its BEGIN IMMEDIATE included) runs in
+    the caller's thread; a reading transaction's statements run in SQLite's."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
 
     @event.listens_for(db.engine.sync_engine, "connect")
@@ -236,17 +236,17 @@ async def test_sqlite_statements_after_begin_immediate_run_where_called(tmp_path
 
     here = threading.get_ident()
     try:
-        async with db.transaction() as conn:
-            first = (await conn.execute(text("SELECT thread_id()"))).scalar()
-            then = (await conn.execute(text("SELECT thread_id()"))).scalar()
-        async with db.transaction() as conn:
-            next_first = (await conn.execute(text("SELECT thread_id()"))).scalar()
+        writes = []
+        for _ in "ab":
+            async with db.transaction() as conn:
+                writes += [(await conn.execute(text("SELECT thread_id()"))).scalar() for _ in "ab"]
         async with db.reading() as reader:
             reads = [(await reader.execute(text("SELECT thread_id()"))).scalar() for _ in "ab"]
+        async with db.transaction() as conn:
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
     finally:
         await db.dispose()
-    assert first != here and then == here
-    assert next_first != here
+    assert writes == [here] * 4
     assert here not in reads
 
 
