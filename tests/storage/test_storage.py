@@ -19,7 +19,15 @@ from storage import links, members
 from storage import orgs as org_store
 from storage.db import Database, DatabaseError, alembic_config
 from storage.links import LinkCodeRecord
-from storage.models import ChannelPost, Identity, LayoffReport, Member, OrgMember, Profile
+from storage.models import (
+    ChannelPost,
+    Identity,
+    LayoffReport,
+    Member,
+    OrgMember,
+    PendingOptout,
+    Profile,
+)
 from storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -96,6 +104,38 @@ async def test_members_are_stored_once_per_account(database: Database) -> None:
     async with database.sessions() as session:
         assert len((await session.execute(select(Member))).all()) == 1
         assert len((await session.execute(select(OrgMember))).all()) == 1
+
+
+async def test_a_new_member_is_stored_with_account_place_and_imported_opt_out(
+    database: Database,
+) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as conn:
+        await conn.execute(
+            insert(PendingOptout).values(
+                org_id=org_id,
+                platform="slack",
+                account="U9",
+                display_name="Dee",
+                imported_at=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+        )
+        ana, ana_profile = await members.create_member(conn, "slack", "U1", "Ana", org_id)
+        dee, dee_profile = await members.create_member(conn, "slack", "U9", "Dee", org_id)
+    assert ana_profile == members.ProfileRecord(ana.id) and ana_profile.alert_dms
+    assert dee_profile.member_id == dee.id and not dee_profile.alert_dms
+    async with database.reading() as conn:
+        assert await members.find_member(conn, "slack", "U1") == ana
+        assert await members.find_member(conn, "slack", "U9") == dee
+        assert await members.org_ids_of(conn, dee.id) == [org_id]
+        assert not (await members.profile(conn, dee.id)).alert_dms
+        assert (await conn.execute(select(PendingOptout))).all() == []
+    # the account's unique key refuses a second member for it, and nothing of it stays
+    with pytest.raises(IntegrityError):
+        async with database.transaction() as conn:
+            await members.create_member(conn, "slack", "U1", "Ana again", org_id)
+    async with database.sessions() as session:
+        assert len((await session.execute(select(Member))).all()) == 2
 
 
 async def test_identity_is_unique_per_platform_account(database: Database) -> None:
