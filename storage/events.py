@@ -301,9 +301,12 @@ async def get_rsvp(conn: AsyncConnection, event_id: int, member_id: int) -> Rsvp
 
 # A new answer: the columns given are bound by name (the compiled SQL is cached per set).
 _INSERT_RSVP = insert(_rsvps)
-# The places taken and the highest waitlist number given, in one statement.
+# The places taken, the members waiting and the highest waitlist number given, in one
+# statement.
 _SEATS = select(
-    func.count().filter(_rsvps.c.status == SEATED), func.max(_rsvps.c.waitlist_seq)
+    func.count().filter(_rsvps.c.status == SEATED),
+    func.count().filter(_rsvps.c.status == WAITLISTED),
+    func.max(_rsvps.c.waitlist_seq),
 ).where(_rsvps.c.event_id == bindparam("event_id"))
 
 
@@ -385,11 +388,13 @@ async def answer(
     previous = before.status if before else None
     new = status
     seq = before.waitlist_seq if before else None
+    place = None
     if status == SEATED and previous not in (SEATED, WAITLISTED):
         if event.capacity is not None:
-            going, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
+            going, waiting, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
             if going >= event.capacity:
-                new, seq = WAITLISTED, (last or 0) + 1
+                # last in line: behind everyone waiting, whose numbers are all lower
+                new, seq, place = WAITLISTED, (last or 0) + 1, waiting + 1
     elif status == SEATED:
         new = previous  # already going, or keeps their place in line
     if new != WAITLISTED:
@@ -411,7 +416,8 @@ async def answer(
             .values(updated_at=now, **values)
         )
     promoted = await promote(conn, event, now) if previous == SEATED and new != SEATED else ()
-    place = await position(conn, event.id, member_id) if new == WAITLISTED else None
+    if new == WAITLISTED and place is None:
+        place = await position(conn, event.id, member_id)
     return Outcome(new, previous, place, promoted)
 
 
