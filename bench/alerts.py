@@ -4,8 +4,10 @@
 70 % verified, over 50 states, 5 library types and 5 years): the first call (chart drawn)
 and the median of 20 more, against a bare aiosqlite query counting the same rows in the same
 run. (2) 1,000 members sign one alert at once (asyncio tasks through the dispatcher): time
-per sign-on (p50, p99) and in all, against 1,000 bare aiosqlite one-row inserts done one by
-one in the same run. The last line is JSON.
+per sign-on (p50, p99) and in all, against 1,000 bare one-row insert transactions started at
+once on the same database in the same run (their total and p99). ``--db
+postgresql+asyncpg://…`` runs the burst on PostgreSQL (a schema of its own). The last line
+is JSON.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bench.benchdb import bench_database  # noqa: E402
 from bench.common import (  # noqa: E402
     burst_figures,
     burst_json,
+    burst_line,
     counts_parser,
     person,
     start_app,
@@ -95,8 +99,8 @@ async def layoff_stats(path: Path, count: int) -> dict[str, float]:
     return {"cold_s": cold, "warm_s": statistics.median(warm), "raw_s": statistics.median(raw)}
 
 
-async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
-    app = await start_app(Database(f"sqlite+aiosqlite:///{path}"))
+async def sign_on_burst(db: Database, members: int) -> dict[str, float]:
+    app = await start_app(db)
     dispatch = app.dispatcher
     organizer = person("olu", "organizer")
     await dispatch.handle_text(
@@ -117,7 +121,6 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
 
     return await burst_figures(
         app,
-        path,
         asyncio.gather(*(sign(who) for who in people)),
         count="SELECT count(*) FROM alert_responses WHERE kind = 'signed'",
         insert="INSERT INTO alert_responses (alert_id, member_id, kind, platform, created_at)"
@@ -129,24 +132,31 @@ async def sign_on_burst(path: Path, members: int) -> dict[str, float]:
 
 
 async def main() -> None:
-    args = counts_parser(__doc__, reports=100_000, signers=1000).parse_args()
+    args = counts_parser(
+        __doc__,
+        db_help="a database URL for the burst (default: a SQLite file)",
+        reports=100_000,
+        signers=1000,
+    ).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         stats = await layoff_stats(Path(tmp) / "stats.db", args.reports)
-        burst = await sign_on_burst(Path(tmp) / "burst.db", args.signers)
+        async with bench_database(args.db, Path(tmp)) as db:
+            burst = await sign_on_burst(db, args.signers)
+            backend = db.dialect
     print(
         f"/layoff stats over {args.reports:,} reports: first {stats['cold_s'] * 1000:.0f} ms "
         f"(chart drawn), then {stats['warm_s'] * 1000:.0f} ms; a bare count of the verified "
         f"rows: {stats['raw_s'] * 1000:.0f} ms"
     )
     print(
-        f"{args.signers:,} sign-ons at once: all stored after {burst['total_s']:.2f} s, "
-        f"p50 {burst['p50_s'] * 1000:.0f} ms, p99 {burst['p99_s'] * 1000:.0f} ms per sign-on; "
-        f"as many bare one-row insert transactions: {burst['raw_s']:.2f} s"
+        f"{args.signers:,} sign-ons at once ({backend}): "
+        + burst_line(burst, "all stored", "sign-on")
     )
     print(
         json.dumps(
             {
                 "bench": "alerts",
+                "db": backend,
                 "signers": args.signers,
                 "signed": burst["stored"],
                 **burst_json(burst, "sign"),

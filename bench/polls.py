@@ -1,10 +1,12 @@
 """Benchmark: a burst of 1,000 anonymous ballots, and instant runoff over 100,000 ballots.
 
 (1) 1,000 members vote at once in an anonymous ranked poll (asyncio tasks through the
-dispatcher, on a SQLite file), each a second time right after to change their ballot: time
-per vote (p50, p99) and in all, against 2,000 bare aiosqlite one-row insert transactions in
-the same run. (2) ``instant_runoff`` over 100,000 random ranked ballots of 20 options, against
-a plain first-choice count of the same ballots in the same run. The last line is JSON.
+dispatcher), each a second time right after to change their ballot: time per vote (p50, p99)
+and in all, against 2,000 bare one-row insert transactions started at once on the same
+database in the same run (their total and p99); ``--db postgresql+asyncpg://…`` runs it on
+PostgreSQL (a schema of its own). (2) ``instant_runoff`` over 100,000 random ranked ballots
+of 20 options, against a plain first-choice count of the same ballots in the same run. The
+last line is JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import burst_figures, burst_json, counts_parser, person, start_app  # noqa: E402
+from bench.benchdb import bench_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    burst_figures,
+    burst_json,
+    burst_line,
+    counts_parser,
+    person,
+    start_app,
+)
 from bot.config import Config, PollsConfig, demo_org  # noqa: E402
 from commands.polls.count import instant_runoff, plurality  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -28,9 +38,9 @@ from storage.db import Database  # noqa: E402
 OPTIONS = ("Compensation", "Benefits", "PD funding", "Power", "MLIS pathways", "Credentials")
 
 
-async def vote_burst(path: Path, members: int) -> dict[str, float]:
+async def vote_burst(db: Database, members: int) -> dict[str, float]:
     config = Config(orgs=[demo_org()], polls=PollsConfig(ballot_secret="bench-secret-0123456789"))
-    app = await start_app(Database(f"sqlite+aiosqlite:///{path}"), config)
+    app = await start_app(db, config)
     dispatch = app.dispatcher
     await dispatch.handle_text(
         person("olu", "organizer"),
@@ -56,11 +66,10 @@ async def vote_burst(path: Path, members: int) -> dict[str, float]:
 
     return await burst_figures(
         app,
-        path,
         every_vote(),
         count="SELECT count(*) FROM poll_ballots",
         insert="INSERT INTO poll_ballots (poll_id, voter_key, choices) VALUES (1, ?, '[0]')",
-        rows=((f"bench{n:060d}",) for n in range(2 * members)),
+        rows=((f"bench{n:059d}",) for n in range(2 * members)),
         expected=members,
         shortfall=f"{{stored}} ballots stored for {members} members",
     )
@@ -84,15 +93,20 @@ def runoff_count(ballots: int, options: int) -> dict[str, float]:
 
 
 async def main() -> None:
-    args = counts_parser(__doc__, voters=1000, ballots=100_000).parse_args()
+    args = counts_parser(
+        __doc__,
+        db_help="a database URL for the burst (default: a SQLite file)",
+        voters=1000,
+        ballots=100_000,
+    ).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        burst = await vote_burst(Path(tmp) / "burst.db", args.voters)
+        async with bench_database(args.db, Path(tmp)) as db:
+            burst = await vote_burst(db, args.voters)
+            backend = db.dialect
     count = runoff_count(args.ballots, 20)
     print(
-        f"{args.voters:,} members voting twice at once: {burst['stored']:,} ballots stored after "
-        f"{burst['total_s']:.2f} s, p50 {burst['p50_s'] * 1000:.0f} ms, "
-        f"p99 {burst['p99_s'] * 1000:.0f} ms per vote; as many bare one-row insert "
-        f"transactions: {burst['raw_s']:.2f} s"
+        f"{args.voters:,} members voting twice at once ({backend}): "
+        + burst_line(burst, f"{burst['stored']:,} ballots stored", "vote")
     )
     print(
         f"instant runoff over {args.ballots:,} ballots of 20 options: "
@@ -103,6 +117,7 @@ async def main() -> None:
         json.dumps(
             {
                 "bench": "polls",
+                "db": backend,
                 "voters": args.voters,
                 "ballots_stored": burst["stored"],
                 **burst_json(burst, "vote"),

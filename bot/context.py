@@ -9,7 +9,7 @@ from bot.config import DISCORD_ROLE_ID
 from bot.registry import Role
 from bot.unit import UnitOfWork
 from storage import audit, members, orgs
-from storage.members import MemberRecord
+from storage.members import MemberRecord, ProfileRecord
 from storage.orgs import OrgRecord
 
 if TYPE_CHECKING:
@@ -79,6 +79,10 @@ class Context(UnitOfWork):
     _role_checked: bool = field(default=False, repr=False)
     #: the member was looked up in this unit of work and may be cached once it commits
     _remember: bool = field(default=False, repr=False)
+    #: the database was asked for the member in this unit of work and had none
+    _absent: bool = field(default=False, repr=False)
+    #: the profile of a member stored by this unit of work, as stored
+    _new_profile: ProfileRecord | None = field(default=None, repr=False)
 
     @property
     def platform(self) -> str:
@@ -94,12 +98,32 @@ class Context(UnitOfWork):
             cached = cache.get(inv.platform, inv.user_id, self.org.id, name)
             if cached is not None:
                 self._member = cached
+            elif self._absent:
+                # asked already in this unit of work: new, so stored without asking again
+                self._member, self._new_profile = await members.create_member(
+                    self.conn, inv.platform, inv.user_id, name, self.org.id
+                )
+                self._remember = True
             else:
-                self._member = await members.ensure_member(
+                self._member, self._new_profile = await members.find_or_create_member(
                     self.conn, inv.platform, inv.user_id, name, self.org.id
                 )
                 self._remember = True
         return self._member
+
+    @property
+    def member_is_new(self) -> bool:
+        """The member was stored by this unit of work (their first stored action): they have
+        no answers, ballots or other records yet."""
+        return self._new_profile is not None
+
+    async def profile(self) -> ProfileRecord:
+        """The member's profile (``member`` first): as stored if this unit of work stored
+        the member, else read."""
+        member = await self.member()
+        if self._new_profile is not None:
+            return self._new_profile
+        return await members.profile(self.conn, member.id)
 
     async def existing_member(self) -> MemberRecord | None:
         """The person as a member if already stored; stores nothing."""
@@ -110,8 +134,9 @@ class Context(UnitOfWork):
             )
             if cached is not None:
                 self._member = cached
-            else:
+            elif not self._absent:
                 self._member = await members.find_member(self.conn, inv.platform, inv.user_id)
+                self._absent = self._member is None
         return self._member
 
     def forget_member(self, member_id: int) -> None:

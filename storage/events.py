@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.csvfile import write_csv
@@ -210,20 +210,37 @@ async def create_event(conn: AsyncConnection, **values: Any) -> EventRecord:
     return from_row(EventRecord, row)
 
 
+# Statements on the path of every answer are built once; the database layer caches their SQL.
+_GET_EVENT = select(*_EVENT_COLUMNS).where(_events.c.id == bindparam("event_id"))
+_LOCK_EVENT = _GET_EVENT.with_for_update()
+_GET_RSVP = select(*_RSVP_COLUMNS).where(
+    _rsvps.c.event_id == bindparam("event_id"), _rsvps.c.member_id == bindparam("member_id")
+)
+
+
 async def get_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
     """One event."""
-    row = (await conn.execute(select(*_EVENT_COLUMNS).where(_events.c.id == event_id))).first()
+    row = (await conn.execute(_GET_EVENT, {"event_id": event_id})).first()
     return None if row is None else from_row(EventRecord, row)
 
 
-async def lock_event(conn: AsyncConnection, event_id: int) -> EventRecord | None:
+def one_writer(conn: AsyncConnection) -> bool:
+    """Whether ``conn``'s unit of work holds the database's one write lock since its first
+    statement (SQLite, whose write transactions begin IMMEDIATE): what it read is then
+    still current, and reading it again under a row lock would find the same."""
+    return conn.dialect.name == "sqlite"
+
+
+async def lock_event(
+    conn: AsyncConnection, event_id: int, *, read: EventRecord | None = None
+) -> EventRecord | None:
     """One event, its row locked until the unit of work ends (PostgreSQL; SQLite has one
-    writer already): answers to it are then counted and changed one at a time."""
-    row = (
-        await conn.execute(
-            select(*_EVENT_COLUMNS).where(_events.c.id == event_id).with_for_update()
-        )
-    ).first()
+    writer already): answers to it are then counted and changed one at a time. An event
+    ``read`` earlier in the same unit of work comes back as it is where that read is still
+    current (``one_writer``)."""
+    if read is not None and read.id == event_id and one_writer(conn):
+        return read
+    row = (await conn.execute(_LOCK_EVENT, {"event_id": event_id})).first()
     return None if row is None else from_row(EventRecord, row)
 
 
@@ -278,14 +295,19 @@ async def counts_of(conn: AsyncConnection, event_ids: list[int]) -> dict[int, Co
 
 async def get_rsvp(conn: AsyncConnection, event_id: int, member_id: int) -> RsvpRecord | None:
     """A member's answer to an event."""
-    row = (
-        await conn.execute(
-            select(*_RSVP_COLUMNS).where(
-                _rsvps.c.event_id == event_id, _rsvps.c.member_id == member_id
-            )
-        )
-    ).first()
+    row = (await conn.execute(_GET_RSVP, {"event_id": event_id, "member_id": member_id})).first()
     return None if row is None else from_row(RsvpRecord, row)
+
+
+# A new answer: the columns given are bound by name (the compiled SQL is cached per set).
+_INSERT_RSVP = insert(_rsvps)
+# The places taken, the members waiting and the highest waitlist number given, in one
+# statement.
+_SEATS = select(
+    func.count().filter(_rsvps.c.status == SEATED),
+    func.count().filter(_rsvps.c.status == WAITLISTED),
+    func.max(_rsvps.c.waitlist_seq),
+).where(_rsvps.c.event_id == bindparam("event_id"))
 
 
 async def _going(conn: AsyncConnection, event_id: int) -> int:
@@ -294,16 +316,6 @@ async def _going(conn: AsyncConnection, event_id: int) -> int:
             select(func.count()).where(_rsvps.c.event_id == event_id, _rsvps.c.status == SEATED)
         )
     ).scalar_one()
-
-
-async def _last_in_line(conn: AsyncConnection, event_id: int) -> int:
-    """The highest waitlist number an event has given (0 if none)."""
-    found = (
-        await conn.execute(
-            select(func.max(_rsvps.c.waitlist_seq)).where(_rsvps.c.event_id == event_id)
-        )
-    ).scalar_one_or_none()
-    return found or 0
 
 
 async def position(conn: AsyncConnection, event_id: int, member_id: int) -> int | None:
@@ -376,10 +388,13 @@ async def answer(
     previous = before.status if before else None
     new = status
     seq = before.waitlist_seq if before else None
+    place = None
     if status == SEATED and previous not in (SEATED, WAITLISTED):
-        full = event.capacity is not None and await _going(conn, event.id) >= event.capacity
-        if full:
-            new, seq = WAITLISTED, await _last_in_line(conn, event.id) + 1
+        if event.capacity is not None:
+            going, waiting, last = (await conn.execute(_SEATS, {"event_id": event.id})).one()
+            if going >= event.capacity:
+                # last in line: behind everyone waiting, whose numbers are all lower
+                new, seq, place = WAITLISTED, (last or 0) + 1, waiting + 1
     elif status == SEATED:
         new = previous  # already going, or keeps their place in line
     if new != WAITLISTED:
@@ -388,9 +403,9 @@ async def answer(
     values = {"status": new, "platform": platform, "waitlist_seq": seq, **given}
     if before is None:
         await conn.execute(
-            insert(_rsvps).values(
-                event_id=event.id, member_id=member_id, created_at=now, updated_at=now, **values
-            )
+            _INSERT_RSVP,
+            {"event_id": event.id, "member_id": member_id, "created_at": now, "updated_at": now}
+            | values,
         )
     elif new != previous or given:
         if new == previous:
@@ -401,7 +416,8 @@ async def answer(
             .values(updated_at=now, **values)
         )
     promoted = await promote(conn, event, now) if previous == SEATED and new != SEATED else ()
-    place = await position(conn, event.id, member_id) if new == WAITLISTED else None
+    if new == WAITLISTED and place is None:
+        place = await position(conn, event.id, member_id)
     return Outcome(new, previous, place, promoted)
 
 

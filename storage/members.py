@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Update, bindparam, delete, exists, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -98,6 +98,67 @@ _FIND_MEMBER = (
     )
 )
 _SELECT_PROFILE = select(*_PROFILE_COLUMNS).where(_profiles.c.member_id == bindparam("mid"))
+# A first contact: one statement per table, each giving back what the next one needs.
+_INSERT_MEMBER = (
+    insert(_members).values(display_name=bindparam("display_name")).returning(_members.c.id)
+)
+_INSERT_IDENTITY = (
+    insert(_identities)
+    .values(
+        member_id=bindparam("member_id"),
+        platform=bindparam("platform"),
+        user_id=bindparam("user_id"),
+        display_name=bindparam("display_name"),
+    )
+    .returning(_identities.c.id)
+)
+# Joining an organization says in the same statement whether an opt-out was imported for the
+# account there, so the common case (none) costs no statement of its own.
+_JOIN_ORG = (
+    insert(_org_members)
+    .values(org_id=bindparam("org_id"), member_id=bindparam("member_id"))
+    .returning(
+        exists()
+        .where(
+            _pending_optouts.c.org_id == bindparam("org_id"),
+            _pending_optouts.c.platform == bindparam("platform"),
+            _pending_optouts.c.account == bindparam("user_id"),
+        )
+        .label("pending_optout")
+    )
+)
+# PostgreSQL runs the statements of a WITH that change rows once each, in one statement: the
+# member, their account and their place in the organization, with whether an opt-out was
+# imported for the account there.
+_CREATE_MEMBER_PG = text(
+    """
+    WITH new_member AS (
+        INSERT INTO members (display_name) VALUES (:display_name) RETURNING id
+    ), new_identity AS (
+        INSERT INTO identities (member_id, platform, user_id, display_name)
+        SELECT id, :platform, :user_id, :display_name FROM new_member
+        RETURNING id, member_id
+    ), joined AS (
+        INSERT INTO org_members (org_id, member_id)
+        SELECT :org_id, member_id FROM new_identity
+        RETURNING member_id
+    )
+    SELECT new_identity.member_id, new_identity.id, EXISTS (
+        SELECT 1 FROM pending_optouts
+        WHERE org_id = :org_id AND platform = :platform AND account = :user_id
+    ) FROM new_identity
+    """
+)
+_RENAME_IDENTITY = (
+    update(_identities)
+    .where(_identities.c.id == bindparam("identity_id"))
+    .values(display_name=bindparam("display_name"))
+)
+_RENAME_MEMBER = (
+    update(_members)
+    .where(_members.c.id == bindparam("member_id"))
+    .values(display_name=bindparam("display_name"))
+)
 # An account's first appearance in an organization takes any opt-out imported for it there.
 _TAKE_PENDING_OPTOUT = (
     delete(_pending_optouts)
@@ -134,6 +195,15 @@ async def ensure_member(
     conn: AsyncConnection, platform: str, user_id: str, display_name: str, org_id: int
 ) -> MemberRecord:
     """The member behind a platform account, stored now if new, and in the organization."""
+    member, _ = await find_or_create_member(conn, platform, user_id, display_name, org_id)
+    return member
+
+
+async def find_or_create_member(
+    conn: AsyncConnection, platform: str, user_id: str, display_name: str, org_id: int
+) -> tuple[MemberRecord, ProfileRecord | None]:
+    """As ``ensure_member``, with the member's profile as stored when the member was stored
+    now (None for a member found)."""
     row = (
         await conn.execute(
             _FIND_IDENTITY_IN_ORG,
@@ -141,52 +211,63 @@ async def ensure_member(
         )
     ).first()
     if row is None:
-        member_id = (
-            await conn.execute(
-                insert(_members).values(display_name=display_name).returning(_members.c.id)
-            )
-        ).scalar_one()
-        identity_id = (
-            await conn.execute(
-                insert(_identities)
-                .values(
-                    member_id=member_id,
-                    platform=platform,
-                    user_id=user_id,
-                    display_name=display_name,
-                )
-                .returning(_identities.c.id)
-            )
-        ).scalar_one()
-        await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
-        await _take_pending_optout(conn, org_id, platform, user_id, member_id)
-        return MemberRecord(member_id, display_name, identity_id)
+        return await create_member(conn, platform, user_id, display_name, org_id)
     identity_id, member_id, known_name, in_org = row
     if in_org is None:
-        await conn.execute(insert(_org_members).values(org_id=org_id, member_id=member_id))
-        await _take_pending_optout(conn, org_id, platform, user_id, member_id)
+        await _join_org(conn, org_id, platform, user_id, member_id)
     if display_name and display_name != known_name:
-        await conn.execute(
-            update(_identities)
-            .where(_identities.c.id == identity_id)
-            .values(display_name=display_name)
-        )
-        await conn.execute(
-            update(_members).where(_members.c.id == member_id).values(display_name=display_name)
-        )
-    return MemberRecord(member_id, display_name or known_name, identity_id)
+        names = {"identity_id": identity_id, "member_id": member_id, "display_name": display_name}
+        await conn.execute(_RENAME_IDENTITY, names)
+        await conn.execute(_RENAME_MEMBER, names)
+    return MemberRecord(member_id, display_name or known_name, identity_id), None
 
 
-async def _take_pending_optout(
+async def create_member(
+    conn: AsyncConnection, platform: str, user_id: str, display_name: str, org_id: int
+) -> tuple[MemberRecord, ProfileRecord]:
+    """Store a new member for an account the database does not know yet (its unique key
+    refuses a second one), in the organization; with their profile, as stored (empty, or with
+    alert DMs off when an opt-out was imported for the account). On PostgreSQL one statement
+    (one round trip to the server) stores all three rows; on SQLite, whose statements cost no
+    trip in a write transaction, one statement per table."""
+    if conn.dialect.name == "postgresql":
+        ids = {"org_id": org_id, "platform": platform, "user_id": user_id}
+        row = (await conn.execute(_CREATE_MEMBER_PG, {**ids, "display_name": display_name})).one()
+        member_id, identity_id, pending = row
+        stored = None
+        if pending:
+            await conn.execute(_TAKE_PENDING_OPTOUT, ids)
+            stored = await update_profile(conn, member_id, {"alert_dms": False})
+        member = MemberRecord(member_id, display_name, identity_id)
+        return member, stored or ProfileRecord(member_id)
+    member_id = (await conn.execute(_INSERT_MEMBER, {"display_name": display_name})).scalar_one()
+    identity_id = (
+        await conn.execute(
+            _INSERT_IDENTITY,
+            {
+                "member_id": member_id,
+                "platform": platform,
+                "user_id": user_id,
+                "display_name": display_name,
+            },
+        )
+    ).scalar_one()
+    stored = await _join_org(conn, org_id, platform, user_id, member_id)
+    return MemberRecord(member_id, display_name, identity_id), stored or ProfileRecord(member_id)
+
+
+async def _join_org(
     conn: AsyncConnection, org_id: int, platform: str, user_id: str, member_id: int
-) -> None:
-    """An account appears in an organization for the first time: an opt-out its organizers
-    imported for it becomes the member's own choice (alert DMs off), and is removed."""
-    taken = await conn.execute(
-        _TAKE_PENDING_OPTOUT, {"org_id": org_id, "platform": platform, "user_id": user_id}
-    )
-    if taken.first() is not None:
-        await update_profile(conn, member_id, {"alert_dms": False})
+) -> ProfileRecord | None:
+    """Put a member in an organization through one of their accounts. An account appearing
+    in an organization for the first time takes an opt-out its organizers imported for it:
+    it becomes the member's own choice (alert DMs off), and is removed; the profile is then
+    given back as stored."""
+    ids = {"org_id": org_id, "member_id": member_id, "platform": platform, "user_id": user_id}
+    if not (await conn.execute(_JOIN_ORG, ids)).scalar_one():
+        return None
+    await conn.execute(_TAKE_PENDING_OPTOUT, ids)
+    return await update_profile(conn, member_id, {"alert_dms": False})
 
 
 async def identities(conn: AsyncConnection, member_id: int) -> list[IdentityRecord]:

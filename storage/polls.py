@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Insert, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -104,12 +105,34 @@ async def move_created_polls(conn: AsyncConnection, from_member: int, to_member:
     )
 
 
+# Statements on the path of every vote are built once; the database layer caches their SQL.
+_GET_POLL = select(*_POLL_COLUMNS).where(_polls.c.id == bindparam("poll_id"))
+_GET_POLL_HELD = _GET_POLL.with_for_update(read=True)
+_GET_BALLOT = select(_ballots.c.choices).where(
+    _ballots.c.poll_id == bindparam("poll_id"), _ballots.c.voter_key == bindparam("voter_key")
+)
+
+
+@cache
+def _put_ballot(dialect_name: str) -> Insert:
+    """The ballot's upsert in a dialect's words, built once for each."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(_ballots).values(
+        poll_id=bindparam("poll_id"),
+        voter_key=bindparam("voter_key"),
+        member_id=bindparam("member_id"),
+        choices=bindparam("choices", type_=_ballots.c.choices.type),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_ballots.c.poll_id, _ballots.c.voter_key],
+        set_={"choices": stmt.excluded.choices},
+    )
+
+
 async def get_poll(conn: AsyncConnection, poll_id: int, *, lock: bool = False) -> PollRecord | None:
     """One poll; with ``lock``, held against closing until this unit of work ends (PostgreSQL)."""
-    query = select(*_POLL_COLUMNS).where(_polls.c.id == poll_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    row = (await conn.execute(query)).first()
+    held = lock and conn.dialect.name == "postgresql"
+    row = (await conn.execute(_GET_POLL_HELD if held else _GET_POLL, {"poll_id": poll_id})).first()
     return from_row(PollRecord, row) if row else None
 
 
@@ -195,11 +218,7 @@ async def set_closes_at(conn: AsyncConnection, poll_id: int, closes_at: datetime
 async def get_ballot(conn: AsyncConnection, poll_id: int, voter_key: str) -> tuple[int, ...] | None:
     """The choices of one voter's ballot, if they have one."""
     choices = (
-        await conn.execute(
-            select(_ballots.c.choices).where(
-                _ballots.c.poll_id == poll_id, _ballots.c.voter_key == voter_key
-            )
-        )
+        await conn.execute(_GET_BALLOT, {"poll_id": poll_id, "voter_key": voter_key})
     ).scalar_one_or_none()
     return None if choices is None else tuple(choices)
 
@@ -213,15 +232,9 @@ async def put_ballot(
 ) -> None:
     """Store a voter's ballot, replacing theirs if they have one: one statement, so two
     clicks at once leave one ballot (the later)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_ballots).values(
-        poll_id=poll_id, voter_key=voter_key, member_id=member_id, choices=choices
-    )
     await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[_ballots.c.poll_id, _ballots.c.voter_key],
-            set_={"choices": stmt.excluded.choices},
-        )
+        _put_ballot(conn.dialect.name),
+        {"poll_id": poll_id, "voter_key": voter_key, "member_id": member_id, "choices": choices},
     )
 
 

@@ -5,6 +5,18 @@ thread. SQLAlchemy's adapter makes four for each query (open a cursor, execute, 
 close); this connection's cursor does the whole statement in one, which is most of what a
 short command costs. It is handed to SQLAlchemy through ``create_async_engine``'s
 documented ``async_creator`` hook; everything else is aiosqlite's own connection.
+
+Inside a write transaction the trip is not needed at all. Once ``BEGIN IMMEDIATE`` has
+returned, the connection holds the database's one write lock (in WAL mode readers never
+block it), so no statement until the transaction ends can wait for a lock: each takes
+SQLite tens of microseconds, while a trip to the thread and back costs several times that
+in thread hand-offs. Those statements run where they are called, and so does the
+``BEGIN IMMEDIATE`` itself when the lock is free (tried without waiting). What may wait
+stays in the thread: a ``BEGIN IMMEDIATE`` while another program holds the lock, the write
+transaction's ``COMMIT`` (it may checkpoint the log to disk), statements run for many rows
+at once (``executemany``), and every statement of a reading transaction (which may read
+many rows); that one's ``COMMIT``, which only lets go of its snapshot, does not need the
+thread either.
 """
 
 from __future__ import annotations
@@ -14,6 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
+
+#: how a write transaction begins: it holds the write lock once this returns
+WRITE_BEGIN = "BEGIN IMMEDIATE"
 
 
 class OneTripCursor:
@@ -34,8 +49,13 @@ class OneTripCursor:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def _run(self, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
-        ahead = self._connection.take_pending()
+    async def _run(
+        self, call: Callable[[sqlite3.Cursor], Any], *, short: bool = True
+    ) -> OneTripCursor:
+        connection = self._connection
+        ahead = connection.take_pending()
+        if ahead[:1] == (WRITE_BEGIN,) and short and connection.begin_if_free():
+            ahead = ahead[1:]
         ran = 0
 
         def trip(conn: sqlite3.Connection) -> tuple[Any, list[Any], int, int | None]:
@@ -43,6 +63,8 @@ class OneTripCursor:
             for statement in ahead:
                 conn.execute(statement)
                 ran += 1
+                if statement in (WRITE_BEGIN, "BEGIN"):
+                    connection.writing = statement == WRITE_BEGIN
             cursor = conn.cursor()
             try:
                 call(cursor)
@@ -53,11 +75,16 @@ class OneTripCursor:
                 cursor.close()
 
         try:
-            result = await self._connection.run_in_thread(trip)
+            if short and connection.writing and WRITE_BEGIN not in ahead:
+                # The write lock is held: nothing here can wait (a savepoint's statements
+                # kept ahead included).
+                result = trip(connection.sqlite)
+            else:
+                result = await connection.run_in_thread(trip)
         except Exception:
             # The trip ran and stopped at a statement; those kept ahead of it that did not
             # run go ahead of the next one (a BEGIN IMMEDIATE that timed out is sent again).
-            self._connection.restore(ahead[ran:])
+            connection.restore(ahead[ran:])
             raise
         self.description, self._rows, self.rowcount, self.lastrowid = result
         return self
@@ -69,9 +96,9 @@ class OneTripCursor:
         return await self._run(lambda c: c.execute(sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
-        """Run one statement for each set of parameters."""
+        """Run one statement for each set of parameters (in the thread: there may be many)."""
         batch = list(parameters)
-        return await self._run(lambda c: c.executemany(sql, batch))
+        return await self._run(lambda c: c.executemany(sql, batch), short=False)
 
     async def fetchall(self) -> list[Any]:
         """The rows of the last statement."""
@@ -103,6 +130,55 @@ class OneTripConnection(aiosqlite.Connection):
     """
 
     _pending: tuple[str, ...] = ()
+    #: the connection's own busy timeout in milliseconds, read when first needed
+    _busy_timeout: int | None = None
+    #: a write transaction has begun (``WRITE_BEGIN`` returned) and not yet ended: its
+    #: statements run in the caller's thread
+    writing = False
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The SQLite connection itself (opened to be used from either thread, one at a time)."""
+        return self._conn
+
+    async def commit(self) -> None:
+        """End the transaction, keeping its changes: in the thread for a write transaction
+        (it may checkpoint the log to disk); where called for a reading one, which only lets
+        go of its snapshot."""
+        if self.writing:
+            self.writing = False
+            await super().commit()
+        else:
+            self._conn.commit()
+
+    async def rollback(self) -> None:
+        """End the transaction, undoing its changes (in the thread)."""
+        self.writing = False
+        await super().rollback()
+
+    async def close(self) -> None:
+        """Close the connection (in the thread)."""
+        self.writing = False
+        await super().close()
+
+    def begin_if_free(self) -> bool:
+        """Begin a write transaction where called if the write lock is free this instant
+        (as it is unless another program holds it): True if begun. Otherwise nothing has
+        changed, and the BEGIN is to wait for the lock in the thread."""
+        conn = self._conn
+        if self._busy_timeout is None:
+            self._busy_timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute(WRITE_BEGIN)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
+        self.writing = True
+        return True
 
     def defer_begin(self, statement: str) -> None:
         """Send ``statement`` (e.g. BEGIN IMMEDIATE) ahead of the next one, in its trip; it
@@ -147,7 +223,9 @@ def connector(path: str, timeout: float) -> Callable[[], OneTripConnection]:
 
     def create() -> OneTripConnection:
         connection = OneTripConnection(
-            lambda: sqlite3.connect(path, timeout=timeout, isolation_level=None),
+            lambda: sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
+            ),
             iter_chunk_size=64,
         )
         connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect

@@ -10,12 +10,13 @@ from bot.errors import ValidationError
 from storage import alerts as store
 from storage import members
 from storage.alerts import AlertRecord, Recipient
+from storage.members import ProfileRecord
 
 
 async def caller(ctx: Context) -> tuple[Recipient, ZoneInfo]:
     """The caller as a recipient (for a preview, or /alert show), and their timezone."""
     member = await ctx.existing_member()
-    profile = await members.profile(ctx.conn, member.id if member else 0)
+    profile = ProfileRecord(0) if member is None else await members.profile(ctx.conn, member.id)
     shown_name = member.display_name if member else ctx.invocation.display_name
     who = Recipient(
         member.id if member else 0,

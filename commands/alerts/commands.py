@@ -19,7 +19,6 @@ from commands.alerts.options import ID, SIGN_OPTIONS
 from commands.alerts.render import KIND_LABELS, alert_dm, tally_line
 from commands.alerts.rules import OPEN, check_open, closed_at
 from storage import alerts as store
-from storage import members
 from storage.alerts import AlertRecord, NewResponse
 from storage.members import MemberRecord, ProfileRecord
 
@@ -89,10 +88,10 @@ class _Answering:
 async def _answering(ctx: Context, alert_id: int) -> _Answering:
     alert = await org_alert(ctx, alert_id)
     member = await ctx.member()
-    profile = await members.profile(ctx.conn, member.id)
+    profile = await ctx.profile()
     tz = ZoneInfo(profile.timezone or ctx.org.timezone)
     check_open(alert, ctx.now, tz)
-    answers = await store.member_answers(ctx.conn, alert_id, member.id)
+    answers = {} if ctx.member_is_new else await store.member_answers(ctx.conn, alert_id, member.id)
     base = NewResponse(alert_id, member.id, "", ctx.platform, profile.state, ctx.now)
     return _Answering(alert, member, profile, answers, tz, base)
 

@@ -15,14 +15,21 @@ from storage.events import EventRecord
 async def tz_of(ctx: Context) -> ZoneInfo:
     """The caller's timezone: their profile's, else the organization's."""
     member = await ctx.existing_member()
-    profile = await members.profile(ctx.conn, member.id if member else 0)
+    if member is None:
+        return ZoneInfo(ctx.org.timezone)
+    profile = await members.profile(ctx.conn, member.id)
     return ZoneInfo(profile.timezone or ctx.org.timezone)
 
 
-async def org_event(ctx: Context, event_id: int, *, lock: bool = False) -> EventRecord:
-    """The organization's event by its number (locked, if asked), or a refusal naming id."""
+async def org_event(
+    ctx: Context, event_id: int, *, lock: bool = False, read: EventRecord | None = None
+) -> EventRecord:
+    """The organization's event by its number (locked, if asked: ``read`` is the event as
+    read earlier in this unit of work, see ``lock_event``), or a refusal naming id."""
     conn = ctx.conn
-    event = await (store.lock_event(conn, event_id) if lock else store.get_event(conn, event_id))
+    event = await (
+        store.lock_event(conn, event_id, read=read) if lock else store.get_event(conn, event_id)
+    )
     if event is None or event.org_id != ctx.org.id:
         raise ValidationError("id", f"there is no event {event_id} here; see /event list")
     return event

@@ -110,7 +110,11 @@ async def rsvp(
             lead_meeting,
         )
     member = await ctx.member()
-    event = await org_event(ctx, id, lock=True)
+    event = await org_event(ctx, id, lock=True, read=event)
+    if ctx.member_is_new:
+        before = None  # stored just now: no answer yet
+    elif known is None or not store.one_writer(conn):
+        before = await store.get_rsvp(conn, id, member.id)  # read again under the lock
     outcome = await store.answer(
         conn,
         event,
@@ -119,7 +123,7 @@ async def rsvp(
         platform=ctx.platform,
         details=details,
         now=now,
-        before=await store.get_rsvp(conn, id, member.id),
+        before=before,
     )
     await tell_promoted(ctx, event, outcome.promoted)
     updated = outcome.status == outcome.previous and any(

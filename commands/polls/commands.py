@@ -70,9 +70,12 @@ async def _write_ballot(
 ) -> None:
     inv = ctx.invocation
     if member_id is None:
+        # The command found no member for the account: stored without asking again (a
+        # second click that stored them meanwhile breaks the account's unique key, and the
+        # dispatcher runs the vote once more, finding them).
         async with ctx.separate() as unit:
             name = inv.display_name or inv.user_id
-            member = await members.ensure_member(
+            member, _ = await members.create_member(
                 unit.conn, inv.platform, inv.user_id, name, ctx.org.id
             )
             member_id = member.id

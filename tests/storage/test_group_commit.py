@@ -62,6 +62,24 @@ def count_commits(db: Database) -> list[int]:
     return commits
 
 
+async def queued(db: Database, units: list[Any]) -> list[Any]:
+    """Run ``units`` (coroutines) queued together behind the writer, their outcomes or errors
+    in order. A unit's statements run without handing control back (the write lock is held),
+    so units merely started together might not all be waiting yet when the first ends: the
+    writer is held here until every one is."""
+    await db._write_lock.acquire()
+    tasks = [asyncio.ensure_future(u) for u in units]
+    try:
+        for _ in range(10_000):
+            if db._waiting >= len(tasks):
+                break
+            await asyncio.sleep(0)
+        assert db._waiting == len(tasks)
+    finally:
+        db._write_lock.release()
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def add(conn: AsyncConnection, tag: str, parent_id: int | None = None) -> None:
     await conn.execute(
         text("INSERT INTO items (tag, parent_id) VALUES (:tag, :parent)"),
@@ -98,7 +116,7 @@ async def test_a_failing_unit_undoes_only_its_own_writes_and_the_others_commit_t
                 await asyncio.sleep(0)
         return n
 
-    results = await asyncio.gather(*(unit(n) for n in range(20)), return_exceptions=True)
+    results = await queued(db, [unit(n) for n in range(20)])
 
     assert isinstance(results[7], Refused) and results[7].args == (7,)
     assert isinstance(results[11], IntegrityError)
@@ -139,7 +157,7 @@ async def test_upserts_with_returning_work_inside_the_units_savepoints(
                 raise Refused(n)
         return member.id, row.id, row.hits
 
-    results = await asyncio.gather(*(unit(n) for n in range(12)), return_exceptions=True)
+    results = await queued(db, [unit(n) for n in range(12)])
 
     assert isinstance(results[4], Refused)
     ok = {n: r for n, r in enumerate(results) if n != 4}
@@ -212,7 +230,7 @@ async def test_a_group_takes_in_at_most_its_bound_of_units(
 
     monkeypatch.setattr(db_module, "GROUP_MAX_AGE", 3600.0)
     monkeypatch.setattr(db_module, "GROUP_MAX_UNITS", 4)
-    await asyncio.gather(*(unit(n) for n in range(12)))
+    assert await queued(db, [unit(n) for n in range(12)]) == [None] * 12
     assert len(commits) == 3
 
     # A group past its age takes in no more units: each commits alone.
@@ -239,7 +257,7 @@ async def test_a_failed_commit_is_raised_in_every_unit_of_the_group(
                 await add(conn, f"u{n}")
         return n
 
-    results = await asyncio.gather(*(unit(n) for n in range(6)), return_exceptions=True)
+    results = await queued(db, [unit(n) for n in range(6)])
 
     assert all(isinstance(r, IntegrityError) for r in results), results
     assert "FOREIGN KEY" in str(results[0])
@@ -330,7 +348,7 @@ async def test_when_sqlite_ends_the_transaction_the_whole_group_fails(
                 raise Refused(n)
         return n
 
-    results = await asyncio.gather(*(unit(n) for n in range(5)), return_exceptions=True)
+    results = await queued(db, [unit(n) for n in range(5)])
 
     # Units 0 and 1 were in the lost transaction: they are not told their work is done.
     assert [type(r) for r in results[:3]] == [Refused] * 3

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import bindparam, insert, inspect, select, text
+from sqlalchemy import bindparam, event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,7 +19,15 @@ from storage import links, members
 from storage import orgs as org_store
 from storage.db import Database, DatabaseError, alembic_config
 from storage.links import LinkCodeRecord
-from storage.models import ChannelPost, Identity, LayoffReport, Member, OrgMember, Profile
+from storage.models import (
+    ChannelPost,
+    Identity,
+    LayoffReport,
+    Member,
+    OrgMember,
+    PendingOptout,
+    Profile,
+)
 from storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -93,6 +104,38 @@ async def test_members_are_stored_once_per_account(database: Database) -> None:
     async with database.sessions() as session:
         assert len((await session.execute(select(Member))).all()) == 1
         assert len((await session.execute(select(OrgMember))).all()) == 1
+
+
+async def test_a_new_member_is_stored_with_account_place_and_imported_opt_out(
+    database: Database,
+) -> None:
+    org_id = await _org(database)
+    async with database.transaction() as conn:
+        await conn.execute(
+            insert(PendingOptout).values(
+                org_id=org_id,
+                platform="slack",
+                account="U9",
+                display_name="Dee",
+                imported_at=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+        )
+        ana, ana_profile = await members.create_member(conn, "slack", "U1", "Ana", org_id)
+        dee, dee_profile = await members.create_member(conn, "slack", "U9", "Dee", org_id)
+    assert ana_profile == members.ProfileRecord(ana.id) and ana_profile.alert_dms
+    assert dee_profile.member_id == dee.id and not dee_profile.alert_dms
+    async with database.reading() as conn:
+        assert await members.find_member(conn, "slack", "U1") == ana
+        assert await members.find_member(conn, "slack", "U9") == dee
+        assert await members.org_ids_of(conn, dee.id) == [org_id]
+        assert not (await members.profile(conn, dee.id)).alert_dms
+        assert (await conn.execute(select(PendingOptout))).all() == []
+    # the account's unique key refuses a second member for it, and nothing of it stays
+    with pytest.raises(IntegrityError):
+        async with database.transaction() as conn:
+            await members.create_member(conn, "slack", "U1", "Ana again", org_id)
+    async with database.sessions() as session:
+        assert len((await session.execute(select(Member))).all()) == 2
 
 
 async def test_identity_is_unique_per_platform_account(database: Database) -> None:
@@ -216,6 +259,91 @@ async def test_sqlite_readers_neither_wait_for_nor_block_the_writer(tmp_path) ->
                 assert count.scalar() == 0
         async with db.reading() as reader:
             assert (await reader.execute(text("SELECT count(*) FROM organizations"))).scalar() == 1
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_writes_run_where_called_and_reads_in_sqlites_thread(tmp_path) -> None:
+    """With the write lock free, a write transaction (its BEGIN IMMEDIATE included) runs in
+    the caller's thread; a reading transaction's statements run in SQLite's."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def add_thread_function(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.sqlite.create_function(
+            "thread_id", 0, threading.get_ident
+        )
+
+    here = threading.get_ident()
+    try:
+        writes = []
+        for _ in "ab":
+            async with db.transaction() as conn:
+                writes += [(await conn.execute(text("SELECT thread_id()"))).scalar() for _ in "ab"]
+        async with db.reading() as reader:
+            reads = [(await reader.execute(text("SELECT thread_id()"))).scalar() for _ in "ab"]
+        async with db.transaction() as conn:
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
+    finally:
+        await db.dispose()
+    assert writes == [here] * 4
+    assert here not in reads
+
+
+async def test_sqlite_writer_waits_for_another_programs_lock_without_holding_the_loop(
+    tmp_path,
+) -> None:
+    path = tmp_path / "held.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await org_store.sync_org(conn, "il", "Illinois", "America/Chicago", [])
+            await org_store.sync_org(conn, "wi", "Wisconsin", "America/Chicago", [])
+
+    ticker = asyncio.create_task(tick())
+    try:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done() and ticks >= 10  # waiting in SQLite's thread, loop free
+        holder.execute("ROLLBACK")
+        await asyncio.wait_for(writing, 5)
+        async with db.reading() as reader:
+            count = await reader.execute(text("SELECT count(*) FROM organizations"))
+            assert count.scalar() == 2
+    finally:
+        ticker.cancel()
+        holder.close()
+        await db.dispose()
+
+
+async def test_sqlite_write_failing_mid_transaction_leaves_nothing_and_the_next_commits(
+    tmp_path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fail.db'}")
+    await db.upgrade()
+    try:
+        org_id = await _org(db)
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as conn:
+                await members.ensure_member(conn, "slack", "U1", "Ana", org_id)
+                await conn.execute(insert(OrgMember).values(org_id=org_id, member_id=1))
+        async with db.transaction() as conn:
+            bea = await members.ensure_member(conn, "slack", "U2", "Bea", org_id)
+        async with db.reading() as reader:
+            names = await reader.execute(select(Member.display_name).order_by(Member.id))
+            assert names.scalars().all() == ["Bea"]
+        assert bea.display_name == "Bea"
     finally:
         await db.dispose()
 
