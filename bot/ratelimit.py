@@ -173,7 +173,7 @@ class DestinationPacer:
         """Seconds until the first destination now waiting for a post's turn gets one."""
         if not self.pace.interval:
             return None
-        now = time.monotonic()
-        times = [at - self._allowance - now for at in self._free_at.values()]
-        times = [t for t in times if t > 0]
-        return min(times) if times else None
+        # a destination gets its turn when its schedule is at most the allowance ahead
+        turns_from = time.monotonic() + self._allowance
+        later = [at for at in self._free_at.values() if at > turns_from]
+        return min(later) - turns_from if later else None
