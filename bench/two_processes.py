@@ -97,10 +97,14 @@ class Sampler:
         self.pids = pids
         self.interval = interval
         self.states: Counter[str] = Counter()
+        #: the lock waits seen, by table (or, for a transaction's lock, "transactionid")
+        self.waits_on: Counter[str] = Counter()
         self.first_cpu: dict[int, float] = {}
         self.last_cpu: dict[int, float] = {}
         self.samples = 0
         self._ports: set[int] = set()
+        #: ports of other clients' backends (other work on the same server)
+        self._foreign: set[int] = set()
         self._stop = asyncio.Event()
 
     async def baseline(self, conn: asyncpg.Connection) -> None:
@@ -114,8 +118,9 @@ class Sampler:
             "SELECT pid, client_port, state, wait_event_type, wait_event FROM pg_stat_activity "
             "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )
-        if any(r["client_port"] not in self._ports for r in rows):
+        if any(r["client_port"] not in self._ports | self._foreign for r in rows):
             self._ports = local_ports(self.pids)
+            self._foreign = {r["client_port"] for r in rows} - self._ports
         found = []
         for r in rows:
             if r["client_port"] not in self._ports:
@@ -125,6 +130,14 @@ class Sampler:
             else:
                 what = str(r["state"])
             found.append((r["pid"], what))
+        if any(what.startswith("Lock") for _pid, what in found):
+            ours = [pid for pid, _what in found]
+            for r in await conn.fetch(
+                "SELECT relation::regclass::text AS rel, locktype FROM pg_locks "
+                "WHERE NOT granted AND pid = ANY($1::int[])",
+                ours,
+            ):
+                self.waits_on[(r["rel"] or r["locktype"]).rsplit(".", 1)[-1]] += 1
         return found
 
     async def run(self) -> None:
@@ -169,6 +182,7 @@ async def burst(url: str, members: int, capacity: int, sides: list[int]) -> dict
                 sampling = asyncio.create_task(sampler.run())
                 await asyncio.sleep(0.1)  # the sampler has its baseline
                 busy, total = machine_busy()
+                mine = os.times()
                 began = time.perf_counter()
                 for proc in procs:
                     proc.go()
@@ -177,6 +191,7 @@ async def burst(url: str, members: int, capacity: int, sides: list[int]) -> dict
                 )
                 seconds = time.perf_counter() - began
                 busy_after, total_after = machine_busy()
+                mine_after = os.times()
                 sampler.stop()
                 await sampling
             finally:
@@ -197,9 +212,11 @@ async def burst(url: str, members: int, capacity: int, sides: list[int]) -> dict
         "p99_s": percentile(latencies, 99),
         "bot_cpu_s": [r["cpu_s"] for r in results],
         "backend_cpu_s": sampler.backend_cpu,
+        "sampler_cpu_s": mine_after.user + mine_after.system - mine.user - mine.system,
         "machine_busy_share": (busy_after - busy) / max(total_after - total, 1e-9),
         "backends_doing": {k: round(v / sampled, 3) for k, v in sampler.states.most_common(8)},
         "retried": sum(r["retried"] for r in results),
+        "lock_waits_on": dict(sampler.waits_on.most_common(5)),
         **found,
     }
 
@@ -213,12 +230,20 @@ def bound(run: dict) -> str:
     locks = sum(v for k, v in doing.items() if k.startswith("Lock"))
     waiting_for_bot = doing.get("idle in transaction", 0) + doing.get("idle", 0)
     top = "the bot processes" if bot >= run["backend_cpu_s"] else "PostgreSQL's backends"
+    if locks >= 0.5 and use < 0.8:
+        verdict = (
+            "the burst is bound by row locks, not CPU: its units of work queue on the same "
+            f"rows ({', '.join(run['lock_waits_on'])}), each held across round trips to a "
+            f"bot process; {top} use the most CPU"
+        )
+    else:
+        verdict = f"{top} use the most CPU"
     return (
         f"CPU: bot processes {bot:.2f} s and PostgreSQL backends {run['backend_cpu_s']:.2f} s "
-        f"in {run['seconds']:.2f} s on {cores} cores ({use:.0%} of them; the machine in all "
+        f"in {run['seconds']:.2f} s on {cores} cores ({use:.0%} of them; this sampling "
+        f"{run['sampler_cpu_s']:.2f} s; the machine in all "
         f"{run['machine_busy_share']:.0%} busy); the backends were sampled waiting on locks "
-        f"{locks:.0%} of the time and idle waiting for the bot {waiting_for_bot:.0%}: "
-        f"{top} use the most CPU"
+        f"{locks:.0%} of the time and idle waiting for the bot {waiting_for_bot:.0%}: " + verdict
     )
 
 
@@ -257,8 +282,10 @@ async def main() -> None:
                 "ratio_to_one_process": round(two["seconds"] / one["seconds"], 3),
                 "bot_cpu_s": [round(c, 3) for c in two["bot_cpu_s"]],
                 "backend_cpu_s": round(two["backend_cpu_s"], 3),
+                "sampler_cpu_s": round(two["sampler_cpu_s"], 3),
                 "machine_busy_share": round(two["machine_busy_share"], 3),
                 "backends_doing": two["backends_doing"],
+                "lock_waits_on": two["lock_waits_on"],
                 "retried_after_constraint": two["retried"],
                 "lost": 0,
                 "doubled": 0,
