@@ -2,8 +2,10 @@
 
 With ``--platform slack`` the messages are Slack direct messages, sent by the Slack sender
 through the real slack_sdk into the Slack stand-in (``python -m standins.slack``, its own
-process, answering 429 with Retry-After past ``--rate`` chat.postMessage calls a second);
-the naive baseline is then a slack_sdk loop that sleeps on each 429.
+process, answering 429 with Retry-After past ``--rate`` chat.postMessage calls a second, in
+whole seconds as Slack does); the naive baseline is then a slack_sdk loop that sleeps on
+each 429. The Slack sender paces a little under the stated rate (``LIMIT_SHARE``), so its
+floor is ``recipients / rate / LIMIT_SHARE``; a 429 would cost it a second.
 
 With ``--platforms slack,discord`` one delivery engine sends ``--recipients`` Slack DMs and
 as many Discord DMs at once, into the Slack stand-in and the Discord stand-in (each its own

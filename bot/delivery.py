@@ -150,12 +150,22 @@ class EngineSettings:
         return timedelta(seconds=self.send_timeout) + self.lease_margin
 
 
+#: rows claimed ahead of their send: a quarter second of the platform's rate (at least
+#: ``CLAIM_AT_LEAST`` and the sender's concurrency, at most a batch), so claims are few and
+#: large while a message of a more urgent class, committed meanwhile, waits behind little
+CLAIM_AHEAD = 0.25
+CLAIM_AT_LEAST = 16
+
+
 @dataclass
 class _Platform:
     sender: Sender
     bucket: TokenBucket
     pacer: DestinationPacer
+    #: calls under way (the sender's concurrency)
+    slots: asyncio.Semaphore
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: claimed rows, waiting for a slot or being sent
     inflight: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -179,7 +189,10 @@ class DeliveryEngine:
         self.owner = owner or f"deliver-{secrets.token_hex(6)}"
         self.platforms = {
             name: _Platform(
-                sender, TokenBucket(sender.rate, sender.burst), DestinationPacer(sender.pace)
+                sender,
+                TokenBucket(sender.rate, sender.burst),
+                DestinationPacer(sender.pace),
+                asyncio.Semaphore(max(1, sender.concurrency)),
             )
             for name, sender in senders.items()
         }
@@ -271,13 +284,14 @@ class DeliveryEngine:
         """Claim and send until nothing of this platform can be claimed and nothing is in
         flight; how many rows were claimed."""
         state = self.platforms[name]
-        limit = max(1, state.sender.concurrency)
+        ahead = max(CLAIM_AT_LEAST, int(state.sender.rate * CLAIM_AHEAD))
+        limit = max(1, state.sender.concurrency, min(ahead, self.settings.batch))
         total = 0
         while True:
             free = limit - len(state.inflight)
             claimed: list[OutboxRow] = []
             if free > 0 and (free >= max(1, limit // 2) or not state.inflight):
-                claimed = await self._claim(name, min(free, self.settings.batch))
+                claimed = await self._claim(name, free)
                 total += len(claimed)
                 for row in claimed:
                     task = asyncio.create_task(self._deliver(state, row))
@@ -328,26 +342,33 @@ class DeliveryEngine:
         post = row.edit_ref is None  # a new post, which takes a turn of its destination
         turn_taken = False
         try:
-            await state.bucket.acquire()
-            if self.clock.now() > row.lease_expires_at - self.settings.send_window:
-                # Waited too long for our turn: a send begun now could still be under way
-                # when the lease runs out and another process claims the message. Hand it
-                # back.
-                async with self.db.transaction() as conn:
-                    await reschedule(
-                        conn, row.id, self.owner, self.clock.now(), count_attempt=False
-                    )
-                self.stats["handed_back"] += 1
-                return
-            if post:
-                turn_taken = True
-                if wait := state.pacer.turn(row.target):
-                    await asyncio.sleep(wait)
-            await self._send(state, row)
+            async with state.slots:  # a call of the platform's concurrency to spare
+                await state.bucket.acquire()
+                if self.clock.now() > row.lease_expires_at - self.settings.send_window:
+                    # Waited too long for our turn: a send begun now could still be under
+                    # way when the lease runs out and another process claims the message.
+                    # Hand it back.
+                    async with self.db.transaction() as conn:
+                        await reschedule(
+                            conn, row.id, self.owner, self.clock.now(), count_attempt=False
+                        )
+                    self.stats["handed_back"] += 1
+                    return
+                if post:
+                    turn_taken = True
+                    if wait := state.pacer.turn(row.target):
+                        await asyncio.sleep(wait)
+                result, answered = await self._send(state, row)
+            # the call is over: its slot is another's while the outcome is stored
+            outcome = await self._record(state, row, result)
+            if self.metrics is not None:
+                self.metrics.sent(row.platform, outcome, answered)
         finally:
             state.pacer.finish(row.target, post=post and not turn_taken)
 
-    async def _send(self, state: _Platform, row: OutboxRow) -> None:
+    async def _send(self, state: _Platform, row: OutboxRow) -> tuple[SendResult, float | None]:
+        """Send a row through its platform's sender: what became of it, and the seconds the
+        platform took to answer (None without an answer)."""
         settings = self.settings
         message = Outgoing(
             id=row.id,
@@ -371,9 +392,7 @@ class DeliveryEngine:
         except Exception as exc:  # a sender bug must not stop delivery of everything else
             log.exception("the %s sender failed on message %s", row.platform, row.id)
             result = SendResult.retry(f"sender error: {type(exc).__name__}")
-        outcome = await self._record(state, row, result)
-        if self.metrics is not None:
-            self.metrics.sent(row.platform, outcome, answered)
+        return result, answered
 
     async def _record(self, state: _Platform, row: OutboxRow, result: SendResult) -> str:
         """Store what became of a send; returns the outcome's word for /metrics (``sent``,

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: how many times a command stopped by a constraint runs once more: a first contact and the
+#: same click may each have been made elsewhere at the same moment, one after the other
+RERUNS = 2
+
 
 class Dispatcher:
     """Runs commands for every adapter."""
@@ -143,14 +147,22 @@ class Dispatcher:
             return Reply.refuse(NotConfigured().message), "refused"
         org, org_config = found
         try:
-            try:
-                return await self._run(inv, command, raw, org, org_config, use_cache=True), "ok"
-            except IntegrityError:
-                # Perhaps a member remembered by this process was merged or erased by
-                # another one; run once more, asking the database afresh.
-                log.info("/%s hit a constraint; running it once more afresh", command.name)
-                reply = await self._run(inv, command, raw, org, org_config, use_cache=False)
-                return reply, "ok"
+            reruns = 0
+            while True:
+                try:
+                    reply = await self._run(
+                        inv, command, raw, org, org_config, use_cache=not reruns
+                    )
+                    return reply, "ok"
+                except IntegrityError:
+                    # Another unit of work got there first, and committed: a member this
+                    # process remembered was merged or erased, or another process made this
+                    # person's first contact, or their same click, at the same moment. Run
+                    # once more, asking the database afresh, which now shows what it did.
+                    if reruns == RERUNS:
+                        raise
+                    reruns += 1
+                    log.info("/%s hit a constraint; running it once more afresh", command.name)
         except MissingFields as exc:
             if inv.interactive:
                 return Reply(text=exc.message, form=form_for(command, raw)), "form"

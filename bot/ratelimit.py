@@ -16,21 +16,37 @@ from dataclasses import dataclass
 
 
 class TokenBucket:
-    """At most ``rate`` calls a second on average, bursts of up to ``burst``."""
+    """At most ``rate`` calls a second on average, bursts of up to ``burst``.
+
+    A pause (a platform's 429) also halves the pace until the platform takes it again: the
+    pace the bucket was given proved too fast for the platform now, and each 429 may cost a
+    whole second (Slack's Retry-After is whole seconds). The pace climbs back to ``rate``
+    over ``RECOVERY`` seconds without a pause."""
+
+    #: seconds from the slowest pace back to ``rate``
+    RECOVERY = 10.0
+    #: the slowest pace, as a share of ``rate``
+    SLOWEST = 1 / 16
 
     def __init__(self, rate: float, burst: float = 1.0) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(burst, 1.0)
+        #: the pace now: ``rate``, or less after a pause
+        self.pace = rate
         self._tokens = self.burst
         self._stamp = time.monotonic()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
-        """Stop every call for ``seconds`` (a platform said: retry after)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        """Stop every call for ``seconds`` (a platform said: retry after), and slow down
+        (once for the calls that were under way together)."""
+        now = time.monotonic()
+        if now >= self._paused_until:
+            self.pace = max(self.rate * self.SLOWEST, self.pace / 2)
+        self._paused_until = max(self._paused_until, now + seconds)
         self._tokens = 0.0
 
     async def acquire(self) -> None:
@@ -42,12 +58,14 @@ class TokenBucket:
                     await asyncio.sleep(self._paused_until - now)
                     self._stamp = time.monotonic()
                     continue
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                elapsed = now - self._stamp
+                self._tokens = min(self.burst, self._tokens + elapsed * self.pace)
+                self.pace = min(self.rate, self.pace + elapsed * self.rate / self.RECOVERY)
                 self._stamp = now
                 if self._tokens >= 1.0:
                     self._tokens -= 1.0
                     return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+                await asyncio.sleep((1.0 - self._tokens) / self.pace)
 
 
 class KeyedAllowance:
@@ -173,7 +191,7 @@ class DestinationPacer:
         """Seconds until the first destination now waiting for a post's turn gets one."""
         if not self.pace.interval:
             return None
-        now = time.monotonic()
-        times = [at - self._allowance - now for at in self._free_at.values()]
-        times = [t for t in times if t > 0]
-        return min(times) if times else None
+        # a destination gets its turn when its schedule is at most the allowance ahead
+        turns_from = time.monotonic() + self._allowance
+        later = [at for at in self._free_at.values() if at > turns_from]
+        return min(later) - turns_from if later else None

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import re
 import time
 import uuid
@@ -444,10 +445,13 @@ class SlackStandIn:
         if wait <= 0:
             return None
         self.limited += 1
+        # Slack answers "a Retry-After HTTP header containing the number of seconds until
+        # you can retry" (https://api.slack.com/apis/rate-limits): a whole number, so a wait
+        # of a few milliseconds is announced as one second
         return web.json_response(
             {"ok": False, "error": "ratelimited"},
             status=429,
-            headers={"Retry-After": f"{max(wait, 0.001):.3f}"},
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
 
     async def _api(self, request: web.Request) -> web.Response:
