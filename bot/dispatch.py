@@ -199,7 +199,8 @@ class Dispatcher:
                 await command.before(ctx, **values)
             ctx.committed()
             await ctx.run_after_commit()
-        unit_of_work = services.db.reading if command.read_only else services.db.transaction
+        reads = command.read_only or (command.writes_apart and services.db.stores_transaction_ids)
+        unit_of_work = services.db.reading if reads else services.db.transaction
         async with unit_of_work() as conn:
             ctx = await self._context(conn, inv, command, org, org_config)
             if values is None:

@@ -77,6 +77,11 @@ class Command:
     form_title: str = ""
     #: the handler only reads: its unit of work never holds SQLite's writer
     read_only: bool = False
+    #: the handler writes only through ``UnitOfWork.apart`` (an anonymous ballot): where
+    #: rows keep their transaction's id its own unit only reads, and what it writes apart
+    #: goes in units of their own once it has ended; on SQLite, which keeps none, its unit
+    #: holds the writer and what it writes apart is written in it
+    writes_apart: bool = False
     #: run with the same options in a unit of work of its own that commits before the
     #: handler's opens (a write that must share no transaction with the handler's)
     before: Handler | None = None
@@ -186,6 +191,7 @@ class CommandGroup:
         positional: str | None = None,
         form_title: str = "",
         read_only: bool = False,
+        writes_apart: bool = False,
         before: Handler | None = None,
         public: bool = False,
         counted: bool = True,
@@ -205,6 +211,7 @@ class CommandGroup:
                 positional=positional,
                 form_title=form_title,
                 read_only=read_only,
+                writes_apart=writes_apart,
                 before=before,
                 public=public,
                 counted=counted,

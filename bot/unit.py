@@ -6,10 +6,15 @@ A command's context and a due item's context are both units of work, so code run
 either takes a ``UnitOfWork``. Once the transaction has committed, ``committed()`` wakes the
 delivery engine for the messages it added and the scheduler for the items it scheduled.
 
-``separate()`` opens another unit of work of the same kind, for a write that must share its
-transaction with nothing else (an anonymous ballot): it is used once the caller's own
-transaction has ended (``after_commit``), never inside it, since on SQLite that transaction
-holds the single writer.
+``apart()`` runs writes that must share their transaction with nothing else where the
+database keeps each row's transaction id (an anonymous ballot on PostgreSQL, whose rows of
+one transaction share ``xmin``): there they run once the caller's own transaction has ended,
+each ``separate()`` block a unit of work of its own. SQLite keeps no transaction id with a
+row, and the order its WAL keeps links separate transactions as much as one: there they run
+at once, in the caller's unit (which holds the single writer), and ``separate()`` is that
+unit. Outside ``apart()``, ``separate()`` is always a unit of work of its own, opened once
+the caller's transaction has ended (``after_commit``), never inside it, since on SQLite that
+transaction holds the single writer.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class UnitOfWork:
     _after_commit: list[Callable[[], Awaitable[None]]] = field(
         default_factory=list, kw_only=True, repr=False
     )
+    #: inside ``apart()`` on SQLite: ``separate()`` is this unit
+    _apart_here: bool = field(default=False, kw_only=True, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -85,6 +92,22 @@ class UnitOfWork:
         work of its own (``separate``)."""
         self._after_commit.append(job)
 
+    async def apart(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job``, which writes only in ``separate()`` blocks, apart from this unit's
+        transaction where the database keeps each row's transaction id (PostgreSQL): once
+        this unit has committed, each block a transaction of its own. On SQLite, which keeps
+        none, ``job`` runs now and each block is this unit, whose command is then declared
+        ``writes_apart`` so that it holds the writer; its writes are committed with the
+        unit's, and with the other units of a group commit as any unit's are."""
+        if self.services.db.stores_transaction_ids:
+            self.after_commit(job)
+            return
+        self._apart_here = True
+        try:
+            await job()
+        finally:
+            self._apart_here = False
+
     def committed(self) -> None:
         """Called once the transaction has committed: wake the delivery engine for the
         messages it added and the scheduler for the items it scheduled."""
@@ -104,8 +127,12 @@ class UnitOfWork:
     async def separate(self) -> AsyncIterator[UnitOfWork]:
         """A unit of work of its own, committed when the block ends (then woken for and its
         own after-commit jobs run) and rolled back if it raises. It writes only what the block
-        writes, so nothing else dates or names that write. Open it once this unit of work's
-        transaction has ended (from ``after_commit``)."""
+        writes, so no transaction id links that write to another. Open it once this unit of
+        work's transaction has ended (from ``after_commit``). Within ``apart()`` on SQLite,
+        which keeps no transaction id, it is this unit, committed with it."""
+        if self._apart_here:
+            yield self
+            return
         async with self.services.db.transaction() as conn:
             unit = UnitOfWork(self.services, conn, at=self.at)
             yield unit

@@ -141,6 +141,14 @@ class Database:
         self._closing: set[asyncio.Task[None]] = set()
 
     @property
+    def stores_transaction_ids(self) -> bool:
+        """Whether a row keeps the id of the transaction that wrote it (PostgreSQL's
+        ``xmin``), so that rows written in one transaction can be told to belong together
+        long after. SQLite stores none: the rows of one COMMIT are told apart from others'
+        by nothing but the order the WAL keeps, which links separate transactions as much."""
+        return not self.is_sqlite
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return "sqlite" if self.is_sqlite else "postgresql"

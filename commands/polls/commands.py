@@ -1,9 +1,14 @@
 """The /poll commands: create, close, vote, withdraw, results (whole or broken down by
 state or classification), list and show.
 
-A vote only reads in its command's unit of work; the ballot is written after it, in a
-transaction of its own, so no member, outbox or due-item row shares its write; it has no id
-and no time.
+A ballot has no id and no time. On PostgreSQL every row keeps the id of the transaction
+that wrote it (``xmin``), so a vote only reads in its command's unit of work and the ballot
+is written after it, in a transaction of its own: no member, outbox or due-item row shares
+its write. SQLite keeps no transaction id with a row, and the order its WAL keeps links a
+member's row to their ballot just as much whether they were written in one transaction or
+in two after each other; so there the vote is one unit of work (``UnitOfWork.apart``): the
+poll read under the single writer, the member stored if new, the ballot written and the live
+tally scheduled, committed together (and with other voters' units, by group commit).
 """
 
 from __future__ import annotations
@@ -55,14 +60,15 @@ async def find_voter(ctx: Context) -> MemberRecord | None:
     return await members.find_member(ctx.conn, ctx.invocation.platform, ctx.invocation.user_id)
 
 
-def _store_ballot(
+async def _store_ballot(
     ctx: Context, poll: PollRecord, member_id: int | None, choices: list[int] | None
 ) -> None:
-    """Once the command's (read-only) unit of work has ended: store the caller as a member if
-    they are new, in a unit of work of its own; write (or, with no choices, remove) the ballot
-    in another that writes nothing else, the poll held open against a closing meanwhile; then
-    schedule the live tally in a third."""
-    ctx.after_commit(lambda: _write_ballot(ctx, poll, member_id, choices))
+    """Apart from the command's unit of work (``UnitOfWork.apart``): store the caller as a
+    member if they are new; write (or, with no choices, remove) the ballot in a unit that
+    writes nothing else, the poll held open against a closing meanwhile; then schedule the
+    live tally. On PostgreSQL these are three transactions once the command's (read-only)
+    unit has ended; on SQLite they are written in the command's unit."""
+    await ctx.apart(lambda: _write_ballot(ctx, poll, member_id, choices))
 
 
 async def _write_ballot(
@@ -70,9 +76,10 @@ async def _write_ballot(
 ) -> None:
     inv = ctx.invocation
     if member_id is None:
-        # The command found no member for the account: stored without asking again (a
-        # second click that stored them meanwhile breaks the account's unique key, and the
-        # dispatcher runs the vote once more, finding them).
+        # The command found no member for the account: stored without asking again. On
+        # PostgreSQL a second click that stored them meanwhile breaks the account's unique
+        # key, and the dispatcher runs the vote once more, finding them; on SQLite the
+        # writer, held since the command's reads, lets no other click in between.
         async with ctx.separate() as unit:
             name = inv.display_name or inv.user_id
             member, _ = await members.create_member(
@@ -364,15 +371,16 @@ async def close(ctx: Context, id: int) -> Reply:
     options=VOTE_OPTIONS,
     form_title="Vote",
     help="Vote in a poll, or change your vote",
-    read_only=True,
+    writes_apart=True,
 )
 async def vote(
     ctx: Context, id: int, choice: str | None, choices: str | None, ranking: str | None
 ) -> Reply:
     """Store the caller's one ballot on a poll (the buttons' typed equivalent).
 
-    The command only reads; the ballot is written after it, in a transaction of its own, so
-    that nothing else (a new member, a due item) is written with it."""
+    The ballot is written apart (``_store_ballot``): on PostgreSQL in a transaction of its
+    own after the command's, which only reads, so that nothing else (a new member, a due
+    item) is written with it; on SQLite in the command's unit of work."""
     poll = await org_poll(ctx, id)
     tz = ZoneInfo(ctx.org.timezone)
     check_open(poll, ctx.now, tz)
@@ -384,7 +392,7 @@ async def vote(
         key = voter_key(ctx.services, poll, member.id)
         current = await store.get_ballot(ctx.conn, id, key)
     ballot = new_ballot(poll, current, choice, choices, ranking)
-    _store_ballot(ctx, poll, member.id if member else None, ballot)
+    await _store_ballot(ctx, poll, member.id if member else None, ballot)
     closes = (
         (" until ", Moment(poll.closes_at, tz.key, now=ctx.now))
         if poll.closes_at
@@ -413,7 +421,7 @@ async def vote(
     "withdraw",
     options=[ID],
     help="Take your ballot back (or start a ranking over)",
-    read_only=True,
+    writes_apart=True,
 )
 async def withdraw(ctx: Context, id: int) -> Reply:
     """Remove the caller's ballot while the poll is open."""
@@ -425,7 +433,7 @@ async def withdraw(ctx: Context, id: int) -> Reply:
     key = voter_key(ctx.services, poll, member.id)
     if await store.get_ballot(ctx.conn, id, key) is None:
         return Reply(text=f"You have no ballot in poll {id}.")
-    _store_ballot(ctx, poll, member.id, None)
+    await _store_ballot(ctx, poll, member.id, None)
     again = (
         "Click the options in your order of preference."
         if poll.kind == "ranked"

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 
 from bot.config import Config, ConfigError, PollsConfig, demo_org, load_config
 from commands.polls import count as poll_count
@@ -455,6 +457,89 @@ async def test_anonymous_ballots_cannot_be_linked_to_a_member(database: Database
                 near = raw[max(0, at - 64) : at + 128].lower()
                 assert b"ana" not in near and b"newcomer" not in near
                 at = raw.find(key.encode(), at + 1)
+
+
+WRITTEN = re.compile(r"(?:INSERT INTO|(?<!DO )UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def written_tables(db: Database) -> list[set[str]]:
+    """A list that gains, at each COMMIT on ``db``'s engine of a transaction that wrote, the
+    tables it wrote."""
+    pending: dict[int, set[str]] = {}
+    commits: list[set[str]] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        pending.setdefault(id(conn), set()).update(WRITTEN.findall(statement))
+
+    @event.listens_for(db.engine.sync_engine, "commit")
+    def on_commit(conn: Any) -> None:
+        tables = pending.pop(id(conn), set())
+        if tables:
+            commits.append(tables)
+
+    @event.listens_for(db.engine.sync_engine, "rollback")
+    def on_rollback(conn: Any) -> None:
+        pending.pop(id(conn), None)
+
+    return commits
+
+
+async def test_a_first_vote_is_one_write_on_sqlite_and_the_ballot_alone_on_postgresql(
+    database: Database, tmp_path: Path
+):
+    """On SQLite, which keeps no transaction id with a row, a first vote stores the member,
+    the ballot and the live tally's refresh in one transaction; on PostgreSQL, whose rows of
+    one transaction share ``xmin``, the ballot is written in a transaction of its own."""
+    t = await poll_bot(database, tmp_path)
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B" results:live')
+    await t.ok("ana", "/poll vote id:1 choice:A")  # the first refresh of this interval
+    await t.bot.app.settle()
+    commits = written_tables(database)
+    first = await t.ok("newcomer", "/poll vote id:1 choice:B")
+    assert "is counted: B" in first.text
+    if database.is_sqlite:
+        assert len(commits) == 1
+        assert {"members", "poll_ballots"} <= commits[0]
+    else:
+        assert "poll_ballots" in set().union(*commits)
+        assert [c for c in commits if "poll_ballots" in c] == [{"poll_ballots"}]
+        assert any("members" in c for c in commits)
+    # a change, and taking the ballot back, write once each on SQLite too
+    commits.clear()
+    await t.ok("newcomer", "/poll vote id:1 choice:A")
+    await t.ok("newcomer", "/poll withdraw id:1")
+    ballot_writes = [c for c in commits if "poll_ballots" in c]
+    assert len(ballot_writes) == 2
+    if database.is_sqlite:
+        assert len(commits) == 2
+    else:
+        assert ballot_writes == [{"poll_ballots"}] * 2
+    assert await t.count(PollBallot) == 1
+    results = await t.ok("ana", "/poll results id:1")
+    assert "A leads with 1 of 1 ballot." in results.text
+
+
+async def test_votes_racing_a_close_are_counted_or_refused_never_both(
+    database: Database, tmp_path: Path
+):
+    """First votes sent together with the poll's closing: every vote answered as counted is
+    in the results, every other is refused as too late, and none is stored after the close."""
+    t = await poll_bot(database, tmp_path)
+    await t.ok(ORGANIZER, '/poll create question:"Q?" options:"A | B" results:live')
+    await t.bot.app.settle()
+    votes = [t.bot.click(Person(f"m{n}"), "poll.vote?id=1&choice=1") for n in range(30)]
+    close = t.bot.say(ORGANIZER, "/poll close id:1")
+    replies = await asyncio.gather(*votes[:15], close, *votes[15:])
+    closed = replies.pop(15)
+    assert not closed.error and "Poll 1 is closed" in closed.text
+    counted = [r for r in replies if not r.error]
+    assert all("is counted: A" in r.text for r in counted)
+    assert all("it takes no more votes" in r.text for r in replies if r.error)
+    assert await t.count(PollBallot, poll_id=1) == len(counted)
+    if counted:  # on SQLite, the votes queued ahead of the close
+        results = await t.ok("ana", "/poll results id:1")
+        assert f"{len(counted)} of {len(counted)} ballots" in results.text
 
 
 async def test_the_default_secret_is_a_private_file_beside_a_sqlite_database(
