@@ -102,6 +102,9 @@ class UnitOfWork:
         if self.services.db.stores_transaction_ids:
             self.after_commit(job)
             return
+        if self.conn.sync_connection.get_execution_options().get("rallybot_read_only", False):
+            # A read-only unit has not got the writer: its command must be writes_apart.
+            raise RuntimeError("apart() on SQLite needs a command declared writes_apart")
         self._apart_here = True
         try:
             await job()
