@@ -4,6 +4,7 @@ Each is named by its own number, shown to organizers in /event show."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
@@ -30,26 +31,51 @@ MILESTONE = Integer(
 )
 
 
+async def _org_item(
+    ctx: Context, option: str, item_id: int, found: MeetingRecord | MilestoneRecord | None
+) -> EventRecord:
+    """The event of the organization's meeting or milestone ``found`` (numbered ``item_id``,
+    named by ``option``), still to come; a refusal naming ``option`` otherwise."""
+    event = None if found is None else await store.get_event(ctx.conn, found.event_id)
+    if event is None or event.org_id != ctx.org.id:
+        raise ValidationError(option, f"there is no {option} {item_id} here; see /event show")
+    check_changeable(event, ctx.now)
+    return event
+
+
 async def _org_meeting(ctx: Context, meeting_id: int) -> tuple[MeetingRecord, EventRecord]:
     """The organization's meeting by its number, and its event, still to come."""
     found = (await store.get_meetings(ctx.conn, [meeting_id])).get(meeting_id)
-    event = None if found is None else await store.get_event(ctx.conn, found.event_id)
-    if found is None or event is None or event.org_id != ctx.org.id:
-        raise ValidationError("meeting", f"there is no meeting {meeting_id} here; see /event show")
-    check_changeable(event, ctx.now)
+    event = await _org_item(ctx, "meeting", meeting_id, found)
+    assert found is not None
     return found, event
 
 
 async def _org_milestone(ctx: Context, milestone_id: int) -> tuple[MilestoneRecord, EventRecord]:
     """The organization's milestone by its number, and its event, still to come."""
     found = (await store.get_milestones(ctx.conn, [milestone_id])).get(milestone_id)
-    event = None if found is None else await store.get_event(ctx.conn, found.event_id)
-    if found is None or event is None or event.org_id != ctx.org.id:
-        raise ValidationError(
-            "milestone", f"there is no milestone {milestone_id} here; see /event show"
-        )
-    check_changeable(event, ctx.now)
+    event = await _org_item(ctx, "milestone", milestone_id, found)
+    assert found is not None
     return found, event
+
+
+async def _move_reminders(
+    ctx: Context, kind: str, item_id: int, at: datetime, offsets: tuple[str, ...], tz: ZoneInfo
+) -> None:
+    """Cancel the reminders of a meeting or milestone (due kind ``event_<kind>``) and schedule
+    them afresh before ``at``, under keys of their own (a cancelled key cannot be scheduled
+    again)."""
+    await ctx.cancel_due(f"event_{kind}", item_id)
+    await schedule_reminders(
+        ctx,
+        f"event_{kind}",
+        f"{kind}:{item_id}:{fresh_version()}",
+        at,
+        offsets,
+        tz,
+        ref_id=item_id,
+        org_id=ctx.org.id,
+    )
 
 
 def _changed(current: object, given: dict[str, object], option: str, say: str) -> dict[str, object]:
@@ -99,17 +125,7 @@ async def meeting_edit(
     after = await changes.update_meeting(ctx.conn, meeting, wanted)
     moved = ""
     if "starts_at" in wanted:
-        await ctx.cancel_due("event_meeting", meeting)
-        await schedule_reminders(
-            ctx,
-            "event_meeting",
-            f"meeting:{meeting}:{fresh_version()}",
-            after.starts_at,
-            MEETING_OFFSETS,
-            tz,
-            ref_id=meeting,
-            org_id=ctx.org.id,
-        )
+        await _move_reminders(ctx, "meeting", meeting, after.starts_at, MEETING_OFFSETS, tz)
         moved = " Its reminders move with it."
     names = ["at" if name == "starts_at" else name for name in wanted]
     await ctx.audit("event.meeting_edit", f"meeting {meeting}", changed=",".join(names))
@@ -171,17 +187,7 @@ async def milestone_edit(
     after = await changes.update_milestone(ctx.conn, milestone, wanted)
     moved = ""
     if "at" in wanted or "reminder_offsets" in wanted:
-        await ctx.cancel_due("event_milestone", milestone)
-        await schedule_reminders(
-            ctx,
-            "event_milestone",
-            f"milestone:{milestone}:{fresh_version()}",
-            after.at,
-            after.reminder_offsets,
-            tz,
-            ref_id=milestone,
-            org_id=ctx.org.id,
-        )
+        await _move_reminders(ctx, "milestone", milestone, after.at, after.reminder_offsets, tz)
         moved = " Its reminders move with it." if after.reminder_offsets else " No reminders."
     names = ["reminders" if name == "reminder_offsets" else name for name in wanted]
     await ctx.audit("event.milestone_edit", f"milestone {milestone}", changed=",".join(names))
