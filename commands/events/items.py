@@ -5,6 +5,7 @@ Each is named by its own number, shown to organizers in /event show."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
@@ -31,32 +32,31 @@ MILESTONE = Integer(
 )
 
 
+Item = TypeVar("Item", MeetingRecord, MilestoneRecord)
+
+
 async def _org_item(
-    ctx: Context, option: str, item_id: int, found: MeetingRecord | MilestoneRecord | None
-) -> EventRecord:
-    """The event of the organization's meeting or milestone ``found`` (numbered ``item_id``,
-    named by ``option``), still to come; a refusal naming ``option`` otherwise."""
+    ctx: Context, option: str, item_id: int, found: Item | None
+) -> tuple[Item, EventRecord]:
+    """The organization's meeting or milestone ``found`` (numbered ``item_id``, named by
+    ``option``) and its event, still to come; a refusal naming ``option`` otherwise."""
     event = None if found is None else await store.get_event(ctx.conn, found.event_id)
-    if event is None or event.org_id != ctx.org.id:
+    if found is None or event is None or event.org_id != ctx.org.id:
         raise ValidationError(option, f"there is no {option} {item_id} here; see /event show")
     check_changeable(event, ctx.now)
-    return event
+    return found, event
 
 
 async def _org_meeting(ctx: Context, meeting_id: int) -> tuple[MeetingRecord, EventRecord]:
     """The organization's meeting by its number, and its event, still to come."""
     found = (await store.get_meetings(ctx.conn, [meeting_id])).get(meeting_id)
-    event = await _org_item(ctx, "meeting", meeting_id, found)
-    assert found is not None
-    return found, event
+    return await _org_item(ctx, "meeting", meeting_id, found)
 
 
 async def _org_milestone(ctx: Context, milestone_id: int) -> tuple[MilestoneRecord, EventRecord]:
     """The organization's milestone by its number, and its event, still to come."""
     found = (await store.get_milestones(ctx.conn, [milestone_id])).get(milestone_id)
-    event = await _org_item(ctx, "milestone", milestone_id, found)
-    assert found is not None
-    return found, event
+    return await _org_item(ctx, "milestone", milestone_id, found)
 
 
 async def _move_reminders(
